@@ -1,0 +1,338 @@
+/*
+ * bpf2c.h: the module ABI shared by code that bpf2c generates and the bpf2c runtime.
+ *
+ * This header is the only thing the translator and the runtime have in common. Generated C
+ * includes it; the runtime's Rust side mirrors its structures with #[repr(C)] types.
+ *
+ * Versioning. A module records the ABI version and the size of every table element it was
+ * compiled against (bpf2c_module_t.abi_version, .map_data_version, .map_data_size). A runtime
+ * refuses a module whose ABI version it does not know, and fills map_data elements with the
+ * module's own element size, so an older module keeps working on a newer runtime.
+ *
+ * Everything here is C11 plus the GCC/Clang __atomic and __builtin_bswap builtins.
+ */
+#ifndef BPF2C_H
+#define BPF2C_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------- */
+/* Versions and limits                                                                      */
+/* ---------------------------------------------------------------------------------------- */
+
+#define BPF2C_ABI_MAGIC 0x43324642u /* "BF2C" read as a little-endian u32 */
+#define BPF2C_ABI_VERSION 1u
+#define BPF2C_MAP_DATA_VERSION 1u
+#define BPF2C_RUNTIME_CONTEXT_VERSION 1u
+
+/* Each eBPF function gets its own stack frame of this many bytes. */
+#define BPF2C_STACK_SIZE 512
+/* The deepest chain of BPF-to-BPF calls, counting the entry function. */
+#define BPF2C_MAX_CALL_DEPTH 8
+/* The longest chain of tail calls, as in Linux (MAX_TAIL_CALL_CNT). */
+#define BPF2C_MAX_TAIL_CALLS 33
+
+/*
+ * Element stride of ARRAY and PERCPU_ARRAY maps: the value size rounded up to 8 bytes, as in
+ * Linux. Element k of an ARRAY map starts at array_data + k * BPF2C_ARRAY_STRIDE(value_size).
+ */
+#define BPF2C_ARRAY_STRIDE(value_size) ((((uint64_t)(value_size)) + 7u) & ~(uint64_t)7u)
+
+/* Map types, numbered as in linux/bpf.h. */
+#define BPF2C_MAP_TYPE_HASH 1u
+#define BPF2C_MAP_TYPE_ARRAY 2u
+#define BPF2C_MAP_TYPE_PROG_ARRAY 3u
+#define BPF2C_MAP_TYPE_PERCPU_HASH 5u
+#define BPF2C_MAP_TYPE_PERCPU_ARRAY 6u
+#define BPF2C_MAP_TYPE_LRU_HASH 9u
+
+/* Program types known to the runtime. */
+#define BPF2C_PROG_TYPE_RAW 0u /* r1 = memory buffer, r2 = its length */
+#define BPF2C_PROG_TYPE_XDP 1u /* r1 = bpf2c_xdp_context_t, read through struct xdp_md */
+
+/* bpf2c_map_entry_t.flags */
+#define BPF2C_MAP_F_GLOBAL_DATA 0x1u /* .data, .rodata or .bss: one entry holding the section */
+#define BPF2C_MAP_F_READ_ONLY 0x2u   /* .rodata: programs must not write it */
+#define BPF2C_MAP_F_INLINED 0x4u     /* generated code reads array_data of this map directly */
+
+/* bpf2c_module_t.flags */
+#define BPF2C_MODULE_F_VERIFIED 0x1u  /* every program passed verification */
+#define BPF2C_MODULE_F_OPTIMIZED 0x2u /* verifier-assisted optimizations were enabled */
+
+/* bpf2c_invocation_t.unwind: why every function is returning at once. */
+#define BPF2C_UNWIND_NONE 0u
+#define BPF2C_UNWIND_TAIL_CALL 1u   /* a tail call succeeded; the runtime runs its target */
+#define BPF2C_UNWIND_LOOP_BUDGET 2u /* the run used up its back-edge budget */
+#define BPF2C_UNWIND_BAD_HELPER 3u  /* callx named a helper the runtime does not have */
+
+/* ---------------------------------------------------------------------------------------- */
+/* Runtime structures, filled in by the runtime                                             */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct bpf2c_invocation bpf2c_invocation_t;
+
+/* A helper receives r1..r5 and the invocation it runs in, and returns r0. */
+typedef uint64_t (*bpf2c_helper_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                                    uint64_t r5, bpf2c_invocation_t *invocation);
+
+/* A map type's own lookup: a pointer to the value (this CPU slot's, for per-CPU maps) or NULL. */
+typedef void *(*bpf2c_map_lookup_fn)(void *map, const void *key, uint32_t cpu);
+
+/* Calls the helper with the given id; used by callx, whose target is only known at run time. */
+typedef uint64_t (*bpf2c_helper_by_id_fn)(uint64_t helper_id, uint64_t r1, uint64_t r2,
+                                          uint64_t r3, uint64_t r4, uint64_t r5,
+                                          bpf2c_invocation_t *invocation);
+
+/* One per map of the module, in module order. */
+typedef struct bpf2c_map_data {
+    uint32_t version; /* BPF2C_MAP_DATA_VERSION of the runtime that filled it */
+    uint32_t size;    /* bytes of this element the runtime filled */
+    /* The runtime's map handle: what a 64-bit map load puts in a register. */
+    void *address;
+    /* ARRAY and global data: element 0. PERCPU_ARRAY: element 0 of CPU slot 0. Else NULL. */
+    uint8_t *array_data;
+    /* PERCPU_ARRAY: bytes from one CPU slot's element k to the next slot's element k. */
+    uint64_t cpu_stride;
+    /* The map type's own lookup function; NULL for maps without one (PROG_ARRAY). */
+    bpf2c_map_lookup_fn lookup;
+} bpf2c_map_data_t;
+
+/* One per loaded module instance, shared by every thread that runs its programs. */
+typedef struct bpf2c_runtime_context {
+    uint32_t version; /* BPF2C_RUNTIME_CONTEXT_VERSION */
+    uint32_t size;    /* sizeof(bpf2c_runtime_context_t) as the runtime knows it */
+    const bpf2c_helper_fn *helpers; /* indexed like bpf2c_module_t.helpers */
+    bpf2c_map_data_t *map_data;     /* indexed like bpf2c_module_t.maps */
+    bpf2c_helper_by_id_fn helper_by_id;
+} bpf2c_runtime_context_t;
+
+/* One per run of a program, private to the thread that runs it. */
+struct bpf2c_invocation {
+    const bpf2c_runtime_context_t *runtime;
+    void *context;           /* what r1 held at entry */
+    uint64_t loop_budget;    /* back-edges this run may still take */
+    uint32_t unwind;         /* BPF2C_UNWIND_*; non-zero makes every function return at once */
+    uint32_t cpu;            /* the CPU slot this run owns: per-CPU maps, get_smp_processor_id */
+    uint32_t unwind_pc;      /* instruction that asked to unwind (loop budget, bad helper) */
+    uint32_t unwind_function;/* index of the function holding unwind_pc */
+    uint32_t tail_call_count;
+    int32_t tail_call_target; /* program index the pending tail call runs */
+    void *host;              /* runtime-private state */
+};
+
+/* Every eBPF function becomes one of these: r1..r5 in, r0 out. */
+typedef uint64_t (*bpf2c_function_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                                      uint64_t r5, bpf2c_invocation_t *invocation);
+
+/* The native context of an XDP program. Programs read it through struct xdp_md; the
+ * translator rewrites each proven context access to the matching field here. */
+typedef struct bpf2c_xdp_context {
+    uint64_t data;      /* address of the first packet byte */
+    uint64_t data_end;  /* address one past the last packet byte */
+    uint64_t data_meta; /* equal to data: the runtime has no metadata area */
+    uint32_t ingress_ifindex;
+    uint32_t rx_queue_index;
+    uint32_t egress_ifindex;
+    uint32_t reserved;
+} bpf2c_xdp_context_t;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Module metadata, emitted by the translator                                               */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef struct bpf2c_map_definition {
+    uint32_t type; /* BPF2C_MAP_TYPE_* */
+    uint32_t key_size;
+    uint32_t value_size;
+    uint32_t max_entries;
+    uint32_t map_flags;
+} bpf2c_map_definition_t;
+
+typedef struct bpf2c_map_entry {
+    const char *name;
+    bpf2c_map_definition_t definition;
+    uint32_t flags;               /* BPF2C_MAP_F_* */
+    uint32_t initial_data_size;   /* bytes in initial_data; the rest of the value is zero */
+    const uint8_t *initial_data;  /* global data: the section's bytes; else NULL */
+} bpf2c_map_entry_t;
+
+typedef struct bpf2c_helper_entry {
+    uint32_t id; /* helper id, as in linux/bpf.h for the standard helpers */
+    const char *name;
+} bpf2c_helper_entry_t;
+
+typedef struct bpf2c_program_entry {
+    const char *name;    /* the program's function symbol */
+    const char *section; /* its ELF section */
+    uint32_t program_type; /* BPF2C_PROG_TYPE_* */
+    uint32_t instruction_count;
+    bpf2c_function_fn function;
+} bpf2c_program_entry_t;
+
+typedef struct bpf2c_function_entry {
+    const char *name; /* symbol name of the eBPF function */
+} bpf2c_function_entry_t;
+
+typedef struct bpf2c_module {
+    uint32_t magic;            /* BPF2C_ABI_MAGIC */
+    uint32_t abi_version;      /* BPF2C_ABI_VERSION */
+    uint32_t module_size;      /* sizeof(bpf2c_module_t) */
+    uint32_t map_data_version; /* BPF2C_MAP_DATA_VERSION the code was compiled against */
+    uint32_t map_data_size;    /* sizeof(bpf2c_map_data_t) the code was compiled against */
+    uint32_t runtime_context_size; /* sizeof(bpf2c_runtime_context_t) likewise */
+    uint32_t invocation_size;  /* sizeof(bpf2c_invocation_t) likewise */
+    uint32_t flags;            /* BPF2C_MODULE_F_* */
+    const char *name;
+    const bpf2c_map_entry_t *maps;
+    uint32_t map_count;
+    uint32_t helper_count;
+    const bpf2c_helper_entry_t *helpers;
+    const bpf2c_program_entry_t *programs;
+    uint32_t program_count;
+    uint32_t function_count;
+    const bpf2c_function_entry_t *functions;
+} bpf2c_module_t;
+
+#define BPF2C_MODULE_HEADER                                                                     \
+    BPF2C_ABI_MAGIC, BPF2C_ABI_VERSION, (uint32_t)sizeof(bpf2c_module_t), BPF2C_MAP_DATA_VERSION, \
+        (uint32_t)sizeof(bpf2c_map_data_t), (uint32_t)sizeof(bpf2c_runtime_context_t),          \
+        (uint32_t)sizeof(bpf2c_invocation_t)
+
+/* ---------------------------------------------------------------------------------------- */
+/* Instruction semantics used by generated code                                             */
+/* ---------------------------------------------------------------------------------------- */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define BPF2C_LIKELY(x) __builtin_expect(!!(x), 1)
+#define BPF2C_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define BPF2C_LIKELY(x) (x)
+#define BPF2C_UNLIKELY(x) (x)
+#endif
+
+/* Memory goes through memcpy, which compilers turn into one move: eBPF allows any alignment,
+ * and a pointer cast would break C's alignment and aliasing rules. */
+static inline uint64_t bpf2c_load8(uint64_t a) { uint8_t v; memcpy(&v, (const void *)(uintptr_t)a, 1); return v; }
+static inline uint64_t bpf2c_load16(uint64_t a) { uint16_t v; memcpy(&v, (const void *)(uintptr_t)a, 2); return v; }
+static inline uint64_t bpf2c_load32(uint64_t a) { uint32_t v; memcpy(&v, (const void *)(uintptr_t)a, 4); return v; }
+static inline uint64_t bpf2c_load64(uint64_t a) { uint64_t v; memcpy(&v, (const void *)(uintptr_t)a, 8); return v; }
+static inline uint64_t bpf2c_load8s(uint64_t a) { int8_t v; memcpy(&v, (const void *)(uintptr_t)a, 1); return (uint64_t)(int64_t)v; }
+static inline uint64_t bpf2c_load16s(uint64_t a) { int16_t v; memcpy(&v, (const void *)(uintptr_t)a, 2); return (uint64_t)(int64_t)v; }
+static inline uint64_t bpf2c_load32s(uint64_t a) { int32_t v; memcpy(&v, (const void *)(uintptr_t)a, 4); return (uint64_t)(int64_t)v; }
+static inline void bpf2c_store8(uint64_t a, uint64_t v) { uint8_t x = (uint8_t)v; memcpy((void *)(uintptr_t)a, &x, 1); }
+static inline void bpf2c_store16(uint64_t a, uint64_t v) { uint16_t x = (uint16_t)v; memcpy((void *)(uintptr_t)a, &x, 2); }
+static inline void bpf2c_store32(uint64_t a, uint64_t v) { uint32_t x = (uint32_t)v; memcpy((void *)(uintptr_t)a, &x, 4); }
+static inline void bpf2c_store64(uint64_t a, uint64_t v) { memcpy((void *)(uintptr_t)a, &v, 8); }
+
+/* Division and modulo as RFC 9669 defines them: x / 0 = 0, x % 0 = x, and the signed forms
+ * wrap INT_MIN / -1 to INT_MIN and give INT_MIN % -1 = 0 instead of trapping. */
+static inline uint64_t bpf2c_udiv64(uint64_t a, uint64_t b) { return b ? a / b : 0; }
+static inline uint64_t bpf2c_umod64(uint64_t a, uint64_t b) { return b ? a % b : a; }
+static inline uint64_t bpf2c_udiv32(uint64_t a, uint64_t b) { uint32_t x = (uint32_t)a, y = (uint32_t)b; return y ? x / y : 0; }
+static inline uint64_t bpf2c_umod32(uint64_t a, uint64_t b) { uint32_t x = (uint32_t)a, y = (uint32_t)b; return y ? x % y : x; }
+static inline uint64_t bpf2c_sdiv64(uint64_t a, uint64_t b)
+{
+    int64_t x = (int64_t)a, y = (int64_t)b;
+    if (y == 0) return 0;
+    if (y == -1) return 0 - a; /* wraps for INT64_MIN without signed overflow */
+    return (uint64_t)(x / y);
+}
+static inline uint64_t bpf2c_smod64(uint64_t a, uint64_t b)
+{
+    int64_t x = (int64_t)a, y = (int64_t)b;
+    if (y == 0) return a;
+    if (y == -1) return 0;
+    return (uint64_t)(x % y);
+}
+static inline uint64_t bpf2c_sdiv32(uint64_t a, uint64_t b)
+{
+    int32_t x = (int32_t)(uint32_t)a, y = (int32_t)(uint32_t)b;
+    if (y == 0) return 0;
+    if (y == -1) return (uint32_t)(0u - (uint32_t)a);
+    return (uint32_t)(x / y);
+}
+static inline uint64_t bpf2c_smod32(uint64_t a, uint64_t b)
+{
+    int32_t x = (int32_t)(uint32_t)a, y = (int32_t)(uint32_t)b;
+    if (y == 0) return (uint32_t)a;
+    if (y == -1) return 0;
+    return (uint32_t)(x % y);
+}
+
+/* Arithmetic right shifts; the shift amount is already masked by the caller. */
+static inline uint64_t bpf2c_arsh64(uint64_t a, uint64_t n) { return a >> n | (a >> 63 ? ~(~(uint64_t)0 >> n) : 0); }
+static inline uint64_t bpf2c_arsh32(uint64_t a, uint64_t n)
+{
+    uint32_t x = (uint32_t)a;
+    return (uint32_t)(x >> n | (x >> 31 ? ~(~(uint32_t)0 >> n) : 0));
+}
+
+/* Byte order. bswap always swaps; to_be/to_le convert from host order. */
+static inline uint64_t bpf2c_bswap16(uint64_t a) { return __builtin_bswap16((uint16_t)a); }
+static inline uint64_t bpf2c_bswap32(uint64_t a) { return __builtin_bswap32((uint32_t)a); }
+static inline uint64_t bpf2c_bswap64(uint64_t a) { return __builtin_bswap64(a); }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+static inline uint64_t bpf2c_to_be16(uint64_t a) { return (uint16_t)a; }
+static inline uint64_t bpf2c_to_be32(uint64_t a) { return (uint32_t)a; }
+static inline uint64_t bpf2c_to_be64(uint64_t a) { return a; }
+static inline uint64_t bpf2c_to_le16(uint64_t a) { return bpf2c_bswap16(a); }
+static inline uint64_t bpf2c_to_le32(uint64_t a) { return bpf2c_bswap32(a); }
+static inline uint64_t bpf2c_to_le64(uint64_t a) { return bpf2c_bswap64(a); }
+#else
+static inline uint64_t bpf2c_to_be16(uint64_t a) { return bpf2c_bswap16(a); }
+static inline uint64_t bpf2c_to_be32(uint64_t a) { return bpf2c_bswap32(a); }
+static inline uint64_t bpf2c_to_be64(uint64_t a) { return bpf2c_bswap64(a); }
+static inline uint64_t bpf2c_to_le16(uint64_t a) { return (uint16_t)a; }
+static inline uint64_t bpf2c_to_le32(uint64_t a) { return (uint32_t)a; }
+static inline uint64_t bpf2c_to_le64(uint64_t a) { return a; }
+#endif
+
+/* Atomics: real read-modify-write operations, sequentially consistent, because programs run
+ * on many threads at once. The fetch forms return the old value. */
+#define BPF2C_ATOMIC_OPS(bits)                                                                  \
+    static inline uint64_t bpf2c_atomic_add##bits(uint64_t a, uint64_t v)                       \
+    { return __atomic_fetch_add((uint##bits##_t *)(uintptr_t)a, (uint##bits##_t)v, __ATOMIC_SEQ_CST); } \
+    static inline uint64_t bpf2c_atomic_or##bits(uint64_t a, uint64_t v)                        \
+    { return __atomic_fetch_or((uint##bits##_t *)(uintptr_t)a, (uint##bits##_t)v, __ATOMIC_SEQ_CST); } \
+    static inline uint64_t bpf2c_atomic_and##bits(uint64_t a, uint64_t v)                       \
+    { return __atomic_fetch_and((uint##bits##_t *)(uintptr_t)a, (uint##bits##_t)v, __ATOMIC_SEQ_CST); } \
+    static inline uint64_t bpf2c_atomic_xor##bits(uint64_t a, uint64_t v)                       \
+    { return __atomic_fetch_xor((uint##bits##_t *)(uintptr_t)a, (uint##bits##_t)v, __ATOMIC_SEQ_CST); } \
+    static inline uint64_t bpf2c_atomic_xchg##bits(uint64_t a, uint64_t v)                      \
+    { return __atomic_exchange_n((uint##bits##_t *)(uintptr_t)a, (uint##bits##_t)v, __ATOMIC_SEQ_CST); } \
+    static inline uint64_t bpf2c_atomic_cmpxchg##bits(uint64_t a, uint64_t expected, uint64_t v) \
+    {                                                                                           \
+        uint##bits##_t old = (uint##bits##_t)expected;                                          \
+        __atomic_compare_exchange_n((uint##bits##_t *)(uintptr_t)a, &old, (uint##bits##_t)v, 0, \
+                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);                        \
+        return old;                                                                             \
+    }
+BPF2C_ATOMIC_OPS(32)
+BPF2C_ATOMIC_OPS(64)
+#undef BPF2C_ATOMIC_OPS
+
+/* A back-edge spends one unit of the run's budget. Returns non-zero when the budget is gone,
+ * after recording where, so that every function unwinds and the runtime reports an error. */
+static inline int bpf2c_back_edge(bpf2c_invocation_t *inv, uint32_t function, uint32_t pc)
+{
+    if (BPF2C_UNLIKELY(inv->loop_budget == 0)) {
+        inv->unwind = BPF2C_UNWIND_LOOP_BUDGET;
+        inv->unwind_function = function;
+        inv->unwind_pc = pc;
+        return 1;
+    }
+    inv->loop_budget--;
+    return 0;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BPF2C_H */

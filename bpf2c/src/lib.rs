@@ -1,0 +1,12 @@
+//! bpf2c: eBPF objects to verified, portable C.
+//!
+//! The pipeline runs one way: an [`object::Object`] is read from an ELF file or raw
+//! bytecode, verified, its per-instruction facts extracted, and C generated from the object
+//! and the facts.
+
+pub mod codegen;
+pub mod error;
+pub mod insn;
+pub mod object;
+
+pub use error::{Error, Location, Result};

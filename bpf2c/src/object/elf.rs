@@ -1,0 +1,2 @@
+//! ELF objects as clang emits them for `-target bpf`.
+//! (Being written.)

@@ -1,0 +1,434 @@
+//! The object model: what an eBPF object holds, independent of how it was read.
+//!
+//! One model feeds verification, fact extraction and code generation. ELF objects
+//! ([`elf`]) and raw bytecode ([`raw`]) both produce an [`Object`]. Every reference an
+//! instruction makes to a map or to another function is resolved here, from relocations,
+//! into an index into [`Object::maps`] or [`Object::functions`]; later stages never look at
+//! an instruction's immediate to learn which map or function it names.
+
+pub mod btf;
+pub mod elf;
+pub mod raw;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::error::{Error, Location, Result};
+use crate::insn::Insn;
+
+/// Index into [`Object::maps`].
+pub type MapId = usize;
+/// Index into [`Object::functions`].
+pub type FunctionId = usize;
+
+/// Map types the runtime implements, numbered as in `linux/bpf.h`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MapType {
+    Hash,
+    Array,
+    ProgArray,
+    PercpuHash,
+    PercpuArray,
+    LruHash,
+}
+
+impl MapType {
+    /// The Linux map type number (`BPF_MAP_TYPE_*`).
+    pub fn linux_id(self) -> u32 {
+        match self {
+            MapType::Hash => 1,
+            MapType::Array => 2,
+            MapType::ProgArray => 3,
+            MapType::PercpuHash => 5,
+            MapType::PercpuArray => 6,
+            MapType::LruHash => 9,
+        }
+    }
+
+    /// The map type for a Linux number, or None when the runtime lacks it.
+    pub fn from_linux_id(id: u32) -> Option<MapType> {
+        Some(match id {
+            1 => MapType::Hash,
+            2 => MapType::Array,
+            3 => MapType::ProgArray,
+            5 => MapType::PercpuHash,
+            6 => MapType::PercpuArray,
+            9 => MapType::LruHash,
+            _ => return None,
+        })
+    }
+
+    /// The `BPF_MAP_TYPE_*` name, for messages and generated comments.
+    pub fn name(self) -> &'static str {
+        match self {
+            MapType::Hash => "BPF_MAP_TYPE_HASH",
+            MapType::Array => "BPF_MAP_TYPE_ARRAY",
+            MapType::ProgArray => "BPF_MAP_TYPE_PROG_ARRAY",
+            MapType::PercpuHash => "BPF_MAP_TYPE_PERCPU_HASH",
+            MapType::PercpuArray => "BPF_MAP_TYPE_PERCPU_ARRAY",
+            MapType::LruHash => "BPF_MAP_TYPE_LRU_HASH",
+        }
+    }
+
+    /// The Linux name of a map type number, including types the runtime lacks.
+    pub fn linux_name(id: u32) -> String {
+        const NAMES: [&str; 34] = [
+            "UNSPEC",
+            "HASH",
+            "ARRAY",
+            "PROG_ARRAY",
+            "PERF_EVENT_ARRAY",
+            "PERCPU_HASH",
+            "PERCPU_ARRAY",
+            "STACK_TRACE",
+            "CGROUP_ARRAY",
+            "LRU_HASH",
+            "LRU_PERCPU_HASH",
+            "LPM_TRIE",
+            "ARRAY_OF_MAPS",
+            "HASH_OF_MAPS",
+            "DEVMAP",
+            "SOCKMAP",
+            "CPUMAP",
+            "XSKMAP",
+            "SOCKHASH",
+            "CGROUP_STORAGE",
+            "REUSEPORT_SOCKARRAY",
+            "PERCPU_CGROUP_STORAGE",
+            "QUEUE",
+            "STACK",
+            "SK_STORAGE",
+            "DEVMAP_HASH",
+            "STRUCT_OPS",
+            "RINGBUF",
+            "INODE_STORAGE",
+            "TASK_STORAGE",
+            "BLOOM_FILTER",
+            "USER_RINGBUF",
+            "CGRP_STORAGE",
+            "ARENA",
+        ];
+        match NAMES.get(id as usize) {
+            Some(n) => format!("BPF_MAP_TYPE_{n}"),
+            None => format!("map type {id}"),
+        }
+    }
+
+    pub fn is_array_like(self) -> bool {
+        matches!(
+            self,
+            MapType::Array | MapType::PercpuArray | MapType::ProgArray
+        )
+    }
+
+    pub fn is_per_cpu(self) -> bool {
+        matches!(self, MapType::PercpuArray | MapType::PercpuHash)
+    }
+}
+
+/// A map's definition: what the runtime needs to create it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MapDef {
+    pub map_type: MapType,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub map_flags: u32,
+}
+
+/// Where a map came from in the object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MapOrigin {
+    /// A record in the legacy `maps` section (or `maps/<name>`).
+    Legacy { section: String },
+    /// A BTF-defined map in `.maps`. The type ids name the key and value types when the
+    /// definition used `__type(key, ...)` / `__type(value, ...)`.
+    Btf {
+        key_type: Option<u32>,
+        value_type: Option<u32>,
+    },
+    /// `.data`, `.rodata*` or `.bss`: a one-entry array holding the section.
+    GlobalData { section: String, read_only: bool },
+}
+
+/// One map object. Two maps with identical definitions are still two maps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Map {
+    /// The map's symbol name, or the section name for global data.
+    pub name: String,
+    pub def: MapDef,
+    pub origin: MapOrigin,
+    /// Initial contents of the single value of a global-data map (`.bss` has none).
+    pub initial_data: Option<Vec<u8>>,
+    /// Initial entries of a PROG_ARRAY declared with `.values`: (index, function name).
+    pub initial_programs: Vec<(u32, String)>,
+}
+
+impl Map {
+    pub fn is_global_data(&self) -> bool {
+        matches!(self.origin, MapOrigin::GlobalData { .. })
+    }
+}
+
+/// What a relocation on an instruction refers to, resolved to the object's own indices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reloc {
+    /// A 64-bit immediate load of a map (`src = BPF_PSEUDO_MAP_FD` once loaded).
+    MapFd(MapId),
+    /// A 64-bit immediate load of the address of a map's value plus an offset
+    /// (`src = BPF_PSEUDO_MAP_VALUE`), used for global data.
+    MapValue { map: MapId, offset: u32 },
+    /// A BPF-to-BPF call (`call` with src = 1) to another function.
+    Call(FunctionId),
+}
+
+/// A source position from BTF line info.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineInfo {
+    /// Instruction index within the function (not the section).
+    pub insn: usize,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    /// The text of the source line, when BTF records it.
+    pub source: String,
+}
+
+/// One eBPF function: a program's entry point or a subprogram.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Function {
+    /// The function's symbol name.
+    pub name: String,
+    /// The ELF section holding the function.
+    pub section: String,
+    /// Index of the function's first slot within its section.
+    pub section_offset: usize,
+    /// The instruction slots; `lddw` takes two.
+    pub insns: Vec<Insn>,
+    /// Resolved references, keyed by slot index within the function.
+    pub relocs: BTreeMap<usize, Reloc>,
+    /// Source positions, sorted by instruction index within the function.
+    pub line_info: Vec<LineInfo>,
+}
+
+impl Function {
+    /// The source position that covers instruction `insn`: the last entry at or before it.
+    pub fn line_at(&self, insn: usize) -> Option<&LineInfo> {
+        let idx = self.line_info.partition_point(|l| l.insn <= insn);
+        idx.checked_sub(1).map(|i| &self.line_info[i])
+    }
+}
+
+/// Program types the runtime supports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProgramType {
+    /// r1 points to a memory buffer and r2 holds its length (the conformance contract).
+    Raw,
+    /// An XDP program reading `struct xdp_md`.
+    Xdp,
+}
+
+impl ProgramType {
+    /// The program type a section name gives, following libbpf's section prefixes.
+    pub fn from_section(section: &str) -> Option<ProgramType> {
+        let prefix = section.split('/').next().unwrap_or(section);
+        match prefix {
+            "xdp" | "xdp.frags" => Some(ProgramType::Xdp),
+            "raw" => Some(ProgramType::Raw),
+            _ => None,
+        }
+    }
+
+    /// The `BPF2C_PROG_TYPE_*` number of the ABI header.
+    pub fn abi_id(self) -> u32 {
+        match self {
+            ProgramType::Raw => 0,
+            ProgramType::Xdp => 1,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ProgramType::Raw => "raw",
+            ProgramType::Xdp => "xdp",
+        }
+    }
+}
+
+/// A program: an entry function plus everything it calls.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Program {
+    /// The entry function's symbol name.
+    pub name: String,
+    pub section: String,
+    pub prog_type: ProgramType,
+    pub entry: FunctionId,
+}
+
+/// Where an object came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectKind {
+    Elf,
+    RawBytecode,
+}
+
+/// An eBPF object: its maps, functions and programs.
+#[derive(Clone, Debug)]
+pub struct Object {
+    pub path: PathBuf,
+    /// A C identifier naming the module, derived from the file name.
+    pub name: String,
+    pub kind: ObjectKind,
+    pub little_endian: bool,
+    pub maps: Vec<Map>,
+    pub functions: Vec<Function>,
+    pub programs: Vec<Program>,
+    /// The object's BTF, when it has any.
+    pub btf: Option<btf::Btf>,
+}
+
+/// Deepest chain of BPF-to-BPF calls, counting the entry function, as in Linux.
+pub const MAX_CALL_DEPTH: usize = 8;
+
+impl Object {
+    /// Location of instruction `insn` of function `func`, for diagnostics.
+    pub fn location(&self, func: FunctionId, insn: Option<usize>) -> Location {
+        let f = &self.functions[func];
+        let mut loc = Location::file(&self.path)
+            .section(&f.section)
+            .function(&f.name);
+        loc.insn = insn;
+        loc
+    }
+
+    pub fn program(&self, name: &str) -> Option<&Program> {
+        self.programs.iter().find(|p| p.name == name)
+    }
+
+    /// Functions a function calls directly, in order of first call, without duplicates.
+    pub fn callees(&self, func: FunctionId) -> Vec<FunctionId> {
+        let mut out = Vec::new();
+        for r in self.functions[func].relocs.values() {
+            if let Reloc::Call(callee) = *r {
+                if !out.contains(&callee) {
+                    out.push(callee);
+                }
+            }
+        }
+        out
+    }
+
+    /// Every function a program may run: its entry first, then callees in depth-first order.
+    pub fn reachable_functions(&self, entry: FunctionId) -> Vec<FunctionId> {
+        let mut seen = vec![entry];
+        let mut stack = vec![entry];
+        while let Some(f) = stack.pop() {
+            for c in self.callees(f).into_iter().rev() {
+                if !seen.contains(&c) {
+                    seen.push(c);
+                    stack.push(c);
+                }
+            }
+        }
+        seen
+    }
+
+    /// Rejects recursion and call chains deeper than [`MAX_CALL_DEPTH`] from any program.
+    pub fn check_call_graph(&self) -> Result<()> {
+        // Depth-first search that tracks the current chain; a function already on the chain
+        // is recursion.
+        fn walk(obj: &Object, f: FunctionId, chain: &mut Vec<FunctionId>) -> Result<()> {
+            if chain.contains(&f) {
+                let names: Vec<&str> = chain
+                    .iter()
+                    .chain([&f])
+                    .map(|&i| obj.functions[i].name.as_str())
+                    .collect();
+                return Err(Error::new(
+                    obj.location(f, None),
+                    format!("recursive BPF-to-BPF call: {}", names.join(" -> ")),
+                ));
+            }
+            if chain.len() >= MAX_CALL_DEPTH {
+                let names: Vec<&str> = chain
+                    .iter()
+                    .chain([&f])
+                    .map(|&i| obj.functions[i].name.as_str())
+                    .collect();
+                return Err(Error::new(
+                    obj.location(f, None),
+                    format!(
+                        "BPF-to-BPF calls nest deeper than {MAX_CALL_DEPTH} frames: {}",
+                        names.join(" -> ")
+                    ),
+                ));
+            }
+            chain.push(f);
+            for c in obj.callees(f) {
+                walk(obj, c, chain)?;
+            }
+            chain.pop();
+            Ok(())
+        }
+        for p in &self.programs {
+            walk(self, p.entry, &mut Vec::new())?;
+        }
+        Ok(())
+    }
+}
+
+/// Turns a file stem into a C identifier: non-alphanumerics become `_`, and a leading digit
+/// gets a `_` in front.
+pub fn c_identifier(stem: &str) -> String {
+    let mut s: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
+        s.insert(0, '_');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn section_names_give_program_types() {
+        assert_eq!(ProgramType::from_section("xdp"), Some(ProgramType::Xdp));
+        assert_eq!(
+            ProgramType::from_section("xdp/counter"),
+            Some(ProgramType::Xdp)
+        );
+        assert_eq!(
+            ProgramType::from_section("raw/plugin"),
+            Some(ProgramType::Raw)
+        );
+        assert_eq!(ProgramType::from_section("kprobe/sys_open"), None);
+        assert_eq!(ProgramType::from_section("xdpfoo"), None);
+    }
+
+    #[test]
+    fn identifiers_are_sanitized() {
+        assert_eq!(c_identifier("flow-table.v2"), "flow_table_v2");
+        assert_eq!(c_identifier("3maps"), "_3maps");
+    }
+
+    #[test]
+    fn map_type_numbers_roundtrip() {
+        for t in [
+            MapType::Hash,
+            MapType::Array,
+            MapType::ProgArray,
+            MapType::PercpuHash,
+            MapType::PercpuArray,
+            MapType::LruHash,
+        ] {
+            assert_eq!(MapType::from_linux_id(t.linux_id()), Some(t));
+        }
+        assert_eq!(MapType::from_linux_id(12), None);
+        assert_eq!(MapType::linux_name(12), "BPF_MAP_TYPE_ARRAY_OF_MAPS");
+    }
+}
