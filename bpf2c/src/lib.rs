@@ -6,6 +6,7 @@
 
 pub mod codegen;
 pub mod error;
+pub mod facts;
 pub mod insn;
 pub mod object;
 

@@ -1,0 +1,65 @@
+//! Per-instruction facts: what verification proved at each instruction, in the terms code
+//! generation needs. A fact holds for every path and every calling context that reaches the
+//! instruction; anything less is not a fact.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::object::{FunctionId, MapId};
+
+/// An instruction of the object: a function and a slot index within it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InsnRef {
+    pub function: FunctionId,
+    pub insn: usize,
+}
+
+/// What is known of a memory access's base register with respect to the program context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CtxFact {
+    /// The base register never points into the context.
+    NotCtx,
+    /// The base register always points into the context, `reg_offset` bytes past its start,
+    /// so the access touches the context field at `field_offset` (= reg_offset + insn.off).
+    Ctx { reg_offset: i64, field_offset: i64 },
+    /// The base may or may not be the context, or its offset is not a single value.
+    Ambiguous,
+}
+
+/// What is known of the key a map helper call passes in r2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyFact {
+    Unknown,
+    /// The first four key bytes always hold this little-endian u32.
+    Const(u32),
+    /// The first four key bytes always hold a u32 in `min..=max`.
+    Range { min: u32, max: u32 },
+}
+
+/// Facts at a helper call that takes a map in r1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapCallFact {
+    /// Every map object r1 may hold. None when r1 is not proven to be a map of this object.
+    pub maps: Option<BTreeSet<MapId>>,
+    pub key: KeyFact,
+}
+
+/// Facts of one instruction.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InsnFacts {
+    /// For loads and stores: whether the base register is the context.
+    pub ctx: Option<CtxFact>,
+    /// For map helper calls: the maps and key.
+    pub map_call: Option<MapCallFact>,
+}
+
+/// Facts of a whole module: per instruction, joined over every program that runs it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ModuleFacts {
+    pub insns: BTreeMap<InsnRef, InsnFacts>,
+}
+
+impl ModuleFacts {
+    pub fn get(&self, function: FunctionId, insn: usize) -> Option<&InsnFacts> {
+        self.insns.get(&InsnRef { function, insn })
+    }
+}
