@@ -1,1 +1,271 @@
-//! C generation. (Being written.)
+//! C generation: an [`Object`] (and, for XDP programs, verification facts) to one portable C
+//! file that implements the module ABI of `bpf2c.h`.
+//!
+//! The file holds, in order: a header comment, the map table (with global-data contents),
+//! the helper table, forward declarations, one C function per eBPF function, the program and
+//! function tables, and the exported `bpf2c_module_t`. Output depends only on the inputs, so
+//! the same object always gives the same bytes.
+
+mod context;
+mod function;
+mod insn;
+mod names;
+mod out;
+mod tables;
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Location, Result};
+use crate::facts::ModuleFacts;
+use crate::insn::standard_helper_name;
+use crate::object::{Function, Object, ProgramType, Reloc};
+
+pub use names::{c_string, sanitize_identifier};
+
+/// Choices that shape the generated C.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CodegenOptions {
+    /// Every program passed verification (recorded in the header and the module flags).
+    pub verified: bool,
+    /// Verifier-assisted optimizations were requested (recorded in the module flags).
+    pub optimize: bool,
+    /// Name of the exported `bpf2c_module_t`; default `bpf2c_module_<object name>`.
+    pub module_symbol: Option<String>,
+    /// File name of the generated C, which `#line` directives return to after source lines;
+    /// default `<object name>.c`.
+    pub output_name: Option<String>,
+    /// Names of helpers beyond the standard ones, by helper id.
+    pub helper_names: BTreeMap<u32, String>,
+}
+
+/// Generates the C translation of `obj`.
+///
+/// `obj` must have passed [`crate::object::validate::validate_object`]. Programs of type XDP
+/// need `facts` for every memory access, which say whether it touches the context.
+pub fn generate(
+    obj: &Object,
+    facts: Option<&ModuleFacts>,
+    opts: &CodegenOptions,
+) -> Result<String> {
+    let module = Module::new(obj, facts, opts)?;
+    let mut out = out::Out::default();
+    header(&module, &mut out);
+    tables::maps(&module, &mut out)?;
+    tables::helpers(&module, &mut out);
+    function::declarations(&module, &mut out);
+    for fid in 0..obj.functions.len() {
+        function::emit(&module, fid, &mut out)?;
+    }
+    tables::programs(&module, &mut out);
+    tables::functions(&module, &mut out);
+    tables::module(&module, &mut out);
+    Ok(out.finish())
+}
+
+/// What every part of the generator needs to know about the module.
+pub(crate) struct Module<'a> {
+    obj: &'a Object,
+    facts: Option<&'a ModuleFacts>,
+    opts: &'a CodegenOptions,
+    /// C identifier of each function, by function index.
+    fn_names: Vec<String>,
+    /// Helpers the code calls, sorted by id: (id, name). Code calls helper k as
+    /// `rt->helpers[k]`.
+    helpers: Vec<(u32, String)>,
+    /// Functions some XDP program runs: their context accesses are rewritten.
+    xdp_functions: Vec<bool>,
+    /// Functions some program runs.
+    reachable: Vec<bool>,
+}
+
+impl<'a> Module<'a> {
+    fn new(
+        obj: &'a Object,
+        facts: Option<&'a ModuleFacts>,
+        opts: &'a CodegenOptions,
+    ) -> Result<Module<'a>> {
+        check_references(obj)?;
+        if let Some(sym) = &opts.module_symbol {
+            if !names::is_identifier(sym) {
+                return Err(Error::new(
+                    Location::file(&obj.path),
+                    format!("module symbol '{sym}' is not a C identifier"),
+                ));
+            }
+        }
+
+        let mut table = names::NameTable::default();
+        let fn_names = obj
+            .functions
+            .iter()
+            .map(|f| table.claim(&format!("bpf2c_fn_{}", sanitize_identifier(&f.name))))
+            .collect();
+
+        let mut ids = BTreeMap::new();
+        for (fid, f) in obj.functions.iter().enumerate() {
+            for pc in instruction_starts(f) {
+                let insn = &f.insns[pc];
+                if !insn.is_call() {
+                    continue;
+                }
+                match insn::call_kind(f, pc, insn) {
+                    Ok(insn::CallKind::Helper(id)) => {
+                        ids.entry(id).or_insert_with(|| helper_name(opts, id));
+                    }
+                    Ok(_) => {}
+                    Err(e) => return Err(Error::new(obj.location(fid, Some(pc)), e)),
+                }
+            }
+        }
+        let helpers = ids.into_iter().collect();
+
+        let mut xdp_functions = vec![false; obj.functions.len()];
+        let mut reachable = vec![false; obj.functions.len()];
+        for p in &obj.programs {
+            for f in obj.reachable_functions(p.entry) {
+                reachable[f] = true;
+                if p.prog_type == ProgramType::Xdp {
+                    xdp_functions[f] = true;
+                }
+            }
+        }
+        Ok(Module {
+            obj,
+            facts,
+            opts,
+            fn_names,
+            helpers,
+            xdp_functions,
+            reachable,
+        })
+    }
+
+    fn helper_index(&self, id: u32) -> Option<usize> {
+        self.helpers.binary_search_by_key(&id, |h| h.0).ok()
+    }
+
+    fn module_symbol(&self) -> String {
+        self.opts
+            .module_symbol
+            .clone()
+            .unwrap_or_else(|| format!("bpf2c_module_{}", sanitize_identifier(&self.obj.name)))
+    }
+
+    fn output_name(&self) -> String {
+        self.opts
+            .output_name
+            .clone()
+            .unwrap_or_else(|| format!("{}.c", self.obj.name))
+    }
+}
+
+/// Slot indices where instructions start: every slot except the second half of an `lddw`.
+fn instruction_starts(f: &Function) -> Vec<usize> {
+    let mut starts = Vec::with_capacity(f.insns.len());
+    let mut pc = 0;
+    while pc < f.insns.len() {
+        starts.push(pc);
+        pc += if f.insns[pc].is_lddw() { 2 } else { 1 };
+    }
+    starts
+}
+
+/// Standard names first: those are the helpers the runtime implements under those names.
+fn helper_name(opts: &CodegenOptions, id: u32) -> String {
+    i32::try_from(id)
+        .ok()
+        .and_then(standard_helper_name)
+        .map(str::to_string)
+        .or_else(|| opts.helper_names.get(&id).cloned())
+        .unwrap_or_else(|| format!("helper_{id}"))
+}
+
+/// Every index the object holds must name something that exists; validation guarantees it,
+/// but indexing on that guarantee alone could panic on a malformed object.
+fn check_references(obj: &Object) -> Result<()> {
+    let nf = obj.functions.len();
+    for (fid, f) in obj.functions.iter().enumerate() {
+        for (&pc, reloc) in &f.relocs {
+            let bad = match *reloc {
+                Reloc::Call(c) if c >= nf => Some(format!("call to function {c}")),
+                Reloc::MapFd(m) | Reloc::MapValue { map: m, .. } if m >= obj.maps.len() => {
+                    Some(format!("reference to map {m}"))
+                }
+                _ => None,
+            };
+            if let Some(what) = bad {
+                return Err(Error::new(
+                    obj.location(fid, Some(pc)),
+                    format!("{what}, which does not exist"),
+                ));
+            }
+        }
+    }
+    for p in &obj.programs {
+        if p.entry >= nf {
+            return Err(Error::new(
+                Location::file(&obj.path).section(&p.section),
+                format!(
+                    "program '{}' starts at function {}, which does not exist",
+                    p.name, p.entry
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn header(m: &Module, out: &mut out::Out) {
+    let source = m
+        .obj
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    out.line("/*");
+    out.line(format!(
+        " * Generated by bpf2c {} from {}. Do not edit.",
+        env!("CARGO_PKG_VERSION"),
+        names::comment_text(&source)
+    ));
+    out.line(format!(
+        " * Verification: {}",
+        if m.opts.verified {
+            "yes"
+        } else {
+            "NOT VERIFIED (--no-verify)"
+        }
+    ));
+    out.line(format!(
+        " * Optimization: {}",
+        if m.opts.optimize { "on" } else { "off" }
+    ));
+    for p in &m.obj.programs {
+        out.line(format!(
+            " * Program {} (section {}, {})",
+            names::comment_text(&p.name),
+            names::comment_text(&p.section),
+            p.prog_type.name()
+        ));
+    }
+    out.line(" */");
+    out.line("#include \"bpf2c.h\"");
+    out.blank();
+    // Loads and stores are emitted in the object's byte order, which must be the host's.
+    let (wrong, order) = if m.obj.little_endian {
+        ("__ORDER_BIG_ENDIAN__", "little")
+    } else {
+        ("__ORDER_LITTLE_ENDIAN__", "big")
+    };
+    out.line(format!(
+        "#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == {wrong}"
+    ));
+    out.line(format!(
+        "#error \"this module was translated from a {order}-endian eBPF object\""
+    ));
+    out.line("#endif");
+    out.blank();
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,195 @@
+//! One eBPF function to one C function.
+//!
+//! Every eBPF function gets the same C signature (`bpf2c_function_fn`), its own register
+//! locals and its own stack frame, so a callee can never clobber its caller's r6-r9 or stack.
+
+use std::collections::BTreeSet;
+
+use super::insn::{translate, Env, Stmt};
+use super::names::{c_string, comment_text};
+use super::out::Out;
+use super::{instruction_starts, Module};
+use crate::error::Result;
+use crate::insn::*;
+use crate::object::{Function, FunctionId};
+
+/// Marks functions no program reaches, which C compilers would otherwise report as unused.
+const UNUSED_MACRO: &str = "BPF2C_FUNCTION_UNUSED";
+
+pub(super) fn signature(name: &str) -> String {
+    format!(
+        "static uint64_t {name}(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, \
+         bpf2c_invocation_t *inv)"
+    )
+}
+
+/// Forward declarations of every function, so that calls and tables may name any of them.
+pub(super) fn declarations(m: &Module, out: &mut Out) {
+    if m.reachable.iter().any(|r| !r) {
+        out.line("#if defined(__GNUC__) || defined(__clang__)");
+        out.line(format!("#define {UNUSED_MACRO} __attribute__((unused))"));
+        out.line("#else");
+        out.line(format!("#define {UNUSED_MACRO}"));
+        out.line("#endif");
+        out.blank();
+    }
+    for (id, name) in m.fn_names.iter().enumerate() {
+        let unused = if m.reachable[id] {
+            String::new()
+        } else {
+            format!(" {UNUSED_MACRO}")
+        };
+        out.line(format!("{}{unused};", signature(name)));
+    }
+    out.blank();
+}
+
+/// Registers an instruction may name in its translation. Over-approximating only costs an
+/// unused local; missing one would not compile.
+fn registers(insn: &Insn) -> u16 {
+    let bit = |r: u8| if r <= 10 { 1u16 << r } else { 0 };
+    let args = 0b11_1111; // r0..r5
+    match insn.class() {
+        BPF_JMP | BPF_JMP32 => match insn.opcode & 0xf0 {
+            BPF_CALL => args | bit(insn.dst),
+            BPF_EXIT => bit(0),
+            BPF_JA => 0,
+            _ => bit(insn.dst) | bit(insn.src),
+        },
+        BPF_STX => bit(insn.dst) | bit(insn.src) | bit(0),
+        BPF_LD => bit(insn.dst),
+        _ => bit(insn.dst) | bit(insn.src),
+    }
+}
+
+/// Where the C compiler should attribute the next line: a source file and line, or the
+/// generated file itself (None).
+type Mapping = Option<(String, u32)>;
+
+/// Tracks `#line` state: the compiler numbers lines from the last directive on.
+struct LineMap {
+    /// The mapped file and the mapped number of physical line 0, when a directive is active.
+    active: Option<(String, i64)>,
+}
+
+impl LineMap {
+    /// Emits a directive, if needed, so that the next line is attributed to `want`.
+    fn at(&mut self, out: &mut Out, want: &Mapping, output_name: &str) {
+        let next = out.next_line() as i64;
+        let current = self
+            .active
+            .as_ref()
+            .map(|(file, base)| (file.as_str(), base + next));
+        match (want, current) {
+            (None, None) => {}
+            (Some((file, line)), Some((cur_file, cur_line)))
+                if cur_file == file && cur_line == *line as i64 => {}
+            (Some((file, line)), _) => {
+                out.line(format!("#line {line} {}", c_string(file)));
+                // The line after the directive is `line`.
+                self.active = Some((file.clone(), *line as i64 - (next + 1)));
+            }
+            (None, Some(_)) => self.reset(out, output_name),
+        }
+    }
+
+    /// Hands line numbering back to the generated file.
+    fn reset(&mut self, out: &mut Out, output_name: &str) {
+        if self.active.take().is_some() {
+            // The directive sits on line next_line(); the line after it is one more.
+            let after = out.next_line() + 1;
+            out.line(format!("#line {after} {}", c_string(output_name)));
+        }
+    }
+}
+
+/// The source position of the instruction at `pc`, when BTF line info covers it and names
+/// a usable file and line.
+fn source_position(f: &Function, pc: usize) -> Mapping {
+    let li = f.line_at(pc)?;
+    // C caps #line numbers at 2147483647; line 0 means "no line".
+    if li.file.is_empty() || li.line == 0 || li.line > i32::MAX as u32 {
+        return None;
+    }
+    Some((li.file.clone(), li.line))
+}
+
+pub(super) fn emit(m: &Module, fid: FunctionId, out: &mut Out) -> Result<()> {
+    let f = &m.obj.functions[fid];
+    let env = Env {
+        module: m,
+        func: fid,
+        rewrite_ctx: m.xdp_functions[fid],
+    };
+    if f.insns.is_empty() {
+        return Err(env.error(0, "the function has no instructions"));
+    }
+
+    let starts = instruction_starts(f);
+    let mut stmts: Vec<(usize, Stmt)> = Vec::with_capacity(starts.len());
+    let mut used_regs = 0u16;
+    for &pc in &starts {
+        stmts.push((pc, translate(&env, f, pc)?));
+        used_regs |= registers(&f.insns[pc]);
+    }
+    let labels: BTreeSet<usize> = stmts.iter().filter_map(|(_, s)| s.target).collect();
+    let start_set: BTreeSet<usize> = starts.iter().copied().collect();
+    if let Some(&bad) = labels.iter().find(|t| !start_set.contains(t)) {
+        let from = stmts
+            .iter()
+            .find(|(_, s)| s.target == Some(bad))
+            .map_or(0, |(pc, _)| *pc);
+        return Err(env.error(from, format!("jump target {bad} is inside an lddw")));
+    }
+    let needs_rt = stmts.iter().any(|(_, s)| s.needs_rt);
+
+    out.line(format!(
+        "/* Function {fid}: {} (section {}, {} instruction slots) */",
+        comment_text(&f.name),
+        comment_text(&f.section),
+        f.insns.len()
+    ));
+    out.line(signature(&m.fn_names[fid]));
+    out.line("{");
+    if needs_rt {
+        out.line("    const bpf2c_runtime_context_t *rt = inv->runtime;");
+    }
+    let uses_stack = used_regs & (1 << 10) != 0;
+    if uses_stack {
+        out.line("    uint64_t stack[BPF2C_STACK_SIZE / 8];");
+    }
+    for r in [0u8, 6, 7, 8, 9] {
+        if used_regs & (1 << r) != 0 {
+            out.line(format!("    uint64_t r{r} = 0;"));
+        }
+    }
+    if uses_stack {
+        out.line("    uint64_t r10 = (uint64_t)(uintptr_t)(stack + BPF2C_STACK_SIZE / 8);");
+    }
+    // Parameters and locals that a function leaves unread would trip -Wunused-*.
+    let mut voids: Vec<String> = (0..=10u8)
+        .filter(|&r| (1..=5).contains(&r) || used_regs & (1 << r) != 0)
+        .map(|r| format!("(void)r{r};"))
+        .collect();
+    voids.push("(void)inv;".into());
+    out.line(format!("    {}", voids.join(" ")));
+    out.blank();
+
+    let output_name = m.output_name();
+    let mut lines = LineMap { active: None };
+    for (pc, stmt) in &stmts {
+        if labels.contains(pc) {
+            out.line(format!("L{pc}:"));
+        }
+        out.line(format!(
+            "    /* {pc}: {} */",
+            comment_text(&disasm_at(&f.insns, *pc))
+        ));
+        lines.at(out, &source_position(f, *pc), &output_name);
+        out.line(format!("    {}", stmt.code));
+    }
+    out.line("}");
+    lines.reset(out, &output_name);
+    out.blank();
+    Ok(())
+}

@@ -1,0 +1,869 @@
+//! One eBPF instruction to one line of C.
+//!
+//! Registers are `uint64_t` locals named `r0`..`r10`. Every operation is written so that C
+//! cannot make it undefined: arithmetic stays in unsigned types, 32-bit results go through
+//! `(uint32_t)`, shift counts are masked, and division, memory, atomics and byte swaps go
+//! through the inline functions of `bpf2c.h`. Conditions that C compilers would flag as
+//! always true or false (`x < 0` on an unsigned value, `x == x`) are decided here instead, so
+//! the output builds with `-Wall -Wextra -Werror`.
+
+use super::{context, Module};
+use crate::error::{Error, Result};
+use crate::insn::*;
+use crate::object::{Function, FunctionId, Reloc};
+
+/// The translation context of one function.
+pub(super) struct Env<'a> {
+    pub module: &'a Module<'a>,
+    pub func: FunctionId,
+    /// Whether memory accesses may touch an XDP context and must follow the facts.
+    pub rewrite_ctx: bool,
+}
+
+impl Env<'_> {
+    pub fn error(&self, pc: usize, message: impl Into<String>) -> Error {
+        Error::new(self.module.obj.location(self.func, Some(pc)), message)
+    }
+}
+
+/// The C translation of one instruction.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Stmt {
+    /// One line of C (one statement, or a few on one line).
+    pub code: String,
+    /// The slot a `goto` in `code` jumps to.
+    pub target: Option<usize>,
+    /// Whether `code` reads `rt`, the runtime context.
+    pub needs_rt: bool,
+}
+
+impl Stmt {
+    fn plain(code: String) -> Stmt {
+        Stmt {
+            code,
+            target: None,
+            needs_rt: false,
+        }
+    }
+}
+
+/// How a `call` instruction is resolved. Local call targets come only from relocations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum CallKind {
+    Helper(u32),
+    Local(FunctionId),
+    /// `callx`: the helper id is in this register at run time.
+    Indirect(u8),
+}
+
+pub(super) fn call_kind(
+    f: &Function,
+    pc: usize,
+    insn: &Insn,
+) -> std::result::Result<CallKind, String> {
+    if insn.opcode == BPF_JMP | BPF_CALL | BPF_X {
+        if f.relocs.contains_key(&pc) {
+            return Err("callx carries a relocation".into());
+        }
+        reg(insn.dst)?;
+        return Ok(CallKind::Indirect(insn.dst));
+    }
+    match f.relocs.get(&pc) {
+        Some(Reloc::Call(callee)) => Ok(CallKind::Local(*callee)),
+        Some(_) => Err("a call instruction carries a map relocation".into()),
+        None => match insn.src {
+            0 if insn.imm > 0 => Ok(CallKind::Helper(insn.imm as u32)),
+            0 => Err(format!("invalid helper id {}", insn.imm)),
+            BPF_PSEUDO_CALL => Err("local call without a resolved target".into()),
+            BPF_PSEUDO_KFUNC_CALL => Err("kfunc calls are not supported".into()),
+            s => Err(format!("invalid call source {s}")),
+        },
+    }
+}
+
+/// Translates the instruction at `pc` of `f`.
+pub(super) fn translate(env: &Env, f: &Function, pc: usize) -> Result<Stmt> {
+    let insn = f
+        .insns
+        .get(pc)
+        .ok_or_else(|| env.error(pc, "instruction index out of range"))?;
+    let err = |m: String| env.error(pc, m);
+    match insn.class() {
+        BPF_ALU | BPF_ALU64 => alu(insn).map(Stmt::plain).map_err(err),
+        BPF_JMP | BPF_JMP32 => match insn.opcode & 0xf0 {
+            BPF_CALL if insn.class() == BPF_JMP => call(env, f, pc, insn),
+            BPF_EXIT if insn.opcode == BPF_JMP | BPF_EXIT => {
+                Ok(Stmt::plain("return r0;".to_string()))
+            }
+            BPF_CALL | BPF_EXIT => Err(err(format!("invalid opcode {:#04x}", insn.opcode))),
+            _ => jump(env, f, pc, insn),
+        },
+        BPF_LDX | BPF_ST | BPF_STX => memory(env, pc, insn).map(Stmt::plain),
+        _ => lddw(env, f, pc, insn),
+    }
+}
+
+/// A register operand, refusing numbers above 10.
+fn reg(r: u8) -> std::result::Result<String, String> {
+    if r > 10 {
+        return Err(format!("invalid register r{r}"));
+    }
+    Ok(format!("r{r}"))
+}
+
+/// A register the instruction writes: r10 is read-only.
+fn wreg(r: u8) -> std::result::Result<String, String> {
+    if r == 10 {
+        return Err("r10 is the read-only frame pointer and cannot be written".into());
+    }
+    reg(r)
+}
+
+/// A `uint64_t` value as a C constant: small values in decimal, the rest in hex.
+pub(super) fn u64_lit(v: u64) -> String {
+    if v <= 0xffff {
+        v.to_string()
+    } else {
+        format!("0x{v:x}ULL")
+    }
+}
+
+/// A 32-bit immediate sign-extended to 64 bits, as RFC 9669 does for 64-bit operations.
+pub(super) fn imm64(imm: i32) -> String {
+    if imm >= 0 {
+        u64_lit(imm as u64)
+    } else {
+        format!("(uint64_t){}", i32_lit(imm))
+    }
+}
+
+/// An `int32_t` constant. INT32_MIN is spelled so that its type stays `int`.
+fn i32_lit(v: i32) -> String {
+    if v == i32::MIN {
+        "(-2147483647 - 1)".to_string()
+    } else {
+        v.to_string()
+    }
+}
+
+/// A `uint32_t` constant.
+fn u32_lit(v: u32) -> String {
+    if v <= 0x7fff_ffff {
+        v.to_string()
+    } else {
+        format!("0x{v:x}u")
+    }
+}
+
+/// `base + delta` as an address expression, written with `-` for negative deltas.
+pub(super) fn address(base: &str, delta: i64) -> String {
+    match delta {
+        0 => base.to_string(),
+        d if d > 0 => format!("{base} + {}", u64_lit(d as u64)),
+        d => format!("{base} - {}", u64_lit(d.unsigned_abs())),
+    }
+}
+
+fn access_bits(opcode: u8) -> u32 {
+    match opcode & 0x18 {
+        BPF_B => 8,
+        BPF_H => 16,
+        BPF_W => 32,
+        _ => 64,
+    }
+}
+
+/// ALU and ALU64 instructions.
+pub(super) fn alu(insn: &Insn) -> std::result::Result<String, String> {
+    let wide = insn.class() == BPF_ALU64;
+    let op = insn.opcode & 0xf0;
+    let x = insn.opcode & BPF_X != 0;
+    let d = wreg(insn.dst)?;
+    let bits = if wide { 64 } else { 32 };
+    let mask = bits - 1;
+    // The second operand; 64-bit math on the sign-extended immediate gives the right low
+    // 32 bits for every operation that truncates afterwards.
+    let s = if x && op != BPF_END && op != BPF_NEG {
+        reg(insn.src)?
+    } else {
+        imm64(insn.imm)
+    };
+    // Wraps an expression computed in 64 bits into the result the class wants.
+    let result = |e: String| {
+        if wide {
+            format!("{d} = {e};")
+        } else {
+            format!("{d} = (uint32_t)({e});")
+        }
+    };
+    let code = match op {
+        BPF_ADD | BPF_SUB | BPF_MUL | BPF_OR | BPF_AND | BPF_XOR => {
+            let mut sym = match op {
+                BPF_ADD => "+",
+                BPF_SUB => "-",
+                BPF_MUL => "*",
+                BPF_OR => "|",
+                BPF_AND => "&",
+                _ => "^",
+            };
+            let mut s = s;
+            // `r2 += -8` reads better as `r2 -= 8`; the same bits either way.
+            if !x && insn.imm < 0 && insn.imm != i32::MIN && matches!(op, BPF_ADD | BPF_SUB) {
+                sym = if op == BPF_ADD { "-" } else { "+" };
+                s = u64_lit(insn.imm.unsigned_abs() as u64);
+            }
+            if wide {
+                format!("{d} {sym}= {s};")
+            } else {
+                result(format!("{d} {sym} {s}"))
+            }
+        }
+        BPF_DIV | BPF_MOD => {
+            let signed = match insn.off {
+                0 => "u",
+                1 => "s",
+                o => return Err(format!("invalid offset {o} for division")),
+            };
+            let name = if op == BPF_DIV { "div" } else { "mod" };
+            format!("{d} = bpf2c_{signed}{name}{bits}({d}, {s});")
+        }
+        BPF_LSH | BPF_RSH | BPF_ARSH => {
+            let n = if x {
+                format!("({s} & {mask})")
+            } else {
+                ((insn.imm as u32) & mask).to_string()
+            };
+            match (op, wide) {
+                (BPF_ARSH, _) => format!("{d} = bpf2c_arsh{bits}({d}, {n});"),
+                (BPF_LSH, true) => format!("{d} <<= {n};"),
+                (BPF_RSH, true) => format!("{d} >>= {n};"),
+                (BPF_LSH, false) => result(format!("{d} << {n}")),
+                _ => format!("{d} = (uint32_t){d} >> {n};"),
+            }
+        }
+        BPF_NEG => {
+            if x {
+                return Err(format!("invalid opcode {:#04x}", insn.opcode));
+            }
+            result(format!("0 - {d}"))
+        }
+        BPF_MOV => match (x, insn.off) {
+            (false, 0) if wide => format!("{d} = {s};"),
+            (false, 0) => format!("{d} = {};", u32_lit(insn.imm as u32)),
+            (true, 0) if wide && insn.dst == insn.src => format!("(void){d};"),
+            (true, 0) if wide => format!("{d} = {s};"),
+            (true, 0) => format!("{d} = (uint32_t){s};"),
+            (true, 8 | 16) | (true, 32) if wide => {
+                format!("{d} = (uint64_t)(int64_t)(int{}_t){s};", insn.off)
+            }
+            (true, 8 | 16) => format!("{d} = (uint32_t)(int32_t)(int{}_t){s};", insn.off),
+            (_, o) => return Err(format!("invalid offset {o} for mov")),
+        },
+        BPF_END => {
+            let width = insn.imm;
+            if !matches!(width, 16 | 32 | 64) {
+                return Err(format!("invalid byte-swap width {width}"));
+            }
+            let f = match (wide, x) {
+                (true, false) => "bswap",
+                (false, false) => "to_le",
+                (false, true) => "to_be",
+                (true, true) => return Err(format!("invalid opcode {:#04x}", insn.opcode)),
+            };
+            format!("{d} = bpf2c_{f}{width}({d});")
+        }
+        _ => return Err(format!("invalid opcode {:#04x}", insn.opcode)),
+    };
+    Ok(code)
+}
+
+/// What a jump instruction does, decided as far as the instruction alone allows.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Branch {
+    Always,
+    Never,
+    If(String),
+}
+
+/// The condition of a jump (JMP or JMP32 class, not call or exit).
+pub(super) fn branch(insn: &Insn) -> std::result::Result<Branch, String> {
+    let op = insn.opcode & 0xf0;
+    if op == BPF_JA {
+        if insn.opcode & BPF_X != 0 {
+            return Err(format!("invalid opcode {:#04x}", insn.opcode));
+        }
+        return Ok(Branch::Always);
+    }
+    let wide = insn.class() == BPF_JMP;
+    let x = insn.opcode & BPF_X != 0;
+    let d = reg(insn.dst)?;
+    let signed = matches!(op, BPF_JSGT | BPF_JSGE | BPF_JSLT | BPF_JSLE);
+    if x {
+        let s = reg(insn.src)?;
+        if insn.dst == insn.src {
+            // Compilers warn about comparing a value with itself; the answer is known.
+            return Ok(match op {
+                BPF_JEQ | BPF_JGE | BPF_JLE | BPF_JSGE | BPF_JSLE => Branch::Always,
+                BPF_JSET if wide => Branch::If(format!("{d} != 0")),
+                BPF_JSET => Branch::If(format!("(uint32_t){d} != 0")),
+                BPF_JNE | BPF_JGT | BPF_JLT | BPF_JSGT | BPF_JSLT => Branch::Never,
+                _ => return Err(format!("invalid opcode {:#04x}", insn.opcode)),
+            });
+        }
+        let (l, r) = match (wide, signed) {
+            (true, false) => (d, s),
+            (false, false) => (format!("(uint32_t){d}"), format!("(uint32_t){s}")),
+            (true, true) => (format!("(int64_t){d}"), format!("(int64_t){s}")),
+            (false, true) => (
+                format!("(int32_t)(uint32_t){d}"),
+                format!("(int32_t)(uint32_t){s}"),
+            ),
+        };
+        return compare(op, &l, &r).map(Branch::If);
+    }
+
+    // Immediate forms: decide the comparisons that the operand type settles, which C
+    // compilers would otherwise report under -Wtype-limits or -Wtautological-compare.
+    let imm = insn.imm;
+    let (umax, uval) = if wide {
+        (u64::MAX, imm as i64 as u64)
+    } else {
+        (u32::MAX as u64, imm as u32 as u64)
+    };
+    let (smin, smax) = if wide {
+        (i64::MIN, i64::MAX)
+    } else {
+        (i32::MIN as i64, i32::MAX as i64)
+    };
+    let sval = imm as i64;
+    let decided = match op {
+        BPF_JLT if uval == 0 => Some(Branch::Never),
+        BPF_JGE if uval == 0 => Some(Branch::Always),
+        BPF_JLE if uval == umax => Some(Branch::Always),
+        BPF_JGT if uval == umax => Some(Branch::Never),
+        BPF_JSET if uval == 0 => Some(Branch::Never),
+        BPF_JSLT if sval == smin => Some(Branch::Never),
+        BPF_JSGE if sval == smin => Some(Branch::Always),
+        BPF_JSLE if sval == smax => Some(Branch::Always),
+        BPF_JSGT if sval == smax => Some(Branch::Never),
+        _ => None,
+    };
+    if let Some(b) = decided {
+        return Ok(b);
+    }
+    let (l, r) = match (wide, signed) {
+        (true, false) => (d, imm64(imm)),
+        (false, false) => (format!("(uint32_t){d}"), u32_lit(imm as u32)),
+        (true, true) => (format!("(int64_t){d}"), i32_lit(imm)),
+        (false, true) => (format!("(int32_t)(uint32_t){d}"), i32_lit(imm)),
+    };
+    compare(op, &l, &r).map(Branch::If)
+}
+
+fn compare(op: u8, l: &str, r: &str) -> std::result::Result<String, String> {
+    let sym = match op {
+        BPF_JEQ => "==",
+        BPF_JNE => "!=",
+        BPF_JGT | BPF_JSGT => ">",
+        BPF_JGE | BPF_JSGE => ">=",
+        BPF_JLT | BPF_JSLT => "<",
+        BPF_JLE | BPF_JSLE => "<=",
+        BPF_JSET => return Ok(format!("({l} & {r}) != 0")),
+        _ => return Err(format!("invalid jump operation {op:#04x}")),
+    };
+    Ok(format!("{l} {sym} {r}"))
+}
+
+/// Jumps. A jump back (target at or before the jump) spends the loop budget when taken.
+fn jump(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
+    let err = |m: String| env.error(pc, m);
+    let off = insn
+        .jump_offset()
+        .ok_or_else(|| err(format!("invalid opcode {:#04x}", insn.opcode)))?;
+    let target = pc as i64 + 1 + off;
+    if target < 0 || target >= f.insns.len() as i64 {
+        return Err(err(format!(
+            "jump target {target} is outside the function (0..{})",
+            f.insns.len()
+        )));
+    }
+    let target = target as usize;
+    let goto = if target <= pc {
+        format!(
+            "if (bpf2c_back_edge(inv, {}, {pc})) {{ return 0; }} goto L{target};",
+            env.func
+        )
+    } else {
+        format!("goto L{target};")
+    };
+    let (code, target) = match branch(insn).map_err(err)? {
+        Branch::Never => ("(void)0; /* never taken */".to_string(), None),
+        Branch::Always => (goto, Some(target)),
+        Branch::If(c) if target <= pc => (format!("if ({c}) {{ {goto} }}"), Some(target)),
+        Branch::If(c) => (format!("if ({c}) {goto}"), Some(target)),
+    };
+    Ok(Stmt {
+        code,
+        target,
+        needs_rt: false,
+    })
+}
+
+fn call(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
+    const ARGS: &str = "r1, r2, r3, r4, r5, inv";
+    const UNWIND: &str = "if (BPF2C_UNLIKELY(inv->unwind)) return 0;";
+    let m = env.module;
+    let (code, needs_rt) = match call_kind(f, pc, insn).map_err(|e| env.error(pc, e))? {
+        CallKind::Helper(id) => {
+            let k = m
+                .helper_index(id)
+                .ok_or_else(|| env.error(pc, format!("helper {id} is not in the table")))?;
+            let name = super::names::comment_text(&m.helpers[k].1);
+            let mut code = format!("r0 = rt->helpers[{k}]({ARGS});");
+            // Only a tail call asks every frame to return; other helpers never set unwind.
+            if id == TAIL_CALL_HELPER {
+                code.push(' ');
+                code.push_str(UNWIND);
+            }
+            code.push_str(&format!(" /* {name} */"));
+            (code, true)
+        }
+        CallKind::Local(callee) => {
+            let name = m.fn_names.get(callee).ok_or_else(|| {
+                env.error(
+                    pc,
+                    format!("call to function {callee}, which does not exist"),
+                )
+            })?;
+            (format!("r0 = {name}({ARGS}); {UNWIND}"), false)
+        }
+        CallKind::Indirect(r) => (
+            format!("r0 = rt->helper_by_id(r{r}, {ARGS}); {UNWIND}"),
+            true,
+        ),
+    };
+    Ok(Stmt {
+        code,
+        target: None,
+        needs_rt,
+    })
+}
+
+/// Linux's `bpf_tail_call`.
+pub(super) const TAIL_CALL_HELPER: u32 = 12;
+
+fn memory(env: &Env, pc: usize, insn: &Insn) -> Result<String> {
+    let err = |m: String| env.error(pc, m);
+    if env.rewrite_ctx {
+        match context::classify(env.module.facts, env.func, pc, insn).map_err(err)? {
+            context::Access::Plain => {}
+            context::Access::Ctx {
+                reg_offset,
+                field_offset,
+            } => {
+                return context::load(insn, reg_offset, field_offset, env.module.obj.little_endian)
+                    .map_err(err)
+            }
+        }
+    }
+    plain_memory(insn).map_err(err)
+}
+
+/// Loads, stores and atomics on ordinary memory.
+pub(super) fn plain_memory(insn: &Insn) -> std::result::Result<String, String> {
+    let bits = access_bits(insn.opcode);
+    let mode = insn.opcode & 0xe0;
+    let invalid = || format!("invalid opcode {:#04x}", insn.opcode);
+    match insn.class() {
+        BPF_LDX => {
+            let d = wreg(insn.dst)?;
+            let addr = address(&reg(insn.src)?, insn.off as i64);
+            match mode {
+                BPF_MEM => Ok(format!("{d} = bpf2c_load{bits}({addr});")),
+                BPF_MEMSX if bits < 64 => Ok(format!("{d} = bpf2c_load{bits}s({addr});")),
+                _ => Err(invalid()),
+            }
+        }
+        BPF_ST => {
+            if mode != BPF_MEM {
+                return Err(invalid());
+            }
+            let addr = address(&reg(insn.dst)?, insn.off as i64);
+            Ok(format!("bpf2c_store{bits}({addr}, {});", imm64(insn.imm)))
+        }
+        _ => {
+            let addr = address(&reg(insn.dst)?, insn.off as i64);
+            let s = reg(insn.src)?;
+            match mode {
+                BPF_MEM => Ok(format!("bpf2c_store{bits}({addr}, {s});")),
+                BPF_ATOMIC if bits == 32 || bits == 64 => {
+                    let fetch = insn.imm & BPF_FETCH != 0;
+                    let name = match insn.imm {
+                        BPF_XCHG => "xchg",
+                        BPF_CMPXCHG => {
+                            return Ok(format!("r0 = bpf2c_atomic_cmpxchg{bits}({addr}, r0, {s});"))
+                        }
+                        imm if imm & !(BPF_FETCH | 0xf0) != 0 => {
+                            return Err(format!("unsupported atomic operation {imm:#x}"))
+                        }
+                        imm => match (imm & 0xf0) as u8 {
+                            BPF_ADD => "add",
+                            BPF_OR => "or",
+                            BPF_AND => "and",
+                            BPF_XOR => "xor",
+                            _ => return Err(format!("unsupported atomic operation {imm:#x}")),
+                        },
+                    };
+                    if fetch {
+                        Ok(format!(
+                            "{} = bpf2c_atomic_{name}{bits}({addr}, {s});",
+                            wreg(insn.src)?
+                        ))
+                    } else {
+                        Ok(format!("(void)bpf2c_atomic_{name}{bits}({addr}, {s});"))
+                    }
+                }
+                BPF_ATOMIC => Err("atomic operations must be 32 or 64 bits wide".into()),
+                _ => Err(invalid()),
+            }
+        }
+    }
+}
+
+/// The 64-bit immediate load: a constant, a map, or the address of a map's value.
+fn lddw(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
+    let err = |m: String| env.error(pc, m);
+    if !insn.is_lddw() {
+        let mode = insn.opcode & 0xe0;
+        if mode == BPF_ABS || mode == BPF_IND {
+            return Err(err(
+                "legacy packet access (LD_ABS/LD_IND) is not supported".into()
+            ));
+        }
+        return Err(err(format!("invalid opcode {:#04x}", insn.opcode)));
+    }
+    let d = wreg(insn.dst).map_err(err)?;
+    let next = f
+        .insns
+        .get(pc + 1)
+        .ok_or_else(|| err("lddw is missing its second slot".into()))?;
+    let map_name = |i: usize| {
+        env.module
+            .obj
+            .maps
+            .get(i)
+            .map(|m| super::names::comment_text(&m.name))
+            .ok_or_else(|| err(format!("reference to map {i}, which does not exist")))
+    };
+    let (code, needs_rt) = match f.relocs.get(&pc) {
+        Some(Reloc::MapFd(i)) => (
+            format!(
+                "{d} = (uint64_t)(uintptr_t)rt->map_data[{i}].address; /* map {} */",
+                map_name(*i)?
+            ),
+            true,
+        ),
+        Some(Reloc::MapValue { map, offset }) => {
+            let name = map_name(*map)?;
+            let value = "(uint64_t)(uintptr_t)rt->map_data";
+            let code = if *offset == 0 {
+                format!("{d} = {value}[{map}].array_data; /* {name} */")
+            } else {
+                format!("{d} = {value}[{map}].array_data + {offset}; /* {name} + {offset} */")
+            };
+            (code, true)
+        }
+        Some(Reloc::Call(_)) => {
+            return Err(err("lddw of a function address is not supported".into()))
+        }
+        None if insn.src == 0 => {
+            let v = (insn.imm as u32 as u64) | ((next.imm as u32 as u64) << 32);
+            (format!("{d} = {};", u64_lit(v)), false)
+        }
+        None => {
+            return Err(err(format!(
+                "lddw with source {} has no relocation to resolve it",
+                insn.src
+            )))
+        }
+    };
+    Ok(Stmt {
+        code,
+        target: None,
+        needs_rt,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn i(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+        Insn {
+            opcode,
+            dst,
+            src,
+            off,
+            imm,
+        }
+    }
+
+    fn a(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> String {
+        alu(&i(opcode, dst, src, off, imm)).unwrap()
+    }
+
+    #[test]
+    fn alu64_operations() {
+        assert_eq!(a(BPF_ALU64 | BPF_ADD | BPF_X, 0, 1, 0, 0), "r0 += r1;");
+        assert_eq!(a(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -8), "r2 -= 8;");
+        assert_eq!(a(BPF_ALU64 | BPF_SUB | BPF_K, 2, 0, 0, -8), "r2 += 8;");
+        assert_eq!(
+            a(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, i32::MIN),
+            "r2 += (uint64_t)(-2147483647 - 1);"
+        );
+        assert_eq!(
+            a(BPF_ALU64 | BPF_AND | BPF_K, 3, 0, 0, -256),
+            "r3 &= (uint64_t)-256;"
+        );
+        assert_eq!(
+            a(BPF_ALU64 | BPF_MUL | BPF_K, 3, 0, 0, 70000),
+            "r3 *= 0x11170ULL;"
+        );
+        assert_eq!(a(BPF_ALU64 | BPF_LSH | BPF_K, 1, 0, 0, 65), "r1 <<= 1;");
+        assert_eq!(
+            a(BPF_ALU64 | BPF_RSH | BPF_X, 1, 2, 0, 0),
+            "r1 >>= (r2 & 63);"
+        );
+        assert_eq!(
+            a(BPF_ALU64 | BPF_ARSH | BPF_K, 1, 0, 0, 3),
+            "r1 = bpf2c_arsh64(r1, 3);"
+        );
+        assert_eq!(a(BPF_ALU64 | BPF_NEG, 4, 0, 0, 0), "r4 = 0 - r4;");
+        assert_eq!(
+            a(BPF_ALU64 | BPF_DIV | BPF_X, 0, 1, 1, 0),
+            "r0 = bpf2c_sdiv64(r0, r1);"
+        );
+        assert_eq!(
+            a(BPF_ALU64 | BPF_MOD | BPF_K, 0, 0, 0, 7),
+            "r0 = bpf2c_umod64(r0, 7);"
+        );
+        assert_eq!(
+            a(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, -1),
+            "r0 = (uint64_t)-1;"
+        );
+        assert_eq!(a(BPF_ALU64 | BPF_MOV | BPF_X, 0, 0, 0, 0), "(void)r0;");
+        assert_eq!(
+            a(BPF_ALU64 | BPF_MOV | BPF_X, 0, 1, 32, 0),
+            "r0 = (uint64_t)(int64_t)(int32_t)r1;"
+        );
+        assert_eq!(
+            a(BPF_ALU64 | BPF_END | BPF_K, 0, 0, 0, 16),
+            "r0 = bpf2c_bswap16(r0);"
+        );
+    }
+
+    #[test]
+    fn alu32_operations_zero_extend() {
+        assert_eq!(
+            a(BPF_ALU | BPF_ADD | BPF_X, 0, 1, 0, 0),
+            "r0 = (uint32_t)(r0 + r1);"
+        );
+        assert_eq!(
+            a(BPF_ALU | BPF_ADD | BPF_K, 0, 0, 0, -3),
+            "r0 = (uint32_t)(r0 - 3);"
+        );
+        assert_eq!(
+            a(BPF_ALU | BPF_MOV | BPF_K, 0, 0, 0, -1),
+            "r0 = 0xffffffffu;"
+        );
+        assert_eq!(
+            a(BPF_ALU | BPF_MOV | BPF_X, 0, 0, 0, 0),
+            "r0 = (uint32_t)r0;"
+        );
+        assert_eq!(
+            a(BPF_ALU | BPF_MOV | BPF_X, 0, 1, 8, 0),
+            "r0 = (uint32_t)(int32_t)(int8_t)r1;"
+        );
+        assert_eq!(
+            a(BPF_ALU | BPF_LSH | BPF_K, 1, 0, 0, 33),
+            "r1 = (uint32_t)(r1 << 1);"
+        );
+        assert_eq!(
+            a(BPF_ALU | BPF_RSH | BPF_X, 1, 2, 0, 0),
+            "r1 = (uint32_t)r1 >> (r2 & 31);"
+        );
+        assert_eq!(
+            a(BPF_ALU | BPF_ARSH | BPF_X, 1, 2, 0, 0),
+            "r1 = bpf2c_arsh32(r1, (r2 & 31));"
+        );
+        assert_eq!(a(BPF_ALU | BPF_NEG, 1, 0, 0, 0), "r1 = (uint32_t)(0 - r1);");
+        assert_eq!(
+            a(BPF_ALU | BPF_DIV | BPF_K, 1, 0, 0, 0),
+            "r1 = bpf2c_udiv32(r1, 0);"
+        );
+        assert_eq!(
+            a(BPF_ALU | BPF_MOD | BPF_X, 1, 2, 1, 0),
+            "r1 = bpf2c_smod32(r1, r2);"
+        );
+        assert_eq!(
+            a(BPF_ALU | BPF_END | BPF_K, 1, 0, 0, 32),
+            "r1 = bpf2c_to_le32(r1);"
+        );
+        assert_eq!(
+            a(BPF_ALU | BPF_END | BPF_X, 1, 0, 0, 64),
+            "r1 = bpf2c_to_be64(r1);"
+        );
+    }
+
+    #[test]
+    fn alu_rejects_bad_forms() {
+        assert!(alu(&i(BPF_ALU64 | BPF_MOV | BPF_K, 10, 0, 0, 1))
+            .unwrap_err()
+            .contains("r10"));
+        assert!(alu(&i(BPF_ALU64 | BPF_DIV | BPF_K, 0, 0, 2, 1))
+            .unwrap_err()
+            .contains("offset 2"));
+        assert!(alu(&i(BPF_ALU64 | BPF_END | BPF_K, 0, 0, 0, 8))
+            .unwrap_err()
+            .contains("width 8"));
+        assert!(alu(&i(BPF_ALU64 | BPF_ADD | BPF_X, 0, 11, 0, 0))
+            .unwrap_err()
+            .contains("r11"));
+    }
+
+    fn b(opcode: u8, dst: u8, src: u8, imm: i32) -> Branch {
+        branch(&i(opcode, dst, src, 1, imm)).unwrap()
+    }
+
+    fn cond(s: &str) -> Branch {
+        Branch::If(s.to_string())
+    }
+
+    #[test]
+    fn jump_conditions() {
+        assert_eq!(b(BPF_JMP | BPF_JA, 0, 0, 0), Branch::Always);
+        assert_eq!(b(BPF_JMP | BPF_JGT | BPF_X, 1, 2, 0), cond("r1 > r2"));
+        assert_eq!(
+            b(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, -1),
+            cond("r1 == (uint64_t)-1")
+        );
+        assert_eq!(
+            b(BPF_JMP32 | BPF_JEQ | BPF_K, 1, 0, -1),
+            cond("(uint32_t)r1 == 0xffffffffu")
+        );
+        assert_eq!(
+            b(BPF_JMP | BPF_JSLT | BPF_X, 1, 2, 0),
+            cond("(int64_t)r1 < (int64_t)r2")
+        );
+        assert_eq!(
+            b(BPF_JMP32 | BPF_JSGE | BPF_K, 1, 0, -5),
+            cond("(int32_t)(uint32_t)r1 >= -5")
+        );
+        assert_eq!(
+            b(BPF_JMP32 | BPF_JSGT | BPF_K, 1, 0, i32::MIN),
+            cond("(int32_t)(uint32_t)r1 > (-2147483647 - 1)")
+        );
+        assert_eq!(
+            b(BPF_JMP32 | BPF_JLE | BPF_X, 3, 4, 0),
+            cond("(uint32_t)r3 <= (uint32_t)r4")
+        );
+        assert_eq!(
+            b(BPF_JMP | BPF_JSET | BPF_K, 1, 0, 8),
+            cond("(r1 & 8) != 0")
+        );
+        assert_eq!(
+            b(BPF_JMP32 | BPF_JSET | BPF_X, 1, 2, 0),
+            cond("((uint32_t)r1 & (uint32_t)r2) != 0")
+        );
+    }
+
+    #[test]
+    fn jump_conditions_settled_by_type_are_decided() {
+        assert_eq!(b(BPF_JMP | BPF_JLT | BPF_K, 1, 0, 0), Branch::Never);
+        assert_eq!(b(BPF_JMP32 | BPF_JGE | BPF_K, 1, 0, 0), Branch::Always);
+        assert_eq!(b(BPF_JMP32 | BPF_JLE | BPF_K, 1, 0, -1), Branch::Always);
+        assert_eq!(b(BPF_JMP | BPF_JGT | BPF_K, 1, 0, -1), Branch::Never);
+        assert_eq!(
+            b(BPF_JMP32 | BPF_JSLT | BPF_K, 1, 0, i32::MIN),
+            Branch::Never
+        );
+        assert_eq!(
+            b(BPF_JMP32 | BPF_JSLE | BPF_K, 1, 0, i32::MAX),
+            Branch::Always
+        );
+        // 64-bit signed comparisons with a 32-bit immediate are never settled.
+        assert_eq!(
+            b(BPF_JMP | BPF_JSLE | BPF_K, 1, 0, i32::MAX),
+            cond("(int64_t)r1 <= 2147483647")
+        );
+        assert_eq!(b(BPF_JMP | BPF_JEQ | BPF_X, 2, 2, 0), Branch::Always);
+        assert_eq!(b(BPF_JMP32 | BPF_JSLT | BPF_X, 2, 2, 0), Branch::Never);
+        assert_eq!(
+            b(BPF_JMP32 | BPF_JSET | BPF_X, 2, 2, 0),
+            cond("(uint32_t)r2 != 0")
+        );
+    }
+
+    #[test]
+    fn memory_accesses() {
+        let m = |opcode, dst, src, off, imm| plain_memory(&i(opcode, dst, src, off, imm)).unwrap();
+        assert_eq!(
+            m(BPF_LDX | BPF_MEM | BPF_W, 0, 1, 4, 0),
+            "r0 = bpf2c_load32(r1 + 4);"
+        );
+        assert_eq!(
+            m(BPF_LDX | BPF_MEMSX | BPF_H, 0, 10, -2, 0),
+            "r0 = bpf2c_load16s(r10 - 2);"
+        );
+        assert_eq!(
+            m(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -8, -1),
+            "bpf2c_store64(r10 - 8, (uint64_t)-1);"
+        );
+        assert_eq!(
+            m(BPF_STX | BPF_MEM | BPF_B, 1, 2, 0, 0),
+            "bpf2c_store8(r1, r2);"
+        );
+        assert_eq!(
+            m(BPF_STX | BPF_ATOMIC | BPF_W, 1, 2, 0, BPF_ADD as i32),
+            "(void)bpf2c_atomic_add32(r1, r2);"
+        );
+        assert_eq!(
+            m(
+                BPF_STX | BPF_ATOMIC | BPF_DW,
+                1,
+                2,
+                8,
+                BPF_XOR as i32 | BPF_FETCH
+            ),
+            "r2 = bpf2c_atomic_xor64(r1 + 8, r2);"
+        );
+        assert_eq!(
+            m(BPF_STX | BPF_ATOMIC | BPF_DW, 10, 3, -8, BPF_XCHG),
+            "r3 = bpf2c_atomic_xchg64(r10 - 8, r3);"
+        );
+        assert_eq!(
+            m(BPF_STX | BPF_ATOMIC | BPF_W, 10, 3, -4, BPF_CMPXCHG),
+            "r0 = bpf2c_atomic_cmpxchg32(r10 - 4, r0, r3);"
+        );
+        assert!(plain_memory(&i(BPF_STX | BPF_ATOMIC | BPF_H, 1, 2, 0, 0))
+            .unwrap_err()
+            .contains("32 or 64"));
+        assert!(
+            plain_memory(&i(BPF_STX | BPF_ATOMIC | BPF_W, 1, 2, 0, 0x31))
+                .unwrap_err()
+                .contains("unsupported atomic")
+        );
+        assert!(plain_memory(&i(BPF_LDX | BPF_MEMSX | BPF_DW, 0, 1, 0, 0)).is_err());
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(u64_lit(0), "0");
+        assert_eq!(u64_lit(0xffff), "65535");
+        assert_eq!(u64_lit(0x1_0000), "0x10000ULL");
+        assert_eq!(u64_lit(u64::MAX), "0xffffffffffffffffULL");
+        assert_eq!(address("r1", -32768), "r1 - 32768");
+        assert_eq!(address("r1", i64::MIN), "r1 - 0x8000000000000000ULL");
+        assert_eq!(address("r1", 0), "r1");
+    }
+}

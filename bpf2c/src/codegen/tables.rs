@@ -1,0 +1,200 @@
+//! The module's metadata: map, helper, program and function tables and the exported
+//! `bpf2c_module_t` that points to them. C has no zero-length arrays, so an empty table is a
+//! NULL pointer with a count of 0.
+
+use super::names::{c_string, comment_text};
+use super::out::Out;
+use super::Module;
+use crate::error::{Error, Result};
+use crate::object::{Map, MapOrigin, MapType};
+
+fn map_type_constant(t: MapType) -> &'static str {
+    match t {
+        MapType::Hash => "BPF2C_MAP_TYPE_HASH",
+        MapType::Array => "BPF2C_MAP_TYPE_ARRAY",
+        MapType::ProgArray => "BPF2C_MAP_TYPE_PROG_ARRAY",
+        MapType::PercpuHash => "BPF2C_MAP_TYPE_PERCPU_HASH",
+        MapType::PercpuArray => "BPF2C_MAP_TYPE_PERCPU_ARRAY",
+        MapType::LruHash => "BPF2C_MAP_TYPE_LRU_HASH",
+    }
+}
+
+/// The bytes of a global-data map's value, or None when it starts all zero.
+fn initial_data(m: &Map) -> Option<&[u8]> {
+    match (&m.origin, &m.initial_data) {
+        (MapOrigin::GlobalData { .. }, Some(d)) if !d.is_empty() => Some(d),
+        _ => None,
+    }
+}
+
+pub(super) fn maps(m: &Module, out: &mut Out) -> Result<()> {
+    let obj = m.obj;
+    for (i, map) in obj.maps.iter().enumerate() {
+        let Some(data) = initial_data(map) else {
+            continue;
+        };
+        if data.len() > map.def.value_size as usize {
+            return Err(Error::new(
+                crate::error::Location::file(&obj.path),
+                format!(
+                    "map '{}' holds {} bytes of initial data, more than its value size {}",
+                    map.name,
+                    data.len(),
+                    map.def.value_size
+                ),
+            ));
+        }
+        out.line(format!(
+            "/* Initial contents of map {i} ({}). */",
+            comment_text(&map.name)
+        ));
+        out.line(format!(
+            "static const uint8_t bpf2c_map_initial_data_{i}[] = {{"
+        ));
+        for chunk in data.chunks(16) {
+            let bytes: Vec<String> = chunk.iter().map(|b| format!("0x{b:02x},")).collect();
+            out.line(format!("    {}", bytes.join(" ")));
+        }
+        out.line("};");
+        out.blank();
+    }
+
+    if obj.maps.is_empty() {
+        return Ok(());
+    }
+    out.line("/* Maps, in the order of rt->map_data. */");
+    out.line("static const bpf2c_map_entry_t bpf2c_maps[] = {");
+    for (i, map) in obj.maps.iter().enumerate() {
+        let d = &map.def;
+        let (flags, origin) = match &map.origin {
+            MapOrigin::GlobalData {
+                section,
+                read_only: true,
+            } => (
+                "BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_READ_ONLY",
+                format!(", read-only global data {}", comment_text(section)),
+            ),
+            MapOrigin::GlobalData { section, .. } => (
+                "BPF2C_MAP_F_GLOBAL_DATA",
+                format!(", global data {}", comment_text(section)),
+            ),
+            _ => ("0", String::new()),
+        };
+        out.line(format!(
+            "    /* {i}: {}, key {} bytes, value {} bytes, {} entries{origin} */",
+            d.map_type.name(),
+            d.key_size,
+            d.value_size,
+            d.max_entries
+        ));
+        let (size, pointer) = match initial_data(map) {
+            Some(data) => (data.len(), format!("bpf2c_map_initial_data_{i}")),
+            None => (0, "NULL".to_string()),
+        };
+        out.line(format!(
+            "    {{ {}, {{ {}, {}, {}, {}, {:#x} }}, {flags}, {size}, {pointer} }},",
+            c_string(&map.name),
+            map_type_constant(d.map_type),
+            d.key_size,
+            d.value_size,
+            d.max_entries,
+            d.map_flags
+        ));
+    }
+    out.line("};");
+    out.blank();
+    Ok(())
+}
+
+pub(super) fn helpers(m: &Module, out: &mut Out) {
+    if m.helpers.is_empty() {
+        return;
+    }
+    out.line("/* Helpers, sorted by id; code calls entry k as rt->helpers[k]. */");
+    out.line("static const bpf2c_helper_entry_t bpf2c_helpers[] = {");
+    for (k, (id, name)) in m.helpers.iter().enumerate() {
+        out.line(format!("    /* {k} */ {{ {id}, {} }},", c_string(name)));
+    }
+    out.line("};");
+    out.blank();
+}
+
+pub(super) fn programs(m: &Module, out: &mut Out) {
+    let obj = m.obj;
+    if obj.programs.is_empty() {
+        return;
+    }
+    out.line("static const bpf2c_program_entry_t bpf2c_programs[] = {");
+    for p in &obj.programs {
+        let slots: usize = obj
+            .reachable_functions(p.entry)
+            .iter()
+            .map(|&f| obj.functions[f].insns.len())
+            .sum();
+        let prog_type = match p.prog_type {
+            crate::object::ProgramType::Raw => "BPF2C_PROG_TYPE_RAW",
+            crate::object::ProgramType::Xdp => "BPF2C_PROG_TYPE_XDP",
+        };
+        out.line(format!(
+            "    {{ {}, {}, {prog_type}, {slots}, {} }},",
+            c_string(&p.name),
+            c_string(&p.section),
+            m.fn_names[p.entry]
+        ));
+    }
+    out.line("};");
+    out.blank();
+}
+
+pub(super) fn functions(m: &Module, out: &mut Out) {
+    if m.obj.functions.is_empty() {
+        return;
+    }
+    out.line("/* Functions, by the index that bpf2c_back_edge reports. */");
+    out.line("static const bpf2c_function_entry_t bpf2c_functions[] = {");
+    for (i, f) in m.obj.functions.iter().enumerate() {
+        out.line(format!("    /* {i} */ {{ {} }},", c_string(&f.name)));
+    }
+    out.line("};");
+    out.blank();
+}
+
+/// A table's pointer and element count.
+fn table(name: &str, len: usize) -> (String, usize) {
+    if len == 0 {
+        ("NULL".to_string(), 0)
+    } else {
+        (name.to_string(), len)
+    }
+}
+
+pub(super) fn module(m: &Module, out: &mut Out) {
+    let obj = m.obj;
+    let symbol = m.module_symbol();
+    let mut flags = Vec::new();
+    if m.opts.verified {
+        flags.push("BPF2C_MODULE_F_VERIFIED");
+    }
+    if m.opts.optimize {
+        flags.push("BPF2C_MODULE_F_OPTIMIZED");
+    }
+    let flags = if flags.is_empty() {
+        "0".to_string()
+    } else {
+        flags.join(" | ")
+    };
+    let (maps, map_count) = table("bpf2c_maps", obj.maps.len());
+    let (helpers, helper_count) = table("bpf2c_helpers", m.helpers.len());
+    let (programs, program_count) = table("bpf2c_programs", obj.programs.len());
+    let (functions, function_count) = table("bpf2c_functions", obj.functions.len());
+    out.line(format!("extern const bpf2c_module_t {symbol};"));
+    out.line(format!("const bpf2c_module_t {symbol} = {{"));
+    out.line("    BPF2C_MODULE_HEADER,");
+    out.line(format!("    {flags},"));
+    out.line(format!("    {},", c_string(&obj.name)));
+    out.line(format!("    {maps}, {map_count},"));
+    out.line(format!("    {helper_count}, {helpers},"));
+    out.line(format!("    {programs}, {program_count},"));
+    out.line(format!("    {function_count}, {functions},"));
+    out.line("};");
+}

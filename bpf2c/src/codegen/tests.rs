@@ -1,0 +1,694 @@
+//! Whole-module generation: tables, names, line directives, context rewriting and errors.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::*;
+use crate::facts::{CtxFact, InsnFacts, InsnRef};
+use crate::insn::*;
+use crate::object::{
+    Function, LineInfo, Map, MapDef, MapOrigin, MapType, ObjectKind, Program, ProgramType,
+};
+
+fn i(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+    Insn {
+        opcode,
+        dst,
+        src,
+        off,
+        imm,
+    }
+}
+
+const EXIT: Insn = Insn {
+    opcode: BPF_JMP | BPF_EXIT,
+    dst: 0,
+    src: 0,
+    off: 0,
+    imm: 0,
+};
+
+fn mov(dst: u8, imm: i32) -> Insn {
+    i(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
+}
+
+fn func(name: &str, section: &str, insns: Vec<Insn>) -> Function {
+    Function {
+        name: name.into(),
+        section: section.into(),
+        section_offset: 0,
+        insns,
+        relocs: BTreeMap::new(),
+        line_info: Vec::new(),
+    }
+}
+
+fn program(name: &str, section: &str, prog_type: ProgramType, entry: usize) -> Program {
+    Program {
+        name: name.into(),
+        section: section.into(),
+        prog_type,
+        entry,
+    }
+}
+
+fn object(functions: Vec<Function>, maps: Vec<Map>, programs: Vec<Program>) -> Object {
+    Object {
+        path: PathBuf::from("/some/dir/sample.bpf.o"),
+        name: "sample_bpf".into(),
+        kind: ObjectKind::Elf,
+        little_endian: true,
+        maps,
+        functions,
+        programs,
+        btf: None,
+    }
+}
+
+fn map(name: &str, map_type: MapType, origin: MapOrigin, data: Option<Vec<u8>>) -> Map {
+    Map {
+        name: name.into(),
+        def: MapDef {
+            map_type,
+            key_size: 4,
+            value_size: 24,
+            max_entries: 1,
+            map_flags: 0,
+        },
+        origin,
+        initial_data: data,
+        initial_programs: Vec::new(),
+    }
+}
+
+fn gen(obj: &Object) -> String {
+    generate(obj, None, &CodegenOptions::default()).unwrap()
+}
+
+/// The body of the C function `name`: from its definition to the closing brace.
+fn body<'a>(c: &'a str, name: &str) -> &'a str {
+    let start = c
+        .find(&format!("static uint64_t {name}(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)\n{{"))
+        .unwrap_or_else(|| panic!("no definition of {name}"));
+    let end = c[start..].find("\n}\n").unwrap() + start;
+    &c[start..end]
+}
+
+/// A module with maps, global data, helpers, a shared subprogram and two programs.
+fn rich_object() -> Object {
+    let mut main = func(
+        "prog",
+        "raw/main",
+        vec![
+            i(LDDW, 1, BPF_PSEUDO_MAP_FD, 0, 0), // 0: r1 = map counters
+            i(0, 0, 0, 0, 0),
+            i(LDDW, 2, BPF_PSEUDO_MAP_VALUE, 0, 0), // 2: r2 = &.rodata + 16
+            i(0, 0, 0, 0, 16),
+            i(BPF_JMP | BPF_CALL, 0, 0, 0, 1), // 4: map_lookup_elem
+            i(BPF_JMP | BPF_CALL, 0, 0, 0, 12), // 5: tail_call
+            i(BPF_JMP | BPF_CALL, 0, 0, 0, 1000), // 6: custom helper
+            i(BPF_JMP | BPF_CALL, 0, 0, 0, 2000), // 7: unknown helper
+            i(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 0), // 8: call sub (via reloc)
+            EXIT,
+        ],
+    );
+    main.relocs.insert(0, Reloc::MapFd(0));
+    main.relocs
+        .insert(2, Reloc::MapValue { map: 1, offset: 16 });
+    main.relocs.insert(8, Reloc::Call(2));
+    let other = func("prog", "raw/other", vec![mov(0, 2), EXIT]);
+    let sub = func("sub.helper", ".text", vec![mov(0, 3), EXIT]);
+    let mut other2 = other.clone();
+    other2.insns = vec![i(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 0), EXIT];
+    other2.relocs.insert(0, Reloc::Call(2));
+    let dead = func("dead", ".text", vec![mov(0, 4), EXIT]);
+    let maps = vec![
+        map(
+            "counters",
+            MapType::Hash,
+            MapOrigin::Btf {
+                key_type: None,
+                value_type: None,
+            },
+            None,
+        ),
+        map(
+            ".rodata",
+            MapType::Array,
+            MapOrigin::GlobalData {
+                section: ".rodata".into(),
+                read_only: true,
+            },
+            Some((0u8..20).collect()),
+        ),
+        map(
+            ".bss",
+            MapType::Array,
+            MapOrigin::GlobalData {
+                section: ".bss".into(),
+                read_only: false,
+            },
+            None,
+        ),
+    ];
+    object(
+        vec![main, other2, sub, dead],
+        maps,
+        vec![
+            program("prog", "raw/main", ProgramType::Raw, 0),
+            program("prog", "raw/other", ProgramType::Raw, 1),
+        ],
+    )
+}
+
+#[test]
+fn map_table_and_global_data() {
+    let c = gen(&rich_object());
+    assert!(c.contains(
+        "static const uint8_t bpf2c_map_initial_data_1[] = {\n    0x00, 0x01, 0x02, 0x03, 0x04, \
+         0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,\n    0x10, 0x11, \
+         0x12, 0x13,\n};\n"
+    ));
+    assert!(c.contains(
+        "    /* 0: BPF_MAP_TYPE_HASH, key 4 bytes, value 24 bytes, 1 entries */\n    { \"counters\", \
+         { BPF2C_MAP_TYPE_HASH, 4, 24, 1, 0x0 }, 0, 0, NULL },\n"
+    ));
+    assert!(c.contains(
+        "{ \".rodata\", { BPF2C_MAP_TYPE_ARRAY, 4, 24, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | \
+         BPF2C_MAP_F_READ_ONLY, 20, bpf2c_map_initial_data_1 },"
+    ));
+    assert!(c.contains(
+        "{ \".bss\", { BPF2C_MAP_TYPE_ARRAY, 4, 24, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA, 0, NULL },"
+    ));
+    assert!(!c.contains("bpf2c_map_initial_data_2"));
+    let main = body(&c, "bpf2c_fn_prog");
+    assert!(main
+        .contains("    r1 = (uint64_t)(uintptr_t)rt->map_data[0].address; /* map counters */\n"));
+    assert!(main.contains(
+        "    r2 = (uint64_t)(uintptr_t)rt->map_data[1].array_data + 16; /* .rodata + 16 */\n"
+    ));
+    assert!(main.contains("    const bpf2c_runtime_context_t *rt = inv->runtime;\n"));
+}
+
+#[test]
+fn helper_table_is_sorted_and_indexed() {
+    let mut opts = CodegenOptions::default();
+    opts.helper_names.insert(1000, "my_helper".into());
+    let c = generate(&rich_object(), None, &opts).unwrap();
+    assert!(c.contains(
+        "static const bpf2c_helper_entry_t bpf2c_helpers[] = {\n    /* 0 */ { 1, \
+         \"bpf_map_lookup_elem\" },\n    /* 1 */ { 12, \"bpf_tail_call\" },\n    /* 2 */ { 1000, \
+         \"my_helper\" },\n    /* 3 */ { 2000, \"helper_2000\" },\n};\n"
+    ));
+    let main = body(&c, "bpf2c_fn_prog");
+    assert!(main
+        .contains("    r0 = rt->helpers[0](r1, r2, r3, r4, r5, inv); /* bpf_map_lookup_elem */\n"));
+    assert!(main.contains(
+        "    r0 = rt->helpers[1](r1, r2, r3, r4, r5, inv); if (BPF2C_UNLIKELY(inv->unwind)) \
+         return 0; /* bpf_tail_call */\n"
+    ));
+    assert!(main.contains("    r0 = rt->helpers[2](r1, r2, r3, r4, r5, inv); /* my_helper */\n"));
+    assert!(main.contains(
+        "    r0 = bpf2c_fn_sub_helper(r1, r2, r3, r4, r5, inv); if \
+         (BPF2C_UNLIKELY(inv->unwind)) return 0;\n"
+    ));
+}
+
+#[test]
+fn functions_are_named_once_and_deduplicated() {
+    let c = gen(&rich_object());
+    // Two functions named `prog` in different sections; the shared subprogram appears once.
+    for name in ["bpf2c_fn_prog", "bpf2c_fn_prog_2", "bpf2c_fn_sub_helper"] {
+        let decl = format!("static uint64_t {name}(uint64_t r1");
+        assert_eq!(
+            c.matches(&decl).count(),
+            2,
+            "{name}: declaration + definition"
+        );
+    }
+    assert!(c.contains(
+        "static const bpf2c_program_entry_t bpf2c_programs[] = {\n    { \"prog\", \"raw/main\", \
+         BPF2C_PROG_TYPE_RAW, 12, bpf2c_fn_prog },\n    { \"prog\", \"raw/other\", \
+         BPF2C_PROG_TYPE_RAW, 4, bpf2c_fn_prog_2 },\n};\n"
+    ));
+    assert!(c.contains(
+        "    /* 0 */ { \"prog\" },\n    /* 1 */ { \"prog\" },\n    /* 2 */ { \"sub.helper\" },\n    \
+         /* 3 */ { \"dead\" },\n"
+    ));
+    // No program runs `dead`, so it is marked to keep -Wunused-function quiet.
+    assert!(c.contains("bpf2c_invocation_t *inv) BPF2C_FUNCTION_UNUSED;\n"));
+    assert_eq!(c.matches(" BPF2C_FUNCTION_UNUSED;").count(), 1);
+    assert!(c.contains(
+        "extern const bpf2c_module_t bpf2c_module_sample_bpf;\nconst bpf2c_module_t \
+         bpf2c_module_sample_bpf = {\n    BPF2C_MODULE_HEADER,\n    0,\n    \"sample_bpf\",\n    \
+         bpf2c_maps, 3,\n    4, bpf2c_helpers,\n    bpf2c_programs, 2,\n    4, bpf2c_functions,\n};\n"
+    ));
+}
+
+#[test]
+fn header_records_source_name_and_options() {
+    let obj = rich_object();
+    let c = generate(
+        &obj,
+        None,
+        &CodegenOptions {
+            verified: true,
+            optimize: true,
+            module_symbol: Some("my_module".into()),
+            ..CodegenOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(c.starts_with(&format!(
+        "/*\n * Generated by bpf2c {} from sample.bpf.o. Do not edit.\n * Verification: yes\n * \
+         Optimization: on\n",
+        env!("CARGO_PKG_VERSION")
+    )));
+    assert!(!c.contains("/some/dir"));
+    assert!(c.contains("#include \"bpf2c.h\"\n"));
+    assert!(c.contains(
+        "const bpf2c_module_t my_module = {\n    BPF2C_MODULE_HEADER,\n    \
+         BPF2C_MODULE_F_VERIFIED | BPF2C_MODULE_F_OPTIMIZED,\n"
+    ));
+    let unverified = gen(&obj);
+    assert!(unverified.contains(" * Verification: NOT VERIFIED (--no-verify)\n"));
+    assert!(unverified.contains(" * Optimization: off\n"));
+
+    let err = generate(
+        &obj,
+        None,
+        &CodegenOptions {
+            module_symbol: Some("not-an-identifier".into()),
+            ..CodegenOptions::default()
+        },
+    )
+    .unwrap_err();
+    assert!(err.message.contains("not a C identifier"), "{err}");
+}
+
+#[test]
+fn empty_tables_are_null() {
+    let obj = object(
+        vec![func("f", "raw", vec![mov(0, 1), EXIT])],
+        Vec::new(),
+        vec![program("f", "raw", ProgramType::Raw, 0)],
+    );
+    let c = gen(&obj);
+    assert!(!c.contains("bpf2c_maps[]"));
+    assert!(!c.contains("bpf2c_helpers[]"));
+    assert!(
+        c.contains("    NULL, 0,\n    0, NULL,\n    bpf2c_programs, 1,\n    1, bpf2c_functions,\n")
+    );
+    let f = body(&c, "bpf2c_fn_f");
+    // Only the registers the function names are declared; no stack, no runtime context.
+    assert!(f.contains("    uint64_t r0 = 0;\n"));
+    assert!(!f.contains("r6 = 0"));
+    assert!(!f.contains("stack"));
+    assert!(!f.contains("rt ="));
+}
+
+#[test]
+fn stack_and_frame_pointer_are_per_function() {
+    let obj = object(
+        vec![func(
+            "f",
+            "raw",
+            vec![
+                i(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -8, 5),
+                i(BPF_LDX | BPF_MEM | BPF_DW, 0, 10, -8, 0),
+                EXIT,
+            ],
+        )],
+        Vec::new(),
+        vec![program("f", "raw", ProgramType::Raw, 0)],
+    );
+    let c = gen(&obj);
+    let f = body(&c, "bpf2c_fn_f");
+    assert!(f.contains("    uint64_t stack[BPF2C_STACK_SIZE / 8];\n"));
+    assert!(f.contains("    uint64_t r10 = (uint64_t)(uintptr_t)(stack + BPF2C_STACK_SIZE / 8);\n"));
+    assert!(f.contains("    /* 0: *(u64 *)(r10 - 8) = 5 */\n    bpf2c_store64(r10 - 8, 5);\n"));
+    assert!(f.contains("    /* 1: r0 = *(u64 *)(r10 - 8) */\n    r0 = bpf2c_load64(r10 - 8);\n"));
+}
+
+#[test]
+fn labels_only_on_jump_targets_and_back_edges_spend_budget() {
+    let obj = object(
+        vec![
+            func("a", "raw", vec![mov(0, 0), EXIT]),
+            func(
+                "loop",
+                "raw",
+                vec![
+                    mov(0, 0),                                  // 0
+                    i(BPF_ALU64 | BPF_ADD | BPF_K, 0, 0, 0, 1), // 1
+                    i(BPF_JMP | BPF_JLT | BPF_K, 0, 0, -2, 10), // 2: if r0 < 10 goto 1
+                    i(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1, 10),  // 3: if r0 == 10 goto 5
+                    i(BPF_JMP32 | BPF_JA, 0, 0, 0, -5),         // 4: gotol 0
+                    EXIT,                                       // 5
+                ],
+            ),
+        ],
+        Vec::new(),
+        vec![program("loop", "raw", ProgramType::Raw, 1)],
+    );
+    let c = gen(&obj);
+    let f = body(&c, "bpf2c_fn_loop");
+    assert!(f.contains(
+        "L1:\n    /* 1: r0 += 1 */\n    r0 += 1;\n    /* 2: if r0 < 10 goto -2 */\n    if (r0 < \
+         10) { if (bpf2c_back_edge(inv, 1, 2)) { return 0; } goto L1; }\n"
+    ));
+    assert!(f.contains("    if (r0 == 10) goto L5;\n"));
+    assert!(f.contains(
+        "    /* 4: gotol -5 */\n    if (bpf2c_back_edge(inv, 1, 4)) { return 0; } goto L0;\n"
+    ));
+    assert_eq!(f.matches("\nL").count(), 3, "labels L0, L1, L5 only:\n{f}");
+}
+
+#[test]
+fn line_directives_follow_btf_and_return_to_the_output() {
+    let mut f = func("f", "raw", vec![mov(0, 1), mov(1, 2), mov(2, 3), EXIT]);
+    f.line_info = vec![
+        LineInfo {
+            insn: 1,
+            file: "src/we\"ird\\name.c".into(),
+            line: 40,
+            column: 3,
+            source: "x = 2;".into(),
+        },
+        LineInfo {
+            insn: 3,
+            file: "src/b.c".into(),
+            line: 0,
+            column: 0,
+            source: String::new(),
+        },
+    ];
+    let obj = object(
+        vec![f],
+        Vec::new(),
+        vec![program("f", "raw", ProgramType::Raw, 0)],
+    );
+    let c = generate(
+        &obj,
+        None,
+        &CodegenOptions {
+            output_name: Some("out dir/gen.c".into()),
+            ..CodegenOptions::default()
+        },
+    )
+    .unwrap();
+    let lines: Vec<&str> = c.lines().collect();
+    let find = |s: &str| {
+        lines
+            .iter()
+            .position(|l| *l == s)
+            .unwrap_or_else(|| panic!("{s}"))
+    };
+    // Instruction 0 precedes all line info: no directive.
+    assert_eq!(lines[find("    r0 = 1;") - 1], "    /* 0: r0 = 1 */");
+    // Instructions 1 and 2 both map to line 40 of the source.
+    let d = find("    r1 = 2;") - 1;
+    assert_eq!(lines[d], r#"#line 40 "src/we\"ird\\name.c""#);
+    let d2 = find("    r2 = 3;") - 1;
+    assert_eq!(lines[d2], r#"#line 40 "src/we\"ird\\name.c""#);
+    // Line 0 means no position: numbering returns to the generated file, and the number
+    // named is the real number of the following line (1-based).
+    let back = find("    return r0;") - 1;
+    assert_eq!(
+        lines[back],
+        format!(r#"#line {} "out dir/gen.c""#, back + 2)
+    );
+    // The function ends without another directive, since numbering is already real.
+    assert_eq!(lines[back + 2], "}");
+    assert!(!lines[back + 3].starts_with("#line"));
+}
+
+#[test]
+fn line_numbering_is_reset_after_each_function() {
+    let mut f = func("f", "raw", vec![mov(0, 1), EXIT]);
+    f.line_info = vec![LineInfo {
+        insn: 0,
+        file: "a.c".into(),
+        line: 7,
+        column: 1,
+        source: String::new(),
+    }];
+    let obj = object(
+        vec![f],
+        Vec::new(),
+        vec![program("f", "raw", ProgramType::Raw, 0)],
+    );
+    let c = gen(&obj);
+    let lines: Vec<&str> = c.lines().collect();
+    let first = lines
+        .iter()
+        .position(|l| l.starts_with("#line 7 "))
+        .unwrap();
+    assert_eq!(lines[first + 1], "    r0 = 1;");
+    assert_eq!(
+        lines[first + 3],
+        "#line 7 \"a.c\"",
+        "instruction 1 is still line 7"
+    );
+    assert_eq!(lines[first + 4], "    return r0;");
+    assert_eq!(lines[first + 5], "}");
+    let reset = first + 6;
+    assert_eq!(
+        lines[reset],
+        format!("#line {} \"sample_bpf.c\"", reset + 2)
+    );
+}
+
+fn xdp_object(insns: Vec<Insn>) -> Object {
+    object(
+        vec![func("xdp_prog", "xdp", insns)],
+        Vec::new(),
+        vec![program("xdp_prog", "xdp", ProgramType::Xdp, 0)],
+    )
+}
+
+fn facts(entries: &[(usize, CtxFact)]) -> ModuleFacts {
+    let mut f = ModuleFacts::default();
+    for &(insn, ctx) in entries {
+        f.insns.insert(
+            InsnRef { function: 0, insn },
+            InsnFacts {
+                ctx: Some(ctx),
+                map_call: None,
+            },
+        );
+    }
+    f
+}
+
+#[test]
+fn xdp_context_loads_are_rewritten() {
+    let obj = xdp_object(vec![
+        i(BPF_LDX | BPF_MEM | BPF_W, 2, 1, 0, 0),
+        i(BPF_LDX | BPF_MEM | BPF_W, 3, 1, 4, 0),
+        i(BPF_LDX | BPF_MEM | BPF_B, 0, 2, 0, 0),
+        EXIT,
+    ]);
+    let ctx = |off| CtxFact::Ctx {
+        reg_offset: 0,
+        field_offset: off,
+    };
+    let f = facts(&[(0, ctx(0)), (1, ctx(4)), (2, CtxFact::NotCtx)]);
+    let c = generate(&obj, Some(&f), &CodegenOptions::default()).unwrap();
+    assert!(c.contains("    r2 = bpf2c_load64(r1); /* xdp_md.data: a 64-bit pointer natively */\n"));
+    assert!(c.contains(
+        "    r3 = bpf2c_load64(r1 + 8); /* xdp_md.data_end: a 64-bit pointer natively */\n"
+    ));
+    assert!(c.contains("    r0 = bpf2c_load8(r2);\n"));
+    assert!(c.contains("BPF2C_PROG_TYPE_XDP"));
+
+    // Without facts, or with a gap in them, translation stops at the unproven access.
+    let err = generate(&obj, None, &CodegenOptions::default()).unwrap_err();
+    assert_eq!(err.location.insn, Some(0));
+    assert_eq!(err.location.function.as_deref(), Some("xdp_prog"));
+    assert!(
+        err.message
+            .contains("cannot be proven; xdp programs need verification facts"),
+        "{err}"
+    );
+    let partial = facts(&[(0, ctx(0)), (1, ctx(4))]);
+    let err = generate(&obj, Some(&partial), &CodegenOptions::default()).unwrap_err();
+    assert_eq!(err.location.insn, Some(2));
+}
+
+#[test]
+fn xdp_context_writes_and_ambiguity_are_refused() {
+    let store = xdp_object(vec![
+        i(BPF_ST | BPF_MEM | BPF_W, 1, 0, 12, 0),
+        mov(0, 0),
+        EXIT,
+    ]);
+    let f = facts(&[(
+        0,
+        CtxFact::Ctx {
+            reg_offset: 0,
+            field_offset: 12,
+        },
+    )]);
+    let err = generate(&store, Some(&f), &CodegenOptions::default()).unwrap_err();
+    assert!(err.message.contains("writes the xdp context"), "{err}");
+
+    let load = xdp_object(vec![i(BPF_LDX | BPF_MEM | BPF_W, 0, 1, 0, 0), EXIT]);
+    let f = facts(&[(0, CtxFact::Ambiguous)]);
+    let err = generate(&load, Some(&f), &CodegenOptions::default()).unwrap_err();
+    assert!(err.message.contains("may or may not"), "{err}");
+}
+
+#[test]
+fn raw_programs_ignore_context_facts() {
+    let obj = object(
+        vec![func(
+            "f",
+            "raw",
+            vec![i(BPF_LDX | BPF_MEM | BPF_W, 0, 1, 4, 0), EXIT],
+        )],
+        Vec::new(),
+        vec![program("f", "raw", ProgramType::Raw, 0)],
+    );
+    let f = facts(&[(
+        0,
+        CtxFact::Ctx {
+            reg_offset: 0,
+            field_offset: 4,
+        },
+    )]);
+    let c = generate(&obj, Some(&f), &CodegenOptions::default()).unwrap();
+    assert!(c.contains("    r0 = bpf2c_load32(r1 + 4);\n"));
+}
+
+#[test]
+fn map_and_call_identity_come_from_relocations_only() {
+    // ELF objects leave src and imm zero on map loads and calls; the relocation decides.
+    let mut f = func(
+        "f",
+        "raw",
+        vec![
+            i(LDDW, 1, 0, 0, 0),
+            i(0, 0, 0, 0, 0),
+            i(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, -1),
+            EXIT,
+        ],
+    );
+    f.relocs.insert(0, Reloc::MapFd(1));
+    f.relocs.insert(2, Reloc::Call(1));
+    let g = func("g", "raw", vec![mov(0, 9), EXIT]);
+    let obj = object(
+        vec![f, g],
+        vec![
+            map(
+                "a",
+                MapType::Array,
+                MapOrigin::Legacy {
+                    section: "maps".into(),
+                },
+                None,
+            ),
+            map(
+                "b",
+                MapType::Array,
+                MapOrigin::Legacy {
+                    section: "maps".into(),
+                },
+                None,
+            ),
+        ],
+        vec![program("f", "raw", ProgramType::Raw, 0)],
+    );
+    let c = gen(&obj);
+    assert!(c.contains("    r1 = (uint64_t)(uintptr_t)rt->map_data[1].address; /* map b */\n"));
+    assert!(c.contains("    r0 = bpf2c_fn_g(r1, r2, r3, r4, r5, inv);"));
+}
+
+#[test]
+fn malformed_objects_give_errors_not_panics() {
+    let mut f = func(
+        "f",
+        "raw",
+        vec![i(LDDW, 1, 0, 0, 0), i(0, 0, 0, 0, 0), EXIT],
+    );
+    f.relocs.insert(0, Reloc::MapFd(3));
+    let obj = object(
+        vec![f],
+        Vec::new(),
+        vec![program("f", "raw", ProgramType::Raw, 0)],
+    );
+    let err = generate(&obj, None, &CodegenOptions::default()).unwrap_err();
+    assert_eq!(err.location.insn, Some(0));
+    assert!(err.message.contains("map 3, which does not exist"), "{err}");
+
+    let bad_jump = object(
+        vec![func(
+            "f",
+            "raw",
+            vec![i(BPF_JMP | BPF_JA, 0, 0, 7, 0), EXIT],
+        )],
+        Vec::new(),
+        vec![program("f", "raw", ProgramType::Raw, 0)],
+    );
+    let err = generate(&bad_jump, None, &CodegenOptions::default()).unwrap_err();
+    assert!(err.message.contains("outside the function"), "{err}");
+
+    let into_lddw = object(
+        vec![func(
+            "f",
+            "raw",
+            vec![
+                i(BPF_JMP | BPF_JA, 0, 0, 1, 0),
+                i(LDDW, 0, 0, 0, 1),
+                i(0, 0, 0, 0, 0),
+                EXIT,
+            ],
+        )],
+        Vec::new(),
+        vec![program("f", "raw", ProgramType::Raw, 0)],
+    );
+    let err = generate(&into_lddw, None, &CodegenOptions::default()).unwrap_err();
+    assert!(err.message.contains("inside an lddw"), "{err}");
+
+    let truncated = object(
+        vec![func("f", "raw", vec![EXIT, i(LDDW, 0, 0, 0, 1)])],
+        Vec::new(),
+        vec![program("f", "raw", ProgramType::Raw, 0)],
+    );
+    let err = generate(&truncated, None, &CodegenOptions::default()).unwrap_err();
+    assert!(err.message.contains("second slot"), "{err}");
+
+    let missing_entry = object(
+        vec![func("f", "raw", vec![EXIT])],
+        Vec::new(),
+        vec![program("f", "raw", ProgramType::Raw, 5)],
+    );
+    assert!(generate(&missing_entry, None, &CodegenOptions::default()).is_err());
+
+    let mut big = rich_object();
+    big.maps[1].initial_data = Some(vec![0; 100]);
+    let err = generate(&big, None, &CodegenOptions::default()).unwrap_err();
+    assert!(err.message.contains("more than its value size"), "{err}");
+}
+
+#[test]
+fn hostile_names_stay_inside_strings_and_comments() {
+    let name = "evil */ \"name\"\n??/";
+    let obj = object(
+        vec![func(name, "raw/x*/y", vec![mov(0, 1), EXIT])],
+        Vec::new(),
+        vec![program(name, "raw/x*/y", ProgramType::Raw, 0)],
+    );
+    let c = gen(&obj);
+    assert!(c.contains("{ \"evil */ \\\"name\\\"\\012\\?\\?/\" }"));
+    assert!(c.contains(
+        "/* Function 0: evil * / \"name\"? ? ?/ (section raw/x* /y, 2 instruction slots) */"
+    ));
+    assert!(c.contains("static uint64_t bpf2c_fn_evil_____name_____("));
+}
+
+#[test]
+fn generation_is_deterministic() {
+    let obj = rich_object();
+    assert_eq!(gen(&obj), gen(&obj));
+}
