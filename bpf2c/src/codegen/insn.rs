@@ -10,7 +10,7 @@
 use super::{context, Module};
 use crate::error::{Error, Result};
 use crate::insn::*;
-use crate::object::{Function, FunctionId, Reloc};
+use crate::object::{Function, FunctionId, MapType, Reloc};
 
 /// The translation context of one function.
 pub(super) struct Env<'a> {
@@ -565,6 +565,22 @@ fn lddw(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
         ),
         Some(Reloc::MapValue { map, offset }) => {
             let name = map_name(*map)?;
+            // Only ARRAY maps (global data included) have one address for their value; a
+            // per-CPU array's array_data is CPU 0's copy.
+            let def = &env.module.obj.maps[*map].def;
+            if def.map_type != MapType::Array {
+                return Err(err(format!(
+                    "direct value access to map {name} of type {}: only ARRAY maps and global \
+                     data have a value address",
+                    def.map_type.name()
+                )));
+            }
+            if *offset >= def.value_size {
+                return Err(err(format!(
+                    "offset {offset} into map {name} is past its {}-byte value",
+                    def.value_size
+                )));
+            }
             let value = "(uint64_t)(uintptr_t)rt->map_data";
             let code = if *offset == 0 {
                 format!("{d} = {value}[{map}].array_data; /* {name} */")
@@ -578,7 +594,8 @@ fn lddw(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
         }
         None if insn.src == 0 => {
             let v = (insn.imm as u32 as u64) | ((next.imm as u32 as u64) << 32);
-            (format!("{d} = {};", u64_lit(v)), false)
+            // The full 64-bit value, in hex, so both halves of the slot pair stay visible.
+            (format!("{d} = 0x{v:x}ULL;"), false)
         }
         None => {
             return Err(err(format!(

@@ -692,3 +692,66 @@ fn generation_is_deterministic() {
     let obj = rich_object();
     assert_eq!(gen(&obj), gen(&obj));
 }
+
+#[test]
+fn lddw_constants_are_full_width_hex() {
+    let obj = object(
+        vec![func(
+            "f",
+            "raw",
+            vec![
+                i(LDDW, 0, 0, 0, 1),
+                i(0, 0, 0, 0, 0),
+                i(LDDW, 1, 0, 0, -2),
+                i(0, 0, 0, 0, 0x1234_5678),
+                EXIT,
+            ],
+        )],
+        Vec::new(),
+        vec![program("f", "raw", ProgramType::Raw, 0)],
+    );
+    let c = gen(&obj);
+    assert!(c.contains("    /* 0: r0 = 0x1 ll */\n    r0 = 0x1ULL;\n"));
+    assert!(
+        c.contains("    /* 2: r1 = 0x12345678fffffffe ll */\n    r1 = 0x12345678fffffffeULL;\n")
+    );
+    // The second slot of each lddw is not an instruction of its own.
+    assert!(!c.contains("/* 1:"));
+    assert!(!c.contains("/* 3:"));
+}
+
+#[test]
+fn direct_value_access_needs_an_array_and_an_offset_inside_the_value() {
+    let build = |map_type, offset| {
+        let mut f = func(
+            "f",
+            "raw",
+            vec![i(LDDW, 1, 0, 0, 0), i(0, 0, 0, 0, 0), EXIT],
+        );
+        f.relocs.insert(0, Reloc::MapValue { map: 0, offset });
+        object(
+            vec![f],
+            vec![map(
+                "m",
+                map_type,
+                MapOrigin::Legacy {
+                    section: "maps".into(),
+                },
+                None,
+            )],
+            vec![program("f", "raw", ProgramType::Raw, 0)],
+        )
+    };
+    let c = gen(&build(MapType::Array, 0));
+    assert!(c.contains("    r1 = (uint64_t)(uintptr_t)rt->map_data[0].array_data; /* m */\n"));
+    let err = generate(
+        &build(MapType::PercpuArray, 0),
+        None,
+        &CodegenOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.message.contains("only ARRAY maps"), "{err}");
+    assert_eq!(err.location.insn, Some(0));
+    let err = generate(&build(MapType::Array, 24), None, &CodegenOptions::default()).unwrap_err();
+    assert!(err.message.contains("past its 24-byte value"), "{err}");
+}

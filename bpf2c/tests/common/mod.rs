@@ -131,18 +131,57 @@ fn cases_table(cases: &[Case]) -> String {
     s
 }
 
+/// Shortens long compiler or sanitizer output at a character boundary.
+fn truncate(text: &mut String, max: usize) {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push_str("\n[truncated]");
+    }
+}
+
+/// Compiles one generated file on its own (no harness), with the test flags.
+pub fn compile_only(compiler: &str, c_source: &str) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    std::fs::write(dir.path().join("module.c"), c_source).map_err(|e| e.to_string())?;
+    let out = Command::new(compiler)
+        .current_dir(dir.path())
+        .args(CFLAGS)
+        .arg("-I")
+        .arg(runtime_include())
+        .args(["-c", "module.c", "-o", "module.o"])
+        .output()
+        .map_err(|e| format!("cannot run {compiler}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(compiler_output(compiler, &out))
+    }
+}
+
 fn compiler_output(what: &str, out: &std::process::Output) -> String {
     let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stdout));
-    if text.len() > 20_000 {
-        text.truncate(20_000);
-        text.push_str("\n[truncated]");
-    }
+    truncate(&mut text, 20_000);
     format!("{what} failed ({}):\n{text}", out.status)
+}
+
+/// A linked harness, ready to run.
+pub struct Harness {
+    dir: tempfile::TempDir,
+    names: Vec<String>,
 }
 
 /// Compiles every case with `compiler`, links the harness, and runs it with `budget`.
 pub fn build_and_run(compiler: &str, cases: &[Case], budget: u64) -> Result<Run, String> {
+    build(compiler, cases)?.run(budget)
+}
+
+/// Compiles every case with `compiler` and links the harness.
+pub fn build(compiler: &str, cases: &[Case]) -> Result<Harness, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let dir_path = dir.path();
     let include = runtime_include();
@@ -200,44 +239,55 @@ pub fn build_and_run(compiler: &str, cases: &[Case], budget: u64) -> Result<Run,
         return Err(compiler_output(&format!("{compiler} link"), &out));
     }
 
-    let out = Command::new(dir_path.join("harness"))
-        .arg(budget.to_string())
-        .env("ASAN_OPTIONS", "abort_on_error=0")
-        .output()
-        .map_err(|e| e.to_string())?;
-    let mut outcomes = BTreeMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let parts: Vec<&str> = line.split(' ').collect();
-        let parsed = (parts.len() == 5)
-            .then(|| {
-                Some(Outcome {
-                    r0: parts[1].parse().ok()?,
-                    unwind: parts[2].parse().ok()?,
-                    unwind_function: parts[3].parse().ok()?,
-                    unwind_pc: parts[4].parse().ok()?,
+    Ok(Harness {
+        names: cases.iter().map(|c| c.name.clone()).collect(),
+        dir,
+    })
+}
+
+impl Harness {
+    /// Runs every case with the given loop budget.
+    pub fn run(&self, budget: u64) -> Result<Run, String> {
+        let out = Command::new(self.dir.path().join("harness"))
+            .arg(budget.to_string())
+            .env("ASAN_OPTIONS", "abort_on_error=0")
+            .output()
+            .map_err(|e| e.to_string())?;
+        let mut outcomes = BTreeMap::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let parts: Vec<&str> = line.split(' ').collect();
+            let parsed = (parts.len() == 5)
+                .then(|| {
+                    Some(Outcome {
+                        r0: parts[1].parse().ok()?,
+                        unwind: parts[2].parse().ok()?,
+                        unwind_function: parts[3].parse().ok()?,
+                        unwind_pc: parts[4].parse().ok()?,
+                    })
                 })
-            })
-            .flatten();
-        match parsed {
-            Some(o) => {
-                outcomes.insert(parts[0].to_string(), o);
+                .flatten();
+            match parsed {
+                Some(o) => {
+                    outcomes.insert(parts[0].to_string(), o);
+                }
+                None => return Err(format!("unexpected harness output line: {line}")),
             }
-            None => return Err(format!("unexpected harness output line: {line}")),
         }
+        let failure = (!out.status.success()).then(|| {
+            let next = self
+                .names
+                .iter()
+                .find(|n| !outcomes.contains_key(*n))
+                .map_or("(none)", |n| n.as_str());
+            let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            truncate(&mut stderr, 10_000);
+            format!(
+                "harness exited with {} while running case {next}:\n{stderr}",
+                out.status
+            )
+        });
+        Ok(Run { outcomes, failure })
     }
-    let failure = (!out.status.success()).then(|| {
-        let next = cases
-            .iter()
-            .find(|c| !outcomes.contains_key(&c.name))
-            .map_or("(none)", |c| c.name.as_str());
-        let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        stderr.truncate(10_000);
-        format!(
-            "harness exited with {} while running case {next}:\n{stderr}",
-            out.status
-        )
-    });
-    Ok(Run { outcomes, failure })
 }
 
 /// Keeps a copy of generated sources for inspection when BPF2C_KEEP_C names a directory.

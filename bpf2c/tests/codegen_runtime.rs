@@ -1,0 +1,400 @@
+//! Behaviour of generated code when run: the loop budget ends runaway loops, each function
+//! has its own stack frame, unwinding crosses calls, callx dispatches by id, and XDP context
+//! loads read the native context. Also compiles a module with maps, global data, line
+//! directives and an unused function, with both compilers.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use bpf2c::codegen::{generate, CodegenOptions};
+use bpf2c::facts::{CtxFact, InsnFacts, InsnRef, ModuleFacts};
+use bpf2c::insn::*;
+use bpf2c::object::{
+    Function, LineInfo, Map, MapDef, MapOrigin, MapType, Object, ObjectKind, Program, ProgramType,
+    Reloc,
+};
+use common::{build, compile_only, compilers, encode, raw_case, Case, Outcome};
+
+fn i(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+    Insn {
+        opcode,
+        dst,
+        src,
+        off,
+        imm,
+    }
+}
+
+const EXIT: Insn = Insn {
+    opcode: BPF_JMP | BPF_EXIT,
+    dst: 0,
+    src: 0,
+    off: 0,
+    imm: 0,
+};
+
+fn mov(dst: u8, imm: i32) -> Insn {
+    i(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
+}
+
+fn add(dst: u8, imm: i32) -> Insn {
+    i(BPF_ALU64 | BPF_ADD | BPF_K, dst, 0, 0, imm)
+}
+
+fn call_local(imm: i32) -> Insn {
+    i(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, imm)
+}
+
+/// r0 = 0; loop { r0 += 1 } — never ends.
+fn endless() -> Vec<Insn> {
+    vec![mov(0, 0), add(0, 1), i(BPF_JMP | BPF_JA, 0, 0, -2, 0), EXIT]
+}
+
+/// Counts r0 up to 10 with a conditional back-edge taken 9 times.
+fn counted() -> Vec<Insn> {
+    vec![
+        mov(0, 0),
+        add(0, 1),
+        i(BPF_JMP | BPF_JLT | BPF_K, 0, 0, -2, 10),
+        EXIT,
+    ]
+}
+
+/// The caller stores 42 at r10-8 and keeps 6 in r6; the callee stores 7 at its own r10-8
+/// and overwrites r6. The caller returns stack * 100 + callee result + r6 * 1000.
+fn frames() -> Vec<Insn> {
+    vec![
+        i(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -8, 42), // 0
+        mov(6, 6),                                   // 1
+        call_local(6),                               // 2: call 9
+        i(BPF_LDX | BPF_MEM | BPF_DW, 1, 10, -8, 0), // 3: r1 = the caller's slot
+        i(BPF_ALU64 | BPF_MUL | BPF_K, 1, 0, 0, 100),
+        i(BPF_ALU64 | BPF_ADD | BPF_X, 0, 1, 0, 0),
+        i(BPF_ALU64 | BPF_MUL | BPF_K, 6, 0, 0, 1000),
+        i(BPF_ALU64 | BPF_ADD | BPF_X, 0, 6, 0, 0),
+        EXIT,                                       // 8
+        i(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -8, 7), // 9: the callee
+        mov(6, 99),
+        i(BPF_LDX | BPF_MEM | BPF_DW, 0, 10, -8, 0),
+        EXIT,
+    ]
+}
+
+/// The callee loops forever; the caller's code after the call must not run.
+fn unwind_through_call() -> Vec<Insn> {
+    vec![
+        call_local(2), // 0: call 3
+        mov(0, 77),    // 1
+        EXIT,          // 2
+        mov(0, 0),     // 3: callee
+        add(0, 1),
+        i(BPF_JMP32 | BPF_JA, 0, 0, 0, -2), // 5: gotol 4
+        EXIT,
+    ]
+}
+
+/// callx through r3: helper 5 returns its first argument.
+fn callx(helper: i32) -> Vec<Insn> {
+    vec![
+        mov(1, 1234),
+        mov(3, helper),
+        i(BPF_JMP | BPF_CALL | BPF_X, 3, 0, 0, 0),
+        EXIT,
+    ]
+}
+
+fn raw_cases() -> Vec<Case> {
+    let programs: Vec<(&str, Vec<Insn>)> = vec![
+        ("endless", endless()),
+        ("counted", counted()),
+        ("frames", frames()),
+        ("unwind_through_call", unwind_through_call()),
+        ("callx_known", callx(5)),
+        ("callx_unknown", callx(99)),
+    ];
+    let mut cases: Vec<Case> = programs
+        .iter()
+        .map(|(name, insns)| raw_case(name, &encode(insns), &[]).unwrap())
+        .collect();
+    cases.push(xdp_case());
+    cases
+}
+
+/// An XDP program reading data, data_end, ingress_ifindex (7) and the low byte of
+/// rx_queue_index (3) through struct xdp_md, plus the first packet byte:
+/// r0 = byte * 1000 + length * 100 + ifindex * 10 + queue.
+fn xdp_case() -> Case {
+    let insns = vec![
+        i(BPF_LDX | BPF_MEM | BPF_W, 2, 1, 0, 0),  // 0: data
+        add(1, 4),                                 // 1: r1 points 4 bytes into the context
+        i(BPF_LDX | BPF_MEM | BPF_W, 3, 1, 0, 0),  // 2: data_end
+        i(BPF_LDX | BPF_MEM | BPF_W, 4, 1, 8, 0),  // 3: ingress_ifindex
+        i(BPF_LDX | BPF_MEM | BPF_B, 5, 1, 12, 0), // 4: rx_queue_index, low byte
+        i(BPF_LDX | BPF_MEM | BPF_B, 6, 2, 0, 0),  // 5: first packet byte
+        i(BPF_ALU64 | BPF_MOV | BPF_X, 0, 3, 0, 0),
+        i(BPF_ALU64 | BPF_SUB | BPF_X, 0, 2, 0, 0),
+        i(BPF_ALU64 | BPF_MUL | BPF_K, 0, 0, 0, 100),
+        i(BPF_ALU64 | BPF_MUL | BPF_K, 4, 0, 0, 10),
+        i(BPF_ALU64 | BPF_ADD | BPF_X, 0, 4, 0, 0),
+        i(BPF_ALU64 | BPF_ADD | BPF_X, 0, 5, 0, 0),
+        i(BPF_ALU64 | BPF_MUL | BPF_K, 6, 0, 0, 1000),
+        i(BPF_ALU64 | BPF_ADD | BPF_X, 0, 6, 0, 0),
+        EXIT,
+    ];
+    let obj = Object {
+        path: PathBuf::from("xdp_test.o"),
+        name: "xdp_test".into(),
+        kind: ObjectKind::Elf,
+        little_endian: true,
+        maps: Vec::new(),
+        functions: vec![Function {
+            name: "xdp_prog".into(),
+            section: "xdp".into(),
+            section_offset: 0,
+            insns,
+            relocs: BTreeMap::new(),
+            line_info: Vec::new(),
+        }],
+        programs: vec![Program {
+            name: "xdp_prog".into(),
+            section: "xdp".into(),
+            prog_type: ProgramType::Xdp,
+            entry: 0,
+        }],
+        btf: None,
+    };
+    let mut facts = ModuleFacts::default();
+    let ctx = |reg_offset, field_offset| CtxFact::Ctx {
+        reg_offset,
+        field_offset,
+    };
+    for (pc, fact) in [
+        (0, ctx(0, 0)),
+        (2, ctx(4, 4)),
+        (3, ctx(4, 12)),
+        (4, ctx(4, 16)),
+        (5, CtxFact::NotCtx),
+    ] {
+        facts.insns.insert(
+            InsnRef {
+                function: 0,
+                insn: pc,
+            },
+            InsnFacts {
+                ctx: Some(fact),
+                map_call: None,
+            },
+        );
+    }
+    let symbol = "bpf2c_test_module_xdp".to_string();
+    let c_source = generate(
+        &obj,
+        Some(&facts),
+        &CodegenOptions {
+            verified: true,
+            module_symbol: Some(symbol.clone()),
+            ..CodegenOptions::default()
+        },
+    )
+    .unwrap();
+    Case {
+        name: "xdp".into(),
+        c_source,
+        symbol,
+        memory: vec![5, 1, 2],
+    }
+}
+
+fn outcome(r0: u64, unwind: u32, unwind_function: u32, unwind_pc: u32) -> Outcome {
+    Outcome {
+        r0,
+        unwind,
+        unwind_function,
+        unwind_pc,
+    }
+}
+
+const UNWIND_LOOP_BUDGET: u32 = 2;
+const UNWIND_BAD_HELPER: u32 = 3;
+
+#[test]
+fn generated_code_behaves_at_run_time() {
+    let cases = raw_cases();
+    common::keep_sources(&cases);
+    for cc in compilers() {
+        let harness = build(cc, &cases).unwrap_or_else(|e| panic!("{cc}: {e}"));
+
+        let run = harness.run(1000).unwrap();
+        assert_eq!(run.failure, None, "{cc}");
+        let o = &run.outcomes;
+        // The endless loop stops at its back-edge (function 0, pc 2) when the budget is gone.
+        assert_eq!(o["endless"], outcome(0, UNWIND_LOOP_BUDGET, 0, 2), "{cc}");
+        assert_eq!(o["counted"], outcome(10, 0, 0, 0), "{cc}");
+        assert_eq!(o["frames"], outcome(6000 + 4200 + 7, 0, 0, 0), "{cc}");
+        // The callee (function 1) runs out at its gotol (pc 2 of the callee); the caller
+        // returns at once instead of setting r0 = 77.
+        assert_eq!(
+            o["unwind_through_call"],
+            outcome(0, UNWIND_LOOP_BUDGET, 1, 2),
+            "{cc}"
+        );
+        assert_eq!(o["callx_known"], outcome(1234, 0, 0, 0), "{cc}");
+        assert_eq!(
+            o["callx_unknown"],
+            outcome(0, UNWIND_BAD_HELPER, 0, 0),
+            "{cc}"
+        );
+        assert_eq!(o["xdp"], outcome(5000 + 300 + 70 + 3, 0, 0, 0), "{cc}");
+
+        // A budget of 9 back-edges is exactly enough for the counted loop; 8 is not.
+        let run = harness.run(9).unwrap();
+        assert_eq!(run.outcomes["counted"], outcome(10, 0, 0, 0), "{cc}");
+        let run = harness.run(8).unwrap();
+        assert_eq!(
+            run.outcomes["counted"],
+            outcome(0, UNWIND_LOOP_BUDGET, 0, 2),
+            "{cc}"
+        );
+    }
+}
+
+/// A module using every table: maps, read-only and writable global data, helpers, line
+/// directives, a subprogram shared by two programs and a function no program runs.
+fn rich_object() -> Object {
+    let map = |name: &str, map_type, origin, data: Option<Vec<u8>>| Map {
+        name: name.into(),
+        def: MapDef {
+            map_type,
+            key_size: 4,
+            value_size: 32,
+            max_entries: 8,
+            map_flags: 0,
+        },
+        origin,
+        initial_data: data,
+        initial_programs: Vec::new(),
+    };
+    let func = |name: &str, section: &str, insns: Vec<Insn>| Function {
+        name: name.into(),
+        section: section.into(),
+        section_offset: 0,
+        insns,
+        relocs: BTreeMap::new(),
+        line_info: Vec::new(),
+    };
+    let mut main = func(
+        "main",
+        "raw/a",
+        vec![
+            i(LDDW, 1, 0, 0, 0),
+            i(0, 0, 0, 0, 0),
+            i(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 0),
+            i(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0),
+            add(2, -4),
+            i(BPF_JMP | BPF_CALL, 0, 0, 0, 1),
+            i(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 3, 0),
+            i(LDDW, 1, 0, 0, 0),
+            i(0, 0, 0, 0, 0),
+            i(BPF_LDX | BPF_MEM | BPF_DW, 0, 1, 0, 0),
+            i(BPF_JMP | BPF_CALL, 0, 0, 0, 0),
+            EXIT,
+        ],
+    );
+    main.relocs.insert(0, Reloc::MapFd(0));
+    main.relocs.insert(7, Reloc::MapValue { map: 1, offset: 8 });
+    main.relocs.insert(10, Reloc::Call(2));
+    main.line_info = vec![
+        LineInfo {
+            insn: 0,
+            file: "prog \"a\".c".into(),
+            line: 12,
+            column: 5,
+            source: String::new(),
+        },
+        LineInfo {
+            insn: 6,
+            file: "prog \"a\".c".into(),
+            line: 14,
+            column: 5,
+            source: String::new(),
+        },
+    ];
+    let mut second = func("main", "raw/b", vec![call_local(0), EXIT]);
+    second.relocs.insert(0, Reloc::Call(2));
+    let sub = func(
+        "sub",
+        ".text",
+        vec![i(BPF_JMP | BPF_CALL, 0, 0, 0, 12), mov(0, 1), EXIT],
+    );
+    let unused = func("unused", ".text", vec![mov(0, 1), EXIT]);
+    Object {
+        path: PathBuf::from("dir/rich.bpf.o"),
+        name: "rich_bpf".into(),
+        kind: ObjectKind::Elf,
+        little_endian: true,
+        maps: vec![
+            map(
+                "table",
+                MapType::Hash,
+                MapOrigin::Btf {
+                    key_type: None,
+                    value_type: None,
+                },
+                None,
+            ),
+            map(
+                ".rodata",
+                MapType::Array,
+                MapOrigin::GlobalData {
+                    section: ".rodata".into(),
+                    read_only: true,
+                },
+                Some((0u8..20).collect()),
+            ),
+            map(
+                ".bss",
+                MapType::Array,
+                MapOrigin::GlobalData {
+                    section: ".bss".into(),
+                    read_only: false,
+                },
+                None,
+            ),
+        ],
+        functions: vec![main, second, sub, unused],
+        programs: vec![
+            Program {
+                name: "main".into(),
+                section: "raw/a".into(),
+                prog_type: ProgramType::Raw,
+                entry: 0,
+            },
+            Program {
+                name: "main".into(),
+                section: "raw/b".into(),
+                prog_type: ProgramType::Raw,
+                entry: 1,
+            },
+        ],
+        btf: None,
+    }
+}
+
+#[test]
+fn full_module_compiles_cleanly_and_deterministically() {
+    let obj = rich_object();
+    let opts = CodegenOptions {
+        verified: true,
+        optimize: true,
+        ..CodegenOptions::default()
+    };
+    let c = generate(&obj, None, &opts).unwrap();
+    assert_eq!(c, generate(&obj, None, &opts).unwrap());
+    assert!(c.contains("#line 12 \"prog \\\"a\\\".c\""));
+    assert!(c.contains("BPF2C_FUNCTION_UNUSED;"));
+    for cc in compilers() {
+        compile_only(cc, &c).unwrap_or_else(|e| panic!("{cc}: {e}\n{c}"));
+    }
+}
