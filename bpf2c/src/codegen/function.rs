@@ -11,7 +11,7 @@ use super::out::Out;
 use super::{instruction_starts, Module};
 use crate::error::Result;
 use crate::insn::*;
-use crate::object::{Function, FunctionId};
+use crate::object::{Function, FunctionId, Reloc};
 
 /// Marks functions no program reaches, which C compilers would otherwise report as unused.
 const UNUSED_MACRO: &str = "BPF2C_FUNCTION_UNUSED";
@@ -59,6 +59,23 @@ fn registers(insn: &Insn) -> u16 {
         BPF_STX => bit(insn.dst) | bit(insn.src) | bit(0),
         BPF_LD => bit(insn.dst),
         _ => bit(insn.dst) | bit(insn.src),
+    }
+}
+
+/// The disassembly of the instruction at `pc`. Relocated instructions are described by
+/// their relocation, since in ELF objects their immediates are placeholders.
+fn describe(m: &Module, f: &Function, pc: usize) -> String {
+    let insn = &f.insns[pc];
+    match f.relocs.get(&pc) {
+        Some(Reloc::MapFd(i)) => format!("r{} = map[{i}] ll", insn.dst),
+        Some(Reloc::MapValue { map, offset }) => {
+            format!("r{} = &map[{map}].value + {offset} ll", insn.dst)
+        }
+        Some(Reloc::Call(callee)) => match m.obj.functions.get(*callee) {
+            Some(c) => format!("call {}", c.name),
+            None => disasm_at(&f.insns, pc),
+        },
+        None => disasm_at(&f.insns, pc),
     }
 }
 
@@ -183,7 +200,7 @@ pub(super) fn emit(m: &Module, fid: FunctionId, out: &mut Out) -> Result<()> {
         }
         out.line(format!(
             "    /* {pc}: {} */",
-            comment_text(&disasm_at(&f.insns, *pc))
+            comment_text(&describe(m, f, *pc))
         ));
         lines.at(out, &source_position(f, *pc), &output_name);
         out.line(format!("    {}", stmt.code));

@@ -212,7 +212,10 @@ pub(super) fn alu(insn: &Insn) -> std::result::Result<String, String> {
                 sym = if op == BPF_ADD { "-" } else { "+" };
                 s = u64_lit(insn.imm.unsigned_abs() as u64);
             }
-            if wide {
+            if wide && x && insn.dst == insn.src && matches!(op, BPF_OR | BPF_AND) {
+                // `r |= r` changes nothing, and clang's -Wself-assign says so.
+                format!("(void){d};")
+            } else if wide {
                 format!("{d} {sym}= {s};")
             } else {
                 result(format!("{d} {sym} {s}"))
@@ -669,6 +672,13 @@ mod tests {
             "r0 = (uint64_t)-1;"
         );
         assert_eq!(a(BPF_ALU64 | BPF_MOV | BPF_X, 0, 0, 0, 0), "(void)r0;");
+        assert_eq!(a(BPF_ALU64 | BPF_OR | BPF_X, 6, 6, 0, 0), "(void)r6;");
+        assert_eq!(a(BPF_ALU64 | BPF_AND | BPF_X, 6, 6, 0, 0), "(void)r6;");
+        assert_eq!(a(BPF_ALU64 | BPF_XOR | BPF_X, 6, 6, 0, 0), "r6 ^= r6;");
+        assert_eq!(
+            a(BPF_ALU | BPF_AND | BPF_X, 6, 6, 0, 0),
+            "r6 = (uint32_t)(r6 & r6);"
+        );
         assert_eq!(
             a(BPF_ALU64 | BPF_MOV | BPF_X, 0, 1, 32, 0),
             "r0 = (uint64_t)(int64_t)(int32_t)r1;"

@@ -188,6 +188,10 @@ fn map_table_and_global_data() {
         "    r2 = (uint64_t)(uintptr_t)rt->map_data[1].array_data + 16; /* .rodata + 16 */\n"
     ));
     assert!(main.contains("    const bpf2c_runtime_context_t *rt = inv->runtime;\n"));
+    // Relocated instructions are described by their relocation, not their placeholder imm.
+    assert!(main.contains("    /* 0: r1 = map[0] ll */\n"));
+    assert!(main.contains("    /* 2: r2 = &map[1].value + 16 ll */\n"));
+    assert!(main.contains("    /* 8: call sub.helper */\n"));
 }
 
 #[test]
