@@ -86,10 +86,19 @@ impl<'a> Module<'a> {
     ) -> Result<Module<'a>> {
         check_references(obj)?;
         if let Some(sym) = &opts.module_symbol {
-            if !names::is_identifier(sym) {
+            if !names::is_identifier(sym) || names::is_c_keyword(sym) {
                 return Err(Error::new(
                     Location::file(&obj.path),
                     format!("module symbol '{sym}' is not a C identifier"),
+                ));
+            }
+            if sym.starts_with("bpf2c_fn_")
+                || sym.starts_with("bpf2c_map_initial_data_")
+                || tables::TABLE_NAMES.contains(&sym.as_str())
+            {
+                return Err(Error::new(
+                    Location::file(&obj.path),
+                    format!("module symbol '{sym}' collides with a name the generated C uses"),
                 ));
             }
         }

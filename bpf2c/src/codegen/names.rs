@@ -24,6 +24,58 @@ pub fn is_identifier(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// Whether `s` is a C11 keyword (or one of the names bpf2c.h defines as a macro), which a
+/// valid-looking identifier may still be.
+pub fn is_c_keyword(s: &str) -> bool {
+    const KEYWORDS: [&str; 44] = [
+        "auto",
+        "break",
+        "case",
+        "char",
+        "const",
+        "continue",
+        "default",
+        "do",
+        "double",
+        "else",
+        "enum",
+        "extern",
+        "float",
+        "for",
+        "goto",
+        "if",
+        "inline",
+        "int",
+        "long",
+        "register",
+        "restrict",
+        "return",
+        "short",
+        "signed",
+        "sizeof",
+        "static",
+        "struct",
+        "switch",
+        "typedef",
+        "union",
+        "unsigned",
+        "void",
+        "volatile",
+        "while",
+        "_Alignas",
+        "_Alignof",
+        "_Atomic",
+        "_Bool",
+        "_Complex",
+        "_Generic",
+        "_Imaginary",
+        "_Noreturn",
+        "_Static_assert",
+        "_Thread_local",
+    ];
+    KEYWORDS.contains(&s) || s.starts_with("BPF2C_")
+}
+
 /// Hands out distinct identifiers. Names are claimed in object order, so the suffixes that
 /// resolve collisions are the same on every run.
 #[derive(Default)]
@@ -100,6 +152,9 @@ mod tests {
         assert!(!is_identifier("2x"));
         assert!(!is_identifier("a-b"));
         assert!(!is_identifier(""));
+        assert!(is_c_keyword("static"));
+        assert!(is_c_keyword("BPF2C_STACK_SIZE"));
+        assert!(!is_c_keyword("my_module"));
     }
 
     #[test]

@@ -8,6 +8,14 @@ use super::Module;
 use crate::error::{Error, Result};
 use crate::object::{Map, MapOrigin, MapType};
 
+/// Names of the static tables, which a module symbol must not take.
+pub(super) const TABLE_NAMES: [&str; 4] = [
+    "bpf2c_maps",
+    "bpf2c_helpers",
+    "bpf2c_programs",
+    "bpf2c_functions",
+];
+
 fn map_type_constant(t: MapType) -> &'static str {
     match t {
         MapType::Hash => "BPF2C_MAP_TYPE_HASH",

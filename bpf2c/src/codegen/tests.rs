@@ -288,6 +288,22 @@ fn header_records_source_name_and_options() {
     )
     .unwrap_err();
     assert!(err.message.contains("not a C identifier"), "{err}");
+    for (sym, why) in [
+        ("static", "not a C identifier"),
+        ("bpf2c_maps", "collides"),
+        ("bpf2c_fn_prog", "collides"),
+    ] {
+        let err = generate(
+            &obj,
+            None,
+            &CodegenOptions {
+                module_symbol: Some(sym.into()),
+                ..CodegenOptions::default()
+            },
+        )
+        .unwrap_err();
+        assert!(err.message.contains(why), "{sym}: {err}");
+    }
 }
 
 #[test]
