@@ -32,7 +32,10 @@ pub enum KeyFact {
     /// The first four key bytes always hold this little-endian u32.
     Const(u32),
     /// The first four key bytes always hold a u32 in `min..=max`.
-    Range { min: u32, max: u32 },
+    Range {
+        min: u32,
+        max: u32,
+    },
 }
 
 /// Facts at a helper call that takes a map in r1.
