@@ -1,2 +1,1 @@
 //! ELF objects as clang emits them for `-target bpf`.
-//! (Being written.)
