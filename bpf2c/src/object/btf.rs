@@ -36,7 +36,6 @@ pub const MAX_RESOLVE_DEPTH: usize = 32;
 
 const BTF_MAGIC: u16 = 0xeb9f;
 const HEADER_LEN: usize = 24;
-const TYPE_HEADER_LEN: usize = 12;
 
 /// What went wrong while reading or walking BTF.
 #[derive(Clone, Debug, PartialEq, Eq)]

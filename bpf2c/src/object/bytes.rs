@@ -32,10 +32,6 @@ impl ByteOrder {
             u32::from_be_bytes(b)
         })
     }
-
-    pub fn i32(self, data: &[u8], off: usize) -> Option<i32> {
-        self.u32(data, off).map(|v| v as i32)
-    }
 }
 
 /// A slice of `len` bytes at `off`, or None when it does not fit.
