@@ -50,7 +50,7 @@ for src in "${sources[@]}"; do
     # shellcheck disable=SC2086
     "$CLANG" -target "$target" -O2 -g -mcpu=v3 \
         -fdebug-compilation-dir=. -fdebug-prefix-map="$root"=. \
-        -Wall -Werror -Wno-unused-function \
+        -Wall -Wno-unused-function \
         "${includes[@]}" -I"$(dirname "$src")" \
         ${EXTRA_CFLAGS:-} \
         -c "$src" -o "$out"

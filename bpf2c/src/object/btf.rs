@@ -41,7 +41,10 @@ const HEADER_LEN: usize = 24;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BtfError {
     /// The data ends before a structure it must hold.
-    Truncated { what: &'static str, offset: usize },
+    Truncated {
+        what: &'static str,
+        offset: usize,
+    },
     BadMagic(u16),
     /// The magic is valid but in the other byte order than the ELF file.
     WrongByteOrder,
@@ -50,13 +53,19 @@ pub enum BtfError {
     BadHeader(String),
     /// A string offset outside the string section, or a string without its terminator.
     BadString(u32),
-    UnknownKind { id: TypeId, kind: u32 },
+    UnknownKind {
+        id: TypeId,
+        kind: u32,
+    },
     /// A reference to a type id that does not exist.
     BadTypeId(TypeId),
     /// A chain of references longer than [`MAX_RESOLVE_DEPTH`]: a cycle or a corrupt graph.
     TooDeep(TypeId),
     /// A size was asked of a type that has none (void, functions, forward declarations).
-    NoSize { id: TypeId, kind: &'static str },
+    NoSize {
+        id: TypeId,
+        kind: &'static str,
+    },
     /// A type is not of the kind the caller needs.
     WrongKind {
         id: TypeId,
@@ -210,27 +219,49 @@ pub struct Datasec {
 pub enum BtfKind {
     Void,
     Int(IntType),
-    Ptr { target: TypeId },
+    Ptr {
+        target: TypeId,
+    },
     Array(ArrayType),
     Struct(Composite),
     Union(Composite),
     Enum(EnumType),
-    Fwd { is_union: bool },
-    Typedef { target: TypeId },
-    Volatile { target: TypeId },
-    Const { target: TypeId },
-    Restrict { target: TypeId },
-    Func { proto: TypeId, linkage: FuncLinkage },
+    Fwd {
+        is_union: bool,
+    },
+    Typedef {
+        target: TypeId,
+    },
+    Volatile {
+        target: TypeId,
+    },
+    Const {
+        target: TypeId,
+    },
+    Restrict {
+        target: TypeId,
+    },
+    Func {
+        proto: TypeId,
+        linkage: FuncLinkage,
+    },
     FuncProto(FuncProto),
-    Var { ty: TypeId, linkage: VarLinkage },
+    Var {
+        ty: TypeId,
+        linkage: VarLinkage,
+    },
     Datasec(Datasec),
-    Float { size: u32 },
+    Float {
+        size: u32,
+    },
     /// `component` is the member or parameter index, or None when the tag is on the type.
     DeclTag {
         target: TypeId,
         component: Option<u32>,
     },
-    TypeTag { target: TypeId },
+    TypeTag {
+        target: TypeId,
+    },
     Enum64(EnumType),
 }
 
@@ -298,10 +329,13 @@ struct Cursor<'a> {
 
 impl Cursor<'_> {
     fn u32(&mut self, what: &'static str) -> BtfResult<u32> {
-        let v = self.order.u32(self.data, self.pos).ok_or(BtfError::Truncated {
-            what,
-            offset: self.pos,
-        })?;
+        let v = self
+            .order
+            .u32(self.data, self.pos)
+            .ok_or(BtfError::Truncated {
+                what,
+                offset: self.pos,
+            })?;
         self.pos = self.pos.saturating_add(4);
         Ok(v)
     }
@@ -651,7 +685,9 @@ impl Btf {
             BtfKind::Fwd { is_union } => named(if *is_union { "union" } else { "struct" }),
             BtfKind::Ptr { target } => format!("{} *", self.display_at_depth(*target, deeper)),
             BtfKind::Array(a) => format!("{}[{}]", self.display_at_depth(a.elem, deeper), a.nelems),
-            BtfKind::Const { target } => format!("const {}", self.display_at_depth(*target, deeper)),
+            BtfKind::Const { target } => {
+                format!("const {}", self.display_at_depth(*target, deeper))
+            }
             BtfKind::Volatile { target } => {
                 format!("volatile {}", self.display_at_depth(*target, deeper))
             }
@@ -993,12 +1029,18 @@ pub(crate) mod tests {
             assert_eq!(btf.pointee(2).unwrap(), 1);
             assert_eq!(btf.size_of(3).unwrap(), 12);
             let m = btf.members(4).unwrap();
-            assert_eq!((m[1].name.as_str(), m[1].bit_offset, m[1].bitfield_size), ("b", 32, 3));
+            assert_eq!(
+                (m[1].name.as_str(), m[1].bit_offset, m[1].bitfield_size),
+                ("b", 32, 3)
+            );
             assert_eq!(btf.size_of(5).unwrap(), 4);
             let e = btf.enumeration(6).unwrap();
             assert!(e.signed);
             assert_eq!(e.values[0].value, -1);
-            assert_eq!(btf.type_by_id(7).unwrap().kind, BtfKind::Fwd { is_union: true });
+            assert_eq!(
+                btf.type_by_id(7).unwrap().kind,
+                BtfKind::Fwd { is_union: true }
+            );
             assert_eq!(btf.resolve(10).unwrap(), 1);
             assert_eq!(btf.skip_modifiers(10).unwrap(), 8);
             assert_eq!(btf.size_of(10).unwrap(), 4);
@@ -1023,13 +1065,19 @@ pub(crate) mod tests {
                 }
             );
             assert_eq!(btf.skip_modifiers(18).unwrap(), 1);
-            assert_eq!(btf.enumeration(19).unwrap().values[0].value, 0x8000_0000_0000_0000);
+            assert_eq!(
+                btf.enumeration(19).unwrap().values[0].value,
+                0x8000_0000_0000_0000
+            );
             assert_eq!(btf.display_name(10), "const volatile myint");
             assert_eq!(btf.display_name(3), "int[3]");
             assert_eq!(btf.find_by_name("s"), Some(4));
             assert!(matches!(
                 btf.size_of(12),
-                Err(BtfError::NoSize { id: 12, kind: "FUNC" })
+                Err(BtfError::NoSize {
+                    id: 12,
+                    kind: "FUNC"
+                })
             ));
         }
     }
@@ -1042,7 +1090,10 @@ pub(crate) mod tests {
         );
         let mut data = every_kind(true);
         data[0] = 0;
-        assert!(matches!(Btf::parse(&data, true), Err(BtfError::BadMagic(_))));
+        assert!(matches!(
+            Btf::parse(&data, true),
+            Err(BtfError::BadMagic(_))
+        ));
     }
 
     #[test]
@@ -1056,7 +1107,10 @@ pub(crate) mod tests {
         assert_eq!(btf.resolve(1), Err(BtfError::TooDeep(1)));
         assert!(matches!(btf.size_of(2), Err(BtfError::TooDeep(_))));
         assert!(matches!(btf.size_of(3), Err(BtfError::TooDeep(_))));
-        assert_eq!(btf.display_name(3).matches('[').count(), MAX_RESOLVE_DEPTH + 1);
+        assert_eq!(
+            btf.display_name(3).matches('[').count(),
+            MAX_RESOLVE_DEPTH + 1
+        );
     }
 
     #[test]
@@ -1083,10 +1137,7 @@ pub(crate) mod tests {
 
         let mut b = Builder::new(true);
         b.words(&[9999, 2 << 24, 0]); // name offset past the strings
-        assert_eq!(
-            Btf::parse(&b.build(), true),
-            Err(BtfError::BadString(9999))
-        );
+        assert_eq!(Btf::parse(&b.build(), true), Err(BtfError::BadString(9999)));
 
         let mut b = Builder::new(true);
         b.ty("x", 20, 0, false, 0);
@@ -1099,7 +1150,10 @@ pub(crate) mod tests {
         b.ty("s", 4, 0xffff, false, 4); // claims 65535 members, holds none
         assert!(matches!(
             Btf::parse(&b.build(), true),
-            Err(BtfError::Truncated { what: "members", .. })
+            Err(BtfError::Truncated {
+                what: "members",
+                ..
+            })
         ));
     }
 

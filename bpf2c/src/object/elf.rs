@@ -63,9 +63,7 @@ pub fn load_elf(bytes: &[u8], path: &Path) -> Result<Object> {
             BtfExt::parse(sec.data, btf)
                 .map_err(|e| elf.error_in(&sec.name, format!("invalid BTF.ext: {e}")))?,
         ),
-        (None, Some(sec)) => {
-            return Err(elf.error_in(&sec.name, "BTF.ext without a .BTF section"))
-        }
+        (None, Some(sec)) => return Err(elf.error_in(&sec.name, "BTF.ext without a .BTF section")),
         _ => None,
     };
 
@@ -264,8 +262,15 @@ impl<'a> ElfFile<'a> {
                     Err(e) => return Err(err(format!("symbol {} is malformed: {e}", i.0))),
                 },
             };
+            let mut name = String::from_utf8_lossy(name).into_owned();
+            if let (true, SymSection::Section(s)) = (name.is_empty(), section) {
+                // Section symbols are nameless; messages name them after their section.
+                if sym.st_type() == abi::STT_SECTION {
+                    name = sections.get(s).map(|s| s.name.clone()).unwrap_or_default();
+                }
+            }
             symbols.push(Symbol {
-                name: String::from_utf8_lossy(name).into_owned(),
+                name,
                 value: sym.st_value(endian),
                 size: sym.st_size(endian),
                 kind: sym.st_type(),
@@ -283,38 +288,42 @@ impl<'a> ElfFile<'a> {
                     sec.name
                 ))
             };
-            let entries: Vec<Relocation> = if let Some((rels, _)) = sh.rel(endian, bytes).map_err(bad)? {
-                rels.iter()
-                    .map(|r| Relocation {
-                        offset: r.r_offset(endian),
-                        symbol: r.r_sym(endian) as usize,
-                        r_type: r.r_type(endian),
-                        addend: None,
-                    })
-                    .collect()
-            } else if let Some((relas, _)) = sh.rela(endian, bytes).map_err(bad)? {
-                relas
-                    .iter()
-                    .map(|r| Relocation {
-                        offset: r.r_offset(endian),
-                        symbol: r.r_sym(endian, false) as usize,
-                        r_type: r.r_type(endian, false),
-                        addend: Some(r.r_addend(endian)),
-                    })
-                    .collect()
-            } else {
-                continue;
-            };
+            let entries: Vec<Relocation> =
+                if let Some((rels, _)) = sh.rel(endian, bytes).map_err(bad)? {
+                    rels.iter()
+                        .map(|r| Relocation {
+                            offset: r.r_offset(endian),
+                            symbol: r.r_sym(endian) as usize,
+                            r_type: r.r_type(endian),
+                            addend: None,
+                        })
+                        .collect()
+                } else if let Some((relas, _)) = sh.rela(endian, bytes).map_err(bad)? {
+                    relas
+                        .iter()
+                        .map(|r| Relocation {
+                            offset: r.r_offset(endian),
+                            symbol: r.r_sym(endian, false) as usize,
+                            r_type: r.r_type(endian, false),
+                            addend: Some(r.r_addend(endian)),
+                        })
+                        .collect()
+                } else {
+                    continue;
+                };
             if target == 0 || target >= sections.len() {
                 return Err(err(format!(
                     "relocation section '{}' applies to section {target}, which does not exist",
                     sec.name
                 )));
             }
-            relocations.entry(target).or_default().push(RelocationTable {
-                name: sec.name.clone(),
-                entries,
-            });
+            relocations
+                .entry(target)
+                .or_default()
+                .push(RelocationTable {
+                    name: sec.name.clone(),
+                    entries,
+                });
         }
 
         Ok(ElfFile {

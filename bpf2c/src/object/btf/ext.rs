@@ -197,10 +197,9 @@ fn parse_groups<T>(
     // Each group takes at least its 8-byte head, so the loop ends.
     while pos < data.len() {
         let head = |off: usize| {
-            order.u32(data, off).ok_or(BtfError::Truncated {
-                what,
-                offset: off,
-            })
+            order
+                .u32(data, off)
+                .ok_or(BtfError::Truncated { what, offset: off })
         };
         let name_off = head(pos)?;
         let count = head(pos.saturating_add(4))? as usize;
@@ -240,7 +239,19 @@ mod tests {
         let btf = Btf::parse(&b.build(), true).unwrap();
 
         let funcs = words(&[8, sec, 1, 16, 7]);
-        let lines = words(&[16, sec, 2, 0, file, text, (12 << 10) | 5, 8, file, text, 13 << 10]);
+        let lines = words(&[
+            16,
+            sec,
+            2,
+            0,
+            file,
+            text,
+            (12 << 10) | 5,
+            8,
+            file,
+            text,
+            13 << 10,
+        ]);
         let core = words(&[16, sec, 1, 24, 1, access, 0]);
         let mut data = vec![0x9f, 0xeb, 1, 0];
         let (f, l) = (funcs.len() as u32, lines.len() as u32);
@@ -266,9 +277,15 @@ mod tests {
         let l = &ext.line_info[0].records;
         assert_eq!(l.len(), 2);
         assert_eq!((l[0].line, l[0].column, l[0].file.as_str()), (12, 5, "x.c"));
-        assert_eq!((l[1].insn_off, l[1].line, l[1].source.as_str()), (8, 13, "return 1;"));
+        assert_eq!(
+            (l[1].insn_off, l[1].line, l[1].source.as_str()),
+            (8, 13, "return 1;")
+        );
         let c = &ext.core_relos[0].records[0];
-        assert_eq!((c.insn_off, c.access.as_str(), c.kind_name()), (24, "0:1", "byte_off"));
+        assert_eq!(
+            (c.insn_off, c.access.as_str(), c.kind_name()),
+            (24, "0:1", "byte_off")
+        );
     }
 
     #[test]

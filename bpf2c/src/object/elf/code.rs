@@ -16,7 +16,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use object::elf as abi;
 
 use super::maps::{MapTarget, Maps};
-use super::{relocation_type_name, ElfFile, Relocation, SymSection, R_BPF_64_32, R_BPF_64_64, R_BPF_NONE};
+use super::{
+    relocation_type_name, ElfFile, Relocation, SymSection, R_BPF_64_32, R_BPF_64_64, R_BPF_NONE,
+};
 use crate::error::{Error, Location, Result};
 use crate::insn::{Insn, BPF_PSEUDO_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, INSN_SIZE};
 use crate::object::{Function, FunctionId, Program, ProgramType, Reloc};
@@ -33,6 +35,9 @@ pub(super) struct RawFunction {
 pub(super) struct Code {
     pub functions: Vec<RawFunction>,
 }
+
+/// [`INSN_SIZE`] for byte offsets and symbol values, which ELF gives as u64.
+const SLOT: u64 = INSN_SIZE as u64;
 
 const SUPPORTED_SECTIONS: &str = "xdp, xdp/<name>, xdp.frags, raw, raw/<name>";
 
@@ -105,15 +110,16 @@ impl Code {
                     return Err(ferr(format!(
                         "the function shares offset {} with '{}'",
                         sym.value,
-                        syms.get(i.saturating_add(1)).map_or("?", |n| n.name.as_str())
+                        syms.get(i.saturating_add(1))
+                            .map_or("?", |n| n.name.as_str())
                     )));
                 }
                 // The symbol size bounds the function when present; padding past it is not code.
                 let end = match sym.size {
                     0 => next,
                     size => {
-                        let len = usize::try_from(size / INSN_SIZE as u64).unwrap_or(usize::MAX);
-                        if size % INSN_SIZE as u64 != 0 || start.saturating_add(len) > next {
+                        let len = usize::try_from(size / SLOT).unwrap_or(usize::MAX);
+                        if size % SLOT != 0 || start.saturating_add(len) > next {
                             return Err(ferr(format!(
                                 "the function's size {size} does not fit between offset {} \
                                  and the next function or the end of the section",
@@ -123,7 +129,10 @@ impl Code {
                         start.saturating_add(len)
                     }
                 };
-                let body = insns.get(start..end).map(<[Insn]>::to_vec).unwrap_or_default();
+                let body = insns
+                    .get(start..end)
+                    .map(<[Insn]>::to_vec)
+                    .unwrap_or_default();
                 functions.push(RawFunction {
                     function: new_function(sym.name.clone(), &sec.name, start, body),
                     section_index: sec.index,
@@ -158,7 +167,8 @@ impl Code {
 
     /// Resolves every relocation of code, then the local calls clang resolved itself.
     pub fn resolve_relocations(&mut self, elf: &ElfFile<'_>, maps: &Maps) -> Result<()> {
-        let code_sections: BTreeSet<usize> = self.functions.iter().map(|f| f.section_index).collect();
+        let code_sections: BTreeSet<usize> =
+            self.functions.iter().map(|f| f.section_index).collect();
         for &section in &code_sections {
             for (table, rel) in elf.relocations_for(section) {
                 self.apply(elf, maps, section, table, rel)?;
@@ -310,8 +320,8 @@ impl Code {
                 }
                 // libbpf's rule: the callee's slot is the symbol's slot plus imm + 1, which
                 // covers global functions (imm = -1) and static ones (section symbol + offset).
-                let target = (sym.value % INSN_SIZE as u64 == 0)
-                    .then(|| i64::try_from(sym.value / INSN_SIZE as u64).ok())
+                let target = (sym.value % SLOT == 0)
+                    .then(|| i64::try_from(sym.value / SLOT).ok())
                     .flatten()
                     .and_then(|s| s.checked_add(addend))
                     .and_then(|s| s.checked_add(1))
@@ -440,7 +450,13 @@ impl Code {
             }
         }
         let mut names = BTreeSet::new();
-        for f in self.functions.iter().zip(&keep).filter(|(_, &k)| k).map(|(f, _)| f) {
+        for f in self
+            .functions
+            .iter()
+            .zip(&keep)
+            .filter(|(_, &k)| k)
+            .map(|(f, _)| f)
+        {
             if !names.insert(f.function.name.as_str()) {
                 return Err(elf.error_in(
                     &f.function.section,
@@ -487,12 +503,10 @@ impl Code {
 }
 
 fn slot_of(value: u64, slots: usize) -> Option<usize> {
-    if value % INSN_SIZE as u64 != 0 {
+    if value % SLOT != 0 {
         return None;
     }
-    usize::try_from(value / INSN_SIZE as u64)
-        .ok()
-        .filter(|&s| s < slots)
+    usize::try_from(value / SLOT).ok().filter(|&s| s < slots)
 }
 
 fn new_function(name: String, section: &str, start: usize, insns: Vec<Insn>) -> Function {

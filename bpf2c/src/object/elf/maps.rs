@@ -39,7 +39,10 @@ pub(super) enum MapTarget {
     /// A map definition: the instruction loads the map itself.
     Definition(MapId),
     /// A global data section: the instruction loads an address inside the map's value.
-    Data { map: MapId, size: u64 },
+    Data {
+        map: MapId,
+        size: u64,
+    },
     NotAMap,
 }
 
@@ -132,7 +135,12 @@ fn push(maps: &mut Maps, map: Map) -> MapId {
     maps.maps.len().saturating_sub(1)
 }
 
-fn global_data(elf: &ElfFile<'_>, sec: &Section<'_>, read_only: bool, maps: &mut Maps) -> Result<()> {
+fn global_data(
+    elf: &ElfFile<'_>,
+    sec: &Section<'_>,
+    read_only: bool,
+    maps: &mut Maps,
+) -> Result<()> {
     if sec.size == 0 {
         return Ok(());
     }
@@ -143,7 +151,10 @@ fn global_data(elf: &ElfFile<'_>, sec: &Section<'_>, read_only: bool, maps: &mut
         ));
     }
     let value_size = u32::try_from(sec.size).map_err(|_| {
-        elf.error_in(&sec.name, format!("global data of {} bytes is too large", sec.size))
+        elf.error_in(
+            &sec.name,
+            format!("global data of {} bytes is too large", sec.size),
+        )
     })?;
     let id = push(
         maps,
@@ -253,7 +264,9 @@ fn legacy_maps(elf: &ElfFile<'_>, sec: &Section<'_>, maps: &mut Maps) -> Result<
         )));
     }
     if sec.is_nobits() {
-        return Err(err("legacy map definitions have no contents (NOBITS)".into()));
+        return Err(err(
+            "legacy map definitions have no contents (NOBITS)".into()
+        ));
     }
     for (i, sym) in syms.iter().enumerate() {
         let expected = stride.checked_mul(i as u64);
@@ -265,7 +278,7 @@ fn legacy_maps(elf: &ElfFile<'_>, sec: &Section<'_>, maps: &mut Maps) -> Result<
             )));
         }
         let field = |n: u64| -> Result<u32> {
-            let off = sym.value.checked_add(n.checked_mul(4).unwrap_or(u64::MAX));
+            let off = sym.value.checked_add(n.saturating_mul(4));
             off.and_then(|o| usize::try_from(o).ok())
                 .and_then(|o| elf.order.u32(sec.data, o))
                 .ok_or_else(|| err(format!("map '{}' is truncated", sym.name)))
@@ -275,8 +288,8 @@ fn legacy_maps(elf: &ElfFile<'_>, sec: &Section<'_>, maps: &mut Maps) -> Result<
         } else {
             0
         };
-        let def = check_def(&sym.name, field(0)?, field(1)?, field(2)?, field(3)?, flags)
-            .map_err(err)?;
+        let def =
+            check_def(&sym.name, field(0)?, field(1)?, field(2)?, field(3)?, flags).map_err(err)?;
         let id = push(
             maps,
             Map {
@@ -318,7 +331,10 @@ fn btf_uint(btf: &Btf, ty: TypeId) -> std::result::Result<u32, BtfError> {
 fn btf_pointee_size(btf: &Btf, ty: TypeId) -> std::result::Result<(TypeId, u32), BtfError> {
     let target = btf.pointee(ty)?;
     let size = btf.size_of(target)?;
-    Ok((target, u32::try_from(size).map_err(|_| BtfError::Overflow(target))?))
+    Ok((
+        target,
+        u32::try_from(size).map_err(|_| BtfError::Overflow(target))?,
+    ))
 }
 
 fn parse_btf_def(btf: &Btf, name: &str, ty: TypeId) -> std::result::Result<BtfMapDef, String> {
@@ -377,10 +393,17 @@ fn parse_btf_def(btf: &Btf, name: &str, ty: TypeId) -> std::result::Result<BtfMa
 
 /// Maps defined through BTF in `.maps`: the DATASEC lists one VAR per map, whose struct
 /// type describes the map through its members.
-fn btf_maps(elf: &ElfFile<'_>, sec: &Section<'_>, btf: Option<&Btf>, maps: &mut Maps) -> Result<()> {
+fn btf_maps(
+    elf: &ElfFile<'_>,
+    sec: &Section<'_>,
+    btf: Option<&Btf>,
+    maps: &mut Maps,
+) -> Result<()> {
     let err = |msg: String| elf.error_in(&sec.name, msg);
     let Some(btf) = btf else {
-        return Err(err("the .maps section needs BTF to describe its maps, and the object has no .BTF".into()));
+        return Err(err(
+            "the .maps section needs BTF to describe its maps, and the object has no .BTF".into(),
+        ));
     };
     let Some((_, datasec)) = btf.datasec(".maps") else {
         if sec.size == 0 {
@@ -394,7 +417,9 @@ fn btf_maps(elf: &ElfFile<'_>, sec: &Section<'_>, btf: Option<&Btf>, maps: &mut 
     // Map id, offset, size and `values` offset of each map, to place `.rel.maps` entries.
     let mut placed: Vec<(MapId, u64, u64, Option<u64>)> = Vec::new();
     for v in &vars {
-        let (name, ty, _) = btf.var(v.ty).map_err(|e| err(format!("invalid .maps entry: {e}")))?;
+        let (name, ty, _) = btf
+            .var(v.ty)
+            .map_err(|e| err(format!("invalid .maps entry: {e}")))?;
         let (resolved, kind) = btf
             .resolved_kind(ty)
             .map_err(|e| err(format!("map '{name}': {e}")))?;
@@ -423,11 +448,14 @@ fn btf_maps(elf: &ElfFile<'_>, sec: &Section<'_>, btf: Option<&Btf>, maps: &mut 
         )
         .map_err(err)?;
         let offset = u64::from(v.offset);
-        let end = offset.checked_add(size).unwrap_or(u64::MAX);
+        let end = offset.saturating_add(size);
         if end > sec.size {
             return Err(err(format!("map '{name}' lies outside the .maps section")));
         }
-        if placed.iter().any(|&(_, o, s, _)| offset < o.saturating_add(s) && o < end) {
+        if placed
+            .iter()
+            .any(|&(_, o, s, _)| offset < o.saturating_add(s) && o < end)
+        {
             return Err(err(format!("map '{name}' overlaps another map")));
         }
         let id = push(
@@ -554,10 +582,20 @@ mod tests {
         assert!(check_def("m", 2, 4, 8, 1, 0).is_ok());
         let e = check_def("rb", 27, 0, 0, 4096, 0).unwrap_err();
         assert!(e.contains("'rb' has type BPF_MAP_TYPE_RINGBUF"), "{e}");
-        assert!(check_def("m", 2, 8, 8, 1, 0).unwrap_err().contains("4-byte keys"));
-        assert!(check_def("m", 1, 0, 8, 1, 0).unwrap_err().contains("key size of 0"));
-        assert!(check_def("m", 1, 4, 0, 1, 0).unwrap_err().contains("value size of 0"));
-        assert!(check_def("m", 1, 4, 4, 0, 0).unwrap_err().contains("max_entries 0"));
-        assert!(check_def("m", 3, 4, 8, 1, 0).unwrap_err().contains("4-byte values"));
+        assert!(check_def("m", 2, 8, 8, 1, 0)
+            .unwrap_err()
+            .contains("4-byte keys"));
+        assert!(check_def("m", 1, 0, 8, 1, 0)
+            .unwrap_err()
+            .contains("key size of 0"));
+        assert!(check_def("m", 1, 4, 0, 1, 0)
+            .unwrap_err()
+            .contains("value size of 0"));
+        assert!(check_def("m", 1, 4, 4, 0, 0)
+            .unwrap_err()
+            .contains("max_entries 0"));
+        assert!(check_def("m", 3, 4, 8, 1, 0)
+            .unwrap_err()
+            .contains("4-byte values"));
     }
 }
