@@ -67,14 +67,17 @@ pub fn load_elf(bytes: &[u8], path: &Path) -> Result<Object> {
         _ => None,
     };
 
-    let maps = maps::collect(&elf, btf.as_ref())?;
+    // Unsupported program types and CO-RE come first: they say most plainly why an object
+    // written for the kernel cannot load here.
     let mut code = code::Code::collect(&elf)?;
+    let entries = code.program_entries(&elf)?;
     if let (Some(btf), Some(ext)) = (&btf, &ext) {
         lines::reject_core_relocations(&elf, &code, btf, ext)?;
         lines::attach_line_info(&elf, &mut code, ext)?;
     }
+    let maps = maps::collect(&elf, btf.as_ref())?;
     code.resolve_relocations(&elf, &maps)?;
-    let (functions, programs) = code.finish(&elf)?;
+    let (functions, programs) = code.finish(&elf, &entries)?;
     let maps = maps.finish(&elf, &programs)?;
 
     let stem = path

@@ -412,8 +412,9 @@ impl Code {
         Ok(())
     }
 
-    /// Picks the programs, drops functions no program reaches, and renumbers the rest.
-    pub fn finish(self, elf: &ElfFile<'_>) -> Result<(Vec<Function>, Vec<Program>)> {
+    /// The programs: every global function outside `.text`, in a section whose program type
+    /// is supported.
+    pub fn program_entries(&self, elf: &ElfFile<'_>) -> Result<Vec<(usize, ProgramType)>> {
         let mut entries = Vec::new();
         for (id, f) in self.functions.iter().enumerate() {
             let section = &f.function.section;
@@ -432,7 +433,15 @@ impl Code {
             })?;
             entries.push((id, prog_type));
         }
+        Ok(entries)
+    }
 
+    /// Drops functions no program reaches and renumbers the rest.
+    pub fn finish(
+        self,
+        elf: &ElfFile<'_>,
+        entries: &[(usize, ProgramType)],
+    ) -> Result<(Vec<Function>, Vec<Program>)> {
         // Reachability over raw ids; the walk visits each function once.
         let mut keep = vec![false; self.functions.len()];
         let mut stack: Vec<usize> = entries.iter().map(|&(id, _)| id).collect();

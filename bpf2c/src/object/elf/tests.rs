@@ -942,3 +942,33 @@ fn randomly_corrupted_objects_never_panic() {
         }
     }
 }
+
+#[test]
+fn contradictory_btf_map_definitions_are_refused() {
+    let e = load_err("err_map_def.o");
+    assert_eq!(e.location.section.as_deref(), Some(".maps"));
+    assert_eq!(
+        e.message,
+        "map 'confused': key_size disagrees with the 4-byte key type"
+    );
+}
+
+#[test]
+fn a_section_without_function_symbols_is_one_program() {
+    // Hand-written assembly may define no function symbols; mimic it by retyping hash64.
+    let mut bytes = bytes_of("loop.o");
+    let entry = symbol_entry(&bytes, "hash64");
+    bytes[entry + 4] = (object::elf::STB_GLOBAL << 4) | object::elf::STT_NOTYPE;
+    let obj = from_bytes(&bytes).unwrap();
+    assert_eq!(obj.programs.len(), 1);
+    assert_eq!(
+        (
+            obj.programs[0].name.as_str(),
+            obj.programs[0].section.as_str()
+        ),
+        ("raw", "raw")
+    );
+    let f = &obj.functions[0];
+    assert_eq!((f.name.as_str(), f.insns.len()), ("raw", 11));
+    assert_eq!(f.line_info, load("loop.o").functions[0].line_info);
+}
