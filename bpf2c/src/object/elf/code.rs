@@ -34,6 +34,8 @@ pub(super) struct RawFunction {
 
 pub(super) struct Code {
     pub functions: Vec<RawFunction>,
+    /// Function ids by (section index, first slot), to find a slot's function quickly.
+    starts: BTreeMap<(usize, usize), usize>,
 }
 
 /// [`INSN_SIZE`] for byte offsets and symbol values, which ELF gives as u64.
@@ -140,21 +142,24 @@ impl Code {
                 });
             }
         }
-        Ok(Code { functions })
+        let starts = functions
+            .iter()
+            .enumerate()
+            .map(|(id, f)| ((f.section_index, f.function.section_offset), id))
+            .collect();
+        Ok(Code { functions, starts })
     }
 
     /// The function of `section` holding slot `slot`, with the slot's index in it.
     pub fn locate(&self, section: usize, slot: usize) -> Option<(usize, usize)> {
-        self.functions.iter().enumerate().find_map(|(id, f)| {
-            let local = slot.checked_sub(f.function.section_offset)?;
-            (f.section_index == section && local < f.function.insns.len()).then_some((id, local))
-        })
+        let (&(sec, start), &id) = self.starts.range(..=(section, slot)).next_back()?;
+        let local = slot.checked_sub(start)?;
+        let len = self.functions.get(id)?.function.insns.len();
+        (sec == section && local < len).then_some((id, local))
     }
 
     fn function_at(&self, section: usize, slot: usize) -> Option<usize> {
-        self.functions
-            .iter()
-            .position(|f| f.section_index == section && f.function.section_offset == slot)
+        self.starts.get(&(section, slot)).copied()
     }
 
     fn insn_error(&self, elf: &ElfFile<'_>, func: usize, insn: usize, msg: String) -> Error {

@@ -19,14 +19,23 @@ use crate::object::btf::ext::BtfExt;
 use crate::object::btf::Btf;
 use crate::object::LineInfo;
 
+/// The index of the executable section named `name`.
+fn code_section(elf: &ElfFile<'_>, name: &str) -> Option<usize> {
+    elf.sections
+        .iter()
+        .find(|s| s.name == name && s.is_executable())
+        .map(|s| s.index)
+}
+
+/// The slot `insn_off` bytes into a section, when the offset is on a slot boundary.
+fn slot(insn_off: u32) -> Option<usize> {
+    let off = usize::try_from(insn_off).ok()?;
+    (off % INSN_SIZE == 0).then_some(off / INSN_SIZE)
+}
+
 /// The executable section named `name` and the slot `insn_off` bytes into it.
 fn place(elf: &ElfFile<'_>, name: &str, insn_off: u32) -> Option<(usize, usize)> {
-    let sec = elf
-        .sections
-        .iter()
-        .find(|s| s.name == name && s.is_executable())?;
-    let off = usize::try_from(insn_off).ok()?;
-    (off % INSN_SIZE == 0).then_some((sec.index, off / INSN_SIZE))
+    Some((code_section(elf, name)?, slot(insn_off)?))
 }
 
 /// CO-RE relocations patch field offsets against the running kernel's BTF; there is no
@@ -73,8 +82,10 @@ pub(super) fn reject_core_relocations(
 /// Converts line records (byte offsets in sections) into per-function instruction indices.
 pub(super) fn attach_line_info(elf: &ElfFile<'_>, code: &mut Code, ext: &BtfExt) -> Result<()> {
     for group in &ext.line_info {
+        let section = code_section(elf, &group.section);
         for rec in &group.records {
-            let located = place(elf, &group.section, rec.insn_off)
+            let located = section
+                .zip(slot(rec.insn_off))
                 .and_then(|(sec, slot)| code.locate(sec, slot));
             let Some((func, insn)) = located else {
                 return Err(elf.error_in(
