@@ -337,11 +337,27 @@ fn btf_pointee_size(btf: &Btf, ty: TypeId) -> std::result::Result<(TypeId, u32),
     ))
 }
 
+/// A size given both as `key_size`/`value_size` and through a `key`/`value` type must agree.
+fn merge_size(
+    explicit: Option<u32>,
+    typed: Option<u32>,
+    map: &str,
+    what: &str,
+) -> std::result::Result<Option<u32>, String> {
+    match (explicit, typed) {
+        (Some(e), Some(t)) if e != t => Err(format!(
+            "map '{map}': {what}_size {e} disagrees with the {t}-byte {what} type"
+        )),
+        (e, t) => Ok(e.or(t)),
+    }
+}
+
 fn parse_btf_def(btf: &Btf, name: &str, ty: TypeId) -> std::result::Result<BtfMapDef, String> {
     let members = btf
         .members(ty)
         .map_err(|e| format!("map '{name}' is not a struct: {e}"))?;
     let mut def = BtfMapDef::default();
+    let (mut key_type_size, mut value_type_size) = (None, None);
     for m in members {
         let field = |e: BtfError| format!("map '{name}': field '{}': {e}", m.name);
         match m.name.as_str() {
@@ -353,22 +369,12 @@ fn parse_btf_def(btf: &Btf, name: &str, ty: TypeId) -> std::result::Result<BtfMa
             "key" => {
                 let (t, size) = btf_pointee_size(btf, m.ty).map_err(field)?;
                 def.key_type = Some(t);
-                if def.key_size.is_some_and(|k| k != size) {
-                    return Err(format!(
-                        "map '{name}': key_size disagrees with the {size}-byte key type"
-                    ));
-                }
-                def.key_size = Some(size);
+                key_type_size = Some(size);
             }
             "value" => {
                 let (t, size) = btf_pointee_size(btf, m.ty).map_err(field)?;
                 def.value_type = Some(t);
-                if def.value_size.is_some_and(|v| v != size) {
-                    return Err(format!(
-                        "map '{name}': value_size disagrees with the {size}-byte value type"
-                    ));
-                }
-                def.value_size = Some(size);
+                value_type_size = Some(size);
             }
             "values" => {
                 let arr = btf.array(m.ty).map_err(field)?;
@@ -387,7 +393,8 @@ fn parse_btf_def(btf: &Btf, name: &str, ty: TypeId) -> std::result::Result<BtfMa
             }
         }
     }
-    // A key_size/value_size given after key/value must agree too.
+    def.key_size = merge_size(def.key_size, key_type_size, name, "key")?;
+    def.value_size = merge_size(def.value_size, value_type_size, name, "value")?;
     Ok(def)
 }
 

@@ -949,7 +949,7 @@ fn contradictory_btf_map_definitions_are_refused() {
     assert_eq!(e.location.section.as_deref(), Some(".maps"));
     assert_eq!(
         e.message,
-        "map 'confused': key_size disagrees with the 4-byte key type"
+        "map 'confused': key_size 8 disagrees with the 4-byte key type"
     );
 }
 
