@@ -7,6 +7,7 @@
 //! an instruction's immediate to learn which map or function it names.
 
 pub mod btf;
+mod bytes;
 pub mod elf;
 pub mod raw;
 pub mod validate;
