@@ -58,8 +58,10 @@ impl ArrayMap {
         self.max_entries
     }
 
-    /// The element `index` of CPU slot `cpu`, or NULL when either is out of range.
+    /// The element `index` of CPU slot `cpu` (any slot's run sees the one copy of a plain
+    /// ARRAY), or NULL when either is out of range.
     pub fn element(&self, index: u32, cpu: usize) -> *mut u8 {
+        let cpu = if self.cpus == 1 { 0 } else { cpu };
         if index >= self.max_entries || cpu >= self.cpus {
             return std::ptr::null_mut();
         }
@@ -111,5 +113,50 @@ impl ArrayMap {
             })
             .collect();
         Some(values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::MapType;
+
+    fn spec(map_type: MapType) -> MapSpec {
+        MapSpec {
+            name: "a".into(),
+            map_type,
+            key_size: 4,
+            value_size: 12,
+            max_entries: 3,
+            map_flags: 0,
+            flags: 0,
+            initial_data: vec![],
+        }
+    }
+
+    #[test]
+    fn plain_arrays_have_one_copy_for_every_cpu_slot() {
+        let a = ArrayMap::new(&spec(MapType::Array), 1).unwrap();
+        assert_eq!(a.element(2, 0), a.element(2, 7));
+        assert_eq!(a.element(2, 0) as usize - a.base() as usize, 32);
+        assert!(a.element(3, 0).is_null());
+    }
+
+    #[test]
+    fn percpu_arrays_lay_slots_out_one_after_another() {
+        let a = ArrayMap::new(&spec(MapType::PercpuArray), 4).unwrap();
+        assert_eq!(a.cpu_stride(), 48);
+        assert_eq!(a.element(1, 2) as usize - a.base() as usize, 2 * 48 + 16);
+        assert!(a.element(0, 4).is_null());
+        unsafe {
+            a.update(
+                1,
+                Values::PerCpu(&[[1u8; 12], [2; 12], [3; 12], [4; 12]].concat()),
+                UpdateFlags::Exist,
+            )
+        }
+        .unwrap();
+        assert_eq!(a.read(1).unwrap()[2], vec![3; 12]);
+        assert_eq!(a.read(0).unwrap()[2], vec![0; 12]);
     }
 }

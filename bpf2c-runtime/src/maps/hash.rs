@@ -150,8 +150,10 @@ impl HashMapStorage {
         self.read().find(hash, key, self.key_size)
     }
 
-    /// A program's lookup: the value of `key` for CPU slot `cpu`, or NULL.
+    /// A program's lookup: the value of `key` for CPU slot `cpu` (the one copy, unless
+    /// per-CPU), or NULL.
     pub fn lookup(&self, key: &[u8], cpu: usize) -> *mut u8 {
+        let cpu = if self.cpus == 1 { 0 } else { cpu };
         if cpu >= self.cpus {
             return std::ptr::null_mut();
         }

@@ -1,0 +1,8 @@
+//! Runtime tests against hand-written C modules (tests/modules/*.c) that use the ABI the
+//! way generated code does.
+
+mod common;
+mod concurrency;
+mod helpers;
+mod loading;
+mod maps;
