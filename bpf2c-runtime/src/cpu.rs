@@ -12,6 +12,7 @@
 //! nested program in Linux runs on the CPU it interrupted.
 
 use std::cell::{Cell, RefCell};
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 #[repr(align(64))]
@@ -31,11 +32,13 @@ thread_local! {
 /// Spreads threads' first choices over the slots.
 static NEXT_HINT: AtomicU32 = AtomicU32::new(0);
 
-/// An exclusive claim on one CPU slot, released on drop.
+/// An exclusive claim on one CPU slot, released on drop. Not `Send`: the thread that took
+/// it records it in a thread-local and must be the one to release it.
 pub(crate) struct Lease<'a> {
     slots: &'a CpuSlots,
     slot: u32,
     nested: bool,
+    _not_send: PhantomData<*const ()>,
 }
 
 impl Lease<'_> {
@@ -98,6 +101,7 @@ impl CpuSlots {
                 slots: self,
                 slot,
                 nested: true,
+                _not_send: PhantomData,
             };
         }
         let n = self.slots.len() as u32;
@@ -112,6 +116,7 @@ impl CpuSlots {
                         slots: self,
                         slot,
                         nested: false,
+                        _not_send: PhantomData,
                     };
                 }
             }

@@ -28,6 +28,7 @@ impl Errno {
         }
     }
 
+    /// The symbolic name ("ENOENT"), which is what people search for.
     pub fn name(self) -> &'static str {
         match self {
             Errno::EPERM => "EPERM",
@@ -93,7 +94,9 @@ pub enum MapErrorKind {
 /// A failed map operation, naming the map.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MapError {
+    /// The map's name, so that a message makes sense on its own.
     pub map: String,
+    /// What went wrong, for hosts that react to particular failures.
     pub kind: MapErrorKind,
 }
 

@@ -9,6 +9,8 @@
 //! undefined behaviour.
 
 #![allow(non_camel_case_types)]
+// Every item restates bpf2c.h, whose comments are the documentation.
+#![allow(missing_docs)]
 
 use std::ffi::{c_char, c_void};
 

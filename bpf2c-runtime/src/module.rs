@@ -130,6 +130,7 @@ impl ModuleImage {
         })
     }
 
+    /// The module's name, as the translator recorded it.
     pub fn name(&self) -> &str {
         &self.inner.name
     }
@@ -150,14 +151,17 @@ impl ModuleImage {
         self.inner.map_data_size
     }
 
+    /// Map definitions, indexed like `bpf2c_runtime_context_t.map_data`.
     pub fn maps(&self) -> &[MapSpec] {
         &self.inner.maps
     }
 
+    /// Helpers the module calls, indexed like `bpf2c_runtime_context_t.helpers`.
     pub fn helpers(&self) -> &[HelperSpec] {
         &self.inner.helpers
     }
 
+    /// The module's programs, in module order.
     pub fn programs(&self) -> &[ProgramInfo] {
         &self.inner.programs
     }

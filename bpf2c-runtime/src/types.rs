@@ -17,6 +17,7 @@ pub enum MapType {
 }
 
 impl MapType {
+    /// Decodes `bpf2c_map_definition_t.type`; None for types this runtime lacks.
     pub fn from_raw(raw: u32) -> Option<MapType> {
         Some(match raw {
             ffi::BPF2C_MAP_TYPE_HASH => MapType::Hash,
@@ -29,6 +30,7 @@ impl MapType {
         })
     }
 
+    /// The linux/bpf.h number.
     pub fn raw(self) -> u32 {
         match self {
             MapType::Hash => ffi::BPF2C_MAP_TYPE_HASH,
@@ -50,6 +52,7 @@ impl MapType {
         matches!(self, MapType::Array | MapType::PercpuArray)
     }
 
+    /// The linux/bpf.h name, as users know it from bpftool and libbpf.
     pub fn name(self) -> &'static str {
         match self {
             MapType::Hash => "BPF_MAP_TYPE_HASH",
@@ -78,6 +81,7 @@ pub enum ProgramType {
 }
 
 impl ProgramType {
+    /// Decodes `bpf2c_program_entry_t.program_type`.
     pub fn from_raw(raw: u32) -> Option<ProgramType> {
         match raw {
             ffi::BPF2C_PROG_TYPE_RAW => Some(ProgramType::Raw),
@@ -86,6 +90,7 @@ impl ProgramType {
         }
     }
 
+    /// Short lowercase name, as error messages use it.
     pub fn name(self) -> &'static str {
         match self {
             ProgramType::Raw => "raw",
@@ -117,14 +122,17 @@ pub struct MapSpec {
 }
 
 impl MapSpec {
+    /// .data, .rodata or .bss: a one-entry array holding the section.
     pub fn is_global_data(&self) -> bool {
         self.flags & ffi::BPF2C_MAP_F_GLOBAL_DATA != 0
     }
 
+    /// .rodata: programs do not write it and the host may not either.
     pub fn is_read_only(&self) -> bool {
         self.flags & ffi::BPF2C_MAP_F_READ_ONLY != 0
     }
 
+    /// Generated code reads this map's `array_data` directly, bypassing the helpers.
     pub fn is_inlined(&self) -> bool {
         self.flags & ffi::BPF2C_MAP_F_INLINED != 0
     }
@@ -145,7 +153,9 @@ pub struct HelperSpec {
 /// A program of the module.
 #[derive(Clone, Debug)]
 pub struct ProgramInfo {
+    /// The program's function symbol, by which hosts find it.
     pub name: String,
+    /// The ELF section it came from (e.g. "xdp"), which tools show.
     pub section: String,
     pub program_type: ProgramType,
     pub instruction_count: u32,

@@ -18,7 +18,9 @@ pub use trace::{
     format_trace_printk, TraceCapture, TraceEvent, TraceRecord, TraceSink, TRACE_LINE_MAX,
 };
 
-/// Linux helper ids of the standard helpers.
+/// Linux helper ids of the standard helpers (linux/bpf.h numbering, which bytecode from
+/// clang and libbpf already uses).
+#[allow(missing_docs)]
 pub mod id {
     pub const MAP_LOOKUP_ELEM: u32 = 1;
     pub const MAP_UPDATE_ELEM: u32 = 2;

@@ -110,8 +110,11 @@ impl TraceSink {
 /// A captured trace line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceRecord {
+    /// The program that printed the line.
     pub program: String,
+    /// The CPU slot of the run.
     pub cpu: u32,
+    /// The text, without one trailing newline.
     pub text: String,
 }
 
@@ -122,6 +125,7 @@ pub struct TraceCapture {
 }
 
 impl TraceCapture {
+    /// An empty capture; hand [`TraceCapture::sink`] to [`Options::trace_sink`](crate::Options::trace_sink).
     pub fn new() -> TraceCapture {
         TraceCapture::default()
     }

@@ -25,10 +25,12 @@ impl<'a> MapRef<'a> {
         MapRef { instance, map }
     }
 
+    /// The map's name in the module (section name for global data).
     pub fn name(&self) -> &'a str {
         &self.map.spec.name
     }
 
+    /// The map's definition as the module declared it.
     pub fn definition(&self) -> &'a MapSpec {
         &self.map.spec
     }

@@ -176,6 +176,7 @@ impl Instance {
         })
     }
 
+    /// The module this instance runs, for its metadata.
     pub fn module(&self) -> &ModuleImage {
         &self.image
     }
@@ -185,6 +186,7 @@ impl Instance {
         self.slots.count()
     }
 
+    /// The module's programs, in module order (a [`Program`]'s index refers to this).
     pub fn programs(&self) -> &[ProgramInfo] {
         self.image.programs()
     }

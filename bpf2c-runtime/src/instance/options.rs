@@ -50,6 +50,7 @@ impl Default for Options {
 }
 
 impl Options {
+    /// The defaults: see each setter.
     pub fn new() -> Options {
         Options::default()
     }

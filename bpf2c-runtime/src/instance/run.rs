@@ -26,6 +26,7 @@ impl Program {
 /// Timing of [`Instance::run_repeat`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RepeatStats {
+    /// Runs completed (all of them: the first error ends the call instead).
     pub runs: u64,
     /// Wall time of all runs together, excluding setup.
     pub total: Duration,
@@ -34,6 +35,7 @@ pub struct RepeatStats {
 }
 
 impl RepeatStats {
+    /// Mean wall time of one run, the number benchmarks report.
     pub fn ns_per_run(&self) -> f64 {
         if self.runs == 0 {
             return 0.0;

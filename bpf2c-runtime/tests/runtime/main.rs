@@ -3,6 +3,7 @@
 
 mod common;
 mod concurrency;
+mod csrc;
 mod helpers;
 mod loading;
 mod maps;
