@@ -339,3 +339,118 @@ impl<'a> RunState<'a> {
         }));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::*;
+
+    unsafe extern "C" fn ret_cpu(
+        _: u64,
+        _: u64,
+        _: u64,
+        _: u64,
+        _: u64,
+        inv: *mut bpf2c_invocation_t,
+    ) -> u64 {
+        (*inv).cpu as u64
+    }
+
+    /// A module written in Rust: one ARRAY (value 12) and, if asked, one PERCPU_ARRAY
+    /// (value 8).
+    fn image(per_cpu: bool) -> ModuleImage {
+        let maps = [
+            bpf2c_map_entry_t {
+                name: c"a".as_ptr(),
+                definition: bpf2c_map_definition_t {
+                    r#type: BPF2C_MAP_TYPE_ARRAY,
+                    key_size: 4,
+                    value_size: 12,
+                    max_entries: 3,
+                    map_flags: 0,
+                },
+                flags: BPF2C_MAP_F_INLINED,
+                initial_data_size: 0,
+                initial_data: std::ptr::null(),
+            },
+            bpf2c_map_entry_t {
+                name: c"p".as_ptr(),
+                definition: bpf2c_map_definition_t {
+                    r#type: BPF2C_MAP_TYPE_PERCPU_ARRAY,
+                    key_size: 4,
+                    value_size: 8,
+                    max_entries: 2,
+                    map_flags: 0,
+                },
+                flags: BPF2C_MAP_F_INLINED,
+                initial_data_size: 0,
+                initial_data: std::ptr::null(),
+            },
+        ];
+        let programs = [bpf2c_program_entry_t {
+            name: c"cpu".as_ptr(),
+            section: c"raw".as_ptr(),
+            program_type: BPF2C_PROG_TYPE_RAW,
+            instruction_count: 2,
+            function: Some(ret_cpu),
+        }];
+        let module = bpf2c_module_t {
+            magic: BPF2C_ABI_MAGIC,
+            abi_version: BPF2C_ABI_VERSION,
+            module_size: std::mem::size_of::<bpf2c_module_t>() as u32,
+            map_data_version: BPF2C_MAP_DATA_VERSION,
+            map_data_size: std::mem::size_of::<bpf2c_map_data_t>() as u32,
+            runtime_context_size: std::mem::size_of::<bpf2c_runtime_context_t>() as u32,
+            invocation_size: std::mem::size_of::<bpf2c_invocation_t>() as u32,
+            flags: 0,
+            name: c"unit".as_ptr(),
+            maps: maps.as_ptr(),
+            map_count: if per_cpu { 2 } else { 1 },
+            helper_count: 0,
+            helpers: std::ptr::null(),
+            programs: programs.as_ptr(),
+            program_count: 1,
+            function_count: 0,
+            functions: std::ptr::null(),
+        };
+        // The image copies every table, so the locals may go away afterwards.
+        unsafe { ModuleImage::from_ptr(&module) }.unwrap()
+    }
+
+    #[test]
+    fn map_data_describes_each_array_for_inlined_access() {
+        let inst = Instance::new(image(true), Options::default().cpu_slots(3)).unwrap();
+        let md = unsafe { std::slice::from_raw_parts(inst.runtime.map_data, 2) };
+        let (a, p) = (inst.map("a").unwrap(), inst.map("p").unwrap());
+        assert_eq!((md[0].version, md[0].size), (1, 40));
+        assert_eq!(md[0].array_data, a.array_data().unwrap());
+        // cpu_stride 0 lets one formula address plain and per-CPU arrays alike.
+        assert_eq!(md[0].cpu_stride, 0);
+        assert_eq!(md[1].cpu_stride, 16);
+        assert_eq!(md[1].array_data, p.array_data().unwrap());
+        assert_ne!(md[0].address, md[1].address);
+        assert!(md[0].lookup.is_some() && md[1].lookup.is_some());
+        let key = 1u32.to_ne_bytes();
+        let lookup = md[1].lookup.unwrap();
+        let found = unsafe { lookup(md[1].address, key.as_ptr().cast(), 2) };
+        assert_eq!(found as usize, md[1].array_data as usize + 2 * 16 + 8);
+        let past_end = 2u32.to_ne_bytes();
+        assert!(unsafe { lookup(md[1].address, past_end.as_ptr().cast(), 2) }.is_null());
+        // The per-CPU map makes runs lease a slot.
+        let prog = inst.program("cpu").unwrap();
+        assert!(inst.run_raw(&prog, &mut []).unwrap() < 3);
+    }
+
+    #[test]
+    fn runs_without_per_cpu_state_use_slot_zero() {
+        let inst = Instance::new(image(false), Options::default().cpu_slots(4)).unwrap();
+        let prog = inst.program("cpu").unwrap();
+        // Nothing can observe the slot, so no lease is taken, even with runs in parallel.
+        let _outer = inst.slots.lease();
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                s.spawn(|| assert_eq!(inst.run_raw(&prog, &mut []).unwrap(), 0));
+            }
+        });
+    }
+}
