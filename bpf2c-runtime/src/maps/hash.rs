@@ -77,6 +77,13 @@ impl Index {
     }
 }
 
+fn zeroed_vec<T: Default + Clone>(len: usize) -> Option<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).ok()?;
+    v.resize(len, T::default());
+    Some(v)
+}
+
 impl HashMapStorage {
     /// Preallocates every slot; None when the size overflows or memory is refused.
     pub fn new(spec: &MapSpec, cpus: usize) -> Option<HashMapStorage> {
@@ -86,16 +93,28 @@ impl HashMapStorage {
         let key_size = spec.key_size as usize;
         let lru = spec.map_type == MapType::LruHash;
         let referenced = if lru {
-            (0..entries).map(|_| AtomicBool::new(false)).collect()
+            let mut bits = Vec::new();
+            bits.try_reserve_exact(entries).ok()?;
+            bits.extend((0..entries).map(|_| AtomicBool::new(false)));
+            bits.into_boxed_slice()
         } else {
             Box::default()
         };
+        // Fallible allocations throughout: a map the allocator refuses is a load error,
+        // not an abort of the host.
+        let mut table = HashTable::new();
+        table.try_reserve(entries, |_: &u32| 0).ok()?;
         let index = Index {
-            table: HashTable::with_capacity(entries),
-            keys: vec![0; entries.checked_mul(key_size)?],
-            hashes: vec![0; entries],
-            used: vec![false; entries],
-            free: (0..spec.max_entries).rev().collect(),
+            table,
+            keys: zeroed_vec(entries.checked_mul(key_size)?)?,
+            hashes: zeroed_vec(entries)?,
+            used: zeroed_vec(entries)?,
+            free: {
+                let mut free = Vec::new();
+                free.try_reserve_exact(entries).ok()?;
+                free.extend((0..spec.max_entries).rev());
+                free
+            },
             hand: 0,
         };
         Some(HashMapStorage {
