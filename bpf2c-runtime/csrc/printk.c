@@ -20,6 +20,8 @@
 #include <string.h>
 
 #if defined(__linux__)
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #endif
@@ -192,41 +194,62 @@ static void put_number(struct out *o, const struct conv *cv, uint64_t raw)
     put_field(o, cv, sign, sign_len, digits, n, 1);
 }
 
+#if defined(__linux__)
+/* Copies len bytes of our own memory at addr without faulting: 0 on success, -1 if any byte
+ * is unreadable. process_vm_readv reports EFAULT for unmapped memory; where a sandbox
+ * forbids it, reading /proc/self/mem gives the same guarantee (EIO). */
+static int copy_nofault(void *dst, uint64_t addr, size_t len)
+{
+    struct iovec local, remote;
+    ssize_t r;
+    int fd;
+    local.iov_base = dst;
+    local.iov_len = len;
+    remote.iov_base = (void *)(uintptr_t)addr;
+    remote.iov_len = len;
+    r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    if (r >= 0)
+        return (size_t)r == len ? 0 : -1;
+    if (errno != ENOSYS && errno != EPERM)
+        return -1;
+    fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (addr > (uint64_t)INT64_MAX) {
+        close(fd);
+        return -1;
+    }
+    r = pread(fd, dst, len, (off_t)addr);
+    close(fd);
+    return r >= 0 && (size_t)r == len ? 0 : -1;
+}
+#endif
+
 /* Reads up to cap bytes of a NUL-terminated string without faulting; returns its length. */
 static size_t read_string(uint64_t addr, char *dst, size_t cap)
 {
 #if defined(__linux__)
     size_t got = 0;
     long page = sysconf(_SC_PAGESIZE);
-    pid_t self = getpid();
     if (page <= 0)
         page = 4096;
     while (got < cap) {
         uint64_t at = addr + got;
         size_t chunk = (size_t)((uint64_t)page - at % (uint64_t)page);
-        struct iovec local, remote;
-        ssize_t r;
         size_t k;
         if (at < addr)
-            break; /* the address wrapped around */
+            return 0; /* the address wrapped around */
         if (chunk > cap - got)
             chunk = cap - got;
-        local.iov_base = dst + got;
-        local.iov_len = chunk;
-        remote.iov_base = (void *)(uintptr_t)at;
-        remote.iov_len = chunk;
-        /* One page at a time: the call never splits an iovec, so a string that ends just
-         * before an unmapped page would otherwise be lost. */
-        r = process_vm_readv(self, &local, 1, &remote, 1, 0);
-        if (r <= 0)
+        /* One page at a time, so a string that ends just before an unmapped page is still
+         * read in full. */
+        if (copy_nofault(dst + got, at, chunk) != 0)
             return 0; /* Linux prints a string it cannot read in full as empty */
-        for (k = 0; k < (size_t)r; k++) {
+        for (k = 0; k < chunk; k++) {
             if (dst[got + k] == '\0')
                 return got + k;
         }
-        got += (size_t)r;
-        if ((size_t)r < chunk)
-            return 0;
+        got += chunk;
     }
     return got; /* no NUL within cap bytes: truncated, as strncpy would */
 #else

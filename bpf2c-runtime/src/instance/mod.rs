@@ -31,7 +31,6 @@ static NEXT_INSTANCE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A module instance: maps created, helpers bound, ready to run programs from any thread.
 pub struct Instance {
-    pub(crate) image: ModuleImage,
     /// Complete before any map's address (the handle programs hold) is taken, and never
     /// changed afterwards, so those addresses stay fixed.
     pub(crate) maps: Vec<Map>,
@@ -50,6 +49,8 @@ pub struct Instance {
     lease_needed: bool,
     loop_budget: u64,
     id: u64,
+    /// Last, so that it is dropped last: it may hold the library with the module's code.
+    pub(crate) image: ModuleImage,
 }
 
 // SAFETY: the raw pointers in the runtime context point into this instance's own heap
