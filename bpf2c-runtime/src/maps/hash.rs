@@ -400,6 +400,44 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_inserts_deletes_and_lookups_stay_consistent() {
+        let h = HashMapStorage::new(&spec(MapType::Hash, 32), 1).unwrap();
+        std::thread::scope(|s| {
+            for t in 0..4u32 {
+                let h = &h;
+                s.spawn(move || {
+                    for round in 0..2000u32 {
+                        // Each thread owns keys t*8 .. t*8+8: 32 keys fill the map exactly.
+                        let key = t * 8 + round % 8;
+                        let value = ((t as u64) << 32) | round as u64;
+                        put(h, key, value, UpdateFlags::Any).unwrap();
+                        let p = h.lookup(&key.to_ne_bytes(), 0);
+                        assert!(!p.is_null());
+                        // Only this thread writes this key, so its pointer shows its value.
+                        assert_eq!(unsafe { (p as *const u64).read_volatile() }, value);
+                        if round % 3 == 0 {
+                            h.delete(&key.to_ne_bytes()).unwrap();
+                            assert_eq!(get(h, key), None);
+                        }
+                    }
+                });
+            }
+        });
+        assert!(h.len() <= 32);
+        let entries = h.entries();
+        assert_eq!(entries.len(), h.len());
+        for (key, values) in entries {
+            let key = u32::from_ne_bytes(key.try_into().unwrap());
+            let value = u64::from_ne_bytes(values[0].clone().try_into().unwrap());
+            assert_eq!(
+                value >> 32,
+                (key / 8) as u64,
+                "key {key} holds another thread's value"
+            );
+        }
+    }
+
+    #[test]
     fn percpu_program_updates_touch_one_slot() {
         let h = HashMapStorage::new(&spec(MapType::PercpuHash, 2), 3).unwrap();
         let v = 5u64.to_ne_bytes();
