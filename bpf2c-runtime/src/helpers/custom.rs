@@ -81,17 +81,26 @@ unsafe fn call(slot: usize, args: [u64; 5], inv: *mut bpf2c_invocation_t) -> u64
     match catch_unwind(AssertUnwindSafe(|| (helper.f)(&call))) {
         Ok(r0) => r0,
         Err(payload) => {
-            // A panic cannot cross into C; stop the run instead and report it.
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "(non-string panic payload)".to_string());
-            state.fail_panicked(&helper.name, message);
-            (*inv).unwind = ffi::BPF2C_UNWIND_BAD_HELPER;
+            stop_after_panic(inv, state, &helper.name, payload);
             0
         }
     }
+}
+
+/// A panic cannot cross into C: the helper stops the run instead, and the run reports it.
+pub(crate) unsafe fn stop_after_panic(
+    inv: *mut bpf2c_invocation_t,
+    state: &RunState<'_>,
+    helper: &str,
+    payload: Box<dyn std::any::Any + Send>,
+) {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(non-string panic payload)".to_string());
+    state.fail_panicked(helper, message);
+    (*inv).unwind = ffi::BPF2C_UNWIND_BAD_HELPER;
 }
 
 unsafe extern "C" fn trampoline<const N: usize>(

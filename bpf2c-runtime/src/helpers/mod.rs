@@ -8,6 +8,8 @@ pub(crate) mod custom;
 pub(crate) mod prandom;
 pub(crate) mod trace;
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
 use crate::error::Errno;
 use crate::ffi::{self, bpf2c_helper_fn, bpf2c_invocation_t};
 use crate::instance::RunState;
@@ -153,11 +155,17 @@ unsafe extern "C" fn trace_printk(
     if let Some(state) = RunState::from_invocation(inv) {
         let text = String::from_utf8_lossy(&line[..n as usize]);
         let text = text.strip_suffix('\n').unwrap_or(&text);
-        state.inner.trace.emit(&trace::TraceEvent {
+        let event = trace::TraceEvent {
             program: state.program_name(),
             cpu: (*inv).cpu,
             text,
-        });
+        };
+        // The sink may be the host's callback, which may panic.
+        let emitted = catch_unwind(AssertUnwindSafe(|| state.inner.trace.emit(&event)));
+        if let Err(payload) = emitted {
+            custom::stop_after_panic(inv, state, "bpf_trace_printk (trace sink)", payload);
+            return 0;
+        }
     }
     n as u64
 }

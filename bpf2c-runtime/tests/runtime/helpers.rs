@@ -111,7 +111,9 @@ fn trace_printk_can_go_to_a_callback_or_nowhere() {
                 .push(format!("{}@{}: {}", e.program, e.cpu, e.text))
         }))
     };
-    let inst = crate::common::instance("helpers", host_add(Options::default().trace_sink(sink)));
+    // One CPU slot, so the slot in the lines is certain.
+    let options = Options::default().cpu_slots(1).trace_sink(sink);
+    let inst = crate::common::instance("helpers", host_add(options));
     run(&inst, "printk", &mut [0u8; 32]).unwrap();
     assert_eq!(
         *lines.lock().unwrap(),
@@ -172,6 +174,17 @@ fn a_panicking_helper_stops_the_run_with_an_error() {
         run(&inst, "custom", &mut buf).unwrap(),
         1,
         "the instance still works"
+    );
+}
+
+#[test]
+fn a_panicking_trace_sink_stops_the_run_with_an_error() {
+    let sink = bpf2c_runtime::TraceSink::Callback(Arc::new(|_| panic!("sink is broken")));
+    let inst = crate::common::instance("helpers", host_add(Options::default().trace_sink(sink)));
+    let e = run(&inst, "printk", &mut [0u8; 32]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "program 'printk': helper 'bpf_trace_printk (trace sink)' panicked: sink is broken"
     );
 }
 
