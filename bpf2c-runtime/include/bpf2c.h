@@ -97,7 +97,9 @@ typedef struct bpf2c_map_data {
     void *address;
     /* ARRAY and global data: element 0. PERCPU_ARRAY: element 0 of CPU slot 0. Else NULL. */
     uint8_t *array_data;
-    /* PERCPU_ARRAY: bytes from one CPU slot's element k to the next slot's element k. */
+    /* PERCPU_ARRAY: bytes from one CPU slot's element k to the next slot's element k.
+     * ARRAY and global data: 0, so array_data + cpu * cpu_stride + k * stride addresses
+     * element k of either kind of array. Else 0. */
     uint64_t cpu_stride;
     /* The map type's own lookup function; NULL for maps without one (PROG_ARRAY). */
     bpf2c_map_lookup_fn lookup;

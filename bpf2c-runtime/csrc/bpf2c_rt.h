@@ -1,0 +1,19 @@
+/* Private to the bpf2c runtime: the C functions its Rust side calls. */
+#ifndef BPF2C_RT_H
+#define BPF2C_RT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Formats a bpf_trace_printk line into buf (NUL-terminated, truncated to buf_size - 1 bytes).
+ * Returns the bytes written, or -22 (-EINVAL) for a format Linux would refuse. */
+int64_t bpf2c_rt_format_printk(char *buf, size_t buf_size, const char *fmt, uint64_t fmt_size,
+                               uint64_t a1, uint64_t a2, uint64_t a3);
+
+/* CLOCK_MONOTONIC in nanoseconds, the clock bpf_ktime_get_ns reads. */
+uint64_t bpf2c_rt_ktime_ns(void);
+
+/* The calling thread's id as the kernel knows it (the "pid" half of pid_tgid). */
+uint32_t bpf2c_rt_thread_id(void);
+
+#endif

@@ -1,0 +1,144 @@
+/*
+ * The C compiler's view of bpf2c.h: every struct's size and field offsets and every
+ * constant, as a table. The Rust mirrors in src/ffi.rs are tested against it, so a drift
+ * between the header and the mirrors fails the build's tests instead of corrupting memory.
+ * Nothing outside the tests references this table, so it is not linked into programs.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf2c.h"
+
+typedef struct bpf2c_rt_layout_entry {
+    const char *name;
+    uint64_t value;
+} bpf2c_rt_layout_entry_t;
+
+#define SIZE(t) {"sizeof " #t, sizeof(t)}
+#define ALIGN(t) {"alignof " #t, _Alignof(t)}
+#define OFF(t, f) {#t "." #f, offsetof(t, f)}
+#define CONST(c) {#c, (uint64_t)(c)}
+
+const bpf2c_rt_layout_entry_t bpf2c_rt_layout[] = {
+    SIZE(bpf2c_map_data_t),
+    ALIGN(bpf2c_map_data_t),
+    OFF(bpf2c_map_data_t, version),
+    OFF(bpf2c_map_data_t, size),
+    OFF(bpf2c_map_data_t, address),
+    OFF(bpf2c_map_data_t, array_data),
+    OFF(bpf2c_map_data_t, cpu_stride),
+    OFF(bpf2c_map_data_t, lookup),
+
+    SIZE(bpf2c_runtime_context_t),
+    ALIGN(bpf2c_runtime_context_t),
+    OFF(bpf2c_runtime_context_t, version),
+    OFF(bpf2c_runtime_context_t, size),
+    OFF(bpf2c_runtime_context_t, helpers),
+    OFF(bpf2c_runtime_context_t, map_data),
+    OFF(bpf2c_runtime_context_t, helper_by_id),
+
+    SIZE(bpf2c_invocation_t),
+    ALIGN(bpf2c_invocation_t),
+    OFF(bpf2c_invocation_t, runtime),
+    OFF(bpf2c_invocation_t, context),
+    OFF(bpf2c_invocation_t, loop_budget),
+    OFF(bpf2c_invocation_t, unwind),
+    OFF(bpf2c_invocation_t, cpu),
+    OFF(bpf2c_invocation_t, unwind_pc),
+    OFF(bpf2c_invocation_t, unwind_function),
+    OFF(bpf2c_invocation_t, tail_call_count),
+    OFF(bpf2c_invocation_t, tail_call_target),
+    OFF(bpf2c_invocation_t, host),
+
+    SIZE(bpf2c_xdp_context_t),
+    ALIGN(bpf2c_xdp_context_t),
+    OFF(bpf2c_xdp_context_t, data),
+    OFF(bpf2c_xdp_context_t, data_end),
+    OFF(bpf2c_xdp_context_t, data_meta),
+    OFF(bpf2c_xdp_context_t, ingress_ifindex),
+    OFF(bpf2c_xdp_context_t, rx_queue_index),
+    OFF(bpf2c_xdp_context_t, egress_ifindex),
+    OFF(bpf2c_xdp_context_t, reserved),
+
+    SIZE(bpf2c_map_definition_t),
+    ALIGN(bpf2c_map_definition_t),
+    OFF(bpf2c_map_definition_t, type),
+    OFF(bpf2c_map_definition_t, key_size),
+    OFF(bpf2c_map_definition_t, value_size),
+    OFF(bpf2c_map_definition_t, max_entries),
+    OFF(bpf2c_map_definition_t, map_flags),
+
+    SIZE(bpf2c_map_entry_t),
+    ALIGN(bpf2c_map_entry_t),
+    OFF(bpf2c_map_entry_t, name),
+    OFF(bpf2c_map_entry_t, definition),
+    OFF(bpf2c_map_entry_t, flags),
+    OFF(bpf2c_map_entry_t, initial_data_size),
+    OFF(bpf2c_map_entry_t, initial_data),
+
+    SIZE(bpf2c_helper_entry_t),
+    ALIGN(bpf2c_helper_entry_t),
+    OFF(bpf2c_helper_entry_t, id),
+    OFF(bpf2c_helper_entry_t, name),
+
+    SIZE(bpf2c_program_entry_t),
+    ALIGN(bpf2c_program_entry_t),
+    OFF(bpf2c_program_entry_t, name),
+    OFF(bpf2c_program_entry_t, section),
+    OFF(bpf2c_program_entry_t, program_type),
+    OFF(bpf2c_program_entry_t, instruction_count),
+    OFF(bpf2c_program_entry_t, function),
+
+    SIZE(bpf2c_function_entry_t),
+    ALIGN(bpf2c_function_entry_t),
+    OFF(bpf2c_function_entry_t, name),
+
+    SIZE(bpf2c_module_t),
+    ALIGN(bpf2c_module_t),
+    OFF(bpf2c_module_t, magic),
+    OFF(bpf2c_module_t, abi_version),
+    OFF(bpf2c_module_t, module_size),
+    OFF(bpf2c_module_t, map_data_version),
+    OFF(bpf2c_module_t, map_data_size),
+    OFF(bpf2c_module_t, runtime_context_size),
+    OFF(bpf2c_module_t, invocation_size),
+    OFF(bpf2c_module_t, flags),
+    OFF(bpf2c_module_t, name),
+    OFF(bpf2c_module_t, maps),
+    OFF(bpf2c_module_t, map_count),
+    OFF(bpf2c_module_t, helper_count),
+    OFF(bpf2c_module_t, helpers),
+    OFF(bpf2c_module_t, programs),
+    OFF(bpf2c_module_t, program_count),
+    OFF(bpf2c_module_t, function_count),
+    OFF(bpf2c_module_t, functions),
+
+    CONST(BPF2C_ABI_MAGIC),
+    CONST(BPF2C_ABI_VERSION),
+    CONST(BPF2C_MAP_DATA_VERSION),
+    CONST(BPF2C_RUNTIME_CONTEXT_VERSION),
+    CONST(BPF2C_STACK_SIZE),
+    CONST(BPF2C_MAX_CALL_DEPTH),
+    CONST(BPF2C_MAX_TAIL_CALLS),
+    CONST(BPF2C_ARRAY_STRIDE(12)),
+    CONST(BPF2C_ARRAY_STRIDE(16)),
+    CONST(BPF2C_MAP_TYPE_HASH),
+    CONST(BPF2C_MAP_TYPE_ARRAY),
+    CONST(BPF2C_MAP_TYPE_PROG_ARRAY),
+    CONST(BPF2C_MAP_TYPE_PERCPU_HASH),
+    CONST(BPF2C_MAP_TYPE_PERCPU_ARRAY),
+    CONST(BPF2C_MAP_TYPE_LRU_HASH),
+    CONST(BPF2C_PROG_TYPE_RAW),
+    CONST(BPF2C_PROG_TYPE_XDP),
+    CONST(BPF2C_MAP_F_GLOBAL_DATA),
+    CONST(BPF2C_MAP_F_READ_ONLY),
+    CONST(BPF2C_MAP_F_INLINED),
+    CONST(BPF2C_MODULE_F_VERIFIED),
+    CONST(BPF2C_MODULE_F_OPTIMIZED),
+    CONST(BPF2C_UNWIND_NONE),
+    CONST(BPF2C_UNWIND_TAIL_CALL),
+    CONST(BPF2C_UNWIND_LOOP_BUDGET),
+    CONST(BPF2C_UNWIND_BAD_HELPER),
+};
+
+const size_t bpf2c_rt_layout_count = sizeof(bpf2c_rt_layout) / sizeof(bpf2c_rt_layout[0]);

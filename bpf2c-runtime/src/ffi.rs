@@ -1,0 +1,330 @@
+//! `#[repr(C)]` mirrors of the structures and constants of `include/bpf2c.h`.
+//!
+//! The header is the contract; these types only restate it for Rust. The tests at the end of
+//! this file compare every size, alignment, offset and constant with what the C compiler
+//! reports for the same header (`csrc/layout.c`), so the two cannot drift apart silently.
+//!
+//! Pointers the module provides are raw (`*const`) and function pointers are wrapped in
+//! `Option` so that a NULL from a malformed module is a value the loader can check, not
+//! undefined behaviour.
+
+#![allow(non_camel_case_types)]
+// Every item restates bpf2c.h, whose comments are the documentation.
+#![allow(missing_docs)]
+
+use std::ffi::{c_char, c_void};
+
+pub const BPF2C_ABI_MAGIC: u32 = 0x4332_4642;
+pub const BPF2C_ABI_VERSION: u32 = 1;
+pub const BPF2C_MAP_DATA_VERSION: u32 = 1;
+pub const BPF2C_RUNTIME_CONTEXT_VERSION: u32 = 1;
+
+pub const BPF2C_STACK_SIZE: u32 = 512;
+pub const BPF2C_MAX_CALL_DEPTH: u32 = 8;
+pub const BPF2C_MAX_TAIL_CALLS: u32 = 33;
+
+/// `BPF2C_ARRAY_STRIDE`: the distance between consecutive elements of an array map.
+pub const fn array_stride(value_size: u32) -> u64 {
+    (value_size as u64 + 7) & !7
+}
+
+pub const BPF2C_MAP_TYPE_HASH: u32 = 1;
+pub const BPF2C_MAP_TYPE_ARRAY: u32 = 2;
+pub const BPF2C_MAP_TYPE_PROG_ARRAY: u32 = 3;
+pub const BPF2C_MAP_TYPE_PERCPU_HASH: u32 = 5;
+pub const BPF2C_MAP_TYPE_PERCPU_ARRAY: u32 = 6;
+pub const BPF2C_MAP_TYPE_LRU_HASH: u32 = 9;
+
+pub const BPF2C_PROG_TYPE_RAW: u32 = 0;
+pub const BPF2C_PROG_TYPE_XDP: u32 = 1;
+
+pub const BPF2C_MAP_F_GLOBAL_DATA: u32 = 0x1;
+pub const BPF2C_MAP_F_READ_ONLY: u32 = 0x2;
+pub const BPF2C_MAP_F_INLINED: u32 = 0x4;
+
+pub const BPF2C_MODULE_F_VERIFIED: u32 = 0x1;
+pub const BPF2C_MODULE_F_OPTIMIZED: u32 = 0x2;
+
+pub const BPF2C_UNWIND_NONE: u32 = 0;
+pub const BPF2C_UNWIND_TAIL_CALL: u32 = 1;
+pub const BPF2C_UNWIND_LOOP_BUDGET: u32 = 2;
+pub const BPF2C_UNWIND_BAD_HELPER: u32 = 3;
+
+/// `bpf2c_helper_fn`: r1..r5 and the invocation in, r0 out.
+pub type bpf2c_helper_fn =
+    unsafe extern "C" fn(u64, u64, u64, u64, u64, *mut bpf2c_invocation_t) -> u64;
+
+/// `bpf2c_map_lookup_fn`: the map handle, the key, the CPU slot; the value or NULL.
+pub type bpf2c_map_lookup_fn = unsafe extern "C" fn(*mut c_void, *const c_void, u32) -> *mut c_void;
+
+/// `bpf2c_helper_by_id_fn`: like a helper, with the helper id in front.
+pub type bpf2c_helper_by_id_fn =
+    unsafe extern "C" fn(u64, u64, u64, u64, u64, u64, *mut bpf2c_invocation_t) -> u64;
+
+/// `bpf2c_function_fn`: every translated eBPF function has this type.
+pub type bpf2c_function_fn =
+    unsafe extern "C" fn(u64, u64, u64, u64, u64, *mut bpf2c_invocation_t) -> u64;
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct bpf2c_map_data_t {
+    pub version: u32,
+    pub size: u32,
+    pub address: *mut c_void,
+    pub array_data: *mut u8,
+    pub cpu_stride: u64,
+    pub lookup: Option<bpf2c_map_lookup_fn>,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct bpf2c_runtime_context_t {
+    pub version: u32,
+    pub size: u32,
+    pub helpers: *const Option<bpf2c_helper_fn>,
+    pub map_data: *mut bpf2c_map_data_t,
+    pub helper_by_id: Option<bpf2c_helper_by_id_fn>,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct bpf2c_invocation_t {
+    pub runtime: *const bpf2c_runtime_context_t,
+    pub context: *mut c_void,
+    pub loop_budget: u64,
+    pub unwind: u32,
+    pub cpu: u32,
+    pub unwind_pc: u32,
+    pub unwind_function: u32,
+    pub tail_call_count: u32,
+    pub tail_call_target: i32,
+    pub host: *mut c_void,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct bpf2c_xdp_context_t {
+    pub data: u64,
+    pub data_end: u64,
+    pub data_meta: u64,
+    pub ingress_ifindex: u32,
+    pub rx_queue_index: u32,
+    pub egress_ifindex: u32,
+    pub reserved: u32,
+}
+
+/// A map's definition as the module declares it (`bpf2c_map_definition_t`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct bpf2c_map_definition_t {
+    /// `BPF2C_MAP_TYPE_*`, numbered as in linux/bpf.h.
+    pub r#type: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    /// Linux `map_flags`, carried through unchanged.
+    pub map_flags: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct bpf2c_map_entry_t {
+    pub name: *const c_char,
+    pub definition: bpf2c_map_definition_t,
+    pub flags: u32,
+    pub initial_data_size: u32,
+    pub initial_data: *const u8,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct bpf2c_helper_entry_t {
+    pub id: u32,
+    pub name: *const c_char,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct bpf2c_program_entry_t {
+    pub name: *const c_char,
+    pub section: *const c_char,
+    pub program_type: u32,
+    pub instruction_count: u32,
+    pub function: Option<bpf2c_function_fn>,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct bpf2c_function_entry_t {
+    pub name: *const c_char,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct bpf2c_module_t {
+    pub magic: u32,
+    pub abi_version: u32,
+    pub module_size: u32,
+    pub map_data_version: u32,
+    pub map_data_size: u32,
+    pub runtime_context_size: u32,
+    pub invocation_size: u32,
+    pub flags: u32,
+    pub name: *const c_char,
+    pub maps: *const bpf2c_map_entry_t,
+    pub map_count: u32,
+    pub helper_count: u32,
+    pub helpers: *const bpf2c_helper_entry_t,
+    pub programs: *const bpf2c_program_entry_t,
+    pub program_count: u32,
+    pub function_count: u32,
+    pub functions: *const bpf2c_function_entry_t,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::ffi::CStr;
+    use std::mem::{align_of, offset_of, size_of};
+
+    #[repr(C)]
+    struct LayoutEntry {
+        name: *const c_char,
+        value: u64,
+    }
+
+    extern "C" {
+        static bpf2c_rt_layout: [LayoutEntry; 0];
+        static bpf2c_rt_layout_count: usize;
+    }
+
+    /// What the C compiler says about bpf2c.h, keyed by the names csrc/layout.c uses.
+    fn c_layout() -> BTreeMap<String, u64> {
+        // SAFETY: csrc/layout.c defines the array with exactly bpf2c_rt_layout_count
+        // entries, each naming a string literal.
+        unsafe {
+            let base = std::ptr::addr_of!(bpf2c_rt_layout) as *const LayoutEntry;
+            (0..bpf2c_rt_layout_count)
+                .map(|i| {
+                    let e = &*base.add(i);
+                    let name = CStr::from_ptr(e.name).to_string_lossy().into_owned();
+                    (name, e.value)
+                })
+                .collect()
+        }
+    }
+
+    macro_rules! layout {
+        ($out:ident; $c:literal: $t:ty { $($cf:literal => $f:ident),* $(,)? }) => {
+            $out.insert(concat!("sizeof ", $c).to_string(), size_of::<$t>() as u64);
+            $out.insert(concat!("alignof ", $c).to_string(), align_of::<$t>() as u64);
+            $( $out.insert(concat!($c, ".", $cf).to_string(), offset_of!($t, $f) as u64); )*
+        };
+    }
+
+    fn rust_layout() -> BTreeMap<String, u64> {
+        let mut m = BTreeMap::new();
+        layout!(m; "bpf2c_map_data_t": bpf2c_map_data_t {
+            "version" => version, "size" => size, "address" => address,
+            "array_data" => array_data, "cpu_stride" => cpu_stride, "lookup" => lookup,
+        });
+        layout!(m; "bpf2c_runtime_context_t": bpf2c_runtime_context_t {
+            "version" => version, "size" => size, "helpers" => helpers,
+            "map_data" => map_data, "helper_by_id" => helper_by_id,
+        });
+        layout!(m; "bpf2c_invocation_t": bpf2c_invocation_t {
+            "runtime" => runtime, "context" => context, "loop_budget" => loop_budget,
+            "unwind" => unwind, "cpu" => cpu, "unwind_pc" => unwind_pc,
+            "unwind_function" => unwind_function, "tail_call_count" => tail_call_count,
+            "tail_call_target" => tail_call_target, "host" => host,
+        });
+        layout!(m; "bpf2c_xdp_context_t": bpf2c_xdp_context_t {
+            "data" => data, "data_end" => data_end, "data_meta" => data_meta,
+            "ingress_ifindex" => ingress_ifindex, "rx_queue_index" => rx_queue_index,
+            "egress_ifindex" => egress_ifindex, "reserved" => reserved,
+        });
+        layout!(m; "bpf2c_map_definition_t": bpf2c_map_definition_t {
+            "type" => r#type, "key_size" => key_size, "value_size" => value_size,
+            "max_entries" => max_entries, "map_flags" => map_flags,
+        });
+        layout!(m; "bpf2c_map_entry_t": bpf2c_map_entry_t {
+            "name" => name, "definition" => definition, "flags" => flags,
+            "initial_data_size" => initial_data_size, "initial_data" => initial_data,
+        });
+        layout!(m; "bpf2c_helper_entry_t": bpf2c_helper_entry_t { "id" => id, "name" => name });
+        layout!(m; "bpf2c_program_entry_t": bpf2c_program_entry_t {
+            "name" => name, "section" => section, "program_type" => program_type,
+            "instruction_count" => instruction_count, "function" => function,
+        });
+        layout!(m; "bpf2c_function_entry_t": bpf2c_function_entry_t { "name" => name });
+        layout!(m; "bpf2c_module_t": bpf2c_module_t {
+            "magic" => magic, "abi_version" => abi_version, "module_size" => module_size,
+            "map_data_version" => map_data_version, "map_data_size" => map_data_size,
+            "runtime_context_size" => runtime_context_size,
+            "invocation_size" => invocation_size, "flags" => flags, "name" => name,
+            "maps" => maps, "map_count" => map_count, "helper_count" => helper_count,
+            "helpers" => helpers, "programs" => programs, "program_count" => program_count,
+            "function_count" => function_count, "functions" => functions,
+        });
+        let consts: [(&str, u64); 26] = [
+            ("BPF2C_ABI_MAGIC", BPF2C_ABI_MAGIC.into()),
+            ("BPF2C_ABI_VERSION", BPF2C_ABI_VERSION.into()),
+            ("BPF2C_MAP_DATA_VERSION", BPF2C_MAP_DATA_VERSION.into()),
+            (
+                "BPF2C_RUNTIME_CONTEXT_VERSION",
+                BPF2C_RUNTIME_CONTEXT_VERSION.into(),
+            ),
+            ("BPF2C_STACK_SIZE", BPF2C_STACK_SIZE.into()),
+            ("BPF2C_MAX_CALL_DEPTH", BPF2C_MAX_CALL_DEPTH.into()),
+            ("BPF2C_MAX_TAIL_CALLS", BPF2C_MAX_TAIL_CALLS.into()),
+            ("BPF2C_ARRAY_STRIDE(12)", array_stride(12)),
+            ("BPF2C_ARRAY_STRIDE(16)", array_stride(16)),
+            ("BPF2C_MAP_TYPE_HASH", BPF2C_MAP_TYPE_HASH.into()),
+            ("BPF2C_MAP_TYPE_ARRAY", BPF2C_MAP_TYPE_ARRAY.into()),
+            (
+                "BPF2C_MAP_TYPE_PROG_ARRAY",
+                BPF2C_MAP_TYPE_PROG_ARRAY.into(),
+            ),
+            (
+                "BPF2C_MAP_TYPE_PERCPU_HASH",
+                BPF2C_MAP_TYPE_PERCPU_HASH.into(),
+            ),
+            (
+                "BPF2C_MAP_TYPE_PERCPU_ARRAY",
+                BPF2C_MAP_TYPE_PERCPU_ARRAY.into(),
+            ),
+            ("BPF2C_MAP_TYPE_LRU_HASH", BPF2C_MAP_TYPE_LRU_HASH.into()),
+            ("BPF2C_PROG_TYPE_RAW", BPF2C_PROG_TYPE_RAW.into()),
+            ("BPF2C_PROG_TYPE_XDP", BPF2C_PROG_TYPE_XDP.into()),
+            ("BPF2C_MAP_F_GLOBAL_DATA", BPF2C_MAP_F_GLOBAL_DATA.into()),
+            ("BPF2C_MAP_F_READ_ONLY", BPF2C_MAP_F_READ_ONLY.into()),
+            ("BPF2C_MAP_F_INLINED", BPF2C_MAP_F_INLINED.into()),
+            ("BPF2C_MODULE_F_VERIFIED", BPF2C_MODULE_F_VERIFIED.into()),
+            ("BPF2C_MODULE_F_OPTIMIZED", BPF2C_MODULE_F_OPTIMIZED.into()),
+            ("BPF2C_UNWIND_NONE", BPF2C_UNWIND_NONE.into()),
+            ("BPF2C_UNWIND_TAIL_CALL", BPF2C_UNWIND_TAIL_CALL.into()),
+            ("BPF2C_UNWIND_LOOP_BUDGET", BPF2C_UNWIND_LOOP_BUDGET.into()),
+            ("BPF2C_UNWIND_BAD_HELPER", BPF2C_UNWIND_BAD_HELPER.into()),
+        ];
+        for (name, value) in consts {
+            m.insert(name.to_string(), value);
+        }
+        m
+    }
+
+    #[test]
+    fn rust_mirrors_match_the_c_compiler() {
+        let c = c_layout();
+        let rust = rust_layout();
+        for (name, value) in &c {
+            assert_eq!(rust.get(name), Some(value), "{name}: C says {value}");
+        }
+        let only_rust: Vec<_> = rust.keys().filter(|k| !c.contains_key(*k)).collect();
+        assert!(only_rust.is_empty(), "not in csrc/layout.c: {only_rust:?}");
+        // The table must really cover the header, not be trivially empty.
+        assert!(c.len() > 90, "only {} layout entries", c.len());
+        assert_eq!(c["sizeof bpf2c_map_data_t"], 40);
+        assert_eq!(c["bpf2c_invocation_t.host"], 48);
+    }
+}

@@ -1,0 +1,126 @@
+//! Host-defined helpers.
+//!
+//! The helper table holds plain C function pointers, but a host helper is a Rust closure.
+//! Each registered closure gets a slot `N` and the monomorphised trampoline
+//! `trampoline::<N>`, a real `extern "C"` function that finds the closure table through
+//! `invocation->host` and calls closure `N`. The table of trampolines is built at compile
+//! time, which is why an instance can register at most [`MAX_CUSTOM_HELPERS`] helpers.
+
+use std::ffi::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use crate::error::MapError;
+use crate::ffi::{self, bpf2c_helper_fn, bpf2c_invocation_t};
+use crate::instance::{MapRef, RunState};
+
+/// Most host helpers one instance can register.
+pub const MAX_CUSTOM_HELPERS: usize = 64;
+
+/// A host helper: gets the call, returns r0.
+pub type HelperClosure = Arc<dyn Fn(&HelperCall<'_>) -> u64 + Send + Sync>;
+
+#[derive(Clone)]
+pub(crate) struct CustomHelper {
+    pub id: u32,
+    pub name: String,
+    pub f: HelperClosure,
+}
+
+/// What a host helper sees of the call: the arguments and the run it belongs to.
+pub struct HelperCall<'a> {
+    pub(crate) args: [u64; 5],
+    pub(crate) state: &'a RunState<'a>,
+    pub(crate) cpu: u32,
+    pub(crate) context: *mut c_void,
+}
+
+impl<'a> HelperCall<'a> {
+    /// r1..r5. Pointers among them point into the program's memory; reading them is the
+    /// helper's own (unsafe) business.
+    pub fn args(&self) -> [u64; 5] {
+        self.args
+    }
+
+    /// The CPU slot of the run (0 unless the module uses per-CPU maps or
+    /// bpf_get_smp_processor_id, when runs lease slots).
+    pub fn cpu(&self) -> u32 {
+        self.cpu
+    }
+
+    /// The name of the running program.
+    pub fn program(&self) -> &'a str {
+        self.state.program_name()
+    }
+
+    /// The run's context pointer (r1 at entry).
+    pub fn context(&self) -> *mut c_void {
+        self.context
+    }
+
+    /// A map of the running instance, for helpers that keep state in maps.
+    pub fn map(&self, name: &str) -> Result<MapRef<'a>, MapError> {
+        self.state.inner.map_ref(name)
+    }
+}
+
+/// Calls custom helper `slot` for the invocation.
+unsafe fn call(slot: usize, args: [u64; 5], inv: *mut bpf2c_invocation_t) -> u64 {
+    let Some(state) = RunState::from_invocation(inv) else {
+        return 0;
+    };
+    let Some(helper) = state.inner.custom.get(slot) else {
+        return 0;
+    };
+    let call = HelperCall {
+        args,
+        state,
+        cpu: (*inv).cpu,
+        context: (*inv).context,
+    };
+    match catch_unwind(AssertUnwindSafe(|| (helper.f)(&call))) {
+        Ok(r0) => r0,
+        Err(payload) => {
+            stop_after_panic(inv, state, &helper.name, payload);
+            0
+        }
+    }
+}
+
+/// A panic cannot cross into C: the helper stops the run instead, and the run reports it.
+pub(crate) unsafe fn stop_after_panic(
+    inv: *mut bpf2c_invocation_t,
+    state: &RunState<'_>,
+    helper: &str,
+    payload: Box<dyn std::any::Any + Send>,
+) {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(non-string panic payload)".to_string());
+    state.fail_panicked(helper, message);
+    (*inv).unwind = ffi::BPF2C_UNWIND_BAD_HELPER;
+}
+
+unsafe extern "C" fn trampoline<const N: usize>(
+    r1: u64,
+    r2: u64,
+    r3: u64,
+    r4: u64,
+    r5: u64,
+    inv: *mut bpf2c_invocation_t,
+) -> u64 {
+    call(N, [r1, r2, r3, r4, r5], inv)
+}
+
+macro_rules! trampolines {
+    ($($n:literal)*) => { [$(trampoline::<$n> as bpf2c_helper_fn),*] };
+}
+
+/// `TRAMPOLINES[n]` calls custom helper slot `n`.
+pub(crate) const TRAMPOLINES: [bpf2c_helper_fn; MAX_CUSTOM_HELPERS] = trampolines!(
+    0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
+    32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60
+    61 62 63
+);

@@ -1,0 +1,285 @@
+//! The helpers programs call, at their Linux ids and with their Linux semantics.
+//!
+//! Each is an `extern "C"` function of type `bpf2c_helper_fn`. Errors come back as
+//! negative errno values in r0, exactly as a Linux program would see them. Map handles in
+//! r1 are trusted to be the runtime's own (the verifier proved it), as in Linux.
+
+pub(crate) mod custom;
+pub(crate) mod prandom;
+pub(crate) mod trace;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::error::Errno;
+use crate::ffi::{self, bpf2c_helper_fn, bpf2c_invocation_t};
+use crate::instance::RunState;
+use crate::maps::{Map, MapKind};
+
+pub use custom::{HelperCall, HelperClosure, MAX_CUSTOM_HELPERS};
+pub use trace::{
+    format_trace_printk, TraceCapture, TraceEvent, TraceRecord, TraceSink, TRACE_LINE_MAX,
+};
+
+/// Linux helper ids of the standard helpers (linux/bpf.h numbering, which bytecode from
+/// clang and libbpf already uses).
+#[allow(missing_docs)]
+pub mod id {
+    pub const MAP_LOOKUP_ELEM: u32 = 1;
+    pub const MAP_UPDATE_ELEM: u32 = 2;
+    pub const MAP_DELETE_ELEM: u32 = 3;
+    pub const KTIME_GET_NS: u32 = 5;
+    pub const TRACE_PRINTK: u32 = 6;
+    pub const GET_PRANDOM_U32: u32 = 7;
+    pub const GET_SMP_PROCESSOR_ID: u32 = 8;
+    pub const TAIL_CALL: u32 = 12;
+    pub const GET_CURRENT_PID_TGID: u32 = 14;
+}
+
+extern "C" {
+    fn bpf2c_rt_ktime_ns() -> u64;
+    fn bpf2c_rt_thread_id() -> u32;
+}
+
+/// The standard helpers: (id, Linux name, function).
+pub(crate) const STANDARD: [(u32, &str, bpf2c_helper_fn); 9] = [
+    (id::MAP_LOOKUP_ELEM, "bpf_map_lookup_elem", map_lookup_elem),
+    (id::MAP_UPDATE_ELEM, "bpf_map_update_elem", map_update_elem),
+    (id::MAP_DELETE_ELEM, "bpf_map_delete_elem", map_delete_elem),
+    (id::KTIME_GET_NS, "bpf_ktime_get_ns", ktime_get_ns),
+    (id::TRACE_PRINTK, "bpf_trace_printk", trace_printk),
+    (id::GET_PRANDOM_U32, "bpf_get_prandom_u32", get_prandom_u32),
+    (
+        id::GET_SMP_PROCESSOR_ID,
+        "bpf_get_smp_processor_id",
+        get_smp_processor_id,
+    ),
+    (id::TAIL_CALL, "bpf_tail_call", tail_call),
+    (
+        id::GET_CURRENT_PID_TGID,
+        "bpf_get_current_pid_tgid",
+        get_current_pid_tgid,
+    ),
+];
+
+/// The ids and names of the helpers every instance provides.
+pub fn standard_helpers() -> impl Iterator<Item = (u32, &'static str)> {
+    STANDARD.iter().map(|&(id, name, _)| (id, name))
+}
+
+fn errno(e: Errno) -> u64 {
+    e.as_helper_return()
+}
+
+unsafe fn map<'a>(handle: u64) -> Option<&'a Map> {
+    (handle as *const Map).as_ref()
+}
+
+unsafe extern "C" fn map_lookup_elem(
+    map_handle: u64,
+    key: u64,
+    _: u64,
+    _: u64,
+    _: u64,
+    inv: *mut bpf2c_invocation_t,
+) -> u64 {
+    match map(map_handle) {
+        Some(m) if key != 0 => m.program_lookup(key as *const u8, (*inv).cpu) as u64,
+        _ => 0,
+    }
+}
+
+unsafe extern "C" fn map_update_elem(
+    map_handle: u64,
+    key: u64,
+    value: u64,
+    flags: u64,
+    _: u64,
+    inv: *mut bpf2c_invocation_t,
+) -> u64 {
+    let Some(m) = map(map_handle) else {
+        return errno(Errno::EINVAL);
+    };
+    if key == 0 || value == 0 {
+        return errno(Errno::EINVAL);
+    }
+    match m.program_update(key as *const u8, value as *const u8, flags, (*inv).cpu) {
+        Ok(()) => 0,
+        Err(e) => errno(e.errno()),
+    }
+}
+
+unsafe extern "C" fn map_delete_elem(
+    map_handle: u64,
+    key: u64,
+    _: u64,
+    _: u64,
+    _: u64,
+    _: *mut bpf2c_invocation_t,
+) -> u64 {
+    let Some(m) = map(map_handle) else {
+        return errno(Errno::EINVAL);
+    };
+    if key == 0 {
+        return errno(Errno::EINVAL);
+    }
+    match m.program_delete(key as *const u8) {
+        Ok(()) => 0,
+        Err(e) => errno(e.errno()),
+    }
+}
+
+unsafe extern "C" fn ktime_get_ns(
+    _: u64,
+    _: u64,
+    _: u64,
+    _: u64,
+    _: u64,
+    _: *mut bpf2c_invocation_t,
+) -> u64 {
+    bpf2c_rt_ktime_ns()
+}
+
+unsafe extern "C" fn trace_printk(
+    fmt: u64,
+    fmt_size: u64,
+    a1: u64,
+    a2: u64,
+    a3: u64,
+    inv: *mut bpf2c_invocation_t,
+) -> u64 {
+    let mut line = [0u8; trace::TRACE_LINE_MAX];
+    let n = trace::format_raw(&mut line, fmt as *const u8, fmt_size, [a1, a2, a3]);
+    if n < 0 {
+        return n as u64;
+    }
+    if let Some(state) = RunState::from_invocation(inv) {
+        let text = String::from_utf8_lossy(&line[..n as usize]);
+        let text = text.strip_suffix('\n').unwrap_or(&text);
+        let event = trace::TraceEvent {
+            program: state.program_name(),
+            cpu: (*inv).cpu,
+            text,
+        };
+        // The sink may be the host's callback, which may panic.
+        let emitted = catch_unwind(AssertUnwindSafe(|| state.inner.trace.emit(&event)));
+        if let Err(payload) = emitted {
+            custom::stop_after_panic(inv, state, "bpf_trace_printk (trace sink)", payload);
+            return 0;
+        }
+    }
+    n as u64
+}
+
+unsafe extern "C" fn get_prandom_u32(
+    _: u64,
+    _: u64,
+    _: u64,
+    _: u64,
+    _: u64,
+    inv: *mut bpf2c_invocation_t,
+) -> u64 {
+    match RunState::from_invocation(inv) {
+        Some(state) => state.inner.prandom.next_u32() as u64,
+        None => prandom::Prandom::ThreadLocal.next_u32() as u64,
+    }
+}
+
+unsafe extern "C" fn get_smp_processor_id(
+    _: u64,
+    _: u64,
+    _: u64,
+    _: u64,
+    _: u64,
+    inv: *mut bpf2c_invocation_t,
+) -> u64 {
+    (*inv).cpu as u64
+}
+
+thread_local! {
+    /// The kernel thread id never changes for a thread; ask the kernel once.
+    static THREAD_ID: u32 = unsafe { bpf2c_rt_thread_id() };
+}
+
+unsafe extern "C" fn get_current_pid_tgid(
+    _: u64,
+    _: u64,
+    _: u64,
+    _: u64,
+    _: u64,
+    _: *mut bpf2c_invocation_t,
+) -> u64 {
+    let tgid = std::process::id() as u64;
+    let tid = THREAD_ID.with(|t| *t) as u64;
+    (tgid << 32) | tid
+}
+
+/// bpf_tail_call(ctx, prog_array, index). On success it only records the target and asks
+/// every function to unwind; the run loop then starts the target with the same context.
+/// On failure the program continues, as in Linux, with a negative errno in r0: ENOENT for
+/// an index past the end or an empty slot, E2BIG once BPF2C_MAX_TAIL_CALLS tail calls have
+/// run, EINVAL for a map that is not a program array or a target of another program type.
+/// As in Linux, an attempt that passes the index and count checks uses up one tail call
+/// even when the slot turns out to be empty.
+unsafe extern "C" fn tail_call(
+    _ctx: u64,
+    map_handle: u64,
+    index: u64,
+    _: u64,
+    _: u64,
+    inv: *mut bpf2c_invocation_t,
+) -> u64 {
+    let Some(state) = RunState::from_invocation(inv) else {
+        return errno(Errno::EINVAL);
+    };
+    let Some(MapKind::ProgArray(array)) = map(map_handle).map(|m| &m.kind) else {
+        return errno(Errno::EINVAL);
+    };
+    let inv = &mut *inv;
+    // Linux truncates the index to 32 bits.
+    let index = index as u32;
+    if index as usize >= array.entries_len() {
+        return errno(Errno::ENOENT);
+    }
+    if inv.tail_call_count >= ffi::BPF2C_MAX_TAIL_CALLS {
+        return errno(Errno::E2BIG);
+    }
+    inv.tail_call_count += 1;
+    let Some(target) = array.get(index) else {
+        return errno(Errno::ENOENT);
+    };
+    let programs = state.inner.image.programs();
+    let current = state.program.get();
+    if programs[target].program_type != programs[current].program_type {
+        return errno(Errno::EINVAL);
+    }
+    inv.tail_call_target = target as i32;
+    inv.unwind = ffi::BPF2C_UNWIND_TAIL_CALL;
+    0
+}
+
+/// `bpf2c_runtime_context_t.helper_by_id`: callx, whose helper is only known at run time.
+/// An id the instance does not have stops the run with BPF2C_UNWIND_BAD_HELPER.
+pub(crate) unsafe extern "C" fn helper_by_id(
+    helper_id: u64,
+    r1: u64,
+    r2: u64,
+    r3: u64,
+    r4: u64,
+    r5: u64,
+    inv: *mut bpf2c_invocation_t,
+) -> u64 {
+    let Some(state) = RunState::from_invocation(inv) else {
+        return 0;
+    };
+    let found = u32::try_from(helper_id)
+        .ok()
+        .and_then(|id| state.inner.helper_fn(id));
+    match found {
+        Some(f) => f(r1, r2, r3, r4, r5, inv),
+        None => {
+            state.fail_unknown_helper(helper_id);
+            (*inv).unwind = ffi::BPF2C_UNWIND_BAD_HELPER;
+            0
+        }
+    }
+}

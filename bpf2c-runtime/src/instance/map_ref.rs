@@ -1,0 +1,193 @@
+//! The host's view of one map: typed, size-checked access with Linux's semantics.
+
+use crate::error::{MapError, MapErrorKind};
+use crate::maps::{Map, MapKind, Values};
+use crate::types::{MapSpec, UpdateFlags};
+
+use super::Instance;
+
+/// A handle to one map of an instance. Safe to use while programs run on other threads;
+/// values copied while a program writes them may mix old and new bytes, as in Linux.
+#[derive(Clone, Copy)]
+pub struct MapRef<'a> {
+    instance: &'a Instance,
+    map: &'a Map,
+}
+
+impl std::fmt::Debug for MapRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("MapRef").field(&self.map.spec).finish()
+    }
+}
+
+impl<'a> MapRef<'a> {
+    pub(crate) fn new(instance: &'a Instance, map: &'a Map) -> MapRef<'a> {
+        MapRef { instance, map }
+    }
+
+    /// The map's name in the module (section name for global data).
+    pub fn name(&self) -> &'a str {
+        &self.map.spec.name
+    }
+
+    /// The map's definition as the module declared it.
+    pub fn definition(&self) -> &'a MapSpec {
+        &self.map.spec
+    }
+
+    /// Values per key: the instance's CPU slots for per-CPU maps, else 1.
+    pub fn cpus(&self) -> usize {
+        self.map.cpus()
+    }
+
+    /// Where element 0 of an array map lives (CPU slot 0 for per-CPU arrays): the
+    /// `array_data` programs read. It never changes while the instance lives.
+    pub fn array_data(&self) -> Option<*mut u8> {
+        let (ptr, _) = self.map.array_view();
+        (!ptr.is_null()).then_some(ptr)
+    }
+
+    fn err(&self, kind: MapErrorKind) -> MapError {
+        MapError::new(&self.map.spec.name, kind)
+    }
+
+    fn check_key(&self, key: &[u8]) -> Result<(), MapError> {
+        let expected = self.map.spec.key_size as usize;
+        if key.len() != expected {
+            return Err(self.err(MapErrorKind::KeySize {
+                expected,
+                got: key.len(),
+            }));
+        }
+        Ok(())
+    }
+
+    fn index(key: &[u8]) -> u32 {
+        u32::from_ne_bytes([key[0], key[1], key[2], key[3]])
+    }
+
+    /// The value of `key` in each CPU slot (one element for other maps). A program array
+    /// reports the program index as a u32.
+    pub fn lookup_percpu(&self, key: &[u8]) -> Result<Option<Vec<Vec<u8>>>, MapError> {
+        self.check_key(key)?;
+        Ok(match &self.map.kind {
+            MapKind::Array(a) => a.read(Self::index(key)),
+            MapKind::Hash(h) => h.get(key),
+            MapKind::ProgArray(p) => p
+                .get(Self::index(key))
+                .map(|prog| vec![(prog as u32).to_ne_bytes().to_vec()]),
+        })
+    }
+
+    /// The value of `key`; for per-CPU maps, every CPU slot's value concatenated
+    /// (`value_size` bytes each, slot 0 first).
+    pub fn lookup(&self, key: &[u8]) -> Result<Option<Vec<u8>>, MapError> {
+        Ok(self.lookup_percpu(key)?.map(|values| values.concat()))
+    }
+
+    /// Creates or replaces a value. Per-CPU maps take either one value, given to every CPU
+    /// slot, or one value per slot concatenated. A program array takes a u32 program index
+    /// (see also [`MapRef::set_program`]).
+    pub fn update(&self, key: &[u8], value: &[u8], flags: UpdateFlags) -> Result<(), MapError> {
+        let spec = &self.map.spec;
+        if spec.is_read_only() {
+            return Err(self.err(MapErrorKind::ReadOnly));
+        }
+        self.check_key(key)?;
+        let size = spec.value_size as usize;
+        let cpus = self.cpus();
+        let src = if value.len() == size {
+            Values::Broadcast(value)
+        } else if spec.map_type.is_percpu() && value.len() == size * cpus {
+            Values::PerCpu(value)
+        } else {
+            let mut expected = vec![size];
+            if spec.map_type.is_percpu() && cpus > 1 {
+                expected.push(size * cpus);
+            }
+            return Err(self.err(MapErrorKind::ValueSize {
+                expected,
+                got: value.len(),
+            }));
+        };
+        // SAFETY: host sources are slices of the checked length.
+        let result = unsafe {
+            match &self.map.kind {
+                MapKind::Array(a) => a.update(Self::index(key), src, flags),
+                MapKind::Hash(h) => h.update(key, src, flags),
+                MapKind::ProgArray(p) => {
+                    // Linux only accepts BPF_ANY for program arrays.
+                    if flags != UpdateFlags::Any {
+                        Err(MapErrorKind::BadFlags(flags as u64))
+                    } else {
+                        p.set(Self::index(key), Self::index(value) as usize)
+                    }
+                }
+            }
+        };
+        result.map_err(|k| self.err(k))
+    }
+
+    /// Removes a key. Arrays cannot delete (EINVAL), as in Linux; a program array clears
+    /// the slot.
+    pub fn delete(&self, key: &[u8]) -> Result<(), MapError> {
+        self.check_key(key)?;
+        let result = match &self.map.kind {
+            MapKind::Array(_) => Err(self.map.unsupported("delete")),
+            MapKind::Hash(h) => h.delete(key),
+            MapKind::ProgArray(p) => p.clear(Self::index(key)),
+        };
+        result.map_err(|k| self.err(k))
+    }
+
+    /// A snapshot of every entry as (key, value), values as [`MapRef::lookup`] returns
+    /// them. Arrays list every index; hash maps their current keys in slot order; program
+    /// arrays their set slots.
+    pub fn entries(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        match &self.map.kind {
+            MapKind::Array(a) => (0..a.max_entries())
+                .filter_map(|i| a.read(i).map(|v| (i.to_ne_bytes().to_vec(), v.concat())))
+                .collect(),
+            MapKind::Hash(h) => h
+                .entries()
+                .into_iter()
+                .map(|(k, v)| (k, v.concat()))
+                .collect(),
+            MapKind::ProgArray(p) => p
+                .entries()
+                .into_iter()
+                .map(|(i, prog)| {
+                    (
+                        i.to_ne_bytes().to_vec(),
+                        (prog as u32).to_ne_bytes().to_vec(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Iterates over a snapshot of the entries (see [`MapRef::entries`]).
+    pub fn iter(&self) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> {
+        self.entries().into_iter()
+    }
+
+    /// The keys of a snapshot of the entries.
+    pub fn keys(&self) -> Vec<Vec<u8>> {
+        self.entries().into_iter().map(|(k, _)| k).collect()
+    }
+
+    /// Points slot `index` of a program array at the named program of the same instance.
+    pub fn set_program(&self, index: u32, program: &str) -> Result<(), MapError> {
+        let MapKind::ProgArray(p) = &self.map.kind else {
+            return Err(self.err(self.map.unsupported("set_program")));
+        };
+        let target = self
+            .instance
+            .image
+            .programs()
+            .iter()
+            .position(|p| p.name == program)
+            .ok_or_else(|| self.err(MapErrorKind::NoSuchProgram(program.to_string())))?;
+        p.set(index, target).map_err(|k| self.err(k))
+    }
+}

@@ -1,0 +1,457 @@
+//! A loaded, runnable module: its maps, its helper table and its runtime context.
+//!
+//! An instance is built once and then only read, except for map contents, which are
+//! synchronised by the maps themselves; that is what makes it `Send + Sync` and lets any
+//! number of threads run its programs at once.
+
+mod map_ref;
+mod options;
+mod run;
+
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::cpu::CpuSlots;
+use crate::error::{LoadError, MapError, MapErrorKind};
+use crate::ffi::{self, bpf2c_helper_fn, bpf2c_invocation_t, bpf2c_map_data_t};
+use crate::helpers::custom::{CustomHelper, MAX_CUSTOM_HELPERS, TRAMPOLINES};
+use crate::helpers::prandom::Prandom;
+use crate::helpers::{self, id, TraceSink};
+use crate::maps::shared::SharedBuf;
+use crate::maps::{footprint, Map};
+use crate::module::ModuleImage;
+use crate::types::{MapType, ProgramInfo};
+
+pub use map_ref::MapRef;
+pub use options::{Options, DEFAULT_LOOP_BUDGET, DEFAULT_MAX_MAP_BYTES, MAX_CPU_SLOTS};
+pub use run::{Program, RepeatStats};
+
+/// Distinguishes instances so a program handle cannot be used on the wrong one.
+static NEXT_INSTANCE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A module instance: maps created, helpers bound, ready to run programs from any thread.
+pub struct Instance {
+    /// Complete before any map's address (the handle programs hold) is taken, and never
+    /// changed afterwards, so those addresses stay fixed.
+    pub(crate) maps: Vec<Map>,
+    /// map_count elements of the module's own map_data_size.
+    _map_data: Option<SharedBuf>,
+    /// Module-order helper functions; the runtime context points here.
+    _helper_table: Vec<Option<bpf2c_helper_fn>>,
+    runtime: Box<ffi::bpf2c_runtime_context_t>,
+    /// Every helper a run can reach (standard and custom), sorted by id, for callx.
+    available: Vec<(u32, bpf2c_helper_fn)>,
+    pub(crate) custom: Vec<CustomHelper>,
+    pub(crate) trace: TraceSink,
+    pub(crate) prandom: Prandom,
+    slots: CpuSlots,
+    /// Runs lease a CPU slot only when something can observe which one they have.
+    lease_needed: bool,
+    loop_budget: u64,
+    id: u64,
+    /// Last, so that it is dropped last: it may hold the library with the module's code.
+    pub(crate) image: ModuleImage,
+}
+
+// SAFETY: the raw pointers in the runtime context point into this instance's own heap
+// allocations (helper table, map data, maps), which are written only during construction;
+// after that, map storage is the only mutable state, and it synchronises itself (atomics,
+// locks, and per-run exclusive CPU slots for per-CPU values).
+unsafe impl Send for Instance {}
+unsafe impl Sync for Instance {}
+
+impl std::fmt::Debug for Instance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instance")
+            .field("module", &self.image.name())
+            .field("cpu_slots", &self.slots.count())
+            .field("loop_budget", &self.loop_budget)
+            .finish()
+    }
+}
+
+impl Instance {
+    /// Creates the module's maps and binds its helpers. Fails, naming the culprit, when a
+    /// helper is missing, a map cannot be created, or the options are inconsistent.
+    pub fn new(image: ModuleImage, options: Options) -> Result<Instance, LoadError> {
+        let label = format!("'{}'", image.name());
+        if options.cpu_slots == 0 || options.cpu_slots > MAX_CPU_SLOTS {
+            return Err(LoadError::Options {
+                reason: format!(
+                    "{} CPU slots requested; between 1 and {MAX_CPU_SLOTS} are possible",
+                    options.cpu_slots
+                ),
+            });
+        }
+        let available = available_helpers(&options.helpers)?;
+        let find = |id: u32| {
+            available
+                .binary_search_by_key(&id, |&(i, _)| i)
+                .ok()
+                .map(|at| available[at].1)
+        };
+        let mut helper_table = Vec::with_capacity(image.helpers().len());
+        for h in image.helpers() {
+            let f = find(h.id).ok_or_else(|| LoadError::MissingHelper {
+                module: label.clone(),
+                id: h.id,
+                name: h.name.clone(),
+            })?;
+            helper_table.push(Some(f));
+        }
+
+        let cpus = options.cpu_slots;
+        let mut maps = Vec::with_capacity(image.maps().len());
+        for spec in image.maps() {
+            let map_error = |reason: String| LoadError::Map {
+                module: label.clone(),
+                map: spec.name.clone(),
+                reason,
+            };
+            match footprint(spec, cpus) {
+                Some(bytes) if bytes <= options.max_map_bytes => {}
+                Some(bytes) => {
+                    return Err(map_error(format!(
+                        "needs {bytes} bytes ({} entries of {} bytes{}), more than the limit \
+                         of {} bytes",
+                        spec.max_entries,
+                        spec.value_size,
+                        if spec.map_type.is_percpu() {
+                            format!(" on {cpus} CPU slots")
+                        } else {
+                            String::new()
+                        },
+                        options.max_map_bytes
+                    )))
+                }
+                None => return Err(map_error("its size overflows the address space".into())),
+            }
+            let map = Map::create(spec.clone(), cpus, image.programs().len()).map_err(map_error)?;
+            maps.push(map);
+        }
+
+        let map_data =
+            fill_map_data(&maps, image.map_data_size()).ok_or_else(|| LoadError::Module {
+                module: label.clone(),
+                reason: "the allocator refused the map data table".into(),
+            })?;
+        for map in &maps {
+            let (array_data, _) = map.array_view();
+            if map.spec.is_inlined() && (array_data.is_null() || !map.spec.map_type.is_array()) {
+                return Err(LoadError::Map {
+                    module: label,
+                    map: map.spec.name.clone(),
+                    reason: "flagged INLINED but has no array_data to read directly".into(),
+                });
+            }
+        }
+
+        let runtime = Box::new(ffi::bpf2c_runtime_context_t {
+            version: ffi::BPF2C_RUNTIME_CONTEXT_VERSION,
+            size: std::mem::size_of::<ffi::bpf2c_runtime_context_t>() as u32,
+            helpers: helper_table.as_ptr(),
+            map_data: map_data.as_ref().map_or(std::ptr::null_mut(), |b| {
+                b.as_ptr() as *mut bpf2c_map_data_t
+            }),
+            helper_by_id: Some(helpers::helper_by_id),
+        });
+        let lease_needed = image.maps().iter().any(|m| m.map_type.is_percpu())
+            || image
+                .helpers()
+                .iter()
+                .any(|h| h.id == id::GET_SMP_PROCESSOR_ID);
+        Ok(Instance {
+            maps,
+            _map_data: map_data,
+            _helper_table: helper_table,
+            runtime,
+            available,
+            custom: options.helpers,
+            trace: options.trace,
+            prandom: Prandom::new(options.prandom_seed),
+            slots: CpuSlots::new(cpus),
+            lease_needed,
+            loop_budget: options.loop_budget,
+            id: NEXT_INSTANCE_ID.fetch_add(1, Ordering::Relaxed),
+            image,
+        })
+    }
+
+    /// The module this instance runs, for its metadata.
+    pub fn module(&self) -> &ModuleImage {
+        &self.image
+    }
+
+    /// The number of CPU slots, i.e. values per key in per-CPU maps.
+    pub fn cpu_slots(&self) -> usize {
+        self.slots.count()
+    }
+
+    /// The module's programs, in module order (a [`Program`]'s index refers to this).
+    pub fn programs(&self) -> &[ProgramInfo] {
+        self.image.programs()
+    }
+
+    /// A handle to the named map.
+    pub fn map(&self, name: &str) -> Result<MapRef<'_>, MapError> {
+        self.map_ref(name)
+    }
+
+    pub(crate) fn map_ref(&self, name: &str) -> Result<MapRef<'_>, MapError> {
+        self.maps
+            .iter()
+            .find(|m| m.spec.name == name)
+            .map(|m| MapRef::new(self, m))
+            .ok_or_else(|| MapError::new(name, MapErrorKind::NoSuchMap))
+    }
+
+    /// Every map, in module order.
+    pub fn maps(&self) -> impl Iterator<Item = MapRef<'_>> {
+        self.maps.iter().map(|m| MapRef::new(self, m))
+    }
+
+    /// The function for a helper id, as callx finds it.
+    pub(crate) fn helper_fn(&self, id: u32) -> Option<bpf2c_helper_fn> {
+        self.available
+            .binary_search_by_key(&id, |&(i, _)| i)
+            .ok()
+            .map(|at| self.available[at].1)
+    }
+
+    /// True when the runtime context handed to programs carries `helper_id` in its helper
+    /// table or can reach it through callx.
+    pub fn has_helper(&self, helper_id: u32) -> bool {
+        self.helper_fn(helper_id).is_some()
+    }
+
+    /// Whether the module has a map of this type (handy for hosts deciding what to show).
+    pub fn has_map_type(&self, map_type: MapType) -> bool {
+        self.maps.iter().any(|m| m.spec.map_type == map_type)
+    }
+}
+
+/// Standard helpers plus the host's, sorted by id; a host helper replaces a standard one.
+fn available_helpers(custom: &[CustomHelper]) -> Result<Vec<(u32, bpf2c_helper_fn)>, LoadError> {
+    if custom.len() > MAX_CUSTOM_HELPERS {
+        return Err(LoadError::Options {
+            reason: format!(
+                "{} host helpers registered; an instance can have at most {MAX_CUSTOM_HELPERS}",
+                custom.len()
+            ),
+        });
+    }
+    let mut all: Vec<(u32, bpf2c_helper_fn)> = Vec::new();
+    for (slot, h) in custom.iter().enumerate() {
+        if let Some(other) = custom[..slot].iter().find(|o| o.id == h.id) {
+            return Err(LoadError::Options {
+                reason: format!(
+                    "helper id {} registered twice ('{}' and '{}')",
+                    h.id, other.name, h.name
+                ),
+            });
+        }
+        all.push((h.id, TRAMPOLINES[slot]));
+    }
+    for &(id, _, f) in helpers::STANDARD.iter() {
+        if !custom.iter().any(|h| h.id == id) {
+            all.push((id, f));
+        }
+    }
+    all.sort_by_key(|&(id, _)| id);
+    Ok(all)
+}
+
+/// Builds the map-data table with the module's element size: each element gets the prefix
+/// of the runtime's full `bpf2c_map_data_t` that fits, which is exactly the fields an older
+/// module knows (the struct has no padding, and fields are only ever appended).
+fn fill_map_data(maps: &[Map], element_size: u32) -> Option<Option<SharedBuf>> {
+    if maps.is_empty() {
+        return Some(None);
+    }
+    let size = element_size as usize;
+    debug_assert!(size <= std::mem::size_of::<bpf2c_map_data_t>());
+    let buf = SharedBuf::zeroed(maps.len().checked_mul(size)?)?;
+    for (i, map) in maps.iter().enumerate() {
+        let (array_data, cpu_stride) = map.array_view();
+        let full = bpf2c_map_data_t {
+            version: ffi::BPF2C_MAP_DATA_VERSION,
+            size: element_size,
+            address: map.address(),
+            array_data,
+            cpu_stride,
+            lookup: map.lookup_fn(),
+        };
+        // SAFETY: element i lies inside the buffer, and size <= sizeof(full).
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                &full as *const bpf2c_map_data_t as *const u8,
+                buf.as_ptr().add(i * size),
+                size,
+            );
+        }
+    }
+    Some(Some(buf))
+}
+
+/// What a run's helpers can reach through `bpf2c_invocation_t.host`.
+pub(crate) struct RunState<'a> {
+    pub inner: &'a Instance,
+    /// The program running now: the entry program, or the last tail-call target.
+    pub program: Cell<usize>,
+    failure: RefCell<Option<Failure>>,
+}
+
+enum Failure {
+    UnknownHelper(u64),
+    Panicked { helper: String, message: String },
+}
+
+impl<'a> RunState<'a> {
+    fn new(inner: &'a Instance, program: usize) -> RunState<'a> {
+        RunState {
+            inner,
+            program: Cell::new(program),
+            failure: RefCell::new(None),
+        }
+    }
+
+    /// The run state of an invocation the runtime started.
+    ///
+    /// # Safety
+    /// `inv` is NULL or an invocation whose `host` is NULL or a live `RunState`, which
+    /// holds for every invocation this runtime creates.
+    pub unsafe fn from_invocation<'b>(inv: *mut bpf2c_invocation_t) -> Option<&'b RunState<'b>> {
+        let inv = inv.as_ref()?;
+        (inv.host as *const RunState<'b>).as_ref()
+    }
+
+    pub fn program_name(&self) -> &'a str {
+        &self.inner.image.programs()[self.program.get()].name
+    }
+
+    pub fn fail_unknown_helper(&self, id: u64) {
+        self.failure.replace(Some(Failure::UnknownHelper(id)));
+    }
+
+    pub fn fail_panicked(&self, helper: &str, message: String) {
+        self.failure.replace(Some(Failure::Panicked {
+            helper: helper.to_string(),
+            message,
+        }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::*;
+
+    unsafe extern "C" fn ret_cpu(
+        _: u64,
+        _: u64,
+        _: u64,
+        _: u64,
+        _: u64,
+        inv: *mut bpf2c_invocation_t,
+    ) -> u64 {
+        (*inv).cpu as u64
+    }
+
+    /// A module written in Rust: one ARRAY (value 12) and, if asked, one PERCPU_ARRAY
+    /// (value 8).
+    fn image(per_cpu: bool) -> ModuleImage {
+        let maps = [
+            bpf2c_map_entry_t {
+                name: c"a".as_ptr(),
+                definition: bpf2c_map_definition_t {
+                    r#type: BPF2C_MAP_TYPE_ARRAY,
+                    key_size: 4,
+                    value_size: 12,
+                    max_entries: 3,
+                    map_flags: 0,
+                },
+                flags: BPF2C_MAP_F_INLINED,
+                initial_data_size: 0,
+                initial_data: std::ptr::null(),
+            },
+            bpf2c_map_entry_t {
+                name: c"p".as_ptr(),
+                definition: bpf2c_map_definition_t {
+                    r#type: BPF2C_MAP_TYPE_PERCPU_ARRAY,
+                    key_size: 4,
+                    value_size: 8,
+                    max_entries: 2,
+                    map_flags: 0,
+                },
+                flags: BPF2C_MAP_F_INLINED,
+                initial_data_size: 0,
+                initial_data: std::ptr::null(),
+            },
+        ];
+        let programs = [bpf2c_program_entry_t {
+            name: c"cpu".as_ptr(),
+            section: c"raw".as_ptr(),
+            program_type: BPF2C_PROG_TYPE_RAW,
+            instruction_count: 2,
+            function: Some(ret_cpu),
+        }];
+        let module = bpf2c_module_t {
+            magic: BPF2C_ABI_MAGIC,
+            abi_version: BPF2C_ABI_VERSION,
+            module_size: std::mem::size_of::<bpf2c_module_t>() as u32,
+            map_data_version: BPF2C_MAP_DATA_VERSION,
+            map_data_size: std::mem::size_of::<bpf2c_map_data_t>() as u32,
+            runtime_context_size: std::mem::size_of::<bpf2c_runtime_context_t>() as u32,
+            invocation_size: std::mem::size_of::<bpf2c_invocation_t>() as u32,
+            flags: 0,
+            name: c"unit".as_ptr(),
+            maps: maps.as_ptr(),
+            map_count: if per_cpu { 2 } else { 1 },
+            helper_count: 0,
+            helpers: std::ptr::null(),
+            programs: programs.as_ptr(),
+            program_count: 1,
+            function_count: 0,
+            functions: std::ptr::null(),
+        };
+        // The image copies every table, so the locals may go away afterwards.
+        unsafe { ModuleImage::from_ptr(&module) }.unwrap()
+    }
+
+    #[test]
+    fn map_data_describes_each_array_for_inlined_access() {
+        let inst = Instance::new(image(true), Options::default().cpu_slots(3)).unwrap();
+        let md = unsafe { std::slice::from_raw_parts(inst.runtime.map_data, 2) };
+        let (a, p) = (inst.map("a").unwrap(), inst.map("p").unwrap());
+        assert_eq!((md[0].version, md[0].size), (1, 40));
+        assert_eq!(md[0].array_data, a.array_data().unwrap());
+        // cpu_stride 0 lets one formula address plain and per-CPU arrays alike.
+        assert_eq!(md[0].cpu_stride, 0);
+        assert_eq!(md[1].cpu_stride, 16);
+        assert_eq!(md[1].array_data, p.array_data().unwrap());
+        assert_ne!(md[0].address, md[1].address);
+        assert!(md[0].lookup.is_some() && md[1].lookup.is_some());
+        let key = 1u32.to_ne_bytes();
+        let lookup = md[1].lookup.unwrap();
+        let found = unsafe { lookup(md[1].address, key.as_ptr().cast(), 2) };
+        assert_eq!(found as usize, md[1].array_data as usize + 2 * 16 + 8);
+        let past_end = 2u32.to_ne_bytes();
+        assert!(unsafe { lookup(md[1].address, past_end.as_ptr().cast(), 2) }.is_null());
+        // The per-CPU map makes runs lease a slot.
+        let prog = inst.program("cpu").unwrap();
+        assert!(inst.run_raw(&prog, &mut []).unwrap() < 3);
+    }
+
+    #[test]
+    fn runs_without_per_cpu_state_use_slot_zero() {
+        let inst = Instance::new(image(false), Options::default().cpu_slots(4)).unwrap();
+        let prog = inst.program("cpu").unwrap();
+        // Nothing can observe the slot, so no lease is taken, even with runs in parallel.
+        let _outer = inst.slots.lease();
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                s.spawn(|| assert_eq!(inst.run_raw(&prog, &mut []).unwrap(), 0));
+            }
+        });
+    }
+}

@@ -1,0 +1,309 @@
+//! Running programs: contexts, the CPU-slot lease, and what happens after a program
+//! returns (tail calls, exhausted budgets, bad helpers).
+
+use std::ffi::c_void;
+use std::time::{Duration, Instant};
+
+use super::{Failure, Instance, RunState};
+use crate::error::RunError;
+use crate::ffi::{self, bpf2c_invocation_t, bpf2c_xdp_context_t};
+use crate::types::{ProgramInfo, ProgramType};
+
+/// A program of one instance, found by name once and then cheap to copy and use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Program {
+    index: usize,
+    instance: u64,
+}
+
+impl Program {
+    /// The program's index in the module's program table.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+}
+
+/// Timing of [`Instance::run_repeat`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RepeatStats {
+    /// Runs completed (all of them: the first error ends the call instead).
+    pub runs: u64,
+    /// Wall time of all runs together, excluding setup.
+    pub total: Duration,
+    /// r0 of the last run.
+    pub last_return: u64,
+}
+
+impl RepeatStats {
+    /// Mean wall time of one run, the number benchmarks report.
+    pub fn ns_per_run(&self) -> f64 {
+        if self.runs == 0 {
+            return 0.0;
+        }
+        self.total.as_nanos() as f64 / self.runs as f64
+    }
+}
+
+/// The registers and context of one run.
+#[derive(Clone, Copy)]
+struct Entry {
+    r1: u64,
+    r2: u64,
+    context: *mut c_void,
+}
+
+impl Instance {
+    /// Finds a program by name.
+    pub fn program(&self, name: &str) -> Result<Program, RunError> {
+        self.image
+            .programs()
+            .iter()
+            .position(|p| p.name == name)
+            .map(|index| Program {
+                index,
+                instance: self.id,
+            })
+            .ok_or_else(|| RunError::NoSuchProgram {
+                program: name.to_string(),
+                available: self
+                    .image
+                    .programs()
+                    .iter()
+                    .map(|p| p.name.clone())
+                    .collect(),
+            })
+    }
+
+    fn info(&self, prog: &Program) -> Result<&ProgramInfo, RunError> {
+        if prog.instance != self.id {
+            return Err(RunError::ForeignProgram {
+                program_index: prog.index,
+            });
+        }
+        self.image
+            .programs()
+            .get(prog.index)
+            .ok_or(RunError::ForeignProgram {
+                program_index: prog.index,
+            })
+    }
+
+    fn expect_type(&self, prog: &Program, expected: ProgramType) -> Result<(), RunError> {
+        let info = self.info(prog)?;
+        if info.program_type != expected {
+            return Err(RunError::WrongProgramType {
+                program: info.name.clone(),
+                expected: expected.to_string(),
+                actual: info.program_type.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs a raw program over `data`: r1 = its address (0 when empty), r2 = its length.
+    /// The program may change the bytes in place.
+    pub fn run_raw(&self, prog: &Program, data: &mut [u8]) -> Result<u64, RunError> {
+        self.expect_type(prog, ProgramType::Raw)?;
+        let entry = raw_entry(data);
+        self.with_cpu(|cpu| self.execute(prog.index, entry, cpu))
+    }
+
+    /// Runs an XDP program over one packet, which it may rewrite in place. r0 is the XDP
+    /// action (XDP_DROP = 1, XDP_PASS = 2, ...).
+    pub fn run_xdp(&self, prog: &Program, packet: &mut [u8]) -> Result<u64, RunError> {
+        self.expect_type(prog, ProgramType::Xdp)?;
+        let mut xdp = xdp_context(packet);
+        let entry = xdp_entry(&mut xdp);
+        self.with_cpu(|cpu| self.execute(prog.index, entry, cpu))
+    }
+
+    /// Runs a program with the context its type calls for: raw programs get `data` as a
+    /// buffer, XDP programs as a packet.
+    pub fn run(&self, prog: &Program, data: &mut [u8]) -> Result<u64, RunError> {
+        match self.info(prog)?.program_type {
+            ProgramType::Raw => self.run_raw(prog, data),
+            ProgramType::Xdp => self.run_xdp(prog, data),
+        }
+    }
+
+    /// Runs a program with a context the host built itself: r1 = `context`, r2 = `r2`.
+    ///
+    /// # Safety
+    /// `context` must be what the program's type promises its code (for XDP a valid
+    /// `bpf2c_xdp_context_t` whose range is readable and writable, for raw programs a
+    /// buffer of `r2` bytes), and stay valid for the run.
+    pub unsafe fn run_with_context(
+        &self,
+        prog: &Program,
+        context: *mut c_void,
+        r2: u64,
+    ) -> Result<u64, RunError> {
+        self.info(prog)?;
+        let entry = Entry {
+            r1: context as u64,
+            r2,
+            context,
+        };
+        self.with_cpu(|cpu| self.execute(prog.index, entry, cpu))
+    }
+
+    /// Runs a program `runs` times over the same data and times the loop, for benchmarks:
+    /// the CPU slot is leased once, and each iteration is one fresh invocation and one call
+    /// (plus any tail calls), nothing else. The data is not reset between runs. Stops at
+    /// the first error.
+    pub fn run_repeat(
+        &self,
+        prog: &Program,
+        data: &mut [u8],
+        runs: u64,
+    ) -> Result<RepeatStats, RunError> {
+        let program_type = self.info(prog)?.program_type;
+        let mut xdp = xdp_context(data);
+        let entry = match program_type {
+            ProgramType::Raw => raw_entry(data),
+            ProgramType::Xdp => xdp_entry(&mut xdp),
+        };
+        self.with_cpu(|cpu| {
+            let mut last_return = 0;
+            let start = Instant::now();
+            for _ in 0..runs {
+                last_return = self.execute(prog.index, entry, cpu)?;
+            }
+            Ok(RepeatStats {
+                runs,
+                total: start.elapsed(),
+                last_return,
+            })
+        })
+    }
+
+    /// Runs `f` with a CPU slot: leased exclusively if per-CPU data could race, else 0.
+    fn with_cpu<R>(&self, f: impl FnOnce(u32) -> R) -> R {
+        if self.lease_needed {
+            let lease = self.slots.lease();
+            f(lease.slot())
+        } else {
+            f(0)
+        }
+    }
+
+    /// One run: the entry program, then each tail-call target it hands over to.
+    fn execute(&self, program: usize, entry: Entry, cpu: u32) -> Result<u64, RunError> {
+        let programs = self.image.programs();
+        let state = RunState::new(self, program);
+        let mut inv = bpf2c_invocation_t {
+            runtime: &*self.runtime,
+            context: entry.context,
+            loop_budget: self.loop_budget,
+            unwind: ffi::BPF2C_UNWIND_NONE,
+            cpu,
+            unwind_pc: 0,
+            unwind_function: 0,
+            tail_call_count: 0,
+            tail_call_target: -1,
+            host: &state as *const RunState<'_> as *mut c_void,
+        };
+        let mut current = program;
+        loop {
+            // SAFETY: the function comes from a validated module whose code outlives the
+            // instance; the invocation and its runtime context are complete and live for
+            // the call.
+            let r0 = unsafe { (programs[current].function)(entry.r1, entry.r2, 0, 0, 0, &mut inv) };
+            let name = || programs[state.program.get()].name.clone();
+            if let Some(failure) = state.failure.take() {
+                return Err(match failure {
+                    Failure::UnknownHelper(helper_id) => RunError::BadHelper {
+                        program: name(),
+                        helper_id: Some(helper_id),
+                    },
+                    Failure::Panicked { helper, message } => RunError::HelperPanicked {
+                        program: name(),
+                        helper,
+                        message,
+                    },
+                });
+            }
+            match inv.unwind {
+                ffi::BPF2C_UNWIND_NONE => return Ok(r0),
+                ffi::BPF2C_UNWIND_TAIL_CALL => {
+                    let target = inv.tail_call_target;
+                    if target < 0
+                        || target as usize >= programs.len()
+                        || inv.tail_call_count > ffi::BPF2C_MAX_TAIL_CALLS
+                    {
+                        return Err(RunError::BadUnwind {
+                            program: name(),
+                            reason: format!(
+                                "tail call to program {target} after {} tail calls is \
+                                 impossible",
+                                inv.tail_call_count
+                            ),
+                        });
+                    }
+                    current = target as usize;
+                    state.program.set(current);
+                    inv.unwind = ffi::BPF2C_UNWIND_NONE;
+                    inv.tail_call_target = -1;
+                }
+                ffi::BPF2C_UNWIND_LOOP_BUDGET => {
+                    let function = self
+                        .image
+                        .functions()
+                        .get(inv.unwind_function as usize)
+                        .cloned()
+                        .unwrap_or_else(|| format!("#{}", inv.unwind_function));
+                    return Err(RunError::LoopBudget {
+                        program: name(),
+                        function,
+                        instruction: inv.unwind_pc,
+                        budget: self.loop_budget,
+                    });
+                }
+                ffi::BPF2C_UNWIND_BAD_HELPER => {
+                    return Err(RunError::BadHelper {
+                        program: name(),
+                        helper_id: None,
+                    })
+                }
+                other => {
+                    return Err(RunError::BadUnwind {
+                        program: name(),
+                        reason: format!("unknown unwind reason {other}"),
+                    })
+                }
+            }
+        }
+    }
+}
+
+fn raw_entry(data: &mut [u8]) -> Entry {
+    let (ptr, len) = if data.is_empty() {
+        (std::ptr::null_mut(), 0)
+    } else {
+        (data.as_mut_ptr(), data.len())
+    };
+    Entry {
+        r1: ptr as u64,
+        r2: len as u64,
+        context: ptr as *mut c_void,
+    }
+}
+
+fn xdp_context(packet: &mut [u8]) -> bpf2c_xdp_context_t {
+    let start = packet.as_mut_ptr() as u64;
+    bpf2c_xdp_context_t {
+        data: start,
+        data_end: start + packet.len() as u64,
+        data_meta: start,
+        ..Default::default()
+    }
+}
+
+fn xdp_entry(xdp: &mut bpf2c_xdp_context_t) -> Entry {
+    let ptr = xdp as *mut bpf2c_xdp_context_t;
+    Entry {
+        r1: ptr as u64,
+        r2: 0,
+        context: ptr as *mut c_void,
+    }
+}

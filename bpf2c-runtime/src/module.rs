@@ -1,0 +1,580 @@
+//! Loading and validating a module's `bpf2c_module_t`.
+//!
+//! A module is native code, so loading one is an act of trust; what the loader can still do
+//! is make sure the metadata is what this runtime understands before using any of it: an
+//! unknown ABI, a wrong size, a NULL table or a nonsensical map is reported as an error,
+//! never followed. After validation every table is copied into owned Rust values, so the
+//! only module memory used later is its code.
+
+use std::collections::HashSet;
+use std::ffi::c_char;
+use std::mem::{offset_of, size_of};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::LoadError;
+use crate::ffi::{self, bpf2c_map_data_t, bpf2c_module_t};
+use crate::types::{HelperSpec, MapSpec, MapType, ProgramInfo, ProgramType};
+
+/// Longest name the loader reads from a module before deciding it is not NUL-terminated.
+pub const MAX_NAME_LEN: usize = 4096;
+/// Most maps a module may declare.
+pub const MAX_MAPS: u32 = 4096;
+/// Most programs a module may declare.
+pub const MAX_PROGRAMS: u32 = 65536;
+/// Most helpers a module may list.
+pub const MAX_HELPERS: u32 = 65536;
+/// Most functions a module may list.
+pub const MAX_FUNCTIONS: u32 = 1 << 20;
+/// Largest key of a hash map: Linux keys come from the 512-byte stack.
+pub const MAX_KEY_SIZE: u32 = 512;
+/// Largest value of any map; larger values are certainly a corrupt definition.
+pub const MAX_VALUE_SIZE: u32 = 1 << 30;
+
+/// The smallest map-data element a module can have been compiled against: version, size
+/// and address are in every version of the ABI.
+const MIN_MAP_DATA_SIZE: u32 = offset_of!(bpf2c_map_data_t, array_data) as u32;
+/// Bytes of a map-data element that must exist for the module to read `array_data`.
+pub(crate) const MAP_DATA_WITH_ARRAY_DATA: u32 =
+    (offset_of!(bpf2c_map_data_t, array_data) + size_of::<*mut u8>()) as u32;
+/// Bytes of a map-data element that must exist for the module to read `cpu_stride`.
+pub(crate) const MAP_DATA_WITH_CPU_STRIDE: u32 =
+    (offset_of!(bpf2c_map_data_t, cpu_stride) + size_of::<u64>()) as u32;
+
+/// A validated module: its metadata as owned values, and whatever keeps its code loaded.
+/// Cheap to clone; instances share it.
+#[derive(Clone)]
+pub struct ModuleImage {
+    inner: Arc<ImageInner>,
+}
+
+struct ImageInner {
+    name: String,
+    flags: u32,
+    map_data_size: u32,
+    maps: Vec<MapSpec>,
+    helpers: Vec<HelperSpec>,
+    programs: Vec<ProgramInfo>,
+    functions: Vec<String>,
+    // Declared last so that it is dropped last: the function pointers above point into it.
+    _library: Option<libloading::Library>,
+}
+
+// SAFETY: the only raw pointers kept are the programs' function pointers, which point to
+// immutable code; every other field is owned data.
+unsafe impl Send for ImageInner {}
+unsafe impl Sync for ImageInner {}
+
+impl std::fmt::Debug for ModuleImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModuleImage")
+            .field("name", &self.inner.name)
+            .field("maps", &self.inner.maps)
+            .field("helpers", &self.inner.helpers)
+            .field(
+                "programs",
+                &self
+                    .inner
+                    .programs
+                    .iter()
+                    .map(|p| &p.name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl ModuleImage {
+    /// Validates a module linked into the process (or otherwise kept in memory).
+    ///
+    /// # Safety
+    /// `module` must be NULL or point to readable memory laid out as a `bpf2c_module_t`,
+    /// whose non-NULL pointers point to tables of the stated counts, and whose program
+    /// functions are real code that stays loaded as long as any instance of this image
+    /// exists. Strings are read up to [`MAX_NAME_LEN`] bytes. These are facts the loader
+    /// cannot check; everything it can check, it does.
+    pub unsafe fn from_ptr(module: *const bpf2c_module_t) -> Result<ModuleImage, LoadError> {
+        let origin = format!("at {module:p}");
+        let inner = read_module(module, &origin, None)?;
+        Ok(ModuleImage {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Loads a shared library and validates the module its `symbol` names. The library stays
+    /// loaded for as long as this image or an instance of it lives.
+    ///
+    /// # Safety
+    /// Loading a library runs its initialisers, and its module must satisfy the contract
+    /// of [`ModuleImage::from_ptr`]; only load libraries produced by bpf2c (or written to
+    /// its ABI).
+    pub unsafe fn from_library(path: &Path, symbol: &str) -> Result<ModuleImage, LoadError> {
+        let library = libloading::Library::new(path).map_err(|e| LoadError::Library {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let module: *const bpf2c_module_t = {
+            let sym: libloading::Symbol<*const bpf2c_module_t> = library
+                .get(symbol.as_bytes())
+                .map_err(|e| LoadError::Symbol {
+                    path: path.to_path_buf(),
+                    symbol: symbol.to_string(),
+                    message: e.to_string(),
+                })?;
+            *sym
+        };
+        let origin = format!("{}:{symbol}", path.display());
+        let inner = read_module(module, &origin, Some(library))?;
+        Ok(ModuleImage {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The module's name, as the translator recorded it.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The module says every program passed verification (`BPF2C_MODULE_F_VERIFIED`).
+    pub fn is_verified(&self) -> bool {
+        self.inner.flags & ffi::BPF2C_MODULE_F_VERIFIED != 0
+    }
+
+    /// The module was generated with verifier-assisted optimisations.
+    pub fn is_optimized(&self) -> bool {
+        self.inner.flags & ffi::BPF2C_MODULE_F_OPTIMIZED != 0
+    }
+
+    /// The `bpf2c_map_data_t` size the module was compiled against; the runtime fills that
+    /// many bytes of each element.
+    pub fn map_data_size(&self) -> u32 {
+        self.inner.map_data_size
+    }
+
+    /// Map definitions, indexed like `bpf2c_runtime_context_t.map_data`.
+    pub fn maps(&self) -> &[MapSpec] {
+        &self.inner.maps
+    }
+
+    /// Helpers the module calls, indexed like `bpf2c_runtime_context_t.helpers`.
+    pub fn helpers(&self) -> &[HelperSpec] {
+        &self.inner.helpers
+    }
+
+    /// The module's programs, in module order.
+    pub fn programs(&self) -> &[ProgramInfo] {
+        &self.inner.programs
+    }
+
+    /// Names of the module's eBPF functions, indexed like `unwind_function`.
+    pub fn functions(&self) -> &[String] {
+        &self.inner.functions
+    }
+}
+
+fn module_error(module: &str, reason: impl Into<String>) -> LoadError {
+    LoadError::Module {
+        module: module.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// Reads a NUL-terminated string of at most MAX_NAME_LEN bytes.
+///
+/// # Safety
+/// `ptr` is NULL or readable up to its NUL or MAX_NAME_LEN bytes.
+unsafe fn read_str(ptr: *const c_char) -> Result<String, &'static str> {
+    if ptr.is_null() {
+        return Err("is NULL");
+    }
+    let mut bytes = Vec::new();
+    for i in 0..=MAX_NAME_LEN {
+        let b = *ptr.add(i) as u8;
+        if b == 0 {
+            return Ok(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        bytes.push(b);
+    }
+    Err("is not NUL-terminated within 4096 bytes")
+}
+
+/// Checks a table pointer against its count; a zero count needs no table.
+fn check_table<T>(
+    module: &str,
+    what: &str,
+    ptr: *const T,
+    count: u32,
+    max: u32,
+) -> Result<(), LoadError> {
+    if count > max {
+        return Err(module_error(
+            module,
+            format!("{count} {what} is more than the limit of {max}"),
+        ));
+    }
+    if count > 0 && ptr.is_null() {
+        return Err(module_error(
+            module,
+            format!("{what} table is NULL but the count is {count}"),
+        ));
+    }
+    if count > 0 && (ptr as usize) % std::mem::align_of::<T>() != 0 {
+        return Err(module_error(
+            module,
+            format!("{what} table at {ptr:p} is misaligned"),
+        ));
+    }
+    Ok(())
+}
+
+unsafe fn read_module(
+    module: *const bpf2c_module_t,
+    origin: &str,
+    library: Option<libloading::Library>,
+) -> Result<ImageInner, LoadError> {
+    if module.is_null() {
+        return Err(module_error(origin, "module pointer is NULL"));
+    }
+    if (module as usize) % std::mem::align_of::<bpf2c_module_t>() != 0 {
+        return Err(module_error(origin, "module is misaligned"));
+    }
+    // The first three fields are the same in every ABI version: read them alone before
+    // assuming anything about the rest.
+    let magic = std::ptr::addr_of!((*module).magic).read();
+    if magic != ffi::BPF2C_ABI_MAGIC {
+        return Err(module_error(
+            origin,
+            format!(
+                "bad magic {magic:#010x} (expected {:#010x}): not a bpf2c module",
+                ffi::BPF2C_ABI_MAGIC
+            ),
+        ));
+    }
+    let abi = std::ptr::addr_of!((*module).abi_version).read();
+    if abi == 0 {
+        return Err(module_error(origin, "ABI version 0 is invalid"));
+    }
+    if abi > ffi::BPF2C_ABI_VERSION {
+        return Err(module_error(
+            origin,
+            format!(
+                "module needs ABI version {abi}, newer than this runtime's version {}; \
+                 rebuild it with this runtime's bpf2c or upgrade the runtime",
+                ffi::BPF2C_ABI_VERSION
+            ),
+        ));
+    }
+    let module_size = std::ptr::addr_of!((*module).module_size).read();
+    let expected = size_of::<bpf2c_module_t>() as u32;
+    if module_size != expected {
+        return Err(module_error(
+            origin,
+            format!(
+                "module_size is {module_size}, but ABI version {abi} has a {expected}-byte \
+                 bpf2c_module_t"
+            ),
+        ));
+    }
+    let m = module.read();
+
+    let name = read_str(m.name).map_err(|e| module_error(origin, format!("name {e}")))?;
+    let label = format!("'{name}' ({origin})");
+    check_sizes(&m, &label)?;
+
+    check_table(&label, "maps", m.maps, m.map_count, MAX_MAPS)?;
+    check_table(&label, "helpers", m.helpers, m.helper_count, MAX_HELPERS)?;
+    check_table(
+        &label,
+        "programs",
+        m.programs,
+        m.program_count,
+        MAX_PROGRAMS,
+    )?;
+    check_table(
+        &label,
+        "functions",
+        m.functions,
+        m.function_count,
+        MAX_FUNCTIONS,
+    )?;
+
+    let mut maps = Vec::with_capacity(m.map_count as usize);
+    for i in 0..m.map_count as usize {
+        let spec = read_map(&*m.maps.add(i), i, &label, m.map_data_size)?;
+        if maps.iter().any(|other: &MapSpec| other.name == spec.name) {
+            return Err(LoadError::Map {
+                module: label,
+                map: spec.name,
+                reason: "two maps have this name".into(),
+            });
+        }
+        maps.push(spec);
+    }
+
+    let mut helpers = Vec::with_capacity(m.helper_count as usize);
+    for i in 0..m.helper_count as usize {
+        let h = &*m.helpers.add(i);
+        let name = read_str(h.name)
+            .map_err(|e| module_error(&label, format!("helper {i} (id {}): name {e}", h.id)))?;
+        helpers.push(HelperSpec { id: h.id, name });
+    }
+
+    let mut programs = Vec::with_capacity(m.program_count as usize);
+    let mut program_names = HashSet::new();
+    for i in 0..m.program_count as usize {
+        let p = read_program(&*m.programs.add(i), i, &label)?;
+        if !program_names.insert(p.name.clone()) {
+            return Err(LoadError::Program {
+                module: label,
+                program: p.name,
+                reason: "two programs have this name".into(),
+            });
+        }
+        programs.push(p);
+    }
+
+    let mut functions = Vec::with_capacity(m.function_count as usize);
+    for i in 0..m.function_count as usize {
+        let f = &*m.functions.add(i);
+        functions.push(
+            read_str(f.name)
+                .map_err(|e| module_error(&label, format!("function {i}: name {e}")))?,
+        );
+    }
+
+    Ok(ImageInner {
+        name,
+        flags: m.flags,
+        map_data_size: m.map_data_size,
+        maps,
+        helpers,
+        programs,
+        functions,
+        _library: library,
+    })
+}
+
+/// The structure sizes the module was compiled against must be ones this runtime can serve.
+fn check_sizes(m: &bpf2c_module_t, label: &str) -> Result<(), LoadError> {
+    let ours = ffi::BPF2C_MAP_DATA_VERSION;
+    if m.map_data_version == 0 || m.map_data_version > ours {
+        return Err(module_error(
+            label,
+            format!(
+                "map_data_version {} is unknown (this runtime fills version {ours})",
+                m.map_data_version
+            ),
+        ));
+    }
+    let max = size_of::<bpf2c_map_data_t>() as u32;
+    let size = m.map_data_size;
+    if size > max {
+        return Err(module_error(
+            label,
+            format!(
+                "map_data_size {size} is larger than this runtime's {max}-byte \
+                 bpf2c_map_data_t: the module expects fields this runtime does not fill"
+            ),
+        ));
+    }
+    if size < MIN_MAP_DATA_SIZE || size % 8 != 0 {
+        return Err(module_error(
+            label,
+            format!(
+                "map_data_size {size} is not a valid bpf2c_map_data_t size (a multiple \
+                 of 8 from {MIN_MAP_DATA_SIZE} to {max})"
+            ),
+        ));
+    }
+    for (what, size, ours) in [
+        (
+            "runtime_context_size",
+            m.runtime_context_size,
+            size_of::<ffi::bpf2c_runtime_context_t>() as u32,
+        ),
+        (
+            "invocation_size",
+            m.invocation_size,
+            size_of::<ffi::bpf2c_invocation_t>() as u32,
+        ),
+    ] {
+        if size > ours {
+            return Err(module_error(
+                label,
+                format!(
+                    "{what} {size} is larger than this runtime's {ours}: the module expects \
+                     fields this runtime does not provide"
+                ),
+            ));
+        }
+        if size < ours {
+            return Err(module_error(
+                label,
+                format!("{what} {size} does not match ABI version 1's {ours} bytes"),
+            ));
+        }
+    }
+    let known = ffi::BPF2C_MODULE_F_VERIFIED | ffi::BPF2C_MODULE_F_OPTIMIZED;
+    if m.flags & !known != 0 {
+        return Err(module_error(
+            label,
+            format!("unknown module flags {:#x}", m.flags & !known),
+        ));
+    }
+    Ok(())
+}
+
+unsafe fn read_map(
+    e: &ffi::bpf2c_map_entry_t,
+    index: usize,
+    label: &str,
+    map_data_size: u32,
+) -> Result<MapSpec, LoadError> {
+    let name =
+        read_str(e.name).map_err(|err| module_error(label, format!("map {index}: name {err}")))?;
+    let fail = |reason: String| LoadError::Map {
+        module: label.to_string(),
+        map: name.clone(),
+        reason,
+    };
+    let d = e.definition;
+    let map_type = MapType::from_raw(d.r#type).ok_or_else(|| {
+        fail(format!(
+            "unknown map type {} (this runtime has HASH, ARRAY, PROG_ARRAY, PERCPU_HASH, \
+             PERCPU_ARRAY and LRU_HASH)",
+            d.r#type
+        ))
+    })?;
+    for (what, value) in [
+        ("key_size", d.key_size),
+        ("value_size", d.value_size),
+        ("max_entries", d.max_entries),
+    ] {
+        if value == 0 {
+            return Err(fail(format!("{what} is 0")));
+        }
+    }
+    let four_byte_key = matches!(
+        map_type,
+        MapType::Array | MapType::PercpuArray | MapType::ProgArray
+    );
+    if four_byte_key && d.key_size != 4 {
+        return Err(fail(format!(
+            "{map_type} needs 4-byte keys, not {}",
+            d.key_size
+        )));
+    }
+    if d.key_size > MAX_KEY_SIZE {
+        return Err(fail(format!(
+            "key_size {} is larger than {MAX_KEY_SIZE}",
+            d.key_size
+        )));
+    }
+    if map_type == MapType::ProgArray && d.value_size != 4 {
+        return Err(fail(format!(
+            "{map_type} needs 4-byte values, not {}",
+            d.value_size
+        )));
+    }
+    if d.value_size > MAX_VALUE_SIZE {
+        return Err(fail(format!(
+            "value_size {} is larger than {MAX_VALUE_SIZE}",
+            d.value_size
+        )));
+    }
+    let known =
+        ffi::BPF2C_MAP_F_GLOBAL_DATA | ffi::BPF2C_MAP_F_READ_ONLY | ffi::BPF2C_MAP_F_INLINED;
+    if e.flags & !known != 0 {
+        return Err(fail(format!("unknown map flags {:#x}", e.flags & !known)));
+    }
+    let global = e.flags & ffi::BPF2C_MAP_F_GLOBAL_DATA != 0;
+    if global && (map_type != MapType::Array || d.max_entries != 1) {
+        return Err(fail(format!(
+            "global data must be a 1-entry ARRAY, not a {}-entry {map_type}",
+            d.max_entries
+        )));
+    }
+    if e.flags & ffi::BPF2C_MAP_F_READ_ONLY != 0 && !global {
+        return Err(fail("only global data (.rodata) can be read-only".into()));
+    }
+    if e.flags & ffi::BPF2C_MAP_F_INLINED != 0 {
+        if !map_type.is_array() {
+            return Err(fail(format!(
+                "flagged INLINED, but {map_type} has no array_data to read directly"
+            )));
+        }
+        if map_data_size < MAP_DATA_WITH_ARRAY_DATA {
+            return Err(fail(format!(
+                "flagged INLINED, but the module's {map_data_size}-byte bpf2c_map_data_t \
+                 has no array_data field"
+            )));
+        }
+        if map_type == MapType::PercpuArray && map_data_size < MAP_DATA_WITH_CPU_STRIDE {
+            return Err(fail(format!(
+                "flagged INLINED, but the module's {map_data_size}-byte bpf2c_map_data_t \
+                 has no cpu_stride field"
+            )));
+        }
+    }
+    let initial_data = if e.initial_data_size > 0 {
+        if !global {
+            return Err(fail("only global data maps can have initial data".into()));
+        }
+        if e.initial_data_size > d.value_size {
+            return Err(fail(format!(
+                "{} bytes of initial data do not fit the {}-byte value",
+                e.initial_data_size, d.value_size
+            )));
+        }
+        if e.initial_data.is_null() {
+            return Err(fail(format!(
+                "initial_data is NULL but initial_data_size is {}",
+                e.initial_data_size
+            )));
+        }
+        std::slice::from_raw_parts(e.initial_data, e.initial_data_size as usize).to_vec()
+    } else {
+        Vec::new()
+    };
+    Ok(MapSpec {
+        name,
+        map_type,
+        key_size: d.key_size,
+        value_size: d.value_size,
+        max_entries: d.max_entries,
+        map_flags: d.map_flags,
+        flags: e.flags,
+        initial_data,
+    })
+}
+
+unsafe fn read_program(
+    p: &ffi::bpf2c_program_entry_t,
+    index: usize,
+    label: &str,
+) -> Result<ProgramInfo, LoadError> {
+    let name = read_str(p.name)
+        .map_err(|err| module_error(label, format!("program {index}: name {err}")))?;
+    let fail = |reason: String| LoadError::Program {
+        module: label.to_string(),
+        program: name.clone(),
+        reason,
+    };
+    let section = read_str(p.section).map_err(|err| fail(format!("section {err}")))?;
+    let program_type = ProgramType::from_raw(p.program_type).ok_or_else(|| {
+        fail(format!(
+            "unknown program type {} (this runtime runs raw (0) and xdp (1))",
+            p.program_type
+        ))
+    })?;
+    let function = p
+        .function
+        .ok_or_else(|| fail("function pointer is NULL".into()))?;
+    Ok(ProgramInfo {
+        name,
+        section,
+        program_type,
+        instruction_count: p.instruction_count,
+        function,
+    })
+}
