@@ -7,7 +7,9 @@
 pub mod codegen;
 pub mod error;
 pub mod facts;
+pub mod helpers;
 pub mod insn;
 pub mod object;
+pub mod verify;
 
 pub use error::{Error, Location, Result};

@@ -183,6 +183,7 @@ fn xdp_case() -> Case {
                 insn: pc,
             },
             InsnFacts {
+                reached: true,
                 ctx: Some(fact),
                 map_call: None,
             },

@@ -78,10 +78,13 @@ pub(super) fn classify(
              verification facts"
         )
     };
-    let fact = facts
-        .and_then(|f| f.get(func, pc))
-        .and_then(|f| f.ctx)
-        .ok_or_else(unproven)?;
+    let insn_facts = facts.and_then(|f| f.get(func, pc));
+    // The verifier proved no context reaches this instruction: it never runs, so a plain
+    // access is as good as any.
+    if insn_facts.is_some_and(|f| !f.reached) {
+        return Ok(Access::Plain);
+    }
+    let fact = insn_facts.and_then(|f| f.ctx).ok_or_else(unproven)?;
     match fact {
         CtxFact::NotCtx => Ok(Access::Plain),
         CtxFact::Ambiguous => Err(format!(
@@ -281,6 +284,7 @@ mod tests {
             facts.insns.insert(
                 InsnRef { function: 0, insn },
                 InsnFacts {
+                    reached: true,
                     ctx: Some(ctx),
                     map_call: None,
                 },

@@ -493,6 +493,7 @@ fn facts(entries: &[(usize, CtxFact)]) -> ModuleFacts {
         f.insns.insert(
             InsnRef { function: 0, insn },
             InsnFacts {
+                reached: true,
                 ctx: Some(ctx),
                 map_call: None,
             },

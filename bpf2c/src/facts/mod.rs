@@ -2,6 +2,8 @@
 //! generation needs. A fact holds for every path and every calling context that reaches the
 //! instruction; anything less is not a fact.
 
+pub mod extract;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::object::{FunctionId, MapId};
@@ -49,6 +51,9 @@ pub struct MapCallFact {
 /// Facts of one instruction.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct InsnFacts {
+    /// Some verified context reaches the instruction. Facts of an unreached instruction say
+    /// nothing, and the instruction never runs.
+    pub reached: bool,
     /// For loads and stores: whether the base register is the context.
     pub ctx: Option<CtxFact>,
     /// For map helper calls: the maps and key.
@@ -62,6 +67,20 @@ pub struct ModuleFacts {
 }
 
 impl ModuleFacts {
+    /// Facts of a module: per instruction, the join over every program that runs it.
+    pub fn from_programs<'a>(
+        programs: impl IntoIterator<Item = &'a extract::ProgramFacts>,
+    ) -> ModuleFacts {
+        let mut out = ModuleFacts::default();
+        for p in programs {
+            for (at, f) in &p.insns {
+                let e = out.insns.entry(*at).or_default();
+                *e = extract::join(e, f);
+            }
+        }
+        out
+    }
+
     pub fn get(&self, function: FunctionId, insn: usize) -> Option<&InsnFacts> {
         self.insns.get(&InsnRef { function, insn })
     }

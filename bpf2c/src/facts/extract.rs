@@ -1,0 +1,298 @@
+//! Reading facts out of PREVAIL's invariants.
+//!
+//! PREVAIL keeps an abstract state before every instruction of every calling context: a
+//! subprogram is analysed once per call site, under a label prefixed with the call chain.
+//! A fact about an instruction is the join over every context that reaches it, so it holds
+//! however the instruction is reached. Unreached contexts (bottom states) add nothing.
+//!
+//! Map identity is sound because every map object has its own verifier handle (see
+//! [`crate::verify::link`]): "r1.map_fd is in [lo, hi]" means r1 is one of the maps with
+//! those handles, and nothing else.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use prevail::crab::ebpf_domain::EbpfDomain;
+use prevail::crab::var_registry::VariableRegistry;
+use prevail::result::AnalysisResult;
+use prevail::spec::vm_isa::EbpfInst;
+
+use super::{CtxFact, InsnFacts, InsnRef, KeyFact, MapCallFact};
+use crate::helpers::takes_map_and_key;
+use crate::insn::{Insn, BPF_LDX, BPF_ST, BPF_STX};
+use crate::object::Object;
+use crate::verify::link::{map_of_handle, Layout};
+
+/// Facts of one program: per instruction of every function it runs, joined over all of the
+/// program's calling contexts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProgramFacts {
+    pub insns: BTreeMap<InsnRef, InsnFacts>,
+}
+
+/// Extracts the facts of one verified program.
+pub fn extract_facts(
+    obj: &Object,
+    insns: &[Insn],
+    layout: &Layout,
+    result: &AnalysisResult,
+    registry: &mut VariableRegistry,
+) -> ProgramFacts {
+    let mut facts = ProgramFacts::default();
+    // Every instruction of the program starts unreached; contexts that reach it add to it.
+    for &(function, _) in &layout.functions {
+        let n = obj.functions[function].insns.len();
+        for insn in 0..n {
+            facts
+                .insns
+                .insert(InsnRef { function, insn }, InsnFacts::default());
+        }
+    }
+    for (label, pair) in &result.invariants {
+        // Instruction labels only: not entry/exit, jump edges or loop counters.
+        if label.to != -1
+            || !label.special_label.is_empty()
+            || label.from < 0
+            || label.from == i32::MAX
+        {
+            continue;
+        }
+        let pre = &pair.pre;
+        if pre.is_bottom() {
+            continue;
+        }
+        let pc = label.from as usize;
+        let (Some(at), Some(insn)) = (layout.locate(pc), insns.get(pc)) else {
+            continue;
+        };
+        let seen = facts_at(obj, insn, pre, registry);
+        let entry = facts.insns.entry(at).or_default();
+        *entry = join(entry, &seen);
+    }
+    facts
+}
+
+/// Facts at one instruction in one calling context.
+fn facts_at(
+    obj: &Object,
+    insn: &Insn,
+    pre: &EbpfDomain,
+    registry: &mut VariableRegistry,
+) -> InsnFacts {
+    let mut f = InsnFacts {
+        reached: true,
+        ..InsnFacts::default()
+    };
+    match insn.class() {
+        BPF_LDX => f.ctx = Some(ctx_fact(pre, insn.src, insn.off, registry)),
+        BPF_ST | BPF_STX => f.ctx = Some(ctx_fact(pre, insn.dst, insn.off, registry)),
+        _ => {}
+    }
+    if insn.is_helper_call() && insn.imm > 0 && takes_map_and_key(insn.imm as u32) {
+        f.map_call = Some(MapCallFact {
+            maps: map_set(obj, pre, registry),
+            key: key_fact(pre, registry),
+        });
+    }
+    f
+}
+
+fn reg(v: u8) -> prevail::ir::syntax::Reg {
+    EbpfInst {
+        opcode: 0,
+        dst_src: v & 0x0f,
+        offset: 0,
+        imm: 0,
+    }
+    .dst()
+}
+
+/// The interval of a named variable, as (lower, upper) when both ends are finite i64s.
+fn interval(pre: &EbpfDomain, name: &str, registry: &mut VariableRegistry) -> Option<(i64, i64)> {
+    let iv = pre.eval_interval_by_name(name, registry);
+    if iv.is_bottom() {
+        return None;
+    }
+    let lo = iv.lb().number()?.to_i64()?;
+    let hi = iv.ub().number()?.to_i64()?;
+    (lo <= hi).then_some((lo, hi))
+}
+
+fn types(pre: &EbpfDomain, r: u8, registry: &mut VariableRegistry) -> Vec<String> {
+    pre.reg_type_names(&reg(r), registry)
+}
+
+fn ctx_fact(pre: &EbpfDomain, base: u8, off: i16, registry: &mut VariableRegistry) -> CtxFact {
+    let t = types(pre, base, registry);
+    if !t.iter().any(|t| t == "ctx") {
+        return CtxFact::NotCtx;
+    }
+    if t.len() != 1 {
+        return CtxFact::Ambiguous;
+    }
+    match interval(pre, &format!("r{base}.ctx_offset"), registry) {
+        Some((lo, hi)) if lo == hi => CtxFact::Ctx {
+            reg_offset: lo,
+            field_offset: lo + off as i64,
+        },
+        _ => CtxFact::Ambiguous,
+    }
+}
+
+/// The maps r1 may hold, when r1 is certainly a map of this object.
+fn map_set(
+    obj: &Object,
+    pre: &EbpfDomain,
+    registry: &mut VariableRegistry,
+) -> Option<BTreeSet<usize>> {
+    let t = types(pre, 1, registry);
+    if t.len() != 1 || t[0] != "map_fd" {
+        return None;
+    }
+    let (lo, hi) = interval(pre, "r1.map_fd", registry)?;
+    if hi - lo >= obj.maps.len() as i64 {
+        return None;
+    }
+    (lo..=hi).map(|h| map_of_handle(obj, h)).collect()
+}
+
+/// What the first four key bytes at r2 hold, when r2 points at a known stack slot.
+fn key_fact(pre: &EbpfDomain, registry: &mut VariableRegistry) -> KeyFact {
+    let t = types(pre, 2, registry);
+    if t.len() != 1 || t[0] != "stack" {
+        return KeyFact::Unknown;
+    }
+    let Some((s, s_hi)) = interval(pre, "r2.stack_offset", registry) else {
+        return KeyFact::Unknown;
+    };
+    if s != s_hi {
+        return KeyFact::Unknown;
+    }
+    let cell = format!("s[{}...{}]", s, s + 3);
+    // A value stored into a 4-byte cell is the low 32 bits of what the analysis tracks; a
+    // range within [0, u32::MAX] reads the same either way, so only such ranges count.
+    let in_u32 = |(lo, hi): (i64, i64)| lo >= 0 && hi <= u32::MAX as i64;
+    let range = interval(pre, &format!("{cell}.uvalue"), registry)
+        .filter(|r| in_u32(*r))
+        .or_else(|| interval(pre, &format!("{cell}.svalue"), registry).filter(|r| in_u32(*r)));
+    match range {
+        Some((lo, hi)) if lo == hi => KeyFact::Const(lo as u32),
+        Some((lo, hi)) => KeyFact::Range {
+            min: lo as u32,
+            max: hi as u32,
+        },
+        None => KeyFact::Unknown,
+    }
+}
+
+/// The least fact that holds wherever either does.
+pub fn join(a: &InsnFacts, b: &InsnFacts) -> InsnFacts {
+    if !a.reached {
+        return b.clone();
+    }
+    if !b.reached {
+        return a.clone();
+    }
+    let ctx = match (a.ctx, b.ctx) {
+        (Some(x), Some(y)) if x == y => Some(x),
+        (Some(_), Some(_)) => Some(CtxFact::Ambiguous),
+        (x, None) | (None, x) => x,
+    };
+    let map_call = match (&a.map_call, &b.map_call) {
+        (Some(x), Some(y)) => Some(MapCallFact {
+            maps: match (&x.maps, &y.maps) {
+                (Some(m), Some(n)) => Some(m.union(n).copied().collect()),
+                _ => None,
+            },
+            key: join_key(x.key, y.key),
+        }),
+        (x, None) | (None, x) => x.clone(),
+    };
+    InsnFacts {
+        reached: true,
+        ctx,
+        map_call,
+    }
+}
+
+fn join_key(a: KeyFact, b: KeyFact) -> KeyFact {
+    let range = |k: KeyFact| match k {
+        KeyFact::Const(v) => Some((v, v)),
+        KeyFact::Range { min, max } => Some((min, max)),
+        KeyFact::Unknown => None,
+    };
+    match (range(a), range(b)) {
+        (Some((a0, a1)), Some((b0, b1))) => {
+            let (lo, hi) = (a0.min(b0), a1.max(b1));
+            if lo == hi {
+                KeyFact::Const(lo)
+            } else {
+                KeyFact::Range { min: lo, max: hi }
+            }
+        }
+        _ => KeyFact::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(maps: Option<&[usize]>, key: KeyFact) -> InsnFacts {
+        InsnFacts {
+            reached: true,
+            ctx: None,
+            map_call: Some(MapCallFact {
+                maps: maps.map(|m| m.iter().copied().collect()),
+                key,
+            }),
+        }
+    }
+
+    #[test]
+    fn joins_are_unions_and_hulls() {
+        let j = join(
+            &call(Some(&[0]), KeyFact::Const(3)),
+            &call(Some(&[2]), KeyFact::Const(7)),
+        );
+        let m = j.map_call.unwrap();
+        assert_eq!(m.maps, Some([0, 2].into_iter().collect()));
+        assert_eq!(m.key, KeyFact::Range { min: 3, max: 7 });
+        let j = join(
+            &call(None, KeyFact::Const(1)),
+            &call(Some(&[1]), KeyFact::Unknown),
+        );
+        assert_eq!(
+            j.map_call.unwrap(),
+            MapCallFact {
+                maps: None,
+                key: KeyFact::Unknown
+            }
+        );
+    }
+
+    #[test]
+    fn unreached_contexts_add_nothing() {
+        let reached = call(Some(&[4]), KeyFact::Const(0));
+        assert_eq!(join(&InsnFacts::default(), &reached), reached);
+        assert_eq!(join(&reached, &InsnFacts::default()), reached);
+    }
+
+    #[test]
+    fn context_facts_that_differ_are_ambiguous() {
+        let a = InsnFacts {
+            reached: true,
+            ctx: Some(CtxFact::NotCtx),
+            map_call: None,
+        };
+        let b = InsnFacts {
+            reached: true,
+            ctx: Some(CtxFact::Ctx {
+                reg_offset: 0,
+                field_offset: 4,
+            }),
+            map_call: None,
+        };
+        assert_eq!(join(&a, &b).ctx, Some(CtxFact::Ambiguous));
+        assert_eq!(join(&b, &b).ctx, b.ctx);
+    }
+}

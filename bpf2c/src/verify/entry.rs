@@ -1,0 +1,87 @@
+//! What a program may assume when it starts, per program type.
+//!
+//! XDP programs get r1 = the context, described to PREVAIL as `struct xdp_md` (24 bytes;
+//! `data`, `data_end` and `data_meta` at 0, 4 and 8 yield packet pointers). Raw programs get
+//! r1 = a buffer and r2 = its length, which no context descriptor can express; their entry
+//! state is given to PREVAIL explicitly: r1 is a packet pointer at offset 0 and r2 is a
+//! number equal to the packet size, so `if (i < len) mem[i]` verifies like a packet bounds
+//! check.
+
+use std::collections::BTreeSet;
+
+use prevail::crab::string_constraints::StringInvariant;
+use prevail::spec::ebpf_base::EbpfCtxDescriptor;
+use prevail::spec::type_descriptors::EbpfProgramType;
+
+use crate::object::ProgramType;
+
+/// `struct xdp_md` as programs read it.
+static XDP_MD: EbpfCtxDescriptor = EbpfCtxDescriptor {
+    size: 24,
+    data: 0,
+    end: 4,
+    meta: 8,
+};
+
+/// No context struct: r1 is set up by the explicit entry state instead.
+static NO_CONTEXT: EbpfCtxDescriptor = EbpfCtxDescriptor {
+    size: 0,
+    data: -1,
+    end: -1,
+    meta: -1,
+};
+
+/// Largest XDP packet the verifier assumes, as in Linux (and the runtime enforces it).
+pub const MAX_XDP_PACKET: u32 = 65535;
+
+/// Largest raw-program buffer the verifier assumes (and the runtime enforces it).
+pub const MAX_RAW_BUFFER: u32 = 1 << 24;
+
+/// The largest data size PREVAIL should assume for a program type.
+pub fn max_data_size(t: ProgramType) -> u32 {
+    match t {
+        ProgramType::Xdp => MAX_XDP_PACKET,
+        ProgramType::Raw => MAX_RAW_BUFFER,
+    }
+}
+
+pub fn prevail_program_type(t: ProgramType) -> EbpfProgramType {
+    let (name, ctx, linux_type) = match t {
+        // BPF_PROG_TYPE_XDP = 6; the number is informational only.
+        ProgramType::Xdp => ("xdp", &XDP_MD, 6),
+        ProgramType::Raw => ("raw", &NO_CONTEXT, 0),
+    };
+    EbpfProgramType {
+        name: name.to_string(),
+        ctx_descriptor: Some(ctx),
+        platform_specific_data: linux_type,
+        section_prefixes: vec![],
+        is_privileged: false,
+        is_sleepable: false,
+    }
+}
+
+/// The explicit entry state for program types that need one; None means PREVAIL's default
+/// (r1 = context).
+pub fn entry_state(t: ProgramType) -> Option<StringInvariant> {
+    match t {
+        ProgramType::Xdp => None,
+        ProgramType::Raw => {
+            let max = MAX_RAW_BUFFER - 1;
+            let constraints: BTreeSet<String> = [
+                "r1.type=packet".to_string(),
+                "r1.packet_offset=0".to_string(),
+                // A non-null pointer, in the range PREVAIL uses for pointers.
+                "r1.uvalue=[1, 2147418112]".to_string(),
+                "r2.type=number".to_string(),
+                "r2.svalue=packet_size".to_string(),
+                "r2.uvalue=packet_size".to_string(),
+                // PREVAIL keeps only a lower bound for packet_size, so bound r2 itself.
+                format!("r2.svalue=[0, {max}]"),
+            ]
+            .into_iter()
+            .collect();
+            Some(StringInvariant::from_set(constraints))
+        }
+    }
+}

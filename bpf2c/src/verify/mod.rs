@@ -1,0 +1,336 @@
+//! Build-time verification with PREVAIL, and the facts its proof establishes.
+//!
+//! Each program is linked ([`link`]), handed to PREVAIL with a platform that describes
+//! exactly our runtime ([`platform`]) and an entry state per program type ([`entry`]), and
+//! analysed. A refusal becomes [`Diagnostic`]s; a success yields per-instruction facts
+//! ([`crate::facts`]). The analysis runs contained: on its own thread with a large stack,
+//! under a time limit and an instruction limit, with panics turned into errors.
+
+pub mod diagnostics;
+pub mod entry;
+pub mod link;
+pub mod platform;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use prevail::cfg::label::Label;
+use prevail::crab::ebpf_domain::DomainContext;
+use prevail::crab::var_registry::VariableRegistry;
+use prevail::fwd_analyzer;
+use prevail::ir::program::Program as PrevailProgram;
+use prevail::ir::unmarshal;
+use prevail::spec::config::{EbpfRuntimeConfig, EbpfVerifierOptions};
+use prevail::spec::type_descriptors::{ProgramInfo, RawProgram};
+use prevail::spec::vm_isa::EbpfInst;
+
+pub use diagnostics::{Diagnostic, SourceLine};
+
+use crate::facts::extract::{extract_facts, ProgramFacts};
+use crate::facts::InsnRef;
+use crate::helpers::HelperSet;
+use crate::object::{Object, MAX_CALL_DEPTH};
+use link::Layout;
+
+/// Limits and inputs of verification.
+#[derive(Clone, Debug)]
+pub struct VerifyOptions {
+    /// Host helpers the runtime will provide, beyond the standard ones.
+    pub helpers: HelperSet,
+    /// Longest time one program's analysis may take.
+    pub time_limit: Duration,
+    /// Most instruction slots a linked program (entry plus callees) may have. PREVAIL keeps
+    /// a full abstract state per instruction, so memory grows with this.
+    pub max_instructions: usize,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            helpers: HelperSet::standard(),
+            time_limit: Duration::from_secs(300),
+            max_instructions: 32_768,
+        }
+    }
+}
+
+/// The verdict on one program.
+#[derive(Clone, Debug)]
+pub struct ProgramVerdict {
+    pub program: String,
+    pub verified: bool,
+    /// Why it was refused (empty when verified).
+    pub diagnostics: Vec<Diagnostic>,
+    /// What the proof established, when verified.
+    pub facts: Option<ProgramFacts>,
+    /// Instruction slots analysed (entry plus callees).
+    pub instructions: usize,
+    /// Time spent in PREVAIL, and in extracting facts afterwards.
+    pub verify_time: Duration,
+    pub facts_time: Duration,
+}
+
+/// Verifies every program of `obj`.
+pub fn verify_object(obj: &Object, opts: &VerifyOptions) -> Vec<ProgramVerdict> {
+    (0..obj.programs.len())
+        .map(|p| verify_program(obj, p, opts))
+        .collect()
+}
+
+/// Verifies program number `prog` of `obj`.
+pub fn verify_program(obj: &Object, prog: usize, opts: &VerifyOptions) -> ProgramVerdict {
+    let program = &obj.programs[prog];
+    let (insns, layout) = link::link(obj, program.entry);
+    let refuse = |message: String| ProgramVerdict {
+        program: program.name.clone(),
+        verified: false,
+        diagnostics: vec![Diagnostic::program_level(obj, &program.name, message)],
+        facts: None,
+        instructions: insns.len(),
+        verify_time: Duration::ZERO,
+        facts_time: Duration::ZERO,
+    };
+    if insns.len() > opts.max_instructions {
+        return refuse(format!(
+            "the program has {} instructions with its subprograms; the verifier's limit is {}",
+            insns.len(),
+            opts.max_instructions
+        ));
+    }
+
+    // The analysis runs on its own thread: a deep recursion, a panic or a runaway analysis
+    // inside PREVAIL must not take the tool down.
+    let (tx, rx) = mpsc::channel();
+    let job = {
+        let obj = obj.clone();
+        let helpers = opts.helpers.clone();
+        let insns = insns.clone();
+        let layout = layout.clone();
+        move || {
+            quiet_panics(true);
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                analyse(&obj, prog, &helpers, &insns, &layout)
+            }));
+            let _ = tx.send(outcome.map_err(panic_message));
+        }
+    };
+    let spawned = std::thread::Builder::new()
+        .name(format!("bpf2c-verify-{}", program.name))
+        .stack_size(256 << 20)
+        .spawn(job);
+    if let Err(e) = spawned {
+        return refuse(format!("cannot start the verifier thread: {e}"));
+    }
+    match rx.recv_timeout(opts.time_limit) {
+        Ok(Ok(mut verdict)) => {
+            verdict.instructions = insns.len();
+            verdict
+        }
+        Ok(Err(panic)) => refuse(format!(
+            "the verifier failed internally on this program: {panic}"
+        )),
+        Err(mpsc::RecvTimeoutError::Timeout) => refuse(format!(
+            "verification did not finish within {} s; the program is too complex to verify",
+            opts.time_limit.as_secs()
+        )),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            refuse("the verifier stopped without a result".to_string())
+        }
+    }
+}
+
+fn verifier_options(obj: &Object, prog: usize) -> EbpfVerifierOptions {
+    let t = obj.programs[prog].prog_type;
+    EbpfVerifierOptions {
+        runtime: EbpfRuntimeConfig {
+            strict: false,
+            // Division by zero is defined by RFC 9669 and by the generated C.
+            allow_division_by_zero: true,
+            setup_constraints: true,
+            big_endian: !obj.little_endian,
+            // Termination is enforced at run time by the back-edge budget instead.
+            check_for_termination: false,
+            subprogram_stack_size: 512,
+            max_call_stack_frames: MAX_CALL_DEPTH as i32,
+            max_packet_size: entry::max_data_size(t) as i32,
+        },
+        must_have_exit: true,
+        mock_map_fds: false,
+        ..Default::default()
+    }
+}
+
+fn analyse(
+    obj: &Object,
+    prog: usize,
+    helpers: &HelperSet,
+    insns: &[crate::insn::Insn],
+    layout: &Layout,
+) -> ProgramVerdict {
+    let program = &obj.programs[prog];
+    let start = Instant::now();
+    let opts = verifier_options(obj, prog);
+    let program_type = entry::prevail_program_type(program.prog_type);
+    let platform = platform::Platform::new(obj, helpers, program_type.clone());
+    let mut raw = RawProgram {
+        filename: obj.path.display().to_string(),
+        section_name: program.section.clone(),
+        insn_off: 0,
+        function_name: program.name.clone(),
+        prog: insns
+            .iter()
+            .map(|i| EbpfInst {
+                opcode: i.opcode,
+                dst_src: (i.dst & 0x0f) | (i.src << 4),
+                offset: i.off,
+                imm: i.imm,
+            })
+            .collect(),
+        info: ProgramInfo {
+            map_descriptors: platform.map_descriptors().to_vec(),
+            program_type,
+            cache: Default::default(),
+            line_info: Default::default(),
+            supported_conformance_groups: u32::MAX,
+            builtin_call_offsets: Default::default(),
+        },
+    };
+    let fail = |diagnostics: Vec<Diagnostic>| ProgramVerdict {
+        program: program.name.clone(),
+        verified: false,
+        diagnostics,
+        facts: None,
+        instructions: insns.len(),
+        verify_time: start.elapsed(),
+        facts_time: Duration::ZERO,
+    };
+    let at = |pc: usize, message: &str, chain: Vec<String>| match layout.locate(pc) {
+        Some(r) => Diagnostic::at(obj, &program.name, r, message, chain),
+        None => Diagnostic::program_level(obj, &program.name, message),
+    };
+
+    let mut notes = Vec::new();
+    let seq = match unmarshal::unmarshal(&raw.prog, &mut notes, &raw.info, &platform, &opts) {
+        Ok(seq) => seq,
+        Err(unmarshal::UnmarshalError::InvalidInstruction { pc, message }) => {
+            return fail(vec![at(pc, &message, vec![])]);
+        }
+        Err(e) => {
+            return fail(vec![Diagnostic::program_level(
+                obj,
+                &program.name,
+                e.to_string(),
+            )])
+        }
+    };
+    let cfg = match PrevailProgram::from_sequence(&seq, &mut raw.info, &platform, &opts) {
+        Ok(p) => p,
+        Err(e) => {
+            // Messages of this stage end in "(at <label>)" when they concern one instruction.
+            let msg = e.message;
+            let pc = msg.rsplit_once("(at ").and_then(|(_, rest)| {
+                rest.trim_end_matches(')')
+                    .split(['/', ':', ' '])
+                    .next_back()?
+                    .parse()
+                    .ok()
+            });
+            let text = msg.rsplit_once(" (at ").map(|(m, _)| m).unwrap_or(&msg);
+            let text = text.strip_prefix("rejected: ").unwrap_or(text);
+            return fail(vec![match pc {
+                Some(pc) => at(pc, text, vec![]),
+                None => Diagnostic::program_level(obj, &program.name, text),
+            }]);
+        }
+    };
+
+    let mut registry = VariableRegistry::new();
+    let ctx = DomainContext::new(&raw.info, &cfg, &opts, &platform);
+    let result = match entry::entry_state(program.prog_type) {
+        None => fwd_analyzer::analyze(&cfg, &ctx, &mut registry),
+        Some(state) => fwd_analyzer::analyze_with_entry(&cfg, &state, &ctx, &mut registry),
+    };
+    let verify_time = start.elapsed();
+
+    if result.failed {
+        let mut diagnostics = Vec::new();
+        for (label, pair) in &result.invariants {
+            let Some(err) = &pair.error else { continue };
+            if pair.pre.is_bottom() {
+                continue;
+            }
+            let chain = call_chain(label, layout, obj);
+            let diagnostic = match usize::try_from(label.from) {
+                Ok(pc) if label.from != i32::MAX => at(pc, &err.message, chain),
+                _ => Diagnostic::program_level(obj, &program.name, &err.message),
+            };
+            if !diagnostics.contains(&diagnostic) {
+                diagnostics.push(diagnostic);
+            }
+        }
+        if diagnostics.is_empty() {
+            diagnostics.push(Diagnostic::program_level(
+                obj,
+                &program.name,
+                "verification failed",
+            ));
+        }
+        let mut verdict = fail(diagnostics);
+        verdict.verify_time = verify_time;
+        return verdict;
+    }
+
+    let facts_start = Instant::now();
+    let facts = extract_facts(obj, insns, layout, &result, &mut registry);
+    ProgramVerdict {
+        program: program.name.clone(),
+        verified: true,
+        diagnostics: vec![],
+        facts: Some(facts),
+        instructions: insns.len(),
+        verify_time,
+        facts_time: facts_start.elapsed(),
+    }
+}
+
+/// The call sites through which an inlined subprogram instruction was reached.
+fn call_chain(label: &Label, layout: &Layout, obj: &Object) -> Vec<String> {
+    if label.stack_frame_prefix.is_empty() {
+        return vec![];
+    }
+    label
+        .stack_frame_prefix
+        .split('/')
+        .filter_map(|s| s.parse::<usize>().ok())
+        .filter_map(|pc| layout.locate(pc))
+        .map(|InsnRef { function, insn }| format!("{}+{insn}", obj.functions[function].name))
+        .collect()
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
+thread_local! {
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Panics on verifier threads are reported as diagnostics, so the process-wide panic hook
+/// must stay silent for them while still reporting every other panic.
+fn quiet_panics(quiet: bool) {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(|q| q.get()) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(quiet));
+}
