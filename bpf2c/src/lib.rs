@@ -5,6 +5,7 @@
 //! and the facts.
 
 pub mod codegen;
+pub mod driver;
 pub mod error;
 pub mod facts;
 pub mod helpers;

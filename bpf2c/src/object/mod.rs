@@ -433,3 +433,38 @@ mod tests {
         assert_eq!(MapType::linux_name(12), "BPF_MAP_TYPE_ARRAY_OF_MAPS");
     }
 }
+
+/// How to read an input file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum InputFormat {
+    /// An ELF object (what clang emits for `-target bpf`).
+    #[default]
+    Elf,
+    /// Raw little-endian bytecode: one program, named after the file.
+    Raw,
+}
+
+/// Reads an object from a file.
+pub fn load_file(path: &std::path::Path, format: InputFormat) -> Result<Object> {
+    match format {
+        InputFormat::Elf => {
+            let bytes = std::fs::read(path).map_err(|e| {
+                Error::new(Location::file(path), format!("cannot read the file: {e}"))
+            })?;
+            if !bytes.starts_with(b"\x7fELF") {
+                return Err(Error::new(
+                    Location::file(path),
+                    "not an ELF object (pass --raw to read raw bytecode)",
+                ));
+            }
+            elf::load_elf(&bytes, path)
+        }
+        InputFormat::Raw => {
+            let bytes = std::fs::read(path).map_err(|e| {
+                Error::new(Location::file(path), format!("cannot read the file: {e}"))
+            })?;
+            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("prog");
+            raw::load_raw(&bytes, path, &c_identifier(stem))
+        }
+    }
+}

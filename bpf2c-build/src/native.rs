@@ -1,0 +1,121 @@
+//! Compiling generated C into a shared library that the runtime can load, with a cache keyed
+//! by content so that running the same object twice compiles it once.
+//!
+//! This is the run-time path (`cargo bpf2c run`, the conformance plugin, tests). Crates that
+//! bundle eBPF objects link them statically through the build-script path instead.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+/// A failure to compile generated C, with the compiler's own words.
+#[derive(Debug)]
+pub struct CompileError {
+    pub message: String,
+}
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+fn io_error(what: &str, path: &Path, e: io::Error) -> CompileError {
+    CompileError {
+        message: format!("{what} {}: {e}", path.display()),
+    }
+}
+
+/// The target triple this crate was built for, which is the host that loads the library.
+pub const HOST_TARGET: &str = env!("BPF2C_HOST_TARGET");
+
+/// The C compiler the `cc` crate picks for the host, honouring `CC` and `CFLAGS`.
+pub fn host_compiler() -> Result<cc::Tool, CompileError> {
+    let mut build = cc::Build::new();
+    build
+        .target(HOST_TARGET)
+        .host(HOST_TARGET)
+        .opt_level(2)
+        .debug(false)
+        .cargo_metadata(false)
+        .warnings(true)
+        .pic(true);
+    build.try_get_compiler().map_err(|e| CompileError {
+        message: format!("no C compiler found for {HOST_TARGET}: {e}"),
+    })
+}
+
+/// Compiles `c_source` into a shared library inside `cache_dir` and returns its path. A library
+/// built earlier from the same source, header and compiler is reused.
+pub fn compile_shared(c_source: &str, cache_dir: &Path) -> Result<PathBuf, CompileError> {
+    let compiler = host_compiler()?;
+    let mut hasher = Sha256::new();
+    hasher.update(c_source.as_bytes());
+    hasher.update(bpf2c_runtime::ABI_HEADER.as_bytes());
+    hasher.update(compiler.path().as_os_str().as_encoded_bytes());
+    for a in compiler.args() {
+        hasher.update(a.as_encoded_bytes());
+    }
+    let key = hex::encode(&hasher.finalize()[..16]);
+    let dir = cache_dir.join(&key);
+    let library = dir.join("module.so");
+    if library.is_file() {
+        return Ok(library);
+    }
+    fs::create_dir_all(&dir).map_err(|e| io_error("cannot create", &dir, e))?;
+    let source = dir.join("module.c");
+    fs::write(&source, c_source).map_err(|e| io_error("cannot write", &source, e))?;
+    bpf2c_runtime::write_abi_header(&dir)
+        .map_err(|e| io_error("cannot write header in", &dir, e))?;
+
+    // Build under a unique name, then rename: a concurrent run of the same object either
+    // sees no library or a complete one.
+    let partial = dir.join(format!("module.so.{}.partial", std::process::id()));
+    let mut cmd: Command = compiler.to_command();
+    cmd.arg("-std=c11")
+        .arg("-shared")
+        .arg("-I")
+        .arg(&dir)
+        .arg("-o")
+        .arg(&partial)
+        .arg(&source);
+    let output = cmd.output().map_err(|e| CompileError {
+        message: format!(
+            "cannot run the C compiler {}: {e}",
+            compiler.path().display()
+        ),
+    })?;
+    if !output.status.success() {
+        let _ = fs::remove_file(&partial);
+        return Err(CompileError {
+            message: format!(
+                "the C compiler failed on {}:\n{}",
+                source.display(),
+                String::from_utf8_lossy(&output.stderr).trim_end()
+            ),
+        });
+    }
+    fs::rename(&partial, &library)
+        .map_err(|e| io_error("cannot move the library to", &library, e))?;
+    Ok(library)
+}
+
+/// The default cache directory: `$BPF2C_CACHE_DIR`, else `$XDG_CACHE_HOME/bpf2c`, else
+/// `~/.cache/bpf2c`, else a directory under the system temporary directory.
+pub fn default_cache_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("BPF2C_CACHE_DIR") {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(d).join("bpf2c");
+    }
+    if let Some(h) = std::env::var_os("HOME") {
+        return PathBuf::from(h).join(".cache").join("bpf2c");
+    }
+    std::env::temp_dir().join("bpf2c-cache")
+}

@@ -1,0 +1,110 @@
+//! The pipeline in one call: verify every program (unless told not to), extract the facts,
+//! and generate C. Nothing unverified becomes C without an explicit opt-out, and the C then
+//! says that it was not verified.
+
+use crate::codegen::{self, CodegenOptions};
+use crate::facts::ModuleFacts;
+use crate::object::Object;
+use crate::verify::{self, ProgramVerdict, VerifyOptions};
+
+/// How to translate an object.
+#[derive(Clone, Debug)]
+pub struct TranslateOptions {
+    /// Verify every program first (the default). Turning this off is `--no-verify`.
+    pub verify: bool,
+    /// Use verifier facts to optimize the generated code (the default). Off is `--no-opt`.
+    pub optimize: bool,
+    pub verify_options: VerifyOptions,
+    /// Name of the exported module symbol; default `bpf2c_module_<object name>`.
+    pub module_symbol: Option<String>,
+    /// File name of the generated C, for `#line` directives.
+    pub output_name: Option<String>,
+}
+
+impl Default for TranslateOptions {
+    fn default() -> Self {
+        TranslateOptions {
+            verify: true,
+            optimize: true,
+            verify_options: VerifyOptions::default(),
+            module_symbol: None,
+            output_name: None,
+        }
+    }
+}
+
+/// A translated object.
+#[derive(Clone, Debug)]
+pub struct Translation {
+    pub c_source: String,
+    /// One verdict per program; empty when verification was skipped.
+    pub verdicts: Vec<ProgramVerdict>,
+    /// Whether every program was verified.
+    pub verified: bool,
+    /// Facts of the whole module, when verified.
+    pub facts: Option<ModuleFacts>,
+}
+
+/// Why an object was not translated.
+#[derive(Clone, Debug)]
+pub enum TranslateError {
+    /// At least one program failed verification; every verdict is here.
+    Refused(Vec<ProgramVerdict>),
+    /// The verified object could not be turned into C.
+    Codegen(crate::Error),
+}
+
+impl std::fmt::Display for TranslateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TranslateError::Refused(verdicts) => {
+                let failed: Vec<&str> = verdicts
+                    .iter()
+                    .filter(|v| !v.verified)
+                    .map(|v| v.program.as_str())
+                    .collect();
+                write!(
+                    f,
+                    "verification failed for program(s): {}",
+                    failed.join(", ")
+                )?;
+                for d in verdicts.iter().flat_map(|v| &v.diagnostics) {
+                    write!(f, "\n  {d}")?;
+                }
+                Ok(())
+            }
+            TranslateError::Codegen(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for TranslateError {}
+
+/// Verifies (unless disabled) and translates `obj` to C.
+pub fn translate(obj: &Object, opts: &TranslateOptions) -> Result<Translation, TranslateError> {
+    let (verdicts, facts) = if opts.verify {
+        let verdicts = verify::verify_object(obj, &opts.verify_options);
+        if verdicts.iter().any(|v| !v.verified) {
+            return Err(TranslateError::Refused(verdicts));
+        }
+        let facts = ModuleFacts::from_programs(verdicts.iter().filter_map(|v| v.facts.as_ref()));
+        (verdicts, Some(facts))
+    } else {
+        (Vec::new(), None)
+    };
+    let codegen_options = CodegenOptions {
+        verified: opts.verify,
+        optimize: opts.optimize && opts.verify,
+        module_symbol: opts.module_symbol.clone(),
+        output_name: opts.output_name.clone(),
+        helper_names: opts.verify_options.helpers.custom_names(),
+    };
+    let c_source = codegen::generate(obj, facts.as_ref(), &codegen_options)
+        .map_err(TranslateError::Codegen)?;
+    Ok(Translation {
+        c_source,
+        verdicts,
+        verified: opts.verify,
+        facts,
+    })
+}

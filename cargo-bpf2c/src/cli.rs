@@ -1,0 +1,130 @@
+//! Command-line definitions. Invoked as `cargo bpf2c ...` (cargo passes `bpf2c` as the first
+//! argument, which `main` drops) or directly as `cargo-bpf2c ...`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::shell::{ColorChoice, MessageFormat};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cargo bpf2c",
+    bin_name = "cargo bpf2c",
+    version,
+    about = "Verify eBPF objects, translate them to C, and run them natively",
+    long_about = "Verify eBPF objects with the PREVAIL verifier, translate them to portable C, \
+                  compile the C natively and run it.\n\n\
+                  Without an OBJECT argument, verify, gen, report and build work on the objects \
+                  that workspace packages declare in [package.metadata.bpf2c]."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Print no status lines
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more status lines
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Coloring of status lines: auto, always, never
+    #[arg(long, value_enum, default_value = "auto", global = true)]
+    pub color: ColorChoice,
+    /// Output format of messages: human, or json (one object per line on stdout)
+    #[arg(long, value_enum, default_value = "human", global = true)]
+    pub message_format: MessageFormat,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Verify every program of one or more objects, and print a verdict per program
+    Verify(VerifyArgs),
+    /// Translate an object to C
+    Gen(GenArgs),
+    /// Compile an object natively and run one program
+    Run(RunArgs),
+    /// Speak the bpf_conformance plugin protocol: program hex on stdin, memory hex as argument
+    Plugin(PluginArgs),
+}
+
+/// How to read and translate an object.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TranslateArgs {
+    /// Skip verification; the output records that it was not verified
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Turn off verifier-assisted optimizations
+    #[arg(long)]
+    pub no_opt: bool,
+    /// Read the input as raw little-endian bytecode instead of ELF
+    #[arg(long)]
+    pub raw: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// eBPF object files
+    #[arg(required = true)]
+    pub objects: Vec<PathBuf>,
+    /// Verify only this program
+    #[arg(long)]
+    pub program: Option<String>,
+    /// Read the input as raw little-endian bytecode instead of ELF
+    #[arg(long)]
+    pub raw: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct GenArgs {
+    /// eBPF object file
+    pub object: PathBuf,
+    /// Write the C here instead of stdout
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub translate: TranslateArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// eBPF object file
+    pub object: PathBuf,
+    /// Program to run (default: the object's only program)
+    #[arg(long)]
+    pub program: Option<String>,
+    /// Packet or memory given to the program, as hex
+    #[arg(long, default_value = "")]
+    pub data_hex: String,
+    /// Map entries to set before the run: {"map": {"key hex": "value hex"}}
+    #[arg(long)]
+    pub maps_in: Option<PathBuf>,
+    /// Write every map's entries here after the run, in the --maps-in format
+    #[arg(long)]
+    pub maps_out: Option<PathBuf>,
+    /// Run the program N times on the same data and report ns_per_run
+    #[arg(long)]
+    pub repeat: Option<u64>,
+    /// Seed for bpf_get_prandom_u32, for repeatable runs
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Back-edges one run may take before it is stopped
+    #[arg(long)]
+    pub loop_budget: Option<u64>,
+    #[command(flatten)]
+    pub translate: TranslateArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct PluginArgs {
+    /// Input memory as hex bytes (space-separated or contiguous)
+    pub memory: Option<String>,
+    /// Accepted for bpf_conformance compatibility; ignored
+    #[arg(long, hide = true)]
+    pub debug: bool,
+}

@@ -1,0 +1,157 @@
+//! One module per subcommand, plus what they share: reading objects, translating them with
+//! status lines, and printing verification diagnostics.
+
+pub mod gen;
+pub mod plugin;
+pub mod run;
+pub mod verify;
+
+use std::path::Path;
+
+use bpf2c::driver::{translate, TranslateError, TranslateOptions, Translation};
+use bpf2c::object::{load_file, InputFormat, Object};
+use bpf2c::verify::{Diagnostic, ProgramVerdict};
+use serde_json::json;
+
+use crate::cli::TranslateArgs;
+use crate::shell::Shell;
+use crate::Failure;
+
+pub fn load(path: &Path, raw: bool) -> Result<Object, Failure> {
+    let format = if raw {
+        InputFormat::Raw
+    } else {
+        InputFormat::Elf
+    };
+    load_file(path, format).map_err(Failure::from)
+}
+
+/// Verifies (unless `--no-verify`) and translates, with status lines; a refusal prints every
+/// diagnostic and fails.
+pub fn translate_object(
+    shell: &Shell,
+    obj: &Object,
+    args: &TranslateArgs,
+    module_symbol: Option<String>,
+    output_name: Option<String>,
+) -> Result<Translation, Failure> {
+    let opts = TranslateOptions {
+        verify: !args.no_verify,
+        optimize: !args.no_opt,
+        module_symbol,
+        output_name,
+        ..TranslateOptions::default()
+    };
+    if opts.verify {
+        shell.status("Verifying", obj.path.display().to_string());
+    } else {
+        shell.warn(format!(
+            "{}: verification skipped (--no-verify); the output is NOT verified",
+            obj.path.display()
+        ));
+    }
+    match translate(obj, &opts) {
+        Ok(t) => {
+            for v in &t.verdicts {
+                shell.verbose(
+                    "Verified",
+                    format!(
+                        "{} ({} instructions, {:.1?})",
+                        v.program, v.instructions, v.verify_time
+                    ),
+                );
+            }
+            Ok(t)
+        }
+        Err(TranslateError::Refused(verdicts)) => {
+            report_verdicts(shell, &obj.path.display().to_string(), &verdicts);
+            let failed = verdicts.iter().filter(|v| !v.verified).count();
+            Err(Failure(format!(
+                "{}: {failed} of {} program(s) failed verification; nothing was generated",
+                obj.path.display(),
+                verdicts.len()
+            )))
+        }
+        Err(TranslateError::Codegen(e)) => Err(Failure::from(e)),
+    }
+}
+
+/// Prints verdicts: JSON messages, or human diagnostics on stderr for failures.
+pub fn report_verdicts(shell: &Shell, object: &str, verdicts: &[ProgramVerdict]) {
+    for v in verdicts {
+        if shell.is_json() {
+            shell.json(&json!({
+                "reason": "program-verdict",
+                "object": object,
+                "program": v.program,
+                "verified": v.verified,
+                "instructions": v.instructions,
+                "verify_time_ms": v.verify_time.as_secs_f64() * 1e3,
+            }));
+            for d in &v.diagnostics {
+                shell.json(&diagnostic_json(d));
+            }
+        } else {
+            for d in &v.diagnostics {
+                shell.error(format!("program '{}' failed verification", v.program));
+                shell.note(render_diagnostic(d));
+            }
+        }
+    }
+}
+
+pub fn diagnostic_json(d: &Diagnostic) -> serde_json::Value {
+    json!({
+        "reason": "diagnostic",
+        "level": "error",
+        "object": d.object,
+        "program": d.program,
+        "function": d.function,
+        "section": d.section,
+        "insn": d.insn,
+        "line": d.line_text(),
+        "source": d.source.as_ref().map(|s| s.text.clone()),
+        "instruction": d.disasm,
+        "message": d.message,
+        "verifier_message": d.detail,
+        "call_chain": d.call_chain,
+    })
+}
+
+/// A diagnostic laid out like rustc's: location, source line, instruction and reason.
+pub fn render_diagnostic(d: &Diagnostic) -> String {
+    let mut out = String::new();
+    let place = match &d.source {
+        Some(s) => format!("{}:{}:{}", s.file, s.line, s.column),
+        None => d.object.clone(),
+    };
+    out.push_str(&format!("  --> {place}\n"));
+    if let Some(s) = &d.source {
+        if !s.text.is_empty() {
+            let n = s.line.to_string();
+            let pad = " ".repeat(n.len());
+            out.push_str(&format!("{pad} |\n{n} | {}\n{pad} |\n", s.text.trim_end()));
+        }
+    }
+    if let (Some(func), Some(insn)) = (&d.function, d.insn) {
+        let section = d.section.as_deref().unwrap_or("?");
+        let what = d.disasm.as_deref().unwrap_or("");
+        out.push_str(&format!(
+            "   = instruction {insn} of function '{func}' (section '{section}', object {}): {what}\n",
+            d.object
+        ));
+    } else {
+        out.push_str(&format!("   = object {}\n", d.object));
+    }
+    if !d.call_chain.is_empty() {
+        out.push_str(&format!(
+            "   = called from: {}\n",
+            d.call_chain.join(" -> ")
+        ));
+    }
+    out.push_str(&format!("   = reason: {}\n", d.message));
+    if let Some(detail) = &d.detail {
+        out.push_str(&format!("   = verifier: {detail}\n"));
+    }
+    out
+}
