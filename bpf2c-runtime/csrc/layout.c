@@ -75,6 +75,13 @@ const bpf2c_rt_layout_entry_t bpf2c_rt_layout[] = {
     OFF(bpf2c_map_entry_t, flags),
     OFF(bpf2c_map_entry_t, initial_data_size),
     OFF(bpf2c_map_entry_t, initial_data),
+    OFF(bpf2c_map_entry_t, initial_program_count),
+    OFF(bpf2c_map_entry_t, initial_programs),
+
+    SIZE(bpf2c_map_initial_program_t),
+    ALIGN(bpf2c_map_initial_program_t),
+    OFF(bpf2c_map_initial_program_t, index),
+    OFF(bpf2c_map_initial_program_t, program),
 
     SIZE(bpf2c_helper_entry_t),
     ALIGN(bpf2c_helper_entry_t),
@@ -113,6 +120,8 @@ const bpf2c_rt_layout_entry_t bpf2c_rt_layout[] = {
     OFF(bpf2c_module_t, function_count),
     OFF(bpf2c_module_t, functions),
 
+    CONST(BPF2C_MAX_XDP_PACKET),
+    CONST(BPF2C_MAX_RAW_DATA),
     CONST(BPF2C_ABI_MAGIC),
     CONST(BPF2C_ABI_VERSION),
     CONST(BPF2C_MAP_DATA_VERSION),

@@ -44,6 +44,11 @@ extern "C" {
  */
 #define BPF2C_ARRAY_STRIDE(value_size) ((((uint64_t)(value_size)) + 7u) & ~(uint64_t)7u)
 
+/* The most data one run may be given. The verifier assumes these bounds when it proves
+ * packet and buffer accesses safe, so the runtime refuses larger data. */
+#define BPF2C_MAX_XDP_PACKET 65535u
+#define BPF2C_MAX_RAW_DATA (1u << 24)
+
 /* Map types, numbered as in linux/bpf.h. */
 #define BPF2C_MAP_TYPE_HASH 1u
 #define BPF2C_MAP_TYPE_ARRAY 2u
@@ -156,12 +161,20 @@ typedef struct bpf2c_map_definition {
     uint32_t map_flags;
 } bpf2c_map_definition_t;
 
+/* A PROG_ARRAY slot filled when the module is loaded (the map's `.values` in the object). */
+typedef struct bpf2c_map_initial_program {
+    uint32_t index;   /* slot of the PROG_ARRAY */
+    uint32_t program; /* index into bpf2c_module_t.programs */
+} bpf2c_map_initial_program_t;
+
 typedef struct bpf2c_map_entry {
     const char *name;
     bpf2c_map_definition_t definition;
     uint32_t flags;               /* BPF2C_MAP_F_* */
     uint32_t initial_data_size;   /* bytes in initial_data; the rest of the value is zero */
     const uint8_t *initial_data;  /* global data: the section's bytes; else NULL */
+    uint32_t initial_program_count;
+    const bpf2c_map_initial_program_t *initial_programs; /* PROG_ARRAY only; else NULL */
 } bpf2c_map_entry_t;
 
 typedef struct bpf2c_helper_entry {

@@ -257,6 +257,13 @@ pub enum RunError {
         program: String,
         helper_id: Option<u64>,
     },
+    /// More data than the program type allows: the verifier proved the program safe only
+    /// for data up to that size.
+    DataTooLarge {
+        program: String,
+        len: usize,
+        max: usize,
+    },
     /// The instance has no program of that name.
     NoSuchProgram {
         program: String,
@@ -284,6 +291,11 @@ pub enum RunError {
 impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            RunError::DataTooLarge { program, len, max } => write!(
+                f,
+                "program '{program}': {len} bytes of data is more than the {max} bytes its \
+                 program type allows"
+            ),
             RunError::LoopBudget {
                 program,
                 function,

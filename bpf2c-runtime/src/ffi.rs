@@ -16,6 +16,10 @@ use std::ffi::{c_char, c_void};
 
 pub const BPF2C_ABI_MAGIC: u32 = 0x4332_4642;
 pub const BPF2C_ABI_VERSION: u32 = 1;
+/// Most bytes an XDP run may be given (the verifier assumes it).
+pub const BPF2C_MAX_XDP_PACKET: u32 = 65535;
+/// Most bytes a raw run may be given (the verifier assumes it).
+pub const BPF2C_MAX_RAW_DATA: u32 = 1 << 24;
 pub const BPF2C_MAP_DATA_VERSION: u32 = 1;
 pub const BPF2C_RUNTIME_CONTEXT_VERSION: u32 = 1;
 
@@ -134,6 +138,16 @@ pub struct bpf2c_map_entry_t {
     pub flags: u32,
     pub initial_data_size: u32,
     pub initial_data: *const u8,
+    pub initial_program_count: u32,
+    pub initial_programs: *const bpf2c_map_initial_program_t,
+}
+
+/// A PROG_ARRAY slot filled at load time.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct bpf2c_map_initial_program_t {
+    pub index: u32,
+    pub program: u32,
 }
 
 #[repr(C)]
@@ -251,6 +265,11 @@ mod tests {
         layout!(m; "bpf2c_map_entry_t": bpf2c_map_entry_t {
             "name" => name, "definition" => definition, "flags" => flags,
             "initial_data_size" => initial_data_size, "initial_data" => initial_data,
+            "initial_program_count" => initial_program_count,
+            "initial_programs" => initial_programs,
+        });
+        layout!(m; "bpf2c_map_initial_program_t": bpf2c_map_initial_program_t {
+            "index" => index, "program" => program,
         });
         layout!(m; "bpf2c_helper_entry_t": bpf2c_helper_entry_t { "id" => id, "name" => name });
         layout!(m; "bpf2c_program_entry_t": bpf2c_program_entry_t {
@@ -267,7 +286,9 @@ mod tests {
             "helpers" => helpers, "programs" => programs, "program_count" => program_count,
             "function_count" => function_count, "functions" => functions,
         });
-        let consts: [(&str, u64); 26] = [
+        let consts: [(&str, u64); 28] = [
+            ("BPF2C_MAX_XDP_PACKET", BPF2C_MAX_XDP_PACKET.into()),
+            ("BPF2C_MAX_RAW_DATA", BPF2C_MAX_RAW_DATA.into()),
             ("BPF2C_ABI_MAGIC", BPF2C_ABI_MAGIC.into()),
             ("BPF2C_ABI_VERSION", BPF2C_ABI_VERSION.into()),
             ("BPF2C_MAP_DATA_VERSION", BPF2C_MAP_DATA_VERSION.into()),

@@ -300,7 +300,7 @@ unsafe fn read_module(
 
     let mut maps = Vec::with_capacity(m.map_count as usize);
     for i in 0..m.map_count as usize {
-        let spec = read_map(&*m.maps.add(i), i, &label, m.map_data_size)?;
+        let spec = read_map(&*m.maps.add(i), i, &label, m.map_data_size, m.program_count)?;
         if maps.iter().any(|other: &MapSpec| other.name == spec.name) {
             return Err(LoadError::Map {
                 module: label,
@@ -429,6 +429,7 @@ unsafe fn read_map(
     index: usize,
     label: &str,
     map_data_size: u32,
+    program_count: u32,
 ) -> Result<MapSpec, LoadError> {
     let name =
         read_str(e.name).map_err(|err| module_error(label, format!("map {index}: name {err}")))?;
@@ -536,8 +537,40 @@ unsafe fn read_map(
     } else {
         Vec::new()
     };
+    let mut initial_programs = Vec::new();
+    if e.initial_program_count > 0 {
+        if map_type != MapType::ProgArray {
+            return Err(fail(
+                "only PROG_ARRAY maps can have initial programs".into(),
+            ));
+        }
+        if e.initial_program_count > d.max_entries || e.initial_programs.is_null() {
+            return Err(fail(format!(
+                "{} initial programs for {} slots{}",
+                e.initial_program_count,
+                d.max_entries,
+                if e.initial_programs.is_null() {
+                    ", and the table is NULL"
+                } else {
+                    ""
+                }
+            )));
+        }
+        for k in 0..e.initial_program_count as usize {
+            let entry = *e.initial_programs.add(k);
+            if entry.index >= d.max_entries || entry.program >= program_count {
+                return Err(fail(format!(
+                    "initial program {k} puts program #{} in slot {}, but the module has {} \
+                     programs and the map {} slots",
+                    entry.program, entry.index, program_count, d.max_entries
+                )));
+            }
+            initial_programs.push((entry.index, entry.program as usize));
+        }
+    }
     Ok(MapSpec {
         name,
+        initial_programs,
         map_type,
         key_size: d.key_size,
         value_size: d.value_size,

@@ -119,6 +119,8 @@ pub struct MapSpec {
     pub flags: u32,
     /// Global data: the section's bytes; the rest of the value starts zeroed.
     pub initial_data: Vec<u8>,
+    /// PROG_ARRAY: (slot, program index) pairs filled when the instance is created.
+    pub initial_programs: Vec<(u32, usize)>,
 }
 
 impl MapSpec {

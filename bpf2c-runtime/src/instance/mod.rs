@@ -373,6 +373,8 @@ mod tests {
                 flags: BPF2C_MAP_F_INLINED,
                 initial_data_size: 0,
                 initial_data: std::ptr::null(),
+                initial_program_count: 0,
+                initial_programs: std::ptr::null(),
             },
             bpf2c_map_entry_t {
                 name: c"p".as_ptr(),
@@ -386,6 +388,8 @@ mod tests {
                 flags: BPF2C_MAP_F_INLINED,
                 initial_data_size: 0,
                 initial_data: std::ptr::null(),
+                initial_program_count: 0,
+                initial_programs: std::ptr::null(),
             },
         ];
         let programs = [bpf2c_program_entry_t {

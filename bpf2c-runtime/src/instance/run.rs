@@ -88,6 +88,23 @@ impl Instance {
             })
     }
 
+    /// Refuses data larger than the program type allows (see `BPF2C_MAX_*` in bpf2c.h).
+    fn check_data(&self, prog: &Program, len: usize) -> Result<(), RunError> {
+        let info = self.info(prog)?;
+        let max = match info.program_type {
+            ProgramType::Raw => ffi::BPF2C_MAX_RAW_DATA,
+            ProgramType::Xdp => ffi::BPF2C_MAX_XDP_PACKET,
+        } as usize;
+        if len > max {
+            return Err(RunError::DataTooLarge {
+                program: info.name.clone(),
+                len,
+                max,
+            });
+        }
+        Ok(())
+    }
+
     fn expect_type(&self, prog: &Program, expected: ProgramType) -> Result<(), RunError> {
         let info = self.info(prog)?;
         if info.program_type != expected {
@@ -104,6 +121,7 @@ impl Instance {
     /// The program may change the bytes in place.
     pub fn run_raw(&self, prog: &Program, data: &mut [u8]) -> Result<u64, RunError> {
         self.expect_type(prog, ProgramType::Raw)?;
+        self.check_data(prog, data.len())?;
         let entry = raw_entry(data);
         self.with_cpu(|cpu| self.execute(prog.index, entry, cpu))
     }
@@ -112,6 +130,7 @@ impl Instance {
     /// action (XDP_DROP = 1, XDP_PASS = 2, ...).
     pub fn run_xdp(&self, prog: &Program, packet: &mut [u8]) -> Result<u64, RunError> {
         self.expect_type(prog, ProgramType::Xdp)?;
+        self.check_data(prog, packet.len())?;
         let mut xdp = xdp_context(packet);
         let entry = xdp_entry(&mut xdp);
         self.with_cpu(|cpu| self.execute(prog.index, entry, cpu))
@@ -158,6 +177,7 @@ impl Instance {
         runs: u64,
     ) -> Result<RepeatStats, RunError> {
         let program_type = self.info(prog)?.program_type;
+        self.check_data(prog, data.len())?;
         let mut xdp = xdp_context(data);
         let entry = match program_type {
             ProgramType::Raw => raw_entry(data),

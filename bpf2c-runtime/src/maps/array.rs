@@ -131,6 +131,7 @@ mod tests {
             map_flags: 0,
             flags: 0,
             initial_data: vec![],
+            initial_programs: vec![],
         }
     }
 

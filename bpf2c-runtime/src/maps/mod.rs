@@ -118,7 +118,15 @@ impl Map {
                 let cpus = if spec.map_type.is_percpu() { cpus } else { 1 };
                 MapKind::Hash(HashMapStorage::new(&spec, cpus).ok_or_else(nomem)?)
             }
-            MapType::ProgArray => MapKind::ProgArray(ProgArray::new(&spec, program_count)),
+            MapType::ProgArray => {
+                let slots = ProgArray::new(&spec, program_count);
+                for &(index, program) in &spec.initial_programs {
+                    slots
+                        .set(index, program)
+                        .map_err(|e| format!("initial program in slot {index}: {e:?}"))?;
+                }
+                MapKind::ProgArray(slots)
+            }
         };
         Ok(Map { spec, kind })
     }

@@ -352,6 +352,13 @@ fn xdp_programs_get_a_packet_context() {
     assert_eq!(packet, expected);
     assert_eq!(inst.run_xdp(&prog, &mut [0u8; 10]).unwrap(), 1);
     assert_eq!(inst.run_xdp(&prog, &mut []).unwrap(), 1);
+    // The verifier assumed packets of at most 65535 bytes; larger ones are refused.
+    let mut jumbo = vec![0u8; 65536];
+    assert_eq!(
+        inst.run_xdp(&prog, &mut jumbo).unwrap_err().to_string(),
+        "program 'xdp_swap': 65536 bytes of data is more than the 65535 bytes its program type allows"
+    );
+    assert_eq!(inst.run_xdp(&prog, &mut jumbo[..65535]).unwrap(), 3);
 
     let e = inst.run_raw(&prog, &mut packet).unwrap_err();
     assert_eq!(

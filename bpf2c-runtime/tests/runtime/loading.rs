@@ -227,6 +227,18 @@ fn map_problems_name_the_map() {
         &|e| e.initial_data = std::ptr::null(),
         "map '.data': initial_data is NULL but initial_data_size is 12",
     );
+    static SLOT: ffi::bpf2c_map_initial_program_t = ffi::bpf2c_map_initial_program_t {
+        index: 0,
+        program: 0,
+    };
+    check(
+        1,
+        &|e| {
+            e.initial_program_count = 1;
+            e.initial_programs = &SLOT;
+        },
+        "map 'hash': only PROG_ARRAY maps can have initial programs",
+    );
     check(
         0,
         &|e| e.flags = ffi::BPF2C_MAP_F_READ_ONLY,

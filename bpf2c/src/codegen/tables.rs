@@ -67,6 +67,50 @@ pub(super) fn maps(m: &Module, out: &mut Out) -> Result<()> {
         out.blank();
     }
 
+    for (i, map) in obj.maps.iter().enumerate() {
+        if map.initial_programs.is_empty() {
+            continue;
+        }
+        out.line(format!(
+            "/* Programs placed in PROG_ARRAY map {i} ({}) at load time: {{ slot, program }}. */",
+            comment_text(&map.name)
+        ));
+        out.line(format!(
+            "static const bpf2c_map_initial_program_t bpf2c_map_initial_programs_{i}[] = {{"
+        ));
+        for (slot, function) in &map.initial_programs {
+            let program = obj
+                .programs
+                .iter()
+                .position(|p| &p.name == function)
+                .ok_or_else(|| {
+                    Error::new(
+                        crate::error::Location::file(&obj.path),
+                        format!(
+                        "PROG_ARRAY '{}' puts '{function}' in slot {slot}, but '{function}' is \
+                         not a program",
+                        map.name
+                    ),
+                    )
+                })?;
+            if *slot >= map.def.max_entries {
+                return Err(Error::new(
+                    crate::error::Location::file(&obj.path),
+                    format!(
+                        "PROG_ARRAY '{}' has {} slots, but its initial programs use slot {slot}",
+                        map.name, map.def.max_entries
+                    ),
+                ));
+            }
+            out.line(format!(
+                "    {{ {slot}, {program} }}, /* {} */",
+                comment_text(function)
+            ));
+        }
+        out.line("};");
+        out.blank();
+    }
+
     if obj.maps.is_empty() {
         return Ok(());
     }
@@ -99,8 +143,16 @@ pub(super) fn maps(m: &Module, out: &mut Out) -> Result<()> {
             Some(data) => (data.len(), format!("bpf2c_map_initial_data_{i}")),
             None => (0, "NULL".to_string()),
         };
+        let programs = if map.initial_programs.is_empty() {
+            "0, NULL".to_string()
+        } else {
+            format!(
+                "{}, bpf2c_map_initial_programs_{i}",
+                map.initial_programs.len()
+            )
+        };
         out.line(format!(
-            "    {{ {}, {{ {}, {}, {}, {}, {:#x} }}, {flags}, {size}, {pointer} }},",
+            "    {{ {}, {{ {}, {}, {}, {}, {:#x} }}, {flags}, {size}, {pointer}, {programs} }},",
             c_string(&map.name),
             map_type_constant(d.map_type),
             d.key_size,
