@@ -206,8 +206,7 @@ fn tail_calls_through_maps_in() {
         .unwrap() as u32;
     std::fs::write(
         &maps_in,
-        json!({ "jump_table": { "01000000": hex::encode(stage_two.to_le_bytes()) } })
-            .to_string(),
+        json!({ "jump_table": { "01000000": hex::encode(stage_two.to_le_bytes()) } }).to_string(),
     )
     .unwrap();
     let run = |data: &str| {
@@ -244,9 +243,14 @@ fn repeat_runs_n_times_and_reports_time() {
         maps_out.to_str().unwrap(),
     ]);
     assert_eq!(result["retval"], json!(25), "the last of 25 runs counts 25");
-    let ns = result["ns_per_run"].as_f64().expect("ns_per_run is a number");
+    let ns = result["ns_per_run"]
+        .as_f64()
+        .expect("ns_per_run is a number");
     assert!(ns > 0.0 && ns < 1e8, "ns_per_run = {ns}");
-    assert_eq!(read_json(&maps_out)["counters"]["00000000"], json!(hex_u64(25)));
+    assert_eq!(
+        read_json(&maps_out)["counters"]["00000000"],
+        json!(hex_u64(25))
+    );
 
     // Without --repeat there is no timing.
     let result = cli::run_json(&[
@@ -257,9 +261,19 @@ fn repeat_runs_n_times_and_reports_time() {
         "--data-hex",
         "000000",
     ]);
-    assert_eq!(result, json!({"program": "second", "retval": 21, "data_out": "000000"}));
+    assert_eq!(
+        result,
+        json!({"program": "second", "retval": 21, "data_out": "000000"})
+    );
     assert_fails(
-        &["run", "tests/bpf/multi_prog.o", "--program", "first", "--repeat", "0"],
+        &[
+            "run",
+            "tests/bpf/multi_prog.o",
+            "--program",
+            "first",
+            "--repeat",
+            "0",
+        ],
         &["--repeat"],
     );
 }
@@ -320,39 +334,83 @@ fn loop_budget_stops_a_run_with_a_message() {
 const REFUSED: &[(&str, &[&str])] = &[
     (
         "err_callx.o",
-        &["section 'raw'", "function 'indirect'", "instruction 1", "callx"],
+        &[
+            "section 'raw'",
+            "function 'indirect'",
+            "instruction 1",
+            "callx",
+        ],
     ),
     (
         "err_core.o",
-        &["section 'raw'", "function 'core_read'", "instruction 0", "CO-RE"],
+        &[
+            "section 'raw'",
+            "function 'core_read'",
+            "instruction 0",
+            "CO-RE",
+        ],
     ),
     (
         "err_func_addr.o",
-        &["section 'raw'", "function 'loop_sum'", "instruction 5", "function address"],
+        &[
+            "section 'raw'",
+            "function 'loop_sum'",
+            "instruction 5",
+            "function address",
+        ],
     ),
     (
         "err_kfunc.o",
-        &["section 'raw'", "function 'call_kfunc'", "instruction 1", "bpf_kfunc_example"],
+        &[
+            "section 'raw'",
+            "function 'call_kfunc'",
+            "instruction 1",
+            "bpf_kfunc_example",
+        ],
     ),
     (
         "err_ld_abs.o",
-        &["section 'raw'", "function 'ld_abs'", "instruction 1", "LD_ABS"],
+        &[
+            "section 'raw'",
+            "function 'ld_abs'",
+            "instruction 1",
+            "LD_ABS",
+        ],
     ),
     (
         "err_map_def.o",
-        &["section '.maps'", "map 'confused'", "key_size 8", "4-byte key"],
+        &[
+            "section '.maps'",
+            "map 'confused'",
+            "key_size 8",
+            "4-byte key",
+        ],
     ),
     (
         "err_ringbuf.o",
-        &["section '.maps'", "map 'events'", "BPF_MAP_TYPE_RINGBUF", "not supported"],
+        &[
+            "section '.maps'",
+            "map 'events'",
+            "BPF_MAP_TYPE_RINGBUF",
+            "not supported",
+        ],
     ),
     (
         "err_section.o",
-        &["section 'kprobe/do_sys_open'", "program 'probe'", "not supported"],
+        &[
+            "section 'kprobe/do_sys_open'",
+            "program 'probe'",
+            "not supported",
+        ],
     ),
     (
         "err_static_map.o",
-        &["section 'raw'", "function 'use_hidden'", "instruction 4", "static map"],
+        &[
+            "section 'raw'",
+            "function 'use_hidden'",
+            "instruction 4",
+            "static map",
+        ],
     ),
     (
         "err_unchecked_packet.o",
@@ -502,7 +560,14 @@ fn usage_errors_are_reported_plainly() {
         &["no program named 'fourth'", "first, second, third"],
     );
     assert_fails(
-        &["run", "tests/bpf/multi_prog.o", "--program", "first", "--data-hex", "zz"],
+        &[
+            "run",
+            "tests/bpf/multi_prog.o",
+            "--program",
+            "first",
+            "--data-hex",
+            "zz",
+        ],
         &["--data-hex", "zz"],
     );
     let dir = tempfile::tempdir().unwrap();

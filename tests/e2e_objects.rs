@@ -49,7 +49,11 @@ fn array_map_counts_per_key_and_takes_host_writes() {
     assert_eq!(returns, [1, 1, 1, 1, 2, 2]);
     let counters = inst.map("counters").unwrap();
     assert_eq!(counters.definition().map_type, MapType::Array);
-    let values: Vec<u64> = counters.entries().iter().map(|(_, v)| u64_at(v, 0)).collect();
+    let values: Vec<u64> = counters
+        .entries()
+        .iter()
+        .map(|(_, v)| u64_at(v, 0))
+        .collect();
     assert_eq!(values, [2, 2, 1, 1]);
 
     counters
@@ -98,7 +102,9 @@ fn hash_map_update_lookup_delete_and_capacity() {
     // The host sees and changes what programs see.
     let pair = [9u32.to_le_bytes(), 18u32.to_le_bytes()].concat();
     table.delete(&key32(101)).unwrap();
-    table.update(&key32(5), &pair, UpdateFlags::NoExist).unwrap();
+    table
+        .update(&key32(5), &pair, UpdateFlags::NoExist)
+        .unwrap();
     assert!(table
         .update(&key32(5), &pair, UpdateFlags::NoExist)
         .is_err());
@@ -289,7 +295,10 @@ fn tail_calls_stop_at_the_linux_limit() {
         .unwrap();
     // The entry run plus 33 tail calls (MAX_TAIL_CALL_CNT); the 34th falls through.
     assert_eq!(run(&inst, "again", &mut [0u8; 4]), 34);
-    assert_eq!(read_global(&inst, &built.obj, "entries"), 34u64.to_le_bytes());
+    assert_eq!(
+        read_global(&inst, &built.obj, "entries"),
+        34u64.to_le_bytes()
+    );
     // Each run starts its own count.
     assert_eq!(run(&inst, "again", &mut [0u8; 4]), 68);
 }
@@ -318,7 +327,9 @@ fn maps_only_object_loads_with_its_maps() {
     let value: Vec<u8> = (0..16).collect();
     flows.update(&key, &value, UpdateFlags::Any).unwrap();
     assert_eq!(flows.lookup(&key).unwrap(), Some(value));
-    assert!(flows.update(&[0u8; 4], &[0u8; 16], UpdateFlags::Any).is_err());
+    assert!(flows
+        .update(&[0u8; 4], &[0u8; 16], UpdateFlags::Any)
+        .is_err());
 }
 
 #[test]
@@ -352,12 +363,18 @@ fn legacy_and_typedef_maps_are_distinct_maps() {
 #[test]
 fn global_data_sections_are_read_and_written_from_rust() {
     let capture = TraceCapture::new();
-    let (built, inst) = instance("global_data.o", Options::default().trace_sink(capture.sink()));
+    let (built, inst) = instance(
+        "global_data.o",
+        Options::default().trace_sink(capture.sink()),
+    );
     let obj = &built.obj;
     let g64 = |v: &str| u64_at(&read_global(&inst, obj, v), 0);
     let g32 = |v: &str| u32_at(&read_global(&inst, obj, v), 0);
     // Initial values: .data, .rodata, .bss, .data.custom.
-    assert_eq!((g64("counter"), g32("limit"), g64("hits"), g32("custom")), (5, 3, 0, 7));
+    assert_eq!(
+        (g64("counter"), g32("limit"), g64("hits"), g32("custom")),
+        (5, 3, 0, 7)
+    );
 
     // counter = 5 + 2, table[2] = 3, custom = 7.
     assert_eq!(run_len(&inst, "use_globals", 2), 7 + 3 + 7);
@@ -404,7 +421,12 @@ fn subprograms_return_what_their_sources_compute() {
         assert_eq!(run_len(&inst, "chain", l), 2 * len + 8, "chain({len})");
     }
     // The uncalled function is dropped; the shared ones are there once.
-    let functions: Vec<&str> = built.obj.functions.iter().map(|f| f.name.as_str()).collect();
+    let functions: Vec<&str> = built
+        .obj
+        .functions
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
     assert!(!functions.contains(&"orphan"), "functions: {functions:?}");
     assert_eq!(functions.iter().filter(|f| **f == "add_bias").count(), 1);
 }
@@ -459,7 +481,9 @@ fn ktime_is_monotonic() {
 fn prandom_is_bounded_and_repeatable_with_a_seed() {
     let draws = |options: Options, len: usize| -> Vec<u64> {
         let (_, inst) = instance("helpers.o", options);
-        (0..64).map(|_| run_len(&inst, "random_below", len)).collect()
+        (0..64)
+            .map(|_| run_len(&inst, "random_below", len))
+            .collect()
     };
     let a = draws(quiet().prandom_seed(42), 1000);
     let b = draws(quiet().prandom_seed(42), 1000);
@@ -532,12 +556,21 @@ fn pid_tgid_is_this_process_and_thread() {
 fn trace_printk_output_is_captured() {
     let capture = TraceCapture::new();
     let (_, inst) = instance("helpers.o", Options::default().trace_sink(capture.sink()));
-    assert_eq!(run(&inst, "print", &mut [7, 0]), "len=2 first=7\n".len() as u64);
-    assert_eq!(run(&inst, "print", &mut [200; 300]), "len=300 first=200\n".len() as u64);
+    assert_eq!(
+        run(&inst, "print", &mut [7, 0]),
+        "len=2 first=7\n".len() as u64
+    );
+    assert_eq!(
+        run(&inst, "print", &mut [200; 300]),
+        "len=300 first=200\n".len() as u64
+    );
     assert_eq!(run(&inst, "print", &mut []), "len=0 first=0\n".len() as u64);
     let records = capture.take();
     let texts: Vec<&str> = records.iter().map(|r| r.text.as_str()).collect();
-    assert_eq!(texts, ["len=2 first=7", "len=300 first=200", "len=0 first=0"]);
+    assert_eq!(
+        texts,
+        ["len=2 first=7", "len=300 first=200", "len=0 first=0"]
+    );
     assert!(records.iter().all(|r| r.program == "print"));
     assert!(records.iter().all(|r| (r.cpu as usize) < inst.cpu_slots()));
     assert!(capture.take().is_empty());
@@ -611,7 +644,11 @@ fn xdp_reflects_ipv4_with_mac_swap_and_ttl_checksum_update() {
         let dst = next().to_be_bytes();
         let original = ipv4_packet(ttl, (r >> 8) as u16, src, dst, n % 40);
         let mut packet = original.clone();
-        assert_eq!(inst.run_xdp(&prog, &mut packet).unwrap(), XDP_TX, "packet {n}");
+        assert_eq!(
+            inst.run_xdp(&prog, &mut packet).unwrap(),
+            XDP_TX,
+            "packet {n}"
+        );
         assert_eq!(packet[0..6], SRC_MAC);
         assert_eq!(packet[6..12], DST_MAC);
         assert_eq!(packet[14 + 8], ttl - 1, "TTL of packet {n}");
@@ -643,8 +680,16 @@ fn xdp_passes_non_ipv4_and_drops_short_or_expiring_packets() {
     check(vec![], XDP_DROP, "empty");
     let full = ipv4_packet(64, 1, [10, 0, 0, 1], [10, 0, 0, 2], 0);
     check(full[..14 + 19].to_vec(), XDP_DROP, "truncated IPv4 header");
-    check(ipv4_packet(1, 2, [1, 2, 3, 4], [5, 6, 7, 8], 4), XDP_DROP, "TTL 1");
-    check(ipv4_packet(0, 3, [1, 2, 3, 4], [5, 6, 7, 8], 4), XDP_DROP, "TTL 0");
+    check(
+        ipv4_packet(1, 2, [1, 2, 3, 4], [5, 6, 7, 8], 4),
+        XDP_DROP,
+        "TTL 1",
+    );
+    check(
+        ipv4_packet(0, 3, [1, 2, 3, 4], [5, 6, 7, 8], 4),
+        XDP_DROP,
+        "TTL 0",
+    );
     // Ethernet-only (no IP) with the ARP type is still passed.
     let mut eth_only = full[..14].to_vec();
     eth_only[12..14].copy_from_slice(&[0x86, 0xdd]);

@@ -34,7 +34,14 @@ fn build_binary() -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
     let out = Command::new(&cargo)
         .current_dir(repo_root())
-        .args(["build", "--quiet", "-p", "cargo-bpf2c", "--profile", &profile])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "cargo-bpf2c",
+            "--profile",
+            &profile,
+        ])
         .arg("--target-dir")
         .arg(&target_dir)
         .output();
@@ -94,7 +101,9 @@ pub fn run_with_stdin(args: &[&str], stdin: &str) -> Output {
         .write_all(stdin.as_bytes())
         .expect("cannot write to cargo-bpf2c");
     drop(input);
-    child.wait_with_output().expect("cargo-bpf2c did not finish")
+    child
+        .wait_with_output()
+        .expect("cargo-bpf2c did not finish")
 }
 
 /// Runs `cargo-bpf2c ARGS` with no standard input.

@@ -80,8 +80,12 @@ pub fn program_name(case: &Case) -> String {
 /// programs), as the plugin translates them.
 pub fn translate_case(index: usize, case: &Case) -> Result<(String, Unit), String> {
     let name = program_name(case);
-    let obj = load_raw(&case.program, Path::new(&format!("{}.bin", case.name)), &name)
-        .map_err(|e| format!("{}: load: {e}", case.name))?;
+    let obj = load_raw(
+        &case.program,
+        Path::new(&format!("{}.bin", case.name)),
+        &name,
+    )
+    .map_err(|e| format!("{}: load: {e}", case.name))?;
     let symbol = format!("bpf2c_conformance_{index}_{name}");
     let opts = TranslateOptions {
         verify: false,

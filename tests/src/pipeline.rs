@@ -39,9 +39,12 @@ pub fn translate_verified(obj: &Object) -> Translation {
     translate(obj, &opts).unwrap_or_else(|e| panic!("translating {}: {e}", obj.path.display()))
 }
 
+/// One build per object name, filled by whichever test asks first.
+type BuildCells = Mutex<HashMap<String, Arc<OnceLock<Arc<Built>>>>>;
+
 /// Translates and compiles a corpus object once per test process; later calls share it.
 pub fn build(name: &str) -> Arc<Built> {
-    static BUILT: OnceLock<Mutex<HashMap<String, Arc<OnceLock<Arc<Built>>>>>> = OnceLock::new();
+    static BUILT: OnceLock<BuildCells> = OnceLock::new();
     // One cell per object, so that different objects build in parallel and the same object
     // builds once.
     let cell = BUILT
