@@ -615,3 +615,26 @@ fn usage_errors_are_reported_plainly() {
     let out = cli::run(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn raw_bytecode_runs_with_and_without_verification() {
+    let case = bpf2c_tests::conformance::load_suite()
+        .into_iter()
+        .find(|c| c.name == "call_local")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("call_local.bin");
+    std::fs::write(&file, &case.program).unwrap();
+    let file = file.to_str().unwrap();
+    for extra in [&[][..], &["--no-verify"][..], &["--no-opt"][..]] {
+        let mut args = vec!["run", "--raw", file];
+        args.extend_from_slice(extra);
+        let result = cli::run_json(&args);
+        assert_eq!(result["program"], json!("call_local"));
+        assert_eq!(result["retval"], json!(case.result), "{extra:?}");
+    }
+    let out = cli::run(&["run", "--raw", "--no-verify", file]);
+    assert!(cli::texts(&out).1.contains("NOT verified"));
+    // Without --raw, bytecode is not an ELF object.
+    assert_fails(&["run", file], &["not an ELF object", "--raw"]);
+}

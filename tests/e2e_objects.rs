@@ -394,6 +394,12 @@ fn global_data_sections_are_read_and_written_from_rust() {
     assert_eq!(run_len(&inst, "read_limit", 0), 30);
     let rodata = inst.map(".rodata").unwrap();
     assert!(rodata.definition().is_global_data() && rodata.definition().is_read_only());
+    // Optimized code may have folded .rodata constants, so the host cannot change them.
+    let err = rodata
+        .update(&key32(0), &9u32.to_le_bytes(), UpdateFlags::Any)
+        .expect_err(".rodata is read-only");
+    assert!(err.to_string().contains("read-only"), "{err}");
+    assert_eq!(g32("limit"), 3);
     assert!(inst.map(".bss").unwrap().definition().is_global_data());
 
     // A second instance of the same library has its own globals.
