@@ -476,11 +476,23 @@ fn several_programs_in_one_section() {
 // ---------------------------------------------------------------------------------------
 
 #[test]
-fn ktime_is_monotonic() {
+fn ktime_is_monotonic_and_follows_real_time() {
     let (_, inst) = instance("helpers.o", quiet());
     for _ in 0..1000 {
         assert_eq!(run_len(&inst, "monotonic", 0), 1);
     }
+    let (_, extra) = instance("e2e_extra.o", quiet());
+    let host_start = std::time::Instant::now();
+    let t1 = run_len(&extra, "now", 0);
+    thread::sleep(std::time::Duration::from_millis(30));
+    let t2 = run_len(&extra, "now", 0);
+    let host_elapsed = host_start.elapsed().as_nanos() as u64;
+    assert!(t1 > 0);
+    assert!(
+        t2 - t1 >= 30_000_000 && t2 - t1 <= host_elapsed,
+        "ktime advanced {} ns over a 30 ms sleep (host saw {host_elapsed} ns)",
+        t2 - t1
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
 // Programs the end-to-end tests need beyond the rest of the corpus: the whole pid_tgid value,
-// and a program that tail-calls itself until the tail-call limit stops it.
+// the raw ktime_get_ns value, and a program that tail-calls itself until the tail-call limit
+// stops it.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -17,6 +18,13 @@ SEC("raw")
 __u64 pid_tgid(unsigned char *mem, unsigned long len)
 {
 	return bpf_get_current_pid_tgid();
+}
+
+/* The clock itself, so a test can see it advance with real time. */
+SEC("raw")
+__u64 now(unsigned char *mem, unsigned long len)
+{
+	return bpf_ktime_get_ns();
 }
 
 /* Counts its runs in `entries`, then tail-calls slot 0 of self_table. With slot 0 pointing at
