@@ -679,7 +679,17 @@ fn xdp_reflects_ipv4_with_mac_swap_and_ttl_checksum_update() {
         let unchanged = |p: &[u8]| [&p[12..22], &p[23..24], &p[26..]].concat();
         assert_eq!(unchanged(&packet), unchanged(&original), "packet {n}");
     }
-    assert_eq!(u64_value(&inst, "verdicts", XDP_TX as u32), Some(201));
+    // The incremental update's carry: a checksum whose high byte is 0xff overflows when
+    // TTL - 1 adds 0x0100 to it.
+    let carrying = (0..=u16::MAX)
+        .map(|id| ipv4_packet(77, id, [10, 1, 2, 3], [10, 3, 2, 1], 0))
+        .find(|p| p[24] == 0xff)
+        .expect("some id gives a checksum starting with 0xff");
+    let mut packet = carrying.clone();
+    assert_eq!(inst.run_xdp(&prog, &mut packet).unwrap(), XDP_TX);
+    assert_eq!(packet[22], 76);
+    assert_eq!(ones_complement_sum(&packet[14..34]), 0xffff, "carry case");
+    assert_eq!(u64_value(&inst, "verdicts", XDP_TX as u32), Some(202));
 }
 
 #[test]
