@@ -7,7 +7,9 @@
 # A source whose name ends in `_be.c` is compiled for big-endian eBPF (-target bpfeb).
 #
 # Usage: scripts/build-bpf-objects.sh [file.c ...]   (default: every source)
-# Environment: CLANG (default clang-19), EXTRA_CFLAGS (appended).
+# Environment: CLANG (default clang-19), EXTRA_CFLAGS (appended), BPF_OUT_DIR (write each object
+# to BPF_OUT_DIR/<source path>.o instead of next to its source, e.g. to compare a fresh build with
+# the committed objects).
 set -euo pipefail
 
 CLANG="${CLANG:-clang-19}"
@@ -42,6 +44,10 @@ for src in "${sources[@]}"; do
     # Relative paths keep the object independent of where the repository is checked out.
     src="$(realpath --relative-to="$root" "$src")"
     out="${src%.c}.o"
+    if [ -n "${BPF_OUT_DIR:-}" ]; then
+        out="$BPF_OUT_DIR/$out"
+        mkdir -p "$(dirname "$out")"
+    fi
     target=bpf
     case "$src" in
         *_be.c) target=bpfeb ;;

@@ -1,0 +1,677 @@
+//! The `cargo bpf2c` command line on the eBPF corpus: `run` and its JSON output (with
+//! --maps-in, --maps-out, --repeat, --seed, --loop-budget), `verify`, `gen`, and the error
+//! paths: every `tests/bpf/err_*.o` must fail with a message naming the file, the place and
+//! the construct, never with a panic.
+
+use std::path::Path;
+
+use bpf2c_tests::pipeline::{self, instance};
+use bpf2c_tests::{cli, corpus_objects};
+use serde_json::{json, Value};
+
+/// Asserts a failed run: non-zero exit, each expected text on stderr, no panic text.
+fn assert_fails(args: &[&str], expected: &[&str]) -> String {
+    let out = cli::run(args);
+    let (stdout, stderr) = cli::texts(&out);
+    assert!(
+        !out.status.success(),
+        "cargo-bpf2c {args:?} should fail; stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert_ne!(out.status.code(), Some(101), "exit 101 means a panic");
+    for e in expected {
+        assert!(
+            stderr.contains(e),
+            "cargo-bpf2c {args:?}: stderr lacks '{e}':\n{stderr}"
+        );
+    }
+    assert_no_panic(&stderr);
+    stderr
+}
+
+fn assert_no_panic(stderr: &str) {
+    for bad in ["panicked", "RUST_BACKTRACE", "internal error"] {
+        assert!(!stderr.contains(bad), "stderr shows '{bad}':\n{stderr}");
+    }
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).expect("the maps file was written");
+    serde_json::from_str(&text).expect("the maps file is JSON")
+}
+
+fn hex_u64(v: u64) -> String {
+    hex::encode(v.to_le_bytes())
+}
+
+#[test]
+fn run_reflects_an_xdp_packet_and_reports_maps() {
+    let dir = tempfile::tempdir().unwrap();
+    let maps_out = dir.path().join("maps.json");
+    let result = cli::run_json(&[
+        "run",
+        "tests/bpf/xdp_parse.o",
+        "--program",
+        "xdp_reflect",
+        "--data-hex",
+        "00112233445566778899aabb0800450000140000000040063a7cc0a80001c0a80002",
+        "--maps-out",
+        maps_out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        result,
+        json!({
+            "program": "xdp_reflect",
+            "retval": 3,
+            "data_out": "66778899aabb001122334455080045000014000000003f063b7cc0a80001c0a80002",
+        })
+    );
+    let maps = read_json(&maps_out);
+    let verdicts = &maps["verdicts"];
+    assert_eq!(verdicts.as_object().unwrap().len(), 5);
+    assert_eq!(verdicts["03000000"], json!(hex_u64(1)));
+    assert_eq!(verdicts["01000000"], json!(hex_u64(0)));
+
+    // A short packet is dropped and left alone.
+    let result = cli::run_json(&[
+        "run",
+        "tests/bpf/xdp_parse.o",
+        "--program",
+        "xdp_reflect",
+        "--data-hex",
+        "0011 2233",
+    ]);
+    assert_eq!(result["retval"], json!(1));
+    assert_eq!(result["data_out"], json!("00112233"));
+}
+
+#[test]
+fn maps_in_sets_entries_and_maps_out_reports_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let maps_in = dir.path().join("in.json");
+    let maps_out = dir.path().join("out.json");
+    std::fs::write(
+        &maps_in,
+        json!({
+            "counters": { "01000000": hex_u64(41) },
+            "table": { "07000000": "0300000006000000" },
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let result = cli::run_json(&[
+        "run",
+        "tests/bpf/maps_basic.o",
+        "--program",
+        "count",
+        "--data-hex",
+        "0102030405",
+        "--maps-in",
+        maps_in.to_str().unwrap(),
+        "--maps-out",
+        maps_out.to_str().unwrap(),
+    ]);
+    assert_eq!(result["retval"], json!(42), "counters[5 % 4] was 41");
+    assert_eq!(result["data_out"], json!("0102030405"));
+    let maps = read_json(&maps_out);
+    assert_eq!(maps["counters"]["01000000"], json!(hex_u64(42)));
+    assert_eq!(maps["counters"]["00000000"], json!(hex_u64(0)));
+    assert_eq!(maps["table"], json!({ "07000000": "0300000006000000" }));
+    assert_eq!(maps["recent"], json!({}));
+    // Per-CPU values come out as one value per CPU slot, concatenated.
+    let percpu = maps["percpu_counters"]["00000000"].as_str().unwrap();
+    assert_eq!(percpu.len() % 16, 0);
+    assert!(percpu.chars().all(|c| c == '0'));
+
+    // The maps-out file is valid maps-in input: a second run continues from it.
+    let result = cli::run_json(&[
+        "run",
+        "tests/bpf/maps_basic.o",
+        "--program",
+        "count",
+        "--data-hex",
+        "01",
+        "--maps-in",
+        maps_out.to_str().unwrap(),
+    ]);
+    assert_eq!(result["retval"], json!(43));
+
+    // Global data through --maps-in: .data holds `counter` (5 initially).
+    std::fs::write(
+        &maps_in,
+        json!({ ".data": { "00000000": hex_u64(100) } }).to_string(),
+    )
+    .unwrap();
+    let result = cli::run_json(&[
+        "run",
+        "tests/bpf/global_data.o",
+        "--program",
+        "use_globals",
+        "--data-hex",
+        "ff",
+        "--maps-in",
+        maps_in.to_str().unwrap(),
+        "--maps-out",
+        maps_out.to_str().unwrap(),
+    ]);
+    // counter 100 + 1, table[1] = 2, custom = 7.
+    assert_eq!(result["retval"], json!(110));
+    let maps = read_json(&maps_out);
+    assert_eq!(maps[".data"]["00000000"], json!(hex_u64(101)));
+    assert_eq!(maps[".bss"]["00000000"], json!(hex_u64(1)));
+    assert_eq!(maps[".rodata"]["00000000"], json!("03000000"));
+}
+
+#[test]
+fn tail_calls_through_maps_in() {
+    // The program array's slots are program indices in module order; the in-process build
+    // of the same object has the same order.
+    let (_, inst) = instance("e2e_extra.o", Default::default());
+    let again = inst
+        .programs()
+        .iter()
+        .position(|p| p.name == "again")
+        .unwrap() as u32;
+    let dir = tempfile::tempdir().unwrap();
+    let maps_in = dir.path().join("in.json");
+    let maps_out = dir.path().join("out.json");
+    std::fs::write(
+        &maps_in,
+        json!({ "self_table": { "00000000": hex::encode(again.to_le_bytes()) } }).to_string(),
+    )
+    .unwrap();
+    let result = cli::run_json(&[
+        "run",
+        "tests/bpf/e2e_extra.o",
+        "--program",
+        "again",
+        "--maps-in",
+        maps_in.to_str().unwrap(),
+        "--maps-out",
+        maps_out.to_str().unwrap(),
+    ]);
+    assert_eq!(result["retval"], json!(34), "1 run + 33 tail calls");
+    let maps = read_json(&maps_out);
+    assert_eq!(maps[".bss"]["00000000"], json!(hex_u64(34)));
+    assert_eq!(
+        maps["self_table"],
+        json!({ "00000000": hex::encode(again.to_le_bytes()) })
+    );
+
+    // tail_calls.o: point slot 1 at stage_two, so a 5-byte packet goes there.
+    let (_, inst) = instance("tail_calls.o", Default::default());
+    let stage_two = inst
+        .programs()
+        .iter()
+        .position(|p| p.name == "stage_two")
+        .unwrap() as u32;
+    std::fs::write(
+        &maps_in,
+        json!({ "jump_table": { "01000000": hex::encode(stage_two.to_le_bytes()) } }).to_string(),
+    )
+    .unwrap();
+    let run = |data: &str| {
+        cli::run_json(&[
+            "run",
+            "tests/bpf/tail_calls.o",
+            "--program",
+            "dispatch",
+            "--data-hex",
+            data,
+            "--maps-in",
+            maps_in.to_str().unwrap(),
+        ])["retval"]
+            .clone()
+    };
+    assert_eq!(run("0102030405"), json!(12));
+    assert_eq!(run("010203"), json!(100), "slot 3 is empty");
+}
+
+#[test]
+fn repeat_runs_n_times_and_reports_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let maps_out = dir.path().join("out.json");
+    let result = cli::run_json(&[
+        "run",
+        "tests/bpf/maps_basic.o",
+        "--program",
+        "count",
+        "--data-hex",
+        "00000000",
+        "--repeat",
+        "25",
+        "--maps-out",
+        maps_out.to_str().unwrap(),
+    ]);
+    assert_eq!(result["retval"], json!(25), "the last of 25 runs counts 25");
+    let ns = result["ns_per_run"]
+        .as_f64()
+        .expect("ns_per_run is a number");
+    assert!(ns > 0.0 && ns < 1e8, "ns_per_run = {ns}");
+    assert_eq!(
+        read_json(&maps_out)["counters"]["00000000"],
+        json!(hex_u64(25))
+    );
+
+    // Without --repeat there is no timing.
+    let result = cli::run_json(&[
+        "run",
+        "tests/bpf/multi_prog.o",
+        "--program",
+        "second",
+        "--data-hex",
+        "000000",
+    ]);
+    assert_eq!(
+        result,
+        json!({"program": "second", "retval": 21, "data_out": "000000"})
+    );
+    assert_fails(
+        &[
+            "run",
+            "tests/bpf/multi_prog.o",
+            "--program",
+            "first",
+            "--repeat",
+            "0",
+        ],
+        &["--repeat"],
+    );
+}
+
+#[test]
+fn seed_makes_prandom_repeatable() {
+    let draw = |seed: &str| {
+        cli::run_json(&[
+            "run",
+            "tests/bpf/helpers.o",
+            "--program",
+            "random_below",
+            "--data-hex",
+            &"00".repeat(1000),
+            "--seed",
+            seed,
+            "--repeat",
+            "3",
+        ])["retval"]
+            .as_u64()
+            .unwrap()
+    };
+    let a = draw("7");
+    assert_eq!(a, draw("7"));
+    assert!(a < 1000);
+    let others: Vec<u64> = ["8", "9", "10", "11"].iter().map(|s| draw(s)).collect();
+    assert!(others.iter().all(|&r| r < 1000));
+    assert!(others.iter().any(|&r| r != a), "{a} {others:?}");
+}
+
+#[test]
+fn loop_budget_stops_a_run_with_a_message() {
+    let result = cli::run_json(&[
+        "run",
+        "tests/bpf/loop.o",
+        "--program",
+        "sum_raw",
+        "--data-hex",
+        "0102",
+    ]);
+    assert_eq!(result["retval"], json!(3));
+    assert_fails(
+        &[
+            "run",
+            "tests/bpf/loop.o",
+            "--program",
+            "sum_raw",
+            "--data-hex",
+            "0102",
+            "--loop-budget",
+            "10",
+        ],
+        &["sum_raw", "loop budget", "10"],
+    );
+}
+
+/// What each refused object's message must name: the file, the place, the construct.
+const REFUSED: &[(&str, &[&str])] = &[
+    (
+        "err_callx.o",
+        &[
+            "section 'raw'",
+            "function 'indirect'",
+            "instruction 1",
+            "callx",
+        ],
+    ),
+    (
+        "err_core.o",
+        &[
+            "section 'raw'",
+            "function 'core_read'",
+            "instruction 0",
+            "CO-RE",
+        ],
+    ),
+    (
+        "err_func_addr.o",
+        &[
+            "section 'raw'",
+            "function 'loop_sum'",
+            "instruction 5",
+            "function address",
+        ],
+    ),
+    (
+        "err_kfunc.o",
+        &[
+            "section 'raw'",
+            "function 'call_kfunc'",
+            "instruction 1",
+            "bpf_kfunc_example",
+        ],
+    ),
+    (
+        "err_ld_abs.o",
+        &[
+            "section 'raw'",
+            "function 'ld_abs'",
+            "instruction 1",
+            "LD_ABS",
+        ],
+    ),
+    (
+        "err_map_def.o",
+        &[
+            "section '.maps'",
+            "map 'confused'",
+            "key_size 8",
+            "4-byte key",
+        ],
+    ),
+    (
+        "err_ringbuf.o",
+        &[
+            "section '.maps'",
+            "map 'events'",
+            "BPF_MAP_TYPE_RINGBUF",
+            "not supported",
+        ],
+    ),
+    (
+        "err_section.o",
+        &[
+            "section 'kprobe/do_sys_open'",
+            "program 'probe'",
+            "not supported",
+        ],
+    ),
+    (
+        "err_static_map.o",
+        &[
+            "section 'raw'",
+            "function 'use_hidden'",
+            "instruction 4",
+            "static map",
+        ],
+    ),
+    (
+        "err_unchecked_packet.o",
+        &[
+            "program 'unchecked' failed verification",
+            "instruction 1 of function 'unchecked'",
+            "section 'xdp'",
+            "r1 = *(u8 *)(r1 + 14)",
+            "past the end of the packet",
+            "err_unchecked_packet.c:10",
+            "data[14]",
+        ],
+    ),
+];
+
+#[test]
+fn every_refused_object_fails_with_a_precise_message() {
+    let listed: Vec<String> = corpus_objects()
+        .iter()
+        .filter_map(|p| p.file_name()?.to_str().map(String::from))
+        .filter(|n| n.starts_with("err_"))
+        .collect();
+    let covered: Vec<&str> = REFUSED.iter().map(|(n, _)| *n).collect();
+    assert_eq!(listed, covered, "every err_*.o has expectations here");
+
+    for (name, expected) in REFUSED {
+        let path = format!("tests/bpf/{name}");
+        let mut with_file = expected.to_vec();
+        with_file.push(&path);
+        for command in ["run", "verify", "gen"] {
+            let stderr = assert_fails(&[command, &path], &with_file);
+            println!("{command} {name}: {}", stderr.lines().next().unwrap_or(""));
+        }
+    }
+}
+
+#[test]
+fn verification_diagnostics_as_json() {
+    let out = cli::run(&[
+        "verify",
+        "--message-format",
+        "json",
+        "tests/bpf/err_unchecked_packet.o",
+    ]);
+    assert!(!out.status.success());
+    let (stdout, stderr) = cli::texts(&out);
+    assert_no_panic(&stderr);
+    let messages: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let verdict = messages
+        .iter()
+        .find(|m| m["reason"] == "program-verdict")
+        .expect("a verdict");
+    assert_eq!(verdict["program"], json!("unchecked"));
+    assert_eq!(verdict["verified"], json!(false));
+    let diag = messages
+        .iter()
+        .find(|m| m["reason"] == "diagnostic")
+        .expect("a diagnostic");
+    assert_eq!(diag["function"], json!("unchecked"));
+    assert_eq!(diag["section"], json!("xdp"));
+    assert_eq!(diag["insn"], json!(1));
+    assert_eq!(diag["instruction"], json!("r1 = *(u8 *)(r1 + 14)"));
+    assert!(diag["source"].as_str().unwrap().contains("data[14]"));
+}
+
+#[test]
+fn verify_reports_each_program() {
+    let out = cli::run(&[
+        "verify",
+        "tests/bpf/subprograms.o",
+        "tests/bpf/xdp_parse.o",
+        "tests/bpf/maps_only.o",
+    ]);
+    let (stdout, stderr) = cli::texts(&out);
+    assert!(out.status.success(), "{stderr}");
+    for program in ["prog_a", "prog_b", "stack_survives", "chain"] {
+        let line = format!("tests/bpf/subprograms.o: program '{program}' (raw, ");
+        assert!(stdout.contains(&line), "no line for {program}:\n{stdout}");
+    }
+    assert!(stdout.contains("tests/bpf/xdp_parse.o: program 'xdp_reflect' (xdp, "));
+    assert!(stdout.contains("tests/bpf/xdp_parse.o: program 'xdp_pass_all' (xdp, "));
+    assert_eq!(stdout.lines().count(), 6, "{stdout}");
+    assert!(stdout.lines().all(|l| l.ends_with("): ok")), "{stdout}");
+
+    let out = cli::run(&["verify", "tests/bpf/multi_prog.o", "--program", "second"]);
+    let (stdout, _) = cli::texts(&out);
+    assert!(out.status.success());
+    assert_eq!(stdout.lines().count(), 1);
+    assert!(stdout.contains("program 'second'"));
+}
+
+#[test]
+fn gen_is_deterministic_and_matches_the_driver() {
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = d1.path().join("module.c");
+    let b = d2.path().join("module.c");
+    for out in [&a, &b] {
+        let o = cli::run(&["gen", "tests/bpf/xdp_parse.o", "-o", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", cli::texts(&o).1);
+    }
+    let text = std::fs::read_to_string(&a).unwrap();
+    assert!(
+        text == std::fs::read_to_string(&b).unwrap(),
+        "two runs of gen differ"
+    );
+    assert!(text.contains("#include \"bpf2c.h\""));
+    assert!(text.contains("xdp_reflect"));
+
+    // Byte for byte what the library's driver gives with the same options.
+    let obj = pipeline::load("xdp_parse.o");
+    let opts = bpf2c::driver::TranslateOptions {
+        output_name: Some("module.c".into()),
+        ..Default::default()
+    };
+    assert!(
+        bpf2c::driver::translate(&obj, &opts).unwrap().c_source == text,
+        "gen differs from bpf2c::driver::translate"
+    );
+
+    // To stdout, and through `cargo bpf2c`'s argument form.
+    let o = cli::run(&["bpf2c", "gen", "tests/bpf/multi_prog.o"]);
+    assert!(o.status.success());
+    let (stdout, _) = cli::texts(&o);
+    assert!(stdout.contains("first") && stdout.contains("second") && stdout.contains("third"));
+}
+
+#[test]
+fn usage_errors_are_reported_plainly() {
+    assert_fails(
+        &["run", "tests/bpf/no_such_object.o"],
+        &["tests/bpf/no_such_object.o", "cannot read"],
+    );
+    assert_fails(&["run", "Cargo.toml"], &["Cargo.toml", "not an ELF object"]);
+    assert_fails(
+        &["run", "tests/bpf/maps_only.o"],
+        &["tests/bpf/maps_only.o", "no programs"],
+    );
+    assert_fails(
+        &["run", "tests/bpf/multi_prog.o"],
+        &["3 programs", "--program", "first, second, third"],
+    );
+    assert_fails(
+        &["run", "tests/bpf/multi_prog.o", "--program", "fourth"],
+        &["no program named 'fourth'", "first, second, third"],
+    );
+    assert_fails(
+        &[
+            "run",
+            "tests/bpf/multi_prog.o",
+            "--program",
+            "first",
+            "--data-hex",
+            "zz",
+        ],
+        &["--data-hex", "zz"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let maps_in = dir.path().join("in.json");
+    std::fs::write(&maps_in, r#"{"nope": {}}"#).unwrap();
+    assert_fails(
+        &[
+            "run",
+            "tests/bpf/multi_prog.o",
+            "--program",
+            "first",
+            "--maps-in",
+            maps_in.to_str().unwrap(),
+        ],
+        &["map 'nope'"],
+    );
+    std::fs::write(&maps_in, r#"{"counters": {"00000000": "01"}}"#).unwrap();
+    assert_fails(
+        &[
+            "run",
+            "tests/bpf/maps_basic.o",
+            "--program",
+            "count",
+            "--maps-in",
+            maps_in.to_str().unwrap(),
+        ],
+        &["counters", "00000000"],
+    );
+    std::fs::write(&maps_in, "not json").unwrap();
+    assert_fails(
+        &[
+            "run",
+            "tests/bpf/maps_basic.o",
+            "--program",
+            "count",
+            "--maps-in",
+            maps_in.to_str().unwrap(),
+        ],
+        &["not valid JSON"],
+    );
+    // A big-endian object translates, but cannot run on this little-endian host.
+    let stderr = assert_fails(&["run", "tests/bpf/bigendian_be.o"], &["big-endian"]);
+    assert!(stderr.contains("bigendian_be.o"), "{stderr}");
+    // Unknown subcommands and options are usage errors (exit 2).
+    let out = cli::run(&["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn raw_bytecode_runs_with_and_without_verification() {
+    let case = bpf2c_tests::conformance::load_suite()
+        .into_iter()
+        .find(|c| c.name == "call_local")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("call_local.bin");
+    std::fs::write(&file, &case.program).unwrap();
+    let file = file.to_str().unwrap();
+    for extra in [&[][..], &["--no-verify"][..], &["--no-opt"][..]] {
+        let mut args = vec!["run", "--raw", file];
+        args.extend_from_slice(extra);
+        let result = cli::run_json(&args);
+        assert_eq!(result["program"], json!("call_local"));
+        assert_eq!(result["retval"], json!(case.result), "{extra:?}");
+    }
+    let out = cli::run(&["run", "--raw", "--no-verify", file]);
+    assert!(cli::texts(&out).1.contains("NOT verified"));
+    // Without --raw, bytecode is not an ELF object.
+    assert_fails(&["run", file], &["not an ELF object", "--raw"]);
+}
+
+/// `--maps-out` promises the `--maps-in` format, so its file must feed the next run. It
+/// lists the read-only `.rodata*` maps too, which `--maps-in` then refuses to write.
+#[test]
+#[ignore = "bug: cargo bpf2c run --maps-out writes .rodata maps that --maps-in then refuses \
+            (EPERM, read-only), so the output of an object with .rodata is not valid input"]
+fn maps_out_of_an_object_with_rodata_feeds_maps_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let maps = dir.path().join("maps.json");
+    let maps = maps.to_str().unwrap();
+    let first = cli::run_json(&[
+        "run",
+        "tests/bpf/global_data.o",
+        "--program",
+        "use_globals",
+        "--data-hex",
+        "01",
+        "--maps-out",
+        maps,
+    ]);
+    // counter 5 + 1, table[1] = 2, custom = 7.
+    assert_eq!(first["retval"], json!(15));
+    let out = cli::run(&[
+        "run",
+        "tests/bpf/global_data.o",
+        "--program",
+        "use_globals",
+        "--data-hex",
+        "01",
+        "--maps-in",
+        maps,
+    ]);
+    let (stdout, stderr) = cli::texts(&out);
+    assert!(out.status.success(), "{stderr}");
+    let second: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(second["retval"], json!(16), "counter continued from 6");
+}
