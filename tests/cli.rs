@@ -642,8 +642,6 @@ fn raw_bytecode_runs_with_and_without_verification() {
 /// `--maps-out` promises the `--maps-in` format, so its file must feed the next run. It
 /// lists the read-only `.rodata*` maps too, which `--maps-in` then refuses to write.
 #[test]
-#[ignore = "bug: cargo bpf2c run --maps-out writes .rodata maps that --maps-in then refuses \
-            (EPERM, read-only), so the output of an object with .rodata is not valid input"]
 fn maps_out_of_an_object_with_rodata_feeds_maps_in() {
     let dir = tempfile::tempdir().unwrap();
     let maps = dir.path().join("maps.json");

@@ -1,5 +1,5 @@
 // Programs whose safety rests on the largest input the verifier assumes: 65535-byte XDP
-// packets and raw buffers below 16 MiB. Past those sizes the "impossible" branch runs and
+// packets and raw buffers of at most 16 MiB. Past those sizes the "impossible" branch runs and
 // reads far beyond the input, so a runtime must refuse larger inputs.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -19,7 +19,7 @@ int xdp_bound(struct xdp_md *ctx)
 SEC("raw")
 int raw_bound(unsigned char *mem, unsigned long len)
 {
-	if (len >= (1UL << 24))
+	if (len > (1UL << 24))
 		return mem[len + 4096];
 	return 7;
 }

@@ -37,7 +37,7 @@ pub const MAX_XDP_PACKET: u32 = 65535;
 /// Largest raw-program buffer the verifier assumes (and the runtime enforces it).
 pub const MAX_RAW_BUFFER: u32 = 1 << 24;
 
-/// The largest data size PREVAIL should assume for a program type.
+/// The largest data size (inclusive) PREVAIL assumes for a program type.
 pub fn max_data_size(t: ProgramType) -> u32 {
     match t {
         ProgramType::Xdp => MAX_XDP_PACKET,
@@ -67,7 +67,7 @@ pub fn entry_state(t: ProgramType) -> Option<StringInvariant> {
     match t {
         ProgramType::Xdp => None,
         ProgramType::Raw => {
-            let max = MAX_RAW_BUFFER - 1;
+            let max = MAX_RAW_BUFFER;
             let constraints: BTreeSet<String> = [
                 "r1.type=packet".to_string(),
                 "r1.packet_offset=0".to_string(),

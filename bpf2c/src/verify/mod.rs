@@ -153,7 +153,8 @@ fn verifier_options(obj: &Object, prog: usize) -> EbpfVerifierOptions {
             check_for_termination: false,
             subprogram_stack_size: 512,
             max_call_stack_frames: MAX_CALL_DEPTH as i32,
-            max_packet_size: entry::max_data_size(t) as i32,
+            // PREVAIL assumes packet_size < max_packet_size.
+            max_packet_size: entry::max_data_size(t) as i32 + 1,
         },
         must_have_exit: true,
         mock_map_fds: false,

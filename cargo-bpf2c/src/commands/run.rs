@@ -37,6 +37,18 @@ pub fn instantiate(
 
 pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {
     let obj = super::load(&args.object, args.translate.raw)?;
+    if obj.little_endian != cfg!(target_endian = "little") {
+        return Err(Failure(format!(
+            "{}: the object is {}-endian, but this host is {}-endian, so it cannot run here",
+            args.object.display(),
+            if obj.little_endian { "little" } else { "big" },
+            if cfg!(target_endian = "little") {
+                "little"
+            } else {
+                "big"
+            },
+        )));
+    }
     let program = match &args.program {
         Some(name) => {
             if obj.program(name).is_none() {
@@ -164,6 +176,16 @@ fn apply_maps(instance: &Instance, path: &Path, maps: &MapsFile) -> Result<(), F
             let value = hex::decode(v).map_err(|e| {
                 Failure(format!("{}: map '{name}', key '{k}': {e}", path.display()))
             })?;
+            // --maps-out lists read-only global data too; feeding that file back must work,
+            // so an unchanged read-only value is accepted and left alone.
+            if map.definition().is_read_only() {
+                let current = map.lookup(&key).map_err(|e| {
+                    Failure(format!("{}: map '{name}', key '{k}': {e}", path.display()))
+                })?;
+                if current.as_deref() == Some(value.as_slice()) {
+                    continue;
+                }
+            }
             map.update(&key, &value, UpdateFlags::Any).map_err(|e| {
                 Failure(format!("{}: map '{name}', key '{k}': {e}", path.display()))
             })?;
