@@ -94,8 +94,14 @@ pub fn generate(obj: &Object, opts: &BindingsOptions) -> Result<String> {
         .module_symbol
         .clone()
         .unwrap_or_else(|| format!("bpf2c_module_{}", obj.name));
-    if !symbol.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || is_keyword(&symbol) {
-        return Err(err(format!("module symbol '{symbol}' is not an identifier")));
+    if !symbol
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || is_keyword(&symbol)
+    {
+        return Err(err(format!(
+            "module symbol '{symbol}' is not an identifier"
+        )));
     }
     let mod_name = snake(&obj.name);
     let struct_name = camel(&obj.name);
@@ -267,7 +273,9 @@ fn map_view(
         None => Err("BTF does not name the value type".into()),
     };
     let key = match key_type {
-        Some(k) => gen.rust_type(k, &format!("{}_key", m.name)).map(|t| (t, btf.display_name(k))),
+        Some(k) => gen
+            .rust_type(k, &format!("{}_key", m.name))
+            .map(|t| (t, btf.display_name(k))),
         None => Err("BTF does not name the key type".into()),
     };
     let sized = |r: std::result::Result<(RustType, String), String>, want: u32, id: Option<u32>| {
@@ -501,7 +509,10 @@ impl Writer<'_> {
         }
         for map in &self.maps {
             let (ty, doc) = match &map.view {
-                MapView::Raw(reason) => ("rt::MapRef<'_>".to_string(), format!("{}; untyped: {reason}", map.doc)),
+                MapView::Raw(reason) => (
+                    "rt::MapRef<'_>".to_string(),
+                    format!("{}; untyped: {reason}", map.doc),
+                ),
                 v => (view_type(v), map.doc.clone()),
             };
             let _ = writeln!(
@@ -528,7 +539,10 @@ impl Writer<'_> {
         let get = format!("{inst}.map(\"{}\")", map.name);
         match &map.view {
             MapView::Raw(_) => get,
-            v => format!("{get}.and_then({}::new)", view_type(v).replace("<'_, ", "::<").replace("<'_>", "")),
+            v => format!(
+                "{get}.and_then({}::new)",
+                view_type(v).replace("<'_, ", "::<").replace("<'_>", "")
+            ),
         }
     }
 
@@ -712,7 +726,11 @@ fn view_type(v: &MapView) -> String {
         MapView::PerCpuArray(v) => format!("rt::typed::PerCpuArray<'_, {}>", v.render(p)),
         MapView::Hash(k, v) => format!("rt::typed::HashMap<'_, {}, {}>", k.render(p), v.render(p)),
         MapView::PerCpuHash(k, v) => {
-            format!("rt::typed::PerCpuHashMap<'_, {}, {}>", k.render(p), v.render(p))
+            format!(
+                "rt::typed::PerCpuHashMap<'_, {}, {}>",
+                k.render(p),
+                v.render(p)
+            )
         }
         MapView::ProgArray => "rt::typed::ProgramArray<'_>".to_string(),
         MapView::Raw(_) => "rt::MapRef<'_>".to_string(),

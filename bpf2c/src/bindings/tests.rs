@@ -9,6 +9,8 @@ fn object(rel: &str) -> Object {
 
 #[test]
 fn dump() {
-    let obj = object(&std::env::var("BINDINGS_OBJ").unwrap_or("examples/packet-counter/bpf/counter.o".into()));
+    let obj = object(
+        &std::env::var("BINDINGS_OBJ").unwrap_or("examples/packet-counter/bpf/counter.o".into()),
+    );
     println!("{}", generate(&obj, &BindingsOptions::default()).unwrap());
 }

@@ -41,7 +41,6 @@ struct Layout {
     float: bool,
 }
 
-
 /// Collects the Rust types the bindings need, generating each struct once, in the order
 /// they are first needed.
 pub struct TypeGen<'a> {
@@ -99,7 +98,10 @@ impl<'a> TypeGen<'a> {
         match &t.kind {
             BtfKind::Int(i) => {
                 if i.bit_offset != 0 || u32::from(i.bits) != i.size * 8 {
-                    return Err(format!("integer type '{}' has {} value bits", t.name, i.bits));
+                    return Err(format!(
+                        "integer type '{}' has {} value bits",
+                        t.name, i.bits
+                    ));
                 }
                 match (i.size, i.signed && !i.is_bool) {
                     (1, false) => prim("u8", 1, false),
@@ -181,7 +183,12 @@ impl<'a> TypeGen<'a> {
 
     /// A union: its bytes, with the union's alignment (Rust unions of byte views would
     /// leave bytes uninitialised, which a `Pod` value must not have).
-    fn union_def(&mut self, id: TypeId, name: &str, depth: usize) -> Result<(String, Layout), String> {
+    fn union_def(
+        &mut self,
+        id: TypeId,
+        name: &str,
+        depth: usize,
+    ) -> Result<(String, Layout), String> {
         let c = self.btf.composite(id).map_err(|e| e.to_string())?.clone();
         let mut align = 1;
         for (i, m) in c.members.iter().enumerate() {
@@ -223,7 +230,12 @@ impl<'a> TypeGen<'a> {
         self.btf.display_name(id)
     }
 
-    fn struct_def(&mut self, id: TypeId, name: &str, depth: usize) -> Result<(String, Layout), String> {
+    fn struct_def(
+        &mut self,
+        id: TypeId,
+        name: &str,
+        depth: usize,
+    ) -> Result<(String, Layout), String> {
         let c = self.btf.composite(id).map_err(|e| e.to_string())?.clone();
         let size = u64::from(c.size);
         let mut members: Vec<(usize, &Member)> = c.members.iter().enumerate().collect();
@@ -315,11 +327,7 @@ impl<'a> TypeGen<'a> {
 
         let mut text = String::new();
         let _ = writeln!(text, "/// `{}` ({size} bytes).", self.c_name(id));
-        let _ = writeln!(
-            text,
-            "#[repr(C{})]",
-            if packed { ", packed" } else { "" }
-        );
+        let _ = writeln!(text, "#[repr(C{})]", if packed { ", packed" } else { "" });
         let derives = if float {
             "Clone, Copy, Debug, PartialEq"
         } else {
@@ -336,16 +344,10 @@ impl<'a> TypeGen<'a> {
              // SAFETY: every field is an integer, a float or bytes, for which zero is valid.\n        \
              unsafe {{ ::core::mem::zeroed() }}\n    }}\n}}"
         );
-        let offsets: Vec<(String, u64)> = fields.iter().map(|(n, _, o, _)| (n.clone(), *o)).collect();
+        let offsets: Vec<(String, u64)> =
+            fields.iter().map(|(n, _, o, _)| (n.clone(), *o)).collect();
         pod_and_asserts(&mut text, name, size, &offsets);
-        Ok((
-            text,
-            Layout {
-                size,
-                align,
-                float,
-            },
-        ))
+        Ok((text, Layout { size, align, float }))
     }
 }
 
