@@ -14,13 +14,16 @@ SEC("raw")
 int order_total(unsigned char *mem, unsigned long len)
 {
 	__u64 total = 0;
-	__u32 n = len / sizeof(struct order_line);
 
-	for (__u32 i = 0; i < MAX_LINES && i < n; i++) {
+	for (unsigned long off = 0; off < MAX_LINES * sizeof(struct order_line);
+	     off += sizeof(struct order_line)) {
 		struct order_line line;
 		__u64 price, cost;
 
-		__builtin_memcpy(&line, mem + i * sizeof(line), sizeof(line));
+		/* The verifier needs this comparison with len to accept the read below. */
+		if (off + sizeof(line) > len)
+			break;
+		__builtin_memcpy(&line, mem + off, sizeof(line));
 		price = host_price(line.item);
 		if (!price) {
 			char msg[] = "unknown item";
