@@ -410,3 +410,237 @@ fn file_stem(path: &Path) -> String {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "object".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn repo(rel: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+    }
+
+    /// A build-script environment for `out_dir`, as cargo would set it for this host.
+    fn env(out_dir: &Path, extra: &[(&str, &str)]) -> HashMap<String, String> {
+        let mut e: HashMap<String, String> = [
+            ("OUT_DIR", out_dir.to_str().unwrap()),
+            ("CARGO_MANIFEST_DIR", env!("CARGO_MANIFEST_DIR")),
+            ("TARGET", crate::native::HOST_TARGET),
+            ("HOST", crate::native::HOST_TARGET),
+            ("CARGO_CFG_TARGET_ENDIAN", "little"),
+            ("CARGO_CFG_TARGET_POINTER_WIDTH", "64"),
+            ("CARGO_PKG_NAME", "demo-crate"),
+            ("OPT_LEVEL", "0"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in extra {
+            e.insert(k.to_string(), v.to_string());
+        }
+        e
+    }
+
+    fn build(
+        b: Builder,
+        env: &HashMap<String, String>,
+    ) -> (Result<Built, BuildError>, Vec<String>) {
+        let mut directives = Vec::new();
+        let lookup = |name: &str| env.get(name).cloned();
+        let r = b.build_with(&lookup, &mut directives, false);
+        (r, directives)
+    }
+
+    #[test]
+    fn builds_objects_into_out_dir_deterministically() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let builder = || {
+            Builder::new()
+                .object("../examples/packet-counter/bpf/counter.o")
+                .object_with(
+                    repo("examples/rate-limiter/bpf/ratelimit.o"),
+                    ObjectOptions {
+                        optimize: false,
+                        name: Some("limiter".into()),
+                        module_symbol: Some("limiter_module".into()),
+                    },
+                )
+        };
+        let (built, directives) = build(builder(), &env(a.path(), &[]));
+        let built = built.unwrap();
+        assert_eq!(built.library, "bpf2c_demo_crate");
+        let names: Vec<(&str, &str)> = built
+            .objects
+            .iter()
+            .map(|o| (o.name.as_str(), o.symbol.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("counter", "bpf2c_module_counter"),
+                ("limiter", "limiter_module")
+            ]
+        );
+        for var in ["OUT_DIR", "TARGET", "CARGO_CFG_TARGET_ENDIAN", env::NO_OPT] {
+            assert!(
+                directives.contains(&format!("cargo:rerun-if-env-changed={var}")),
+                "{directives:?}"
+            );
+        }
+        assert!(directives
+            .iter()
+            .any(|d| d.starts_with("cargo:rerun-if-changed=") && d.ends_with("bpf/counter.o")));
+        let out = a.path().join("bpf2c");
+        assert!(out.join("include/bpf2c.h").is_file());
+        assert!(out.join("libbpf2c_demo_crate.a").is_file());
+        let rs = std::fs::read_to_string(out.join("limiter.rs")).unwrap();
+        assert!(rs.contains("pub mod limiter {"));
+        assert!(rs.contains("static limiter_module: rt::ffi::bpf2c_module_t;"));
+        let c = std::fs::read_to_string(out.join("limiter.c")).unwrap();
+        assert!(c.contains("Optimization: off"));
+
+        // Another OUT_DIR: byte-identical C, bindings and log.
+        let (again, _) = build(builder(), &env(b.path(), &[]));
+        again.unwrap();
+        for f in [
+            "counter.c",
+            "counter.rs",
+            "limiter.c",
+            "limiter.rs",
+            "counter.log",
+        ] {
+            let x = std::fs::read(out.join(f)).unwrap();
+            let y = std::fs::read(b.path().join("bpf2c").join(f)).unwrap();
+            assert!(x == y, "{f} differs between two builds");
+        }
+        // Nothing written outside OUT_DIR/bpf2c.
+        let top: Vec<_> = std::fs::read_dir(a.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(top, ["bpf2c"]);
+    }
+
+    #[test]
+    fn refused_programs_give_one_line_each_and_a_log() {
+        let out = tempfile::tempdir().unwrap();
+        let (r, directives) = build(
+            Builder::new().object(repo("tests/bpf/fail_unchecked_lookup.o")),
+            &env(out.path(), &[]),
+        );
+        let e = r.unwrap_err();
+        assert_eq!(e.problems.len(), 1, "{e}");
+        assert!(
+            e.problems[0].ends_with(
+                "fail_unchecked_lookup.o: program 'count_unchecked' at \
+                 tests/bpf/fail_unchecked_lookup.c:20: the pointer may be NULL here: check the \
+                 result of bpf_map_lookup_elem (or any helper that can return NULL) before \
+                 using it"
+            ),
+            "{e}"
+        );
+        let log = e.log.clone().unwrap();
+        assert_eq!(log, out.path().join("bpf2c/fail_unchecked_lookup.log"));
+        let detail = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            detail.contains("program 'count_unchecked': REFUSED"),
+            "{detail}"
+        );
+        assert!(detail.contains("20 | \t*v += 1;"), "{detail}");
+        assert!(
+            detail.contains("verifier: Possible null access"),
+            "{detail}"
+        );
+        assert_eq!(
+            e.lines().last().unwrap(),
+            &format!("full details: {}", log.display())
+        );
+        // The object is watched even though it failed, so fixing it reruns the build.
+        assert!(directives
+            .iter()
+            .any(|d| d.ends_with("fail_unchecked_lookup.o")));
+    }
+
+    #[test]
+    fn the_target_must_match_the_object() {
+        let out = tempfile::tempdir().unwrap();
+        let (r, _) = build(
+            Builder::new().object(repo("tests/bpf/maps_basic.o")),
+            &env(
+                out.path(),
+                &[
+                    ("CARGO_CFG_TARGET_ENDIAN", "big"),
+                    ("TARGET", "powerpc64-unknown-linux-gnu"),
+                ],
+            ),
+        );
+        let e = r.unwrap_err();
+        assert!(
+            e.problems[0].ends_with(
+                "maps_basic.o: the object is little-endian eBPF but the target \
+                 powerpc64-unknown-linux-gnu is big-endian; rebuild it with clang -target bpfeb"
+            ),
+            "{e}"
+        );
+        let (r, _) = build(
+            Builder::new().object(repo("tests/bpf/maps_basic.o")),
+            &env(out.path(), &[("CARGO_CFG_TARGET_POINTER_WIDTH", "32")]),
+        );
+        assert!(r.unwrap_err().problems[0].contains("has 32-bit pointers"));
+        let (r, _) = build(
+            Builder::new().object(repo("tests/bpf/bigendian_be.o")),
+            &env(out.path(), &[]),
+        );
+        assert!(r.unwrap_err().problems[0].contains("the object is big-endian eBPF"));
+    }
+
+    #[test]
+    fn configuration_mistakes_are_reported_not_panicked() {
+        let out = tempfile::tempdir().unwrap();
+        let (r, _) = build(Builder::new(), &env(out.path(), &[]));
+        assert!(r.unwrap_err().problems[0].starts_with("no eBPF objects given"));
+        let (r, _) = build(Builder::new().object("x.o"), &HashMap::new());
+        assert!(r.unwrap_err().problems[0].starts_with("OUT_DIR is not set"));
+        let (r, _) = build(Builder::new().object("missing.o"), &env(out.path(), &[]));
+        assert!(r.unwrap_err().problems[0].starts_with("missing.o: cannot read the object"));
+        let (r, _) = build(
+            Builder::new()
+                .object(repo("tests/bpf/maps_basic.o"))
+                .helper(HelperDecl::new(
+                    1,
+                    "clash",
+                    bpf2c::helpers::HelperReturn::Integer,
+                    &[],
+                )),
+            &env(out.path(), &[]),
+        );
+        assert!(r.unwrap_err().problems[0].contains("belongs to the standard helper"));
+        let (r, _) = build(
+            Builder::new()
+                .object(repo("tests/bpf/maps_basic.o"))
+                .object(repo("tests/bpf/maps_basic.o")),
+            &env(out.path(), &[]),
+        );
+        assert!(r.unwrap_err().problems[0].contains("both make a module named 'maps_basic'"));
+        let (r, _) = build(
+            Builder::new().object(repo("tests/bpf/maps_basic.o")),
+            &env(out.path(), &[(env::VERIFY_TIMEOUT, "soon")]),
+        );
+        assert_eq!(
+            r.unwrap_err().problems[0],
+            "BPF2C_VERIFY_TIMEOUT=soon: expected a number of seconds"
+        );
+    }
+
+    #[test]
+    fn no_opt_from_the_environment_applies_to_every_object() {
+        let out = tempfile::tempdir().unwrap();
+        let (r, _) = build(
+            Builder::new().object(repo("tests/bpf/maps_basic.o")),
+            &env(out.path(), &[(env::NO_OPT, "1")]),
+        );
+        r.unwrap();
+        let c = std::fs::read_to_string(out.path().join("bpf2c/maps_basic.c")).unwrap();
+        assert!(c.contains("Optimization: off"));
+    }
+}
