@@ -103,9 +103,18 @@ fn verify_passes_for_a_package_and_shows_progress() {
     let out = cargo_bpf2c(ws.path(), &["verify", "-p", "good"]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("   Verifying [1/2] good bpf/counter.o\n"), "{stderr}");
-    assert!(stderr.contains("   Verifying [2/2] good bpf/maps_basic.o\n"), "{stderr}");
-    assert!(stderr.contains("    Finished 6 program(s) of 2 object(s) verified"), "{stderr}");
+    assert!(
+        stderr.contains("   Verifying [1/2] good bpf/counter.o\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("   Verifying [2/2] good bpf/maps_basic.o\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("    Finished 6 program(s) of 2 object(s) verified"),
+        "{stderr}"
+    );
     assert!(
         stdout.contains("good bpf/counter.o: program 'count_packets' (xdp, 118 instructions): ok"),
         "{stdout}"
@@ -126,14 +135,23 @@ fn a_refused_program_fails_with_its_source_line() {
     let out = cargo_bpf2c(ws.path(), &["verify", "--workspace"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("   Verifying [3/3] bad bpf/unchecked.o\n"), "{stderr}");
-    assert!(stderr.contains("20 | \t*v += 1;"), "{stderr}");
     assert!(
-        stderr.contains("reason: the pointer may be NULL here: check the result of bpf_map_lookup_elem"),
+        stderr.contains("   Verifying [3/3] bad bpf/unchecked.o\n"),
         "{stderr}"
     );
-    assert!(stderr.contains("error: 1 of 7 program(s) failed verification"), "{stderr}");
-    assert!(text(&out.stdout).contains("bad bpf/unchecked.o: program 'count_unchecked' (raw, 12 instructions): FAILED"));
+    assert!(stderr.contains("20 | \t*v += 1;"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "reason: the pointer may be NULL here: check the result of bpf_map_lookup_elem"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: 1 of 7 program(s) failed verification"),
+        "{stderr}"
+    );
+    assert!(text(&out.stdout)
+        .contains("bad bpf/unchecked.o: program 'count_unchecked' (raw, 12 instructions): FAILED"));
 }
 
 #[test]
@@ -142,7 +160,14 @@ fn json_messages_carry_a_reason() {
     let manifest = ws.path().join("Cargo.toml");
     let out = cargo_bpf2c(
         Path::new("/"),
-        &["verify", "--workspace", "--message-format", "json", "--manifest-path", manifest.to_str().unwrap()],
+        &[
+            "verify",
+            "--workspace",
+            "--message-format",
+            "json",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+        ],
     );
     assert_eq!(out.status.code(), Some(1));
     let msgs = json_lines(&out);
@@ -167,8 +192,14 @@ fn json_messages_carry_a_reason() {
     assert_eq!(diag["program"], "count_unchecked");
     assert_eq!(diag["line"], "./tests/bpf/fail_unchecked_lookup.c:20");
     assert_eq!(diag["insn"], 7);
-    assert!(diag["message"].as_str().unwrap().starts_with("the pointer may be NULL here"));
-    assert_eq!(diag["verifier_message"], "Possible null access (valid_access(r0.offset, width=8) for read)");
+    assert!(diag["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("the pointer may be NULL here"));
+    assert_eq!(
+        diag["verifier_message"],
+        "Possible null access (valid_access(r0.offset, width=8) for read)"
+    );
     let last = msgs.last().unwrap();
     assert_eq!(last["reason"], "verify-finished");
     assert_eq!(last["success"], false);
@@ -184,16 +215,29 @@ fn gen_and_build_write_under_target_only() {
     let target = ws.path().join("target/bpf2c/good");
     let c = std::fs::read_to_string(target.join("counter.c")).unwrap();
     assert!(c.contains("const bpf2c_module_t bpf2c_module_counter = {"));
-    assert!(std::fs::read_to_string(target.join("maps_basic.c")).unwrap().contains("Optimization: off"));
-    assert!(std::fs::read_to_string(target.join("counter.rs")).unwrap().contains("pub struct Counter {"));
+    assert!(std::fs::read_to_string(target.join("maps_basic.c"))
+        .unwrap()
+        .contains("Optimization: off"));
+    assert!(std::fs::read_to_string(target.join("counter.rs"))
+        .unwrap()
+        .contains("pub struct Counter {"));
     assert_eq!(files(ws.path()), before, "gen wrote into the source tree");
 
-    let out = cargo_bpf2c(ws.path(), &["build", "-p", "good", "--message-format", "json"]);
+    let out = cargo_bpf2c(
+        ws.path(),
+        &["build", "-p", "good", "--message-format", "json"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("   Compiling [2/2] good bpf/maps_basic.o\n"), "{stderr}");
+    assert!(
+        stderr.contains("   Compiling [2/2] good bpf/maps_basic.o\n"),
+        "{stderr}"
+    );
     let msgs = json_lines(&out);
-    let built: Vec<&Value> = msgs.iter().filter(|m| m["reason"] == "compiled-object").collect();
+    let built: Vec<&Value> = msgs
+        .iter()
+        .filter(|m| m["reason"] == "compiled-object")
+        .collect();
     assert_eq!(built.len(), 2);
     for m in &built {
         assert!(Path::new(m["native_object"].as_str().unwrap()).is_file());
@@ -216,28 +260,49 @@ fn gen_and_build_write_under_target_only() {
 #[test]
 fn usage_errors_and_help() {
     let ws = workspace();
-    assert_eq!(cargo_bpf2c(ws.path(), &["verify", "--bogus"]).status.code(), Some(2));
-    assert_eq!(cargo_bpf2c(ws.path(), &["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        cargo_bpf2c(ws.path(), &["verify", "--bogus"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        cargo_bpf2c(ws.path(), &["frobnicate"]).status.code(),
+        Some(2)
+    );
     let out = cargo_bpf2c(ws.path(), &["verify", "-p", "nope"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("package 'nope' is not a member of the workspace (members: "));
+    assert!(
+        text(&out.stderr).contains("package 'nope' is not a member of the workspace (members: ")
+    );
     // `cargo help bpf2c` runs `cargo-bpf2c bpf2c --help`.
     let help = cargo_bpf2c(ws.path(), &["--help"]);
     assert_eq!(help.status.code(), Some(0));
     let help = text(&help.stdout);
-    assert!(help.contains("Usage: cargo bpf2c [OPTIONS] <COMMAND>"), "{help}");
+    assert!(
+        help.contains("Usage: cargo bpf2c [OPTIONS] <COMMAND>"),
+        "{help}"
+    );
     for cmd in ["verify", "gen", "build", "run"] {
         assert!(help.contains(&format!("  {cmd} ")), "{help}");
     }
     let sub = text(&cargo_bpf2c(ws.path(), &["verify", "--help"]).stdout);
-    for flag in ["--manifest-path", "--package", "--workspace", "--message-format", "--color"] {
+    for flag in [
+        "--manifest-path",
+        "--package",
+        "--workspace",
+        "--message-format",
+        "--color",
+    ] {
         assert!(sub.contains(flag), "{sub}");
     }
     // Outside any workspace and without objects: a clear error, status 1.
     let empty = tempfile::tempdir().unwrap();
     let out = cargo_bpf2c(empty.path(), &["verify"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("cannot read the workspace"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot read the workspace"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
