@@ -38,10 +38,9 @@ impl Default for ObjectOptions {
 /// and writes Rust bindings to `OUT_DIR/bpf2c/<name>.rs`.
 ///
 /// ```no_run
-/// // build.rs
-/// fn main() {
-///     bpf2c_build::Builder::new().object("bpf/counter.o").run();
-/// }
+/// // build.rs: fn main() {
+/// bpf2c_build::Builder::new().object("bpf/counter.o").run();
+/// // }
 /// ```
 /// ```ignore
 /// // src/main.rs

@@ -8,10 +8,9 @@
 //! reason) with the full details in a log file.
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     bpf2c_build::Builder::new().object("bpf/counter.o").run();
-//! }
+//! // build.rs: fn main() {
+//! bpf2c_build::Builder::new().object("bpf/counter.o").run();
+//! // }
 //! ```
 
 mod builder;

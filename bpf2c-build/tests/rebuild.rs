@@ -23,10 +23,17 @@ fn target_dir() -> PathBuf {
 
 /// A crate `demo` whose build.rs builds `bpf/<object>` (copied from `source`).
 fn make_crate(dir: &Path, source: &str, object: &str, main: &str) {
+    make_crate_with(dir, &[(source, object)], main);
+}
+
+/// A crate `demo` whose build.rs builds every `bpf/<object>` (copied from its source).
+fn make_crate_with(dir: &Path, objects: &[(&str, &str)], main: &str) {
     let repo = repo();
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::create_dir_all(dir.join("bpf")).unwrap();
-    std::fs::copy(repo.join(source), dir.join("bpf").join(object)).unwrap();
+    for (source, object) in objects {
+        std::fs::copy(repo.join(source), dir.join("bpf").join(object)).unwrap();
+    }
     std::fs::write(
         dir.join("Cargo.toml"),
         format!(
@@ -40,11 +47,13 @@ fn make_crate(dir: &Path, source: &str, object: &str, main: &str) {
     .unwrap();
     // The workspace's lock file pins every dependency to a version already downloaded.
     std::fs::copy(repo.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let adds: String = objects
+        .iter()
+        .map(|(_, o)| format!(".object(\"bpf/{o}\")"))
+        .collect();
     std::fs::write(
         dir.join("build.rs"),
-        format!(
-            "fn main() {{\n    bpf2c_build::Builder::new().object(\"bpf/{object}\").run();\n}}\n"
-        ),
+        format!("fn main() {{\n    bpf2c_build::Builder::new(){adds}.run();\n}}\n"),
     )
     .unwrap();
     std::fs::write(dir.join("src/main.rs"), main).unwrap();
@@ -239,4 +248,116 @@ fn a_refused_program_fails_the_build_with_one_line() {
     // No backtrace, no panic, no dump of the build script's output.
     assert!(!err.contains("panicked"), "{err}");
     assert!(!err.contains("--- stdout"), "{err}");
+}
+
+/// Bindings for objects of every shape in the corpus compile, and work.
+const CORPUS_MAIN: &str = r#"
+bpf2c_runtime::include_bindings!("global_data");
+bpf2c_runtime::include_bindings!("maps_basic");
+bpf2c_runtime::include_bindings!("legacy_maps");
+bpf2c_runtime::include_bindings!("tail_calls");
+bpf2c_runtime::include_bindings!("subprograms");
+bpf2c_runtime::include_bindings!("typedef_maps");
+bpf2c_runtime::include_bindings!("xdp_parse");
+bpf2c_runtime::include_bindings!("maps_only");
+bpf2c_runtime::include_bindings!("multi_prog");
+bpf2c_runtime::include_bindings!("atomics");
+bpf2c_runtime::include_bindings!("helpers");
+bpf2c_runtime::include_bindings!("loop");
+
+use bpf2c_runtime::Options;
+
+fn main() {
+    let quiet = || Options::default().trace_sink(bpf2c_runtime::TraceSink::Discard);
+    let g = global_data::GlobalData::loader()
+        .options(quiet())
+        .init(|i| {
+            i.rodata().set_limit(9);
+            i.data().set_counter(100);
+        })
+        .load()
+        .unwrap();
+    let r = g.use_globals().run(&mut [0u8; 5]).unwrap();
+    let d = g.globals().data();
+    println!(
+        "globals {r} {} {} {:?} {} {}",
+        d.counter(),
+        g.globals().bss().hits(),
+        // clang moved the never-written static array to .rodata.cst16.
+        g.globals().rodata_cst16().table(),
+        g.globals().data_custom().custom(),
+        g.read_limit().run(&mut []).unwrap()
+    );
+
+    let m = maps_basic::MapsBasic::load().unwrap();
+    m.table().insert(&3, &maps_basic::types::Pair { value: 1, doubled: 2 }).unwrap();
+    println!("pair {:?}", m.table().get(&3).unwrap());
+
+    let l = legacy_maps::LegacyMaps::load().unwrap();
+    println!("legacy {}", l.instance().maps().count());
+
+    let t = tail_calls::TailCalls::load().unwrap();
+    let slots: Vec<Option<u32>> = (0..4).map(|i| t.jump_table().get(i).unwrap()).collect();
+    println!("tail {slots:?} {}", t.dispatch().run(&mut [0u8; 2]).unwrap());
+
+    let s = subprograms::Subprograms::load().unwrap();
+    println!("sub {}", s.chain().run(&mut [0u8; 3]).unwrap());
+
+    let _ = typedef_maps::TypedefMaps::load().unwrap();
+    let x = xdp_parse::XdpParse::load().unwrap();
+    println!("xdp {}", x.xdp_pass_all().run(&mut [0u8; 64]).unwrap());
+    maps_only::MapsOnly::load().unwrap();
+    multi_prog::MultiProg::load().unwrap();
+    atomics::Atomics::load().unwrap();
+    helpers::Helpers::load_with(quiet()).unwrap();
+    // `loop` is a keyword: the module is `loop_`.
+    loop_::Loop::load().unwrap();
+}
+"#;
+
+#[test]
+fn bindings_of_the_corpus_compile_and_run() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let objects: Vec<(String, String)> = [
+        "global_data",
+        "maps_basic",
+        "legacy_maps",
+        "tail_calls",
+        "subprograms",
+        "typedef_maps",
+        "xdp_parse",
+        "maps_only",
+        "multi_prog",
+        "atomics",
+        "helpers",
+        "loop",
+    ]
+    .iter()
+    .map(|n| (format!("tests/bpf/{n}.o"), format!("{n}.o")))
+    .collect();
+    let refs: Vec<(&str, &str)> = objects
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    make_crate_with(d, &refs, CORPUS_MAIN);
+    // Neither the generated C nor the generated Rust draws a warning.
+    let build = cargo(d, &["build"], &[]);
+    assert!(build.status.success(), "{}", stderr(&build));
+    assert!(!stderr(&build).contains("warning"), "{}", stderr(&build));
+    let out = cargo(d, &["run", "-q"], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}\n{stdout}", stderr(&out));
+    println!("{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    // use_globals(len 5) with counter 100: counter 105, hits 1, table[1] = 2, custom 7;
+    // read_limit returns limit * 10 with the limit set before loading.
+    assert_eq!(lines[0], "globals 114 105 1 [1, 2, 3, 4] 7 90");
+    assert_eq!(lines[1], "pair Some(Pair { value: 1, doubled: 2 })");
+    assert_eq!(lines[2], "legacy 4");
+    assert_eq!(lines[4], "sub 14");
+    assert_eq!(lines[5], "xdp 2");
+    // Slots 0 and 2 are filled at load; dispatch over 2 bytes tail-calls slot 2 (returns 12).
+    assert_eq!(lines[3], "tail [Some(0), None, Some(1), None] 12");
 }

@@ -524,7 +524,7 @@ mod tests {
         assert_eq!(from_bytes::<Pair>(bytes), Some(p));
         assert_eq!(from_bytes::<Pair>(&bytes[1..]), None);
         // Any alignment.
-        let mut shifted = vec![0u8; 9];
+        let mut shifted = [0u8; 9];
         shifted[1..].copy_from_slice(bytes);
         assert_eq!(from_bytes::<Pair>(&shifted[1..]), Some(p));
         assert_eq!(

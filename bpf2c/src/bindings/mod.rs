@@ -459,12 +459,19 @@ impl Writer<'_> {
             "/// Wraps an instance of this module, checking that its programs and maps have the \
              types the bindings expect.\npub fn from_instance(instance: rt::Instance) -> Result<Self, rt::LoadError> {{"
         );
-        let _ = writeln!(
-            m,
-            "    let module = format!(\"'{{}}'\", instance.module().name());"
-        );
-        let _ = writeln!(m, "    let bad_map = |map: &str, e: &dyn ::std::fmt::Display| rt::LoadError::Map {{ module: module.clone(), map: map.to_string(), reason: e.to_string() }};");
-        let _ = writeln!(m, "    let bad_program = |program: &str, e: &dyn ::std::fmt::Display| rt::LoadError::Program {{ module: module.clone(), program: program.to_string(), reason: e.to_string() }};");
+        let has_maps = !self.maps.is_empty() || !self.sections.is_empty();
+        if has_maps || !self.programs.is_empty() {
+            let _ = writeln!(
+                m,
+                "    let module = format!(\"'{{}}'\", instance.module().name());"
+            );
+        }
+        if has_maps {
+            let _ = writeln!(m, "    let bad_map = |map: &str, e: &dyn ::std::fmt::Display| rt::LoadError::Map {{ module: module.clone(), map: map.to_string(), reason: e.to_string() }};");
+        }
+        if !self.programs.is_empty() {
+            let _ = writeln!(m, "    let bad_program = |program: &str, e: &dyn ::std::fmt::Display| rt::LoadError::Program {{ module: module.clone(), program: program.to_string(), reason: e.to_string() }};");
+        }
         for (name, _, t) in &self.programs {
             let ty = program_type(*t);
             let _ = writeln!(
@@ -548,12 +555,16 @@ impl Writer<'_> {
 
     fn loader(&self, b: &mut String) {
         let s = &self.struct_name;
+        let init_field = if self.sections.is_empty() {
+            String::new()
+        } else {
+            format!("    init: Vec<Box<dyn FnOnce(&mut {s}Init)>>,\n")
+        };
         let _ = writeln!(
             b,
             "\n/// Options, global data and host helpers for loading [`{s}`].\n#[derive(Default)]\n\
              pub struct {s}Loader {{\n    options: Option<rt::Options>,\n    \
-             helpers: Vec<(u32, &'static str, rt::HelperClosure)>,\n    \
-             init: Vec<Box<dyn FnOnce(&mut {s}Init)>>,\n}}\n"
+             helpers: Vec<(u32, &'static str, rt::HelperClosure)>,\n{init_field}}}\n"
         );
         let _ = writeln!(b, "impl {s}Loader {{");
         let mut m = String::new();
