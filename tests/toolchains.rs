@@ -25,7 +25,7 @@ fn runnable_objects() -> Vec<PathBuf> {
         .into_iter()
         .filter(|p| {
             let name = p.file_name().unwrap().to_str().unwrap();
-            !name.starts_with("err_") && !name.ends_with("_be.o")
+            !name.starts_with("err_") && !name.starts_with("fail_") && !name.ends_with("_be.o")
         })
         .collect()
 }

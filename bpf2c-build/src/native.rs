@@ -105,6 +105,41 @@ pub fn compile_shared(c_source: &str, cache_dir: &Path) -> Result<PathBuf, Compi
     Ok(library)
 }
 
+/// Compiles one generated C file into a native object file (`-c`), against the `bpf2c.h`
+/// in `include_dir`, with the host compiler: how `cargo bpf2c build` checks that what it
+/// generated compiles, without linking anything.
+pub fn compile_object(
+    source: &Path,
+    include_dir: &Path,
+    output: &Path,
+) -> Result<(), CompileError> {
+    let compiler = host_compiler()?;
+    let mut cmd: Command = compiler.to_command();
+    cmd.arg("-std=c11")
+        .arg("-c")
+        .arg("-I")
+        .arg(include_dir)
+        .arg("-o")
+        .arg(output)
+        .arg(source);
+    let out = cmd.output().map_err(|e| CompileError {
+        message: format!(
+            "cannot run the C compiler {}: {e}",
+            compiler.path().display()
+        ),
+    })?;
+    if !out.status.success() {
+        return Err(CompileError {
+            message: format!(
+                "the C compiler failed on {}:\n{}",
+                source.display(),
+                String::from_utf8_lossy(&out.stderr).trim_end()
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// The default cache directory: `$BPF2C_CACHE_DIR`, else `$XDG_CACHE_HOME/bpf2c`, else
 /// `~/.cache/bpf2c`, else a directory under the system temporary directory.
 pub fn default_cache_dir() -> PathBuf {

@@ -89,6 +89,17 @@ pub enum MapErrorKind {
     ReadOnly,
     /// A program array was given a program the instance does not have.
     NoSuchProgram(String),
+    /// A byte range (`read_at`/`write_at`) reaches past the end of the value (EINVAL).
+    RangeOutOfValue {
+        offset: usize,
+        len: usize,
+        value_size: usize,
+    },
+    /// A typed view was asked of a map of another type (EINVAL).
+    WrongMapType {
+        wanted: &'static str,
+        map_type: MapType,
+    },
 }
 
 /// A failed map operation, naming the map.
@@ -126,7 +137,9 @@ impl MapErrorKind {
             | MapErrorKind::ValueSize { .. }
             | MapErrorKind::BadFlags(_)
             | MapErrorKind::Unsupported { .. }
-            | MapErrorKind::NoSuchProgram(_) => Errno::EINVAL,
+            | MapErrorKind::NoSuchProgram(_)
+            | MapErrorKind::RangeOutOfValue { .. }
+            | MapErrorKind::WrongMapType { .. } => Errno::EINVAL,
         }
     }
 }
@@ -160,6 +173,17 @@ impl fmt::Display for MapError {
             } => write!(f, "{map_type} maps do not support {operation}")?,
             MapErrorKind::ReadOnly => write!(f, "map is read-only")?,
             MapErrorKind::NoSuchProgram(p) => write!(f, "no program named '{p}'")?,
+            MapErrorKind::RangeOutOfValue {
+                offset,
+                len,
+                value_size,
+            } => write!(
+                f,
+                "{len} bytes at offset {offset} reach past the end of the {value_size}-byte value"
+            )?,
+            MapErrorKind::WrongMapType { wanted, map_type } => {
+                write!(f, "is a {map_type}, not {wanted}")?
+            }
         }
         write!(f, " ({})", self.errno())
     }

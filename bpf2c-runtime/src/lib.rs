@@ -31,6 +31,7 @@ mod helpers;
 mod instance;
 mod maps;
 mod module;
+pub mod typed;
 mod types;
 
 use std::io;
@@ -50,6 +51,16 @@ pub use module::{
     MAX_VALUE_SIZE,
 };
 pub use types::{HelperSpec, MapSpec, MapType, ProgramInfo, ProgramType, UpdateFlags};
+
+/// Includes the Rust bindings that `bpf2c-build` generated for an object:
+/// `bpf2c_runtime::include_bindings!("counter");` expands to the contents of
+/// `$OUT_DIR/bpf2c/counter.rs`, a module `counter` with the struct `Counter`.
+#[macro_export]
+macro_rules! include_bindings {
+    ($name:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/bpf2c/", $name, ".rs"));
+    };
+}
 
 /// The text of `bpf2c.h`, the ABI header generated code includes.
 pub const ABI_HEADER: &str = include_str!("../include/bpf2c.h");

@@ -4,6 +4,7 @@
 //! bytecode, verified, its per-instruction facts extracted, and C generated from the object
 //! and the facts.
 
+pub mod bindings;
 pub mod codegen;
 pub mod driver;
 pub mod error;

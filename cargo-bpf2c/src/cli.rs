@@ -45,8 +45,11 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Verify every program of one or more objects, and print a verdict per program
     Verify(VerifyArgs),
-    /// Translate an object to C
+    /// Translate an object to C (and Rust bindings, in workspace mode)
     Gen(GenArgs),
+    /// Verify, translate and compile objects natively: what bpf2c-build does in a build
+    /// script, for every object of the workspace at once
+    Build(BuildArgs),
     /// Compile an object natively and run one program
     Run(RunArgs),
     /// Speak the bpf_conformance plugin protocol: program hex on stdin, memory hex as argument
@@ -67,11 +70,28 @@ pub struct TranslateArgs {
     pub raw: bool,
 }
 
+/// Where objects come from when none is named: the packages of the workspace, through
+/// `cargo metadata` and their `[package.metadata.bpf2c]`. Shared by every command that
+/// takes objects (see `workspace::resolve`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct WorkspaceArgs {
+    /// Path to the Cargo.toml of the package or workspace
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Work on this package's objects (repeatable)
+    #[arg(short = 'p', long = "package", value_name = "SPEC")]
+    pub packages: Vec<String>,
+    /// Work on the objects of every workspace member
+    #[arg(long)]
+    pub workspace: bool,
+}
+
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
-    /// eBPF object files
-    #[arg(required = true)]
+    /// eBPF object files (default: the objects of the workspace's packages)
     pub objects: Vec<PathBuf>,
+    #[command(flatten)]
+    pub ws: WorkspaceArgs,
     /// Verify only this program
     #[arg(long)]
     pub program: Option<String>,
@@ -82,13 +102,28 @@ pub struct VerifyArgs {
 
 #[derive(Args, Debug)]
 pub struct GenArgs {
-    /// eBPF object file
-    pub object: PathBuf,
-    /// Write the C here instead of stdout
+    /// eBPF object file (default: the objects of the workspace's packages, written to
+    /// target/bpf2c/<package>/)
+    pub object: Option<PathBuf>,
+    /// With an OBJECT: write the C here instead of stdout. In workspace mode: the directory
+    /// to write into instead of target/bpf2c
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub translate: TranslateArgs,
+    #[command(flatten)]
+    pub ws: WorkspaceArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    /// eBPF object files (default: the objects of the workspace's packages)
+    pub objects: Vec<PathBuf>,
+    /// Directory for the generated C, bindings and native objects (default: target/bpf2c)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub ws: WorkspaceArgs,
 }
 
 #[derive(Args, Debug)]

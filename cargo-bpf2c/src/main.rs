@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod hex;
 mod shell;
+mod workspace;
 
 use std::process::ExitCode;
 
@@ -91,6 +92,7 @@ fn run(shell: &Shell, command: Command) -> CmdResult {
     match command {
         Command::Verify(args) => commands::verify::run(shell, args),
         Command::Gen(args) => commands::gen::run(shell, args),
+        Command::Build(args) => commands::build::run(shell, args),
         Command::Run(args) => commands::run::run(shell, args),
         Command::Plugin(args) => commands::plugin::run(args),
     }

@@ -41,9 +41,12 @@ impl Shell {
         let color = match color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-            }
+            // Like cargo: CARGO_TERM_COLOR decides when --color does not.
+            ColorChoice::Auto => match std::env::var("CARGO_TERM_COLOR").as_deref() {
+                Ok("always") => true,
+                Ok("never") => false,
+                _ => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            },
         };
         Shell {
             verbosity,
@@ -100,6 +103,22 @@ impl Shell {
     /// A free-form note line on stderr (diagnostic details), unless `-q`.
     pub fn note(&self, message: impl AsRef<str>) {
         if self.verbosity > Verbosity::Quiet {
+            let _ = writeln!(std::io::stderr(), "{}", message.as_ref());
+        }
+    }
+
+    /// `[3/12] ` in front of a status message when a run covers more than one object.
+    pub fn progress(index: usize, total: usize) -> String {
+        if total > 1 {
+            format!("[{}/{total}] ", index + 1)
+        } else {
+            String::new()
+        }
+    }
+
+    /// A note (multi-line details) shown only with `-v`.
+    pub fn verbose_note(&self, message: impl AsRef<str>) {
+        if self.verbosity == Verbosity::Verbose {
             let _ = writeln!(std::io::stderr(), "{}", message.as_ref());
         }
     }

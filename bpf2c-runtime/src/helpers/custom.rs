@@ -58,6 +58,33 @@ impl<'a> HelperCall<'a> {
         self.context
     }
 
+    /// Copies `len` bytes of program memory at `addr` (an argument of the call).
+    ///
+    /// # Safety
+    /// `addr..addr + len` must be readable. The verifier proves exactly that for a
+    /// `ReadableMem` argument followed by its `ConstSize` argument in the helper's declared
+    /// prototype, so `call.read_mem(args[0], args[1] as usize)` is sound for such a helper.
+    pub unsafe fn read_mem(&self, addr: u64, len: usize) -> Vec<u8> {
+        let mut out = vec![0u8; len];
+        if len > 0 {
+            // Programs on other threads may write the same map memory: copy it with the
+            // runtime's race-tolerant accessors instead of forming a slice.
+            crate::maps::shared::load_unaligned(addr as usize as *const u8, &mut out);
+        }
+        out
+    }
+
+    /// Writes `data` into program memory at `addr` (an argument of the call).
+    ///
+    /// # Safety
+    /// `addr..addr + data.len()` must be writable: the verifier proves it for a
+    /// `WritableMem` argument when `data` is no longer than its `ConstSize` argument.
+    pub unsafe fn write_mem(&self, addr: u64, data: &[u8]) {
+        if !data.is_empty() {
+            crate::maps::shared::store_unaligned(addr as usize as *mut u8, data);
+        }
+    }
+
     /// A map of the running instance, for helpers that keep state in maps.
     pub fn map(&self, name: &str) -> Result<MapRef<'a>, MapError> {
         self.state.inner.map_ref(name)

@@ -176,6 +176,52 @@ impl<'a> MapRef<'a> {
         self.entries().into_iter().map(|(k, _)| k).collect()
     }
 
+    /// Copies `dst.len()` bytes at byte `offset` of array element `index` (CPU slot 0 of a
+    /// per-CPU array): how a host reads one variable of a global-data section without
+    /// copying the whole section.
+    pub fn read_at(&self, index: u32, offset: usize, dst: &mut [u8]) -> Result<(), MapError> {
+        let MapKind::Array(a) = &self.map.kind else {
+            return Err(self.err(self.map.unsupported("read_at")));
+        };
+        self.check_range(index, offset, dst.len())?;
+        a.read_range(index, 0, offset, dst);
+        Ok(())
+    }
+
+    /// Writes `src` at byte `offset` of array element `index` (every CPU slot of a per-CPU
+    /// array), leaving the other bytes of the value as they are, so a host can set one
+    /// global variable while programs update others. Read-only maps refuse (EPERM).
+    pub fn write_at(&self, index: u32, offset: usize, src: &[u8]) -> Result<(), MapError> {
+        let MapKind::Array(a) = &self.map.kind else {
+            return Err(self.err(self.map.unsupported("write_at")));
+        };
+        if self.map.spec.is_read_only() {
+            return Err(self.err(MapErrorKind::ReadOnly));
+        }
+        self.check_range(index, offset, src.len())?;
+        a.write_range(index, offset, src);
+        Ok(())
+    }
+
+    fn check_range(&self, index: u32, offset: usize, len: usize) -> Result<(), MapError> {
+        let spec = &self.map.spec;
+        if index >= spec.max_entries {
+            return Err(self.err(MapErrorKind::IndexOutOfRange {
+                index,
+                max_entries: spec.max_entries,
+            }));
+        }
+        let size = spec.value_size as usize;
+        if offset.checked_add(len).is_none_or(|end| end > size) {
+            return Err(self.err(MapErrorKind::RangeOutOfValue {
+                offset,
+                len,
+                value_size: size,
+            }));
+        }
+        Ok(())
+    }
+
     /// Points slot `index` of a program array at the named program of the same instance.
     pub fn set_program(&self, index: u32, program: &str) -> Result<(), MapError> {
         let MapKind::ProgArray(p) = &self.map.kind else {

@@ -20,7 +20,7 @@ use crate::helpers::{self, id, TraceSink};
 use crate::maps::shared::SharedBuf;
 use crate::maps::{footprint, Map};
 use crate::module::ModuleImage;
-use crate::types::{MapType, ProgramInfo};
+use crate::types::{MapSpec, MapType, ProgramInfo};
 
 pub use map_ref::MapRef;
 pub use options::{Options, DEFAULT_LOOP_BUDGET, DEFAULT_MAX_MAP_BYTES, MAX_CPU_SLOTS};
@@ -100,9 +100,42 @@ impl Instance {
             helper_table.push(Some(f));
         }
 
+        for (section, bytes) in &options.global_data {
+            let Some(spec) = image.maps().iter().find(|m| &m.name == section) else {
+                return Err(LoadError::Options {
+                    reason: format!("global data for '{section}': the module has no such map"),
+                });
+            };
+            if !spec.is_global_data() {
+                return Err(LoadError::Options {
+                    reason: format!("global data for '{section}': that map is not global data"),
+                });
+            }
+            if bytes.len() > spec.value_size as usize {
+                return Err(LoadError::Options {
+                    reason: format!(
+                        "global data for '{section}': {} bytes given, the section has {}",
+                        bytes.len(),
+                        spec.value_size
+                    ),
+                });
+            }
+        }
+
         let cpus = options.cpu_slots;
         let mut maps = Vec::with_capacity(image.maps().len());
         for spec in image.maps() {
+            let replaced;
+            let spec = match options.global_data.iter().find(|(s, _)| *s == spec.name) {
+                Some((_, bytes)) => {
+                    replaced = MapSpec {
+                        initial_data: bytes.clone(),
+                        ..spec.clone()
+                    };
+                    &replaced
+                }
+                None => spec,
+            };
             let map_error = |reason: String| LoadError::Map {
                 module: label.clone(),
                 map: spec.name.clone(),

@@ -26,6 +26,8 @@ pub struct Options {
     pub(crate) prandom_seed: Option<u64>,
     pub(crate) max_map_bytes: usize,
     pub(crate) helpers: Vec<CustomHelper>,
+    /// Replacement initial contents of global-data maps, by map (section) name.
+    pub(crate) global_data: Vec<(String, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for CustomHelper {
@@ -45,6 +47,7 @@ impl Default for Options {
             prandom_seed: None,
             max_map_bytes: DEFAULT_MAX_MAP_BYTES,
             helpers: Vec::new(),
+            global_data: Vec::new(),
         }
     }
 }
@@ -103,6 +106,21 @@ impl Options {
             name: name.into(),
             f: Arc::new(f),
         });
+        self
+    }
+
+    /// Replaces the initial contents of a global-data map (`.data`, `.rodata`, `.bss`, ...)
+    /// before any program runs: how a host configures `const volatile` knobs in `.rodata`,
+    /// which nobody may write once the instance exists. `bytes` may be shorter than the
+    /// section; the rest starts zeroed. The last call for a section wins.
+    ///
+    /// The verifier never assumes the values of global data, so any bytes are safe.
+    /// [`Instance::new`](crate::Instance::new) fails if no global-data map has this name or
+    /// `bytes` is longer than the section.
+    pub fn global_data(mut self, section: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Options {
+        let section = section.into();
+        self.global_data.retain(|(s, _)| *s != section);
+        self.global_data.push((section, bytes.into()));
         self
     }
 }

@@ -99,6 +99,31 @@ impl ArrayMap {
         Ok(())
     }
 
+    /// Copies `dst.len()` bytes at `offset` of element `index` of CPU slot `cpu`. The caller
+    /// has checked that the range lies inside the value.
+    pub fn read_range(&self, index: u32, cpu: usize, offset: usize, dst: &mut [u8]) -> bool {
+        let element = self.element(index, cpu);
+        if element.is_null() || offset.saturating_add(dst.len()) > self.value_size {
+            return false;
+        }
+        // SAFETY: the range lies inside the element, which lies inside the allocation.
+        unsafe { shared::load_unaligned(element.add(offset), dst) };
+        true
+    }
+
+    /// Writes `src` at `offset` of element `index` in every CPU slot, leaving the rest of
+    /// the value alone (programs may be writing other variables of the same section).
+    pub fn write_range(&self, index: u32, offset: usize, src: &[u8]) -> bool {
+        if index >= self.max_entries || offset.saturating_add(src.len()) > self.value_size {
+            return false;
+        }
+        for cpu in 0..self.cpus {
+            // SAFETY: as in read_range.
+            unsafe { shared::store_unaligned(self.element(index, cpu).add(offset), src) };
+        }
+        true
+    }
+
     /// Copies the values of `index`, one per CPU slot, or None when out of range.
     pub fn read(&self, index: u32) -> Option<Vec<Vec<u8>>> {
         if index >= self.max_entries {

@@ -106,9 +106,56 @@ pub unsafe fn zero(dst: *mut u8, len: usize) {
     }
 }
 
+/// Copies `dst.len()` bytes out of shared memory at any alignment: single bytes up to the
+/// first 8-byte boundary, then words, then the remaining bytes.
+///
+/// # Safety
+/// `src` is valid for `dst.len()` bytes.
+pub unsafe fn load_unaligned(src: *const u8, dst: &mut [u8]) {
+    let head = src.align_offset(8).min(dst.len());
+    for (i, byte) in dst[..head].iter_mut().enumerate() {
+        *byte = AtomicU8::from_ptr(src.add(i) as *mut u8).load(Ordering::Relaxed);
+    }
+    load(src.add(head), &mut dst[head..]);
+}
+
+/// Copies a slice into shared memory at any alignment (see [`load_unaligned`]).
+///
+/// # Safety
+/// `dst` is valid for `src.len()` bytes.
+pub unsafe fn store_unaligned(dst: *mut u8, src: &[u8]) {
+    let head = dst.align_offset(8).min(src.len());
+    for (i, &byte) in src[..head].iter().enumerate() {
+        AtomicU8::from_ptr(dst.add(i)).store(byte, Ordering::Relaxed);
+    }
+    store(dst.add(head), &src[head..]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unaligned_copies_round_trip_at_every_offset() {
+        let b = SharedBuf::zeroed(64).unwrap();
+        for offset in 0..12 {
+            for len in 0..20 {
+                let data: Vec<u8> = (0..len as u8)
+                    .map(|i| i.wrapping_mul(7) ^ offset as u8)
+                    .collect();
+                unsafe { zero(b.as_ptr(), 64) };
+                unsafe { store_unaligned(b.as_ptr().add(offset), &data) };
+                let mut whole = [0u8; 64];
+                unsafe { load(b.as_ptr(), &mut whole) };
+                assert_eq!(&whole[offset..offset + len], &data[..]);
+                assert!(whole[..offset].iter().all(|&x| x == 0));
+                assert!(whole[offset + len..].iter().all(|&x| x == 0));
+                let mut back = vec![0u8; len];
+                unsafe { load_unaligned(b.as_ptr().add(offset), &mut back) };
+                assert_eq!(back, data);
+            }
+        }
+    }
 
     #[test]
     fn buffers_are_zeroed_and_cache_line_aligned() {

@@ -8,3 +8,4 @@ mod csrc;
 mod helpers;
 mod loading;
 mod maps;
+mod typed;

@@ -1,6 +1,7 @@
 //! One module per subcommand, plus what they share: reading objects, translating them with
 //! status lines, and printing verification diagnostics.
 
+pub mod build;
 pub mod gen;
 pub mod plugin;
 pub mod run;
@@ -9,6 +10,7 @@ pub mod verify;
 use std::path::Path;
 
 use bpf2c::driver::{translate, TranslateError, TranslateOptions, Translation};
+use bpf2c::helpers::HelperSet;
 use bpf2c::object::{load_file, InputFormat, Object};
 use bpf2c::verify::{Diagnostic, ProgramVerdict};
 use serde_json::json;
@@ -35,12 +37,34 @@ pub fn translate_object(
     module_symbol: Option<String>,
     output_name: Option<String>,
 ) -> Result<Translation, Failure> {
+    translate_object_with(
+        shell,
+        obj,
+        args,
+        HelperSet::standard(),
+        module_symbol,
+        output_name,
+    )
+}
+
+/// [`translate_object`] with host helpers the programs may call.
+pub fn translate_object_with(
+    shell: &Shell,
+    obj: &Object,
+    args: &TranslateArgs,
+    helpers: HelperSet,
+    module_symbol: Option<String>,
+    output_name: Option<String>,
+) -> Result<Translation, Failure> {
     let opts = TranslateOptions {
         verify: !args.no_verify,
         optimize: !args.no_opt,
         module_symbol,
         output_name,
-        ..TranslateOptions::default()
+        verify_options: bpf2c::verify::VerifyOptions {
+            helpers,
+            ..Default::default()
+        },
     };
     if opts.verify {
         shell.status("Verifying", obj.path.display().to_string());
@@ -78,10 +102,21 @@ pub fn translate_object(
 
 /// Prints verdicts: JSON messages, or human diagnostics on stderr for failures.
 pub fn report_verdicts(shell: &Shell, object: &str, verdicts: &[ProgramVerdict]) {
+    report_verdicts_in(shell, None, object, verdicts)
+}
+
+/// [`report_verdicts`] for an object of a workspace package, which JSON messages name.
+pub fn report_verdicts_in(
+    shell: &Shell,
+    package: Option<&str>,
+    object: &str,
+    verdicts: &[ProgramVerdict],
+) {
     for v in verdicts {
         if shell.is_json() {
             shell.json(&json!({
                 "reason": "program-verdict",
+                "package": package,
                 "object": object,
                 "program": v.program,
                 "verified": v.verified,
@@ -89,7 +124,9 @@ pub fn report_verdicts(shell: &Shell, object: &str, verdicts: &[ProgramVerdict])
                 "verify_time_ms": v.verify_time.as_secs_f64() * 1e3,
             }));
             for d in &v.diagnostics {
-                shell.json(&diagnostic_json(d));
+                let mut message = diagnostic_json(d);
+                message["package"] = json!(package);
+                shell.json(&message);
             }
         } else {
             for d in &v.diagnostics {

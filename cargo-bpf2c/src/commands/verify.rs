@@ -1,49 +1,83 @@
-//! `cargo bpf2c verify OBJECT... [--program NAME]`: a verdict for every program.
+//! `cargo bpf2c verify [OBJECT...] [--program NAME]`: a verdict for every program, of the
+//! objects named or, without any, of the workspace's packages.
 
+use std::path::PathBuf;
+
+use bpf2c::object::Object;
 use bpf2c::verify::{verify_program, VerifyOptions};
+use bpf2c_build::pipeline;
 use serde_json::json;
 
 use crate::cli::VerifyArgs;
 use crate::shell::Shell;
+use crate::workspace::{self, Unit};
 use crate::{CmdResult, Failure, Outcome};
 
 pub fn run(shell: &Shell, args: VerifyArgs) -> CmdResult {
-    let mut all_passed = true;
+    if args.raw && args.objects.is_empty() {
+        return Err(Failure(
+            "--raw reads raw bytecode files, which must be named on the command line".into(),
+        ));
+    }
+    let units = workspace::resolve(&args.objects, &args.ws)?;
     let mut matched = false;
-    for path in &args.objects {
-        let obj = match super::load(path, args.raw) {
+    let (mut programs, mut failed, mut broken) = (0, 0, 0);
+    for (i, unit) in units.iter().enumerate() {
+        shell.status(
+            "Verifying",
+            format!("{}{}", Shell::progress(i, units.len()), unit.label()),
+        );
+        let obj = match load(unit, args.raw) {
             Ok(o) => o,
             Err(Failure(msg)) => {
-                all_passed = false;
+                broken += 1;
                 if shell.is_json() {
                     shell.json(&json!({
-                        "reason": "diagnostic", "level": "error", "object": path.display().to_string(),
-                        "program": null, "function": null, "insn": null, "line": null, "message": msg,
+                        "reason": "diagnostic", "level": "error",
+                        "package": unit.package, "object": unit.object.display,
+                        "program": null, "function": null, "insn": null, "line": null,
+                        "message": msg,
                     }));
                 }
                 shell.error(msg);
                 continue;
             }
         };
-        shell.status("Verifying", path.display().to_string());
-        let object = path.display().to_string();
-        for (i, p) in obj.programs.iter().enumerate() {
-            if args.program.as_ref().is_some_and(|want| want != &p.name) {
+        let options = VerifyOptions {
+            helpers: unit.helpers.clone(),
+            ..VerifyOptions::default()
+        };
+        let object = unit.object.display.clone();
+        for (p, prog) in obj.programs.iter().enumerate() {
+            if args.program.as_ref().is_some_and(|want| want != &prog.name) {
                 continue;
             }
             matched = true;
-            let verdict = verify_program(&obj, i, &VerifyOptions::default());
-            all_passed &= verdict.verified;
+            let verdict = verify_program(&obj, p, &options);
+            programs += 1;
+            if !verdict.verified {
+                failed += 1;
+            }
             if !shell.is_json() {
                 let outcome = if verdict.verified { "ok" } else { "FAILED" };
+                let prefix = unit
+                    .package
+                    .as_deref()
+                    .map(|p| format!("{p} "))
+                    .unwrap_or_default();
                 println!(
-                    "{object}: program '{}' ({}, {} instructions): {outcome}",
+                    "{prefix}{object}: program '{}' ({}, {} instructions): {outcome}",
                     verdict.program,
-                    p.prog_type.name(),
+                    prog.prog_type.name(),
                     verdict.instructions
                 );
             }
-            super::report_verdicts(shell, &object, std::slice::from_ref(&verdict));
+            super::report_verdicts_in(
+                shell,
+                unit.package.as_deref(),
+                &object,
+                std::slice::from_ref(&verdict),
+            );
         }
     }
     if let Some(want) = &args.program {
@@ -53,9 +87,44 @@ pub fn run(shell: &Shell, args: VerifyArgs) -> CmdResult {
             )));
         }
     }
-    Ok(if all_passed {
-        Outcome::Success
+    let success = failed == 0 && broken == 0;
+    if shell.is_json() {
+        shell.json(&json!({
+            "reason": "verify-finished",
+            "success": success,
+            "objects": units.len(),
+            "programs": programs,
+            "failed_programs": failed,
+            "unreadable_objects": broken,
+        }));
+    }
+    if success {
+        shell.status(
+            "Finished",
+            format!(
+                "{programs} program(s) of {} object(s) verified",
+                units.len()
+            ),
+        );
+        Ok(Outcome::Success)
     } else {
-        Outcome::Failure
-    })
+        let mut parts = Vec::new();
+        if failed > 0 {
+            parts.push(format!(
+                "{failed} of {programs} program(s) failed verification"
+            ));
+        }
+        if broken > 0 {
+            parts.push(format!("{broken} object(s) could not be read"));
+        }
+        shell.error(parts.join("; "));
+        Ok(Outcome::Failure)
+    }
+}
+
+fn load(unit: &Unit, raw: bool) -> Result<Object, Failure> {
+    if raw {
+        return super::load(&PathBuf::from(&unit.object.path), true);
+    }
+    pipeline::load(&unit.object).map_err(|f| Failure(f.short_messages().join("; ")))
 }
