@@ -131,8 +131,9 @@ pub fn verify_program(obj: &Object, prog: usize, opts: &VerifyOptions) -> Progra
             "the verifier failed internally on this program: {panic}"
         )),
         Err(mpsc::RecvTimeoutError::Timeout) => refuse(format!(
-            "verification did not finish within {} s; the program is too complex to verify",
-            opts.time_limit.as_secs()
+            "verification did not finish within the time limit of {}; the program is too \
+             complex to verify in that time",
+            describe_duration(opts.time_limit)
         )),
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             refuse("the verifier stopped without a result".to_string())
@@ -206,7 +207,7 @@ fn analyse(
         facts_time: Duration::ZERO,
     };
     let at = |pc: usize, message: &str, chain: Vec<String>| match layout.locate(pc) {
-        Some(r) => Diagnostic::at(obj, &program.name, r, message, chain),
+        Some(r) => Diagnostic::at(obj, &program.name, r, message, chain, helpers),
         None => Diagnostic::program_level(obj, &program.name, message),
     };
 
@@ -306,6 +307,22 @@ fn call_chain(label: &Label, layout: &Layout, obj: &Object) -> Vec<String> {
         .filter_map(|pc| layout.locate(pc))
         .map(|InsnRef { function, insn }| format!("{}+{insn}", obj.functions[function].name))
         .collect()
+}
+
+/// A limit in the unit a person would use: "300 s", "1.5 s", "20 ms".
+fn describe_duration(d: Duration) -> String {
+    if d >= Duration::from_secs(1) {
+        let s = d.as_secs_f64();
+        if s.fract() == 0.0 {
+            format!("{s:.0} s")
+        } else {
+            format!("{s:.1} s")
+        }
+    } else if d >= Duration::from_millis(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{} µs", d.as_micros())
+    }
 }
 
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
