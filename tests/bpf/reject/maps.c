@@ -107,8 +107,8 @@ SEC("raw") long pointer_returned(unsigned char *mem, unsigned long len)
 
 	if (!v)
 		return 0;
-	return (long)v; // REJECT(pointer_returned)
-}
+	return (long)v;
+} // REJECT(pointer_returned): BTF gives the exit the line of the closing brace
 
 /* The packet pointer is passed where a map is required. */
 SEC("raw") int not_a_map(unsigned char *mem, unsigned long len)
