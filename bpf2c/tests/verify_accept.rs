@@ -1,0 +1,98 @@
+//! The accept suite: every program of every example and test object in the repository
+//! verifies, except the `err_*` objects, which the loader must refuse before verification.
+//! Objects added later under `tests/bpf/`, `tests/bpf/facts/` or `examples/*/bpf/` join the
+//! suite without a change here.
+
+mod support;
+
+use std::path::PathBuf;
+
+use bpf2c::facts::InsnRef;
+use bpf2c::object::{load_file, InputFormat};
+use bpf2c::verify::{verify_object, VerifyOptions};
+use support::{objects_in, repo};
+
+/// Every object the suite covers, and whether it is an `err_*` object.
+fn corpus() -> Vec<(PathBuf, bool)> {
+    let mut dirs = vec!["tests/bpf".to_string(), "tests/bpf/facts".to_string()];
+    if let Ok(examples) = std::fs::read_dir(repo().join("examples")) {
+        let mut found: Vec<String> = examples
+            .filter_map(|e| e.ok())
+            .map(|e| format!("examples/{}/bpf", e.file_name().to_string_lossy()))
+            .collect();
+        found.sort();
+        dirs.extend(found);
+    }
+    dirs.iter()
+        .flat_map(|d| objects_in(d))
+        .map(|p| {
+            let err = p
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("err_"));
+            (p, err)
+        })
+        .collect()
+}
+
+#[test]
+fn every_program_of_every_object_verifies() {
+    let corpus = corpus();
+    assert!(
+        corpus.iter().filter(|(_, err)| !err).count() >= 15,
+        "the corpus looks incomplete: {corpus:?}"
+    );
+    let mut failures = Vec::new();
+    let mut programs = 0;
+    for (path, _) in corpus.iter().filter(|(_, err)| !err) {
+        let obj = match load_file(path, InputFormat::Elf) {
+            Ok(o) => o,
+            Err(e) => {
+                failures.push(format!("{}: does not load: {e}", path.display()));
+                continue;
+            }
+        };
+        for v in verify_object(&obj, &VerifyOptions::default()) {
+            programs += 1;
+            if !v.verified {
+                let why: Vec<String> = v.diagnostics.iter().map(|d| d.to_string()).collect();
+                failures.push(why.join("\n"));
+                continue;
+            }
+            assert!(v.diagnostics.is_empty());
+            // A verified program has facts, and its first instruction is reached.
+            let facts = v.facts.as_ref().expect("facts of a verified program");
+            let entry = obj.program(&v.program).unwrap().entry;
+            let first = InsnRef {
+                function: entry,
+                insn: 0,
+            };
+            assert!(facts.insns[&first].reached, "{}: entry unreached", v.program);
+            assert!(v.instructions > 0);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(programs >= 40, "only {programs} programs verified");
+}
+
+#[test]
+fn err_objects_fail_to_load_with_a_located_reason() {
+    let errs: Vec<PathBuf> = corpus()
+        .into_iter()
+        .filter_map(|(p, err)| err.then_some(p))
+        .collect();
+    assert!(errs.len() >= 9, "{errs:?}");
+    for path in errs {
+        match load_file(&path, InputFormat::Elf) {
+            Ok(_) => panic!("{}: loaded, but must be refused", path.display()),
+            Err(e) => {
+                assert_eq!(e.location.file, path);
+                assert!(!e.message.is_empty());
+                assert!(
+                    e.location.section.is_some(),
+                    "{}: the error names no section: {e}",
+                    path.display()
+                );
+            }
+        }
+    }
+}
