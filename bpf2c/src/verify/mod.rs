@@ -100,8 +100,11 @@ pub fn verify_program(obj: &Object, prog: usize, opts: &VerifyOptions) -> Progra
     }
 
     // The analysis runs on its own thread: a deep recursion, a panic or a runaway analysis
-    // inside PREVAIL must not take the tool down.
+    // inside PREVAIL must not take the tool down. Past the time limit the fixpoint iteration
+    // stops itself (a deadline inside PREVAIL), so a timed-out analysis does not go on
+    // holding a core and its memory.
     let (tx, rx) = mpsc::channel();
+    let deadline = Instant::now().checked_add(opts.time_limit);
     let job = {
         let obj = obj.clone();
         let helpers = opts.helpers.clone();
@@ -109,10 +112,16 @@ pub fn verify_program(obj: &Object, prog: usize, opts: &VerifyOptions) -> Progra
         let layout = layout.clone();
         move || {
             quiet_panics(true);
+            fwd_analyzer::set_deadline(deadline);
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 analyse(&obj, prog, &helpers, &insns, &layout)
             }));
-            let _ = tx.send(outcome.map_err(panic_message));
+            fwd_analyzer::set_deadline(None);
+            let _ = tx.send(match outcome {
+                Ok(verdict) => Outcome::Done(verdict),
+                Err(p) if p.is::<fwd_analyzer::DeadlineExceeded>() => Outcome::OutOfTime,
+                Err(p) => Outcome::Panicked(panic_message(p)),
+            });
         }
     };
     let spawned = std::thread::Builder::new()
@@ -122,23 +131,35 @@ pub fn verify_program(obj: &Object, prog: usize, opts: &VerifyOptions) -> Progra
     if let Err(e) = spawned {
         return refuse(format!("cannot start the verifier thread: {e}"));
     }
-    match rx.recv_timeout(opts.time_limit) {
-        Ok(Ok(mut verdict)) => {
-            verdict.instructions = insns.len();
-            verdict
-        }
-        Ok(Err(panic)) => refuse(format!(
-            "the verifier failed internally on this program: {panic}"
-        )),
-        Err(mpsc::RecvTimeoutError::Timeout) => refuse(format!(
+    let out_of_time = || {
+        refuse(format!(
             "verification did not finish within the time limit of {}; the program is too \
              complex to verify in that time",
             describe_duration(opts.time_limit)
+        ))
+    };
+    match rx.recv_timeout(opts.time_limit) {
+        Ok(Outcome::Done(mut verdict)) => {
+            verdict.instructions = insns.len();
+            verdict
+        }
+        Ok(Outcome::OutOfTime) | Err(mpsc::RecvTimeoutError::Timeout) => out_of_time(),
+        Ok(Outcome::Panicked(panic)) => refuse(format!(
+            "the verifier failed internally on this program: {panic}"
         )),
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             refuse("the verifier stopped without a result".to_string())
         }
     }
+}
+
+/// What the analysis thread reports.
+enum Outcome {
+    Done(ProgramVerdict),
+    /// The deadline stopped the analysis.
+    OutOfTime,
+    /// PREVAIL panicked; the message.
+    Panicked(String),
 }
 
 fn verifier_options(obj: &Object, prog: usize) -> EbpfVerifierOptions {
