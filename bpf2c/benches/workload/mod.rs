@@ -131,6 +131,42 @@ impl Emitter {
     }
 }
 
+/// Like [`generated_program`] with a body of at least `body_insns` slots, run inside
+/// `depth` nested counted loops (10 iterations each, counters on the stack). Cheap to build
+/// a CFG for, expensive to analyse: each loop's fixpoint iterates over everything inside it.
+pub fn generated_loops(body_insns: usize, depth: usize) -> Object {
+    let mut obj = generated_program(body_insns);
+    let body = std::mem::take(&mut obj.functions[0].insns);
+    let relocs = std::mem::take(&mut obj.functions[0].relocs);
+    // The body without its final `r0 = r8; exit`, after its 4-slot prologue.
+    let (prologue, rest) = body.split_at(4);
+    let inner = &rest[..rest.len() - 2];
+    let slot = |level: usize| -48 - 8 * level as i16;
+    let mut insns: Vec<Insn> = prologue.to_vec();
+    let mut heads = Vec::new();
+    for level in 0..depth {
+        insns.push(i(BPF_ST | BPF_MEM | BPF_DW, 10, 0, slot(level), 0));
+        heads.push(insns.len());
+    }
+    let shift = insns.len() - 4;
+    insns.extend_from_slice(inner);
+    for level in (0..depth).rev() {
+        insns.push(i(BPF_LDX | BPF_MEM | BPF_DW, 1, 10, slot(level), 0));
+        insns.push(i(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, 1));
+        insns.push(i(BPF_STX | BPF_MEM | BPF_DW, 10, 1, slot(level), 0));
+        let back = heads[level] as i64 - insns.len() as i64 - 1;
+        insns.push(i(BPF_JMP | BPF_JLT | BPF_K, 1, 0, back as i16, 10));
+    }
+    insns.push(i(BPF_ALU64 | BPF_MOV | BPF_X, 0, 8, 0, 0));
+    insns.push(i(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+    let f = &mut obj.functions[0];
+    f.relocs = relocs.into_iter().map(|(pc, r)| (pc + shift, r)).collect();
+    f.insns = insns;
+    obj.path = PathBuf::from(format!("generated_loops_{}x{depth}.o", f.insns.len()));
+    bpf2c::object::validate::validate_object(&obj).expect("the generated program is well-formed");
+    obj
+}
+
 /// A raw program of at least `min_insns` instruction slots, in blocks of the code clang emits
 /// for map-heavy programs: stack stores, map lookups with NULL checks, map updates, bounded
 /// buffer reads and arithmetic. It uses an ARRAY map `counters` (u32 -> u64, 256 entries) and

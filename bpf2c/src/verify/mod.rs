@@ -114,7 +114,7 @@ pub fn verify_program(obj: &Object, prog: usize, opts: &VerifyOptions) -> Progra
             quiet_panics(true);
             fwd_analyzer::set_deadline(deadline);
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                analyse(&obj, prog, &helpers, &insns, &layout)
+                analyse(&obj, prog, &helpers, &insns, &layout, deadline)
             }));
             fwd_analyzer::set_deadline(None);
             let _ = tx.send(match outcome {
@@ -189,7 +189,16 @@ fn analyse(
     helpers: &HelperSet,
     insns: &[crate::insn::Insn],
     layout: &Layout,
+    deadline: Option<Instant>,
 ) -> ProgramVerdict {
+    // PREVAIL checks the deadline during the fixpoint iteration; the stages before it (CFG
+    // construction is about 60% of the time on long straight-line programs) are checked
+    // between stages.
+    let check_deadline = || {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            std::panic::panic_any(fwd_analyzer::DeadlineExceeded);
+        }
+    };
     let program = &obj.programs[prog];
     let start = Instant::now();
     let opts = verifier_options(obj, prog);
@@ -246,6 +255,7 @@ fn analyse(
             )])
         }
     };
+    check_deadline();
     let cfg = match PrevailProgram::from_sequence(&seq, &mut raw.info, &platform, &opts) {
         Ok(p) => p,
         Err(e) => {
@@ -267,6 +277,7 @@ fn analyse(
         }
     };
 
+    check_deadline();
     let mut registry = VariableRegistry::new();
     let ctx = DomainContext::new(&raw.info, &cfg, &opts, &platform);
     let result = match entry::entry_state(program.prog_type) {
