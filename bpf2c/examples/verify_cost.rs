@@ -81,7 +81,9 @@ fn main() {
         return;
     }
     let runs: usize = args.get(1).map_or(5, |a| a.parse().expect("RUNS"));
-    let min_insns: usize = args.get(2).map_or(10_000, |a| a.parse().expect("MIN_INSNS"));
+    let min_insns: usize = args
+        .get(2)
+        .map_or(10_000, |a| a.parse().expect("MIN_INSNS"));
     let exe = std::env::current_exe().expect("own path");
     println!(
         "{:<36} {:>7} {:>12} {:>12} {:>8} {:>14} {:>12}",

@@ -66,7 +66,11 @@ fn every_program_of_every_object_verifies() {
                 function: entry,
                 insn: 0,
             };
-            assert!(facts.insns[&first].reached, "{}: entry unreached", v.program);
+            assert!(
+                facts.insns[&first].reached,
+                "{}: entry unreached",
+                v.program
+            );
             assert!(v.instructions > 0);
         }
     }

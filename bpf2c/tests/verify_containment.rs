@@ -195,7 +195,12 @@ fn ins(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
 /// One random block of a random program; `Jump` is patched to a later block start.
 enum Block {
     Code(Vec<Insn>),
-    Jump { opcode: u8, dst: u8, imm: i32, to: usize },
+    Jump {
+        opcode: u8,
+        dst: u8,
+        imm: i32,
+        to: usize,
+    },
 }
 
 /// A random program shaped like real code, so that many reach the verifier and some pass:
@@ -204,14 +209,14 @@ enum Block {
 /// instruction, and a `return 0`. r6 holds the buffer and r7 its length.
 fn random_program(rng: &mut Rng) -> Vec<u8> {
     const ALU: &[u8] = &[
-        0x07, 0x0f, 0x17, 0x1f, 0x27, 0x2f, 0x37, 0x3f, 0x47, 0x4f, 0x57, 0x5f, 0x67, 0x6f,
-        0x77, 0x7f, 0x87, 0x97, 0x9f, 0xa7, 0xaf, 0xb7, 0xbf, 0xc7, 0xcf, 0x04, 0x0c, 0x14,
-        0x1c, 0x24, 0x2c, 0x34, 0x3c, 0x44, 0x4c, 0x54, 0x5c, 0x64, 0x6c, 0x74, 0x7c, 0x84,
-        0x94, 0x9c, 0xa4, 0xac, 0xb4, 0xbc, 0xc4, 0xcc,
+        0x07, 0x0f, 0x17, 0x1f, 0x27, 0x2f, 0x37, 0x3f, 0x47, 0x4f, 0x57, 0x5f, 0x67, 0x6f, 0x77,
+        0x7f, 0x87, 0x97, 0x9f, 0xa7, 0xaf, 0xb7, 0xbf, 0xc7, 0xcf, 0x04, 0x0c, 0x14, 0x1c, 0x24,
+        0x2c, 0x34, 0x3c, 0x44, 0x4c, 0x54, 0x5c, 0x64, 0x6c, 0x74, 0x7c, 0x84, 0x94, 0x9c, 0xa4,
+        0xac, 0xb4, 0xbc, 0xc4, 0xcc,
     ];
     const JUMPS: &[u8] = &[
-        0x05, 0x15, 0x1d, 0x25, 0x2d, 0x35, 0x3d, 0x45, 0x4d, 0x55, 0x5d, 0x65, 0x6d, 0x75,
-        0x7d, 0xa5, 0xad, 0xb5, 0xbd, 0xc5, 0xcd, 0xd5, 0xdd, 0x16, 0x1e, 0x26, 0x56, 0x06,
+        0x05, 0x15, 0x1d, 0x25, 0x2d, 0x35, 0x3d, 0x45, 0x4d, 0x55, 0x5d, 0x65, 0x6d, 0x75, 0x7d,
+        0xa5, 0xad, 0xb5, 0xbd, 0xc5, 0xcd, 0xd5, 0xdd, 0x16, 0x1e, 0x26, 0x56, 0x06,
     ];
     const SIZES: &[u8] = &[BPF_B, BPF_H, BPF_W, BPF_DW];
     let scratch = |rng: &mut Rng| [0u8, 3, 4, 5, 8, 9][rng.below(6) as usize];
@@ -260,10 +265,21 @@ fn random_program(rng: &mut Rng) -> Vec<u8> {
                 // A buffer read, bounds-checked unless unlucky.
                 let off = rng.below(24) as i16;
                 let size = SIZES[rng.below(4) as usize];
-                let width = [1, 2, 4, 8][(size >> 3) as usize] as i32;
+                let width = match size {
+                    BPF_B => 1,
+                    BPF_H => 2,
+                    BPF_W => 4,
+                    _ => 8,
+                };
                 let mut code = Vec::new();
                 if rng.below(6) != 0 {
-                    code.push(ins(BPF_JMP | BPF_JLT | BPF_K, 7, 0, 1, i32::from(off) + width));
+                    code.push(ins(
+                        BPF_JMP | BPF_JLT | BPF_K,
+                        7,
+                        0,
+                        1,
+                        i32::from(off) + width,
+                    ));
                 }
                 code.push(ins(BPF_LDX | BPF_MEM | size, scratch(rng), 6, off, 0));
                 Block::Code(code)
@@ -279,7 +295,13 @@ fn random_program(rng: &mut Rng) -> Vec<u8> {
                 to: 0,
             },
             7 => Block::Code(vec![
-                ins(BPF_LD | BPF_IMM | BPF_DW, scratch(rng), 0, 0, rng.next() as i32),
+                ins(
+                    BPF_LD | BPF_IMM | BPF_DW,
+                    scratch(rng),
+                    0,
+                    0,
+                    rng.next() as i32,
+                ),
                 ins(0, 0, 0, 0, rng.next() as i32),
             ]),
             _ => {
@@ -453,7 +475,10 @@ fn the_time_limit_ends_a_long_analysis() {
     let v = verify_program(&obj, 0, &opts);
     let returned = start.elapsed();
     assert!(!v.verified);
-    assert!(returned < Duration::from_secs(1), "returned after {returned:?}");
+    assert!(
+        returned < Duration::from_secs(1),
+        "returned after {returned:?}"
+    );
     let [d] = v.diagnostics.as_slice() else {
         panic!("{:#?}", v.diagnostics)
     };

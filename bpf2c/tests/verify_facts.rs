@@ -63,7 +63,11 @@ fn marked(
         .filter(|&i| obj.functions[f].line_at(i).is_some_and(|l| l.line == line))
         .filter(|&i| pick(&obj.functions[f].insns[i]))
         .collect();
-    assert_eq!(hits.len(), 1, "{marker}: instructions on line {line}: {hits:?}");
+    assert_eq!(
+        hits.len(),
+        1,
+        "{marker}: instructions on line {line}: {hits:?}"
+    );
     InsnRef {
         function: f,
         insn: hits[0],
@@ -90,7 +94,11 @@ fn ctx_load(fact: CtxFact) -> InsnFacts {
 fn check_call(obj: &Object, program: &str, func: &str, marker: &str, insn: usize, want: InsnFacts) {
     let at = marked(obj, MAPS, marker, func, |i| i.is_helper_call());
     assert_eq!(at.insn, insn, "{marker}: the call moved");
-    assert_eq!(facts(obj, program).insns[&at], want, "{program}: fact at {func}+{insn}");
+    assert_eq!(
+        facts(obj, program).insns[&at],
+        want,
+        "{program}: fact at {func}+{insn}"
+    );
 }
 
 #[test]
@@ -131,14 +139,28 @@ fn a_subprogram_called_with_two_maps_sees_both() {
         maps(&obj, &["first", "second"]),
         KeyFact::Range { min: 4, max: 5 },
     );
-    check_call(&obj, "both_maps_via_subprogram", "value_of", "value_of", 3, want);
+    check_call(
+        &obj,
+        "both_maps_via_subprogram",
+        "value_of",
+        "value_of",
+        3,
+        want,
+    );
 }
 
 #[test]
 fn a_subprogram_called_twice_with_one_map_sees_one() {
     let obj = load(&format!("{MAPS}.o"));
     let want = map_call(maps(&obj, &["first"]), KeyFact::Range { min: 6, max: 8 });
-    check_call(&obj, "one_map_via_subprogram", "value_of", "value_of", 3, want);
+    check_call(
+        &obj,
+        "one_map_via_subprogram",
+        "value_of",
+        "value_of",
+        3,
+        want,
+    );
 }
 
 /// A function shared by two programs: each program's facts hold for that program, and the
@@ -178,7 +200,10 @@ fn module_facts_join_the_programs_that_share_a_function() {
 fn legacy_maps_with_identical_definitions_stay_apart() {
     let obj = load("tests/bpf/legacy_maps.o");
     let (a, b) = (map(&obj, "stats_a"), map(&obj, "stats_b"));
-    assert_eq!(obj.maps[a].def, obj.maps[b].def, "the test needs identical definitions");
+    assert_eq!(
+        obj.maps[a].def, obj.maps[b].def,
+        "the test needs identical definitions"
+    );
     let facts = facts(&obj, "legacy_use");
     let calls: Vec<(usize, &MapCallFact)> = facts
         .insns
@@ -225,14 +250,24 @@ fn btf_maps_of_one_typedef_stay_apart() {
     let facts = facts(&obj, "bump");
     let f = function(&obj, "bump");
     assert_eq!(
-        facts.insns[&InsnRef { function: f, insn: 7 }],
+        facts.insns[&InsnRef {
+            function: f,
+            insn: 7
+        }],
         map_call(maps(&obj, &["hits_a"]), KeyFact::Const(0))
     );
     assert_eq!(
-        facts.insns[&InsnRef { function: f, insn: 12 }],
+        facts.insns[&InsnRef {
+            function: f,
+            insn: 12
+        }],
         map_call(maps(&obj, &["hits_b"]), KeyFact::Const(0))
     );
-    let map_calls = facts.insns.values().filter(|f| f.map_call.is_some()).count();
+    let map_calls = facts
+        .insns
+        .values()
+        .filter(|f| f.map_call.is_some())
+        .count();
     assert_eq!(map_calls, 2);
 }
 
@@ -268,7 +303,10 @@ fn xdp_data_and_data_end_loads_have_proven_offsets() {
         .collect();
     assert_eq!(packet_loads, vec![6]);
     assert_eq!(
-        facts.insns[&InsnRef { function: f, insn: 6 }],
+        facts.insns[&InsnRef {
+            function: f,
+            insn: 6
+        }],
         ctx_load(CtxFact::NotCtx)
     );
 }
@@ -292,7 +330,10 @@ fn a_moved_context_pointer_keeps_its_offset() {
     let obj = load(&format!("{CONTEXT}.o"));
     let f = function(&obj, "moved_context");
     assert_eq!(
-        facts(&obj, "moved_context").insns[&InsnRef { function: f, insn: 1 }],
+        facts(&obj, "moved_context").insns[&InsnRef {
+            function: f,
+            insn: 1
+        }],
         ctx_load(CtxFact::Ctx {
             reg_offset: 4,
             field_offset: 4

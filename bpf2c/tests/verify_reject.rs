@@ -340,11 +340,7 @@ fn check(c: &Case) -> Result<(), String> {
         d.disasm.as_deref() == Some(c.disasm),
         format!("{:?}", d.disasm),
     );
-    expect(
-        "source file",
-        src.file.ends_with(&source),
-        src.file.clone(),
-    );
+    expect("source file", src.file.ends_with(&source), src.file.clone());
     expect(
         "source line",
         src.line == line,
@@ -355,11 +351,7 @@ fn check(c: &Case) -> Result<(), String> {
         src.text.contains(&format!("REJECT({})", c.program)),
         src.text.clone(),
     );
-    expect(
-        "message",
-        d.message.contains(c.message),
-        d.message.clone(),
-    );
+    expect("message", d.message.contains(c.message), d.message.clone());
     expect(
         "detail",
         d.detail.as_deref().is_some_and(|t| t.contains(c.detail)),
@@ -415,7 +407,11 @@ fn every_program_of_the_reject_corpus_has_a_case() {
     );
     let mut found = BTreeSet::new();
     for path in objects_in("tests/bpf/reject") {
-        let rel = path.strip_prefix(repo()).unwrap().to_string_lossy().into_owned();
+        let rel = path
+            .strip_prefix(repo())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
         for p in &load(&rel).programs {
             found.insert((stem.clone(), p.name.clone()));
@@ -433,7 +429,10 @@ fn a_callee_reading_above_its_frame_is_refused() {
     let obj = load("tests/bpf/reject/asm.o");
     let verdict = verify(&obj, "callee_above_frame");
     assert!(!verdict.verified);
-    assert_eq!(verdict.diagnostics[0].function.as_deref(), Some("peek_caller"));
+    assert_eq!(
+        verdict.diagnostics[0].function.as_deref(),
+        Some("peek_caller")
+    );
     assert_eq!(verdict.diagnostics[0].insn, Some(0));
 }
 
@@ -483,7 +482,10 @@ fn a_write_to_r10_is_refused_before_verification() {
     );
     assert_eq!(e.location.function.as_deref(), Some("write_r10"));
     assert_eq!(e.location.insn, Some(1));
-    assert!(e.message.contains("r10 is the read-only frame pointer"), "{e}");
+    assert!(
+        e.message.contains("r10 is the read-only frame pointer"),
+        "{e}"
+    );
     assert!(e.to_string().contains("instruction 1"), "{e}");
 }
 
@@ -542,7 +544,10 @@ fn falling_off_the_end_is_refused_before_verification() {
         ],
     );
     assert_eq!(e.location.insn, Some(1));
-    assert!(e.message.contains("run past the end of the function"), "{e}");
+    assert!(
+        e.message.contains("run past the end of the function"),
+        "{e}"
+    );
 }
 
 /// A diagnostic of a raw program has no source line, but still the instruction.
@@ -560,5 +565,8 @@ fn raw_bytecode_diagnostics_name_the_instruction_without_a_source_line() {
     assert_eq!(d.insn, Some(0));
     assert_eq!(d.source, None);
     assert_eq!(d.disasm.as_deref(), Some("r0 = *(u64 *)(r1 + 0)"));
-    assert!(d.message.contains("past the end of the packet or buffer"), "{d}");
+    assert!(
+        d.message.contains("past the end of the packet or buffer"),
+        "{d}"
+    );
 }

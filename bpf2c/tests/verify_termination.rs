@@ -22,8 +22,8 @@ fn instantiate(obj: &Object, cache: &std::path::Path, budget: u64) -> Instance {
     };
     let t = translate(obj, &opts).unwrap_or_else(|e| panic!("{e}"));
     assert!(t.verified && t.verdicts.iter().all(|v| v.verified));
-    let lib = bpf2c_build::native::compile_shared(&t.c_source, cache)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let lib =
+        bpf2c_build::native::compile_shared(&t.c_source, cache).unwrap_or_else(|e| panic!("{e}"));
     // SAFETY: the library was just built from this translation.
     let image = unsafe { ModuleImage::from_library(&lib, SYMBOL) }.unwrap();
     assert!(image.is_verified());
@@ -39,7 +39,11 @@ fn back_edge(obj: &Object, program: &str) -> u32 {
         .filter(|&i| f.line_at(i).is_some_and(|l| l.line == line))
         .filter(|&i| f.insns[i].jump_offset().is_some_and(|o| o < 0))
         .collect();
-    assert_eq!(edges.len(), 1, "{program}: backward jumps on line {line}: {edges:?}");
+    assert_eq!(
+        edges.len(),
+        1,
+        "{program}: backward jumps on line {line}: {edges:?}"
+    );
     edges[0] as u32
 }
 

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Runs the CLI from the repository root with its compile cache in `cache`.
@@ -36,15 +39,26 @@ fn gen_refuses_an_unverifiable_object_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("maps.c");
     let o = cli(
-        &["gen", "tests/bpf/reject/maps.o", "-o", out.to_str().unwrap()],
+        &[
+            "gen",
+            "tests/bpf/reject/maps.o",
+            "-o",
+            out.to_str().unwrap(),
+        ],
         dir.path(),
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stdout.is_empty());
     let err = stderr(&o);
-    assert!(err.contains("error: program 'null_deref' failed verification"), "{err}");
+    assert!(
+        err.contains("error: program 'null_deref' failed verification"),
+        "{err}"
+    );
     assert!(err.contains("--> ./tests/bpf/reject/maps.c:33:9"), "{err}");
-    assert!(err.contains("= reason: the pointer may be NULL here"), "{err}");
+    assert!(
+        err.contains("= reason: the pointer may be NULL here"),
+        "{err}"
+    );
     assert!(
         err.contains(
             "error: tests/bpf/reject/maps.o: 9 of 9 program(s) failed verification; nothing \
@@ -53,7 +67,11 @@ fn gen_refuses_an_unverifiable_object_and_writes_nothing() {
         "{err}"
     );
     assert!(!out.exists());
-    assert_eq!(files_in(dir.path()), Vec::<PathBuf>::new(), "no partial file either");
+    assert_eq!(
+        files_in(dir.path()),
+        Vec::<PathBuf>::new(),
+        "no partial file either"
+    );
 
     // To stdout, likewise nothing.
     let o = cli(&["gen", "tests/bpf/reject/helpers.o"], dir.path());
@@ -90,7 +108,15 @@ fn gen_without_verification_says_so_in_the_c() {
     assert_eq!(header[3], " * Optimization: off");
 
     // A verified object says so too.
-    let o = cli(&["gen", "tests/bpf/typedef_maps.o", "-o", out.to_str().unwrap()], dir.path());
+    let o = cli(
+        &[
+            "gen",
+            "tests/bpf/typedef_maps.o",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let c = std::fs::read_to_string(&out).unwrap();
     assert_eq!(c.lines().nth(2), Some(" * Verification: yes"));
@@ -114,10 +140,17 @@ fn run_refuses_an_unverifiable_program_before_compiling() {
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stdout.is_empty(), "no result is printed");
     let err = stderr(&o);
-    assert!(err.contains("error: program 'null_deref' failed verification"), "{err}");
+    assert!(
+        err.contains("error: program 'null_deref' failed verification"),
+        "{err}"
+    );
     assert!(err.contains("nothing was generated"), "{err}");
     assert!(!err.contains("Compiling"), "{err}");
-    assert_eq!(files_in(&cache), Vec::<PathBuf>::new(), "nothing was compiled");
+    assert_eq!(
+        files_in(&cache),
+        Vec::<PathBuf>::new(),
+        "nothing was compiled"
+    );
 }
 
 /// With --no-verify the same program runs: key 0 of an array map always exists, so the

@@ -7,7 +7,10 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Runs the CLI from the repository root, so object paths print as given.
@@ -63,23 +66,42 @@ fn one_failing_program_fails_the_command_and_is_explained_on_stderr() {
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     assert!(out.contains("tests/bpf/loop.o: program 'sum_raw' (raw, 12 instructions): ok"));
-    assert!(out.contains("tests/bpf/reject/maps.o: program 'null_deref' (raw, 9 instructions): FAILED"));
+    assert!(
+        out.contains("tests/bpf/reject/maps.o: program 'null_deref' (raw, 9 instructions): FAILED")
+    );
     assert_eq!(out.matches(": FAILED").count(), 9, "{out}");
     let err = stderr(&o);
-    assert!(err.contains("error: program 'null_deref' failed verification"), "{err}");
-    assert!(err.contains("  --> ./tests/bpf/reject/maps.c:33:9"), "{err}");
-    assert!(err.contains("33 | \treturn *v; // REJECT(null_deref)") || err.contains("33 | return *v;"), "{err}");
+    assert!(
+        err.contains("error: program 'null_deref' failed verification"),
+        "{err}"
+    );
+    assert!(
+        err.contains("  --> ./tests/bpf/reject/maps.c:33:9"),
+        "{err}"
+    );
+    assert!(
+        err.contains("33 | \treturn *v; // REJECT(null_deref)") || err.contains("33 | return *v;"),
+        "{err}"
+    );
     assert!(
         err.contains("= instruction 7 of function 'null_deref' (section 'raw', object tests/bpf/reject/maps.o): r0 = *(u64 *)(r0 + 0)"),
         "{err}"
     );
-    assert!(err.contains("= reason: the pointer may be NULL here"), "{err}");
+    assert!(
+        err.contains("= reason: the pointer may be NULL here"),
+        "{err}"
+    );
     assert!(err.contains("= verifier: Possible null access"), "{err}");
 }
 
 #[test]
 fn program_selects_one_program() {
-    let o = cli(&["verify", "tests/bpf/reject/maps.o", "--program", "not_a_map"]);
+    let o = cli(&[
+        "verify",
+        "tests/bpf/reject/maps.o",
+        "--program",
+        "not_a_map",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
         stdout(&o),
@@ -87,7 +109,13 @@ fn program_selects_one_program() {
     );
     assert!(stderr(&o).contains("argument 1 of bpf_map_lookup_elem (r1) must be a map"));
 
-    let o = cli(&["verify", "tests/bpf/reject/maps.o", "tests/bpf/loop.o", "--program", "sum_raw"]);
+    let o = cli(&[
+        "verify",
+        "tests/bpf/reject/maps.o",
+        "tests/bpf/loop.o",
+        "--program",
+        "sum_raw",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         stdout(&o),
@@ -114,7 +142,10 @@ fn json_messages_carry_verdicts_and_diagnostics() {
         .iter()
         .filter(|m| m["reason"] == "program-verdict")
         .collect();
-    let diagnostics: Vec<&Value> = msgs.iter().filter(|m| m["reason"] == "diagnostic").collect();
+    let diagnostics: Vec<&Value> = msgs
+        .iter()
+        .filter(|m| m["reason"] == "diagnostic")
+        .collect();
     assert_eq!(verdicts.len() + diagnostics.len(), msgs.len());
     // typedef_maps has one program; memory has eight, all refused with one diagnostic each.
     assert_eq!(verdicts.len(), 9);
@@ -137,7 +168,10 @@ fn json_messages_carry_verdicts_and_diagnostics() {
     assert_eq!(d["insn"], 0);
     assert_eq!(d["line"], "./tests/bpf/reject/memory.c:73");
     assert_eq!(d["instruction"], "r0 = *(u8 *)(r1 + 0)");
-    assert_eq!(d["call_chain"], serde_json::json!(["null_into_subprogram+2"]));
+    assert_eq!(
+        d["call_chain"],
+        serde_json::json!(["null_into_subprogram+2"])
+    );
     assert!(d["message"]
         .as_str()
         .unwrap()
@@ -220,7 +254,11 @@ fn malformed_input_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let whole = std::fs::read(repo().join("tests/bpf/xdp_parse.o")).unwrap();
     let mut cases: Vec<(String, Vec<u8>, bool)> = vec![
-        ("truncated.o".into(), whole[..whole.len() / 3].to_vec(), false),
+        (
+            "truncated.o".into(),
+            whole[..whole.len() / 3].to_vec(),
+            false,
+        ),
         ("header_only.o".into(), whole[..64].to_vec(), false),
         ("empty.o".into(), Vec::new(), false),
         ("text.o".into(), b"not an object at all\n".to_vec(), false),
@@ -252,7 +290,10 @@ fn malformed_input_is_a_clear_error() {
         assert_eq!(o.status.code(), Some(1), "{name}: {err}");
         assert!(!err.contains("internal error"), "{name}: {err}");
         assert!(!err.contains("panicked"), "{name}: {err}");
-        assert!(err.contains(&format!("error: {}", path.display())), "{name}: {err}");
+        assert!(
+            err.contains(&format!("error: {}", path.display())),
+            "{name}: {err}"
+        );
     }
     // A file that does not exist.
     let o = cli(&["verify", "no/such/file.o"]);

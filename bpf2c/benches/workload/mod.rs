@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use bpf2c::insn::*;
 use bpf2c::object::{
-    load_file, Function, InputFormat, Map, MapDef, MapOrigin, MapType, Object, ObjectKind,
-    Program, ProgramType, Reloc,
+    load_file, Function, InputFormat, Map, MapDef, MapOrigin, MapType, Object, ObjectKind, Program,
+    ProgramType, Reloc,
 };
 
 /// The repository root.

@@ -150,7 +150,10 @@ pub fn helper_name(id: i32, helpers: &HelperSet) -> Option<String> {
     if let Some(n) = crate::insn::standard_helper_name(id) {
         return Some(n.to_string());
     }
-    if let Some(d) = u32::try_from(id).ok().and_then(|i| helpers.custom_helper(i)) {
+    if let Some(d) = u32::try_from(id)
+        .ok()
+        .and_then(|i| helpers.custom_helper(i))
+    {
         return Some(d.name.clone());
     }
     let linux = usize::try_from(id)
@@ -198,11 +201,7 @@ pub fn explain(msg: &str, insn: Option<&Insn>, helpers: &HelperSet) -> String {
             }
         }
         if let Some((reg, what)) = map_operand(msg) {
-            let role = if what == "key" {
-                "key"
-            } else {
-                "value"
-            };
+            let role = if what == "key" { "key" } else { "value" };
             if has("non-numerical value") {
                 return format!(
                     "the map {role} that r{reg} points to is not fully initialised: {fname} \
@@ -325,7 +324,10 @@ fn describe_kinds(kinds: &[String]) -> String {
     };
     match kinds {
         [k] => one(k),
-        _ if kinds.iter().all(|k| ["stack", "packet", "shared"].contains(&k.as_str())) => {
+        _ if kinds
+            .iter()
+            .all(|k| ["stack", "packet", "shared"].contains(&k.as_str())) =>
+        {
             "a pointer to the stack, the packet or a map value (initialised memory)".to_string()
         }
         _ => {
@@ -458,7 +460,11 @@ mod tests {
             m,
             "argument 1 of bpf_map_lookup_elem (r1) must be a map (&map in C)"
         );
-        let m = explain("Invalid type (r2.type == map_fd_programs)", Some(&call(12)), &h);
+        let m = explain(
+            "Invalid type (r2.type == map_fd_programs)",
+            Some(&call(12)),
+            &h,
+        );
         assert!(m.starts_with("argument 2 of bpf_tail_call (r2) must be a program array"));
         let m = explain(
             "helper function is unavailable on this platform",

@@ -36,8 +36,8 @@ pub fn verify(obj: &Object, name: &str) -> ProgramVerdict {
 
 /// The 1-based line of `source` (relative to the repository root) holding `marker`.
 pub fn marker_line(source: &str, marker: &str) -> u32 {
-    let text = std::fs::read_to_string(repo().join(source))
-        .unwrap_or_else(|e| panic!("{source}: {e}"));
+    let text =
+        std::fs::read_to_string(repo().join(source)).unwrap_or_else(|e| panic!("{source}: {e}"));
     let hits: Vec<usize> = text
         .lines()
         .enumerate()
