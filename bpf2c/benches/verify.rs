@@ -23,7 +23,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| verify_program(&obj, prog, &opts));
     });
 
-    let generated = workload::generated_program(10_000);
+    // `cargo test --benches` runs each benchmark once, without `--bench`: keep that quick.
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let size = if measuring { 10_000 } else { 500 };
+    let generated = workload::generated_program(size);
     let v = verify_program(&generated, 0, &opts);
     assert!(v.verified, "{:#?}", v.diagnostics);
     let name = format!("generated ({} insns)", v.instructions);
