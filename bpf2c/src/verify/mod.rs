@@ -114,7 +114,8 @@ pub fn verify_program(obj: &Object, prog: usize, opts: &VerifyOptions) -> Progra
             quiet_panics(true);
             fwd_analyzer::set_deadline(deadline);
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                analyse(&obj, prog, &helpers, &insns, &layout, deadline)
+                let opts = verifier_options(&obj, prog);
+                analyse(&obj, prog, &helpers, &insns, &layout, deadline, &opts)
             }));
             fwd_analyzer::set_deadline(None);
             let _ = tx.send(match outcome {
@@ -190,10 +191,11 @@ fn analyse(
     insns: &[crate::insn::Insn],
     layout: &Layout,
     deadline: Option<Instant>,
+    opts: &EbpfVerifierOptions,
 ) -> ProgramVerdict {
     // PREVAIL checks the deadline during the fixpoint iteration; the stages before it (CFG
-    // construction is about 60% of the time on long straight-line programs) are checked
-    // between stages.
+    // construction is more than half of the time on long straight-line programs) are
+    // checked between stages.
     let check_deadline = || {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             std::panic::panic_any(fwd_analyzer::DeadlineExceeded);
@@ -201,7 +203,6 @@ fn analyse(
     };
     let program = &obj.programs[prog];
     let start = Instant::now();
-    let opts = verifier_options(obj, prog);
     let program_type = entry::prevail_program_type(program.prog_type);
     let platform = platform::Platform::new(obj, helpers, program_type.clone());
     let mut raw = RawProgram {
@@ -242,7 +243,7 @@ fn analyse(
     };
 
     let mut notes = Vec::new();
-    let seq = match unmarshal::unmarshal(&raw.prog, &mut notes, &raw.info, &platform, &opts) {
+    let seq = match unmarshal::unmarshal(&raw.prog, &mut notes, &raw.info, &platform, opts) {
         Ok(seq) => seq,
         Err(unmarshal::UnmarshalError::InvalidInstruction { pc, message }) => {
             return fail(vec![at(pc, &message, vec![])]);
@@ -256,7 +257,7 @@ fn analyse(
         }
     };
     check_deadline();
-    let cfg = match PrevailProgram::from_sequence(&seq, &mut raw.info, &platform, &opts) {
+    let cfg = match PrevailProgram::from_sequence(&seq, &mut raw.info, &platform, opts) {
         Ok(p) => p,
         Err(e) => {
             // Messages of this stage end in "(at <label>)" when they concern one instruction.
@@ -279,7 +280,7 @@ fn analyse(
 
     check_deadline();
     let mut registry = VariableRegistry::new();
-    let ctx = DomainContext::new(&raw.info, &cfg, &opts, &platform);
+    let ctx = DomainContext::new(&raw.info, &cfg, opts, &platform);
     let result = match entry::entry_state(program.prog_type) {
         None => fwd_analyzer::analyze(&cfg, &ctx, &mut registry),
         Some(state) => fwd_analyzer::analyze_with_entry(&cfg, &state, &ctx, &mut registry),
@@ -382,4 +383,54 @@ fn quiet_panics(quiet: bool) {
         }));
     });
     QUIET.with(|q| q.set(quiet));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::{load_file, InputFormat};
+
+    /// Runs the analysis of program `name` of a corpus object with PREVAIL's own
+    /// termination check on or off.
+    fn analyse_corpus(rel: &str, name: &str, check_for_termination: bool) -> ProgramVerdict {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(rel);
+        let obj = load_file(&path, InputFormat::Elf).unwrap();
+        let prog = obj.programs.iter().position(|p| p.name == name).unwrap();
+        let (insns, layout) = link::link(&obj, obj.programs[prog].entry);
+        let mut opts = verifier_options(&obj, prog);
+        opts.runtime.check_for_termination = check_for_termination;
+        analyse(
+            &obj,
+            prog,
+            &HelperSet::standard(),
+            &insns,
+            &layout,
+            None,
+            &opts,
+        )
+    }
+
+    /// Why termination is left to the run-time budget: PREVAIL's termination check refuses
+    /// loops that clang emits for ordinary bounded code (64 iterations each here).
+    #[test]
+    fn prevails_termination_check_refuses_ordinary_bounded_loops() {
+        for name in ["sum_map", "sum_raw"] {
+            let checked = analyse_corpus("tests/bpf/loop.o", name, true);
+            assert!(!checked.verified, "{name}");
+            let d = &checked.diagnostics[0];
+            assert_eq!(d.message, "a loop may not terminate");
+            assert!(
+                d.detail
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with("Loop counter is too large")),
+                "{d:?}"
+            );
+            assert!(
+                analyse_corpus("tests/bpf/loop.o", name, false).verified,
+                "{name}"
+            );
+        }
+    }
 }
