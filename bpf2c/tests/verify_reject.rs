@@ -444,6 +444,41 @@ fn the_known_gap_is_still_open() {
     assert!(verify(&obj, "callee_above_frame").verified);
 }
 
+/// The same gap, other shape: a callee returns a pointer into its own (dead) frame and a
+/// second callee, whose frame PREVAIL places at the same offsets, reads through it. In
+/// PREVAIL's model that is the second callee's own initialised stack; with per-function
+/// frames it is a read of a frame that no longer exists.
+fn dangling_frame_pointer() -> bpf2c::object::Object {
+    let prog = [
+        insn(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 4), // 0: call leak (5)
+        insn(BPF_ALU64 | BPF_MOV | BPF_X, 1, 0, 0, 0),      // 1: r1 = r0
+        insn(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 6), // 2: call reader (9)
+        EXIT,                                               // 3
+        EXIT,                                               // 4: never reached
+        insn(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -8, 7),      // 5: leak: r10[-8] = 7
+        insn(BPF_ALU64 | BPF_MOV | BPF_X, 0, 10, 0, 0),     // 6: r0 = r10 - 8
+        insn(BPF_ALU64 | BPF_ADD | BPF_K, 0, 0, 0, -8),     // 7
+        EXIT,                                               // 8
+        insn(BPF_LDX | BPF_MEM | BPF_DW, 0, 1, 0, 0),       // 9: reader: r0 = *r1
+        EXIT,                                               // 10
+    ];
+    let bytes: Vec<u8> = prog.iter().flat_map(|i| i.encode()).collect();
+    load_raw(&bytes, Path::new("dangling.bin"), "dangling").unwrap()
+}
+
+#[test]
+#[ignore = "known gap: PREVAIL's contiguous stack model vs per-function frames"]
+fn a_pointer_into_a_returned_frame_is_refused() {
+    let obj = dangling_frame_pointer();
+    assert!(!bpf2c::verify::verify_program(&obj, 0, &Default::default()).verified);
+}
+
+#[test]
+fn the_dangling_frame_gap_is_still_open() {
+    let obj = dangling_frame_pointer();
+    assert!(bpf2c::verify::verify_program(&obj, 0, &Default::default()).verified);
+}
+
 fn insn(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
     Insn {
         opcode,
