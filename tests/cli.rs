@@ -413,14 +413,24 @@ const REFUSED: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "err_unchecked_packet.o",
+        "fail_unchecked_lookup.o",
+        &[
+            "program 'count_unchecked' failed verification",
+            "instruction 7 of function 'count_unchecked'",
+            "r1 = *(u64 *)(r0 + 0)",
+            "may be NULL",
+            "fail_unchecked_lookup.c:20",
+        ],
+    ),
+    (
+        "fail_unchecked_packet.o",
         &[
             "program 'unchecked' failed verification",
             "instruction 1 of function 'unchecked'",
             "section 'xdp'",
             "r1 = *(u8 *)(r1 + 14)",
             "past the end of the packet",
-            "err_unchecked_packet.c:10",
+            "fail_unchecked_packet.c:10",
             "data[14]",
         ],
     ),
@@ -431,10 +441,13 @@ fn every_refused_object_fails_with_a_precise_message() {
     let listed: Vec<String> = corpus_objects()
         .iter()
         .filter_map(|p| p.file_name()?.to_str().map(String::from))
-        .filter(|n| n.starts_with("err_"))
+        .filter(|n| n.starts_with("err_") || n.starts_with("fail_"))
         .collect();
     let covered: Vec<&str> = REFUSED.iter().map(|(n, _)| *n).collect();
-    assert_eq!(listed, covered, "every err_*.o has expectations here");
+    assert_eq!(
+        listed, covered,
+        "every err_*.o and fail_*.o has expectations here"
+    );
 
     for (name, expected) in REFUSED {
         let path = format!("tests/bpf/{name}");
@@ -453,7 +466,7 @@ fn verification_diagnostics_as_json() {
         "verify",
         "--message-format",
         "json",
-        "tests/bpf/err_unchecked_packet.o",
+        "tests/bpf/fail_unchecked_packet.o",
     ]);
     assert!(!out.status.success());
     let (stdout, stderr) = cli::texts(&out);

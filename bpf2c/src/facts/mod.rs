@@ -31,9 +31,11 @@ pub enum CtxFact {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyFact {
     Unknown,
-    /// The first four key bytes always hold this little-endian u32.
+    /// The first four key bytes, read as a u32 in the object's byte order, always hold this
+    /// value.
     Const(u32),
-    /// The first four key bytes always hold a u32 in `min..=max`.
+    /// The first four key bytes, read as a u32 in the object's byte order, always hold a
+    /// value in `min..=max`.
     Range {
         min: u32,
         max: u32,

@@ -100,8 +100,11 @@ pub fn verify_program(obj: &Object, prog: usize, opts: &VerifyOptions) -> Progra
     }
 
     // The analysis runs on its own thread: a deep recursion, a panic or a runaway analysis
-    // inside PREVAIL must not take the tool down.
+    // inside PREVAIL must not take the tool down. Past the time limit the fixpoint iteration
+    // stops itself (a deadline inside PREVAIL), so a timed-out analysis does not go on
+    // holding a core and its memory.
     let (tx, rx) = mpsc::channel();
+    let deadline = Instant::now().checked_add(opts.time_limit);
     let job = {
         let obj = obj.clone();
         let helpers = opts.helpers.clone();
@@ -109,10 +112,17 @@ pub fn verify_program(obj: &Object, prog: usize, opts: &VerifyOptions) -> Progra
         let layout = layout.clone();
         move || {
             quiet_panics(true);
+            fwd_analyzer::set_deadline(deadline);
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                analyse(&obj, prog, &helpers, &insns, &layout)
+                let opts = verifier_options(&obj, prog);
+                analyse(&obj, prog, &helpers, &insns, &layout, deadline, &opts)
             }));
-            let _ = tx.send(outcome.map_err(panic_message));
+            fwd_analyzer::set_deadline(None);
+            let _ = tx.send(match outcome {
+                Ok(verdict) => Outcome::Done(verdict),
+                Err(p) if p.is::<fwd_analyzer::DeadlineExceeded>() => Outcome::OutOfTime,
+                Err(p) => Outcome::Panicked(panic_message(p)),
+            });
         }
     };
     let spawned = std::thread::Builder::new()
@@ -122,22 +132,35 @@ pub fn verify_program(obj: &Object, prog: usize, opts: &VerifyOptions) -> Progra
     if let Err(e) = spawned {
         return refuse(format!("cannot start the verifier thread: {e}"));
     }
+    let out_of_time = || {
+        refuse(format!(
+            "verification did not finish within the time limit of {}; the program is too \
+             complex to verify in that time",
+            describe_duration(opts.time_limit)
+        ))
+    };
     match rx.recv_timeout(opts.time_limit) {
-        Ok(Ok(mut verdict)) => {
+        Ok(Outcome::Done(mut verdict)) => {
             verdict.instructions = insns.len();
             verdict
         }
-        Ok(Err(panic)) => refuse(format!(
+        Ok(Outcome::OutOfTime) | Err(mpsc::RecvTimeoutError::Timeout) => out_of_time(),
+        Ok(Outcome::Panicked(panic)) => refuse(format!(
             "the verifier failed internally on this program: {panic}"
-        )),
-        Err(mpsc::RecvTimeoutError::Timeout) => refuse(format!(
-            "verification did not finish within {} s; the program is too complex to verify",
-            opts.time_limit.as_secs()
         )),
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             refuse("the verifier stopped without a result".to_string())
         }
     }
+}
+
+/// What the analysis thread reports.
+enum Outcome {
+    Done(ProgramVerdict),
+    /// The deadline stopped the analysis.
+    OutOfTime,
+    /// PREVAIL panicked; the message.
+    Panicked(String),
 }
 
 fn verifier_options(obj: &Object, prog: usize) -> EbpfVerifierOptions {
@@ -168,10 +191,19 @@ fn analyse(
     helpers: &HelperSet,
     insns: &[crate::insn::Insn],
     layout: &Layout,
+    deadline: Option<Instant>,
+    opts: &EbpfVerifierOptions,
 ) -> ProgramVerdict {
+    // PREVAIL checks the deadline during the fixpoint iteration; the stages before it (CFG
+    // construction is more than half of the time on long straight-line programs) are
+    // checked between stages.
+    let check_deadline = || {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            std::panic::panic_any(fwd_analyzer::DeadlineExceeded);
+        }
+    };
     let program = &obj.programs[prog];
     let start = Instant::now();
-    let opts = verifier_options(obj, prog);
     let program_type = entry::prevail_program_type(program.prog_type);
     let platform = platform::Platform::new(obj, helpers, program_type.clone());
     let mut raw = RawProgram {
@@ -207,12 +239,12 @@ fn analyse(
         facts_time: Duration::ZERO,
     };
     let at = |pc: usize, message: &str, chain: Vec<String>| match layout.locate(pc) {
-        Some(r) => Diagnostic::at(obj, &program.name, r, message, chain),
+        Some(r) => Diagnostic::at(obj, &program.name, r, message, chain, helpers),
         None => Diagnostic::program_level(obj, &program.name, message),
     };
 
     let mut notes = Vec::new();
-    let seq = match unmarshal::unmarshal(&raw.prog, &mut notes, &raw.info, &platform, &opts) {
+    let seq = match unmarshal::unmarshal(&raw.prog, &mut notes, &raw.info, &platform, opts) {
         Ok(seq) => seq,
         Err(unmarshal::UnmarshalError::InvalidInstruction { pc, message }) => {
             return fail(vec![at(pc, &message, vec![])]);
@@ -225,7 +257,8 @@ fn analyse(
             )])
         }
     };
-    let cfg = match PrevailProgram::from_sequence(&seq, &mut raw.info, &platform, &opts) {
+    check_deadline();
+    let cfg = match PrevailProgram::from_sequence(&seq, &mut raw.info, &platform, opts) {
         Ok(p) => p,
         Err(e) => {
             // Messages of this stage end in "(at <label>)" when they concern one instruction.
@@ -246,8 +279,9 @@ fn analyse(
         }
     };
 
+    check_deadline();
     let mut registry = VariableRegistry::new();
-    let ctx = DomainContext::new(&raw.info, &cfg, &opts, &platform);
+    let ctx = DomainContext::new(&raw.info, &cfg, opts, &platform);
     let result = match entry::entry_state(program.prog_type) {
         None => fwd_analyzer::analyze(&cfg, &ctx, &mut registry),
         Some(state) => fwd_analyzer::analyze_with_entry(&cfg, &state, &ctx, &mut registry),
@@ -309,6 +343,22 @@ fn call_chain(label: &Label, layout: &Layout, obj: &Object) -> Vec<String> {
         .collect()
 }
 
+/// A limit in the unit a person would use: "300 s", "1.5 s", "20 ms".
+fn describe_duration(d: Duration) -> String {
+    if d >= Duration::from_secs(1) {
+        let s = d.as_secs_f64();
+        if s.fract() == 0.0 {
+            format!("{s:.0} s")
+        } else {
+            format!("{s:.1} s")
+        }
+    } else if d >= Duration::from_millis(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{} µs", d.as_micros())
+    }
+}
+
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     payload
         .downcast_ref::<&str>()
@@ -334,4 +384,54 @@ fn quiet_panics(quiet: bool) {
         }));
     });
     QUIET.with(|q| q.set(quiet));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::{load_file, InputFormat};
+
+    /// Runs the analysis of program `name` of a corpus object with PREVAIL's own
+    /// termination check on or off.
+    fn analyse_corpus(rel: &str, name: &str, check_for_termination: bool) -> ProgramVerdict {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(rel);
+        let obj = load_file(&path, InputFormat::Elf).unwrap();
+        let prog = obj.programs.iter().position(|p| p.name == name).unwrap();
+        let (insns, layout) = link::link(&obj, obj.programs[prog].entry);
+        let mut opts = verifier_options(&obj, prog);
+        opts.runtime.check_for_termination = check_for_termination;
+        analyse(
+            &obj,
+            prog,
+            &HelperSet::standard(),
+            &insns,
+            &layout,
+            None,
+            &opts,
+        )
+    }
+
+    /// Why termination is left to the run-time budget: PREVAIL's termination check refuses
+    /// loops that clang emits for ordinary bounded code (64 iterations each here).
+    #[test]
+    fn prevails_termination_check_refuses_ordinary_bounded_loops() {
+        for name in ["sum_map", "sum_raw"] {
+            let checked = analyse_corpus("tests/bpf/loop.o", name, true);
+            assert!(!checked.verified, "{name}");
+            let d = &checked.diagnostics[0];
+            assert_eq!(d.message, "a loop may not terminate");
+            assert!(
+                d.detail
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with("Loop counter is too large")),
+                "{d:?}"
+            );
+            assert!(
+                analyse_corpus("tests/bpf/loop.o", name, false).verified,
+                "{name}"
+            );
+        }
+    }
 }

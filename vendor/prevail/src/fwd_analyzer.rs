@@ -312,6 +312,7 @@ impl<'a, P: Program> FwdFixpointIterator<'a, P> {
 
     /// Process a single node in the WTO traversal.
     fn process_node(&mut self, node: &Label) {
+        check_deadline();
         // Decide whether to skip vertex or not.
         if self.skip && *node == self.cfg.entry_label() {
             self.skip = false;
@@ -458,6 +459,34 @@ impl<'a, P: Program> FwdFixpointIterator<'a, P> {
         };
         analyzer.result.exit_value = exit_value;
         analyzer.result
+    }
+}
+
+// ============================================================================
+// PATCH: a deadline, so that a caller's time limit stops the analysis too
+// ============================================================================
+
+thread_local! {
+    static DEADLINE: std::cell::Cell<Option<std::time::Instant>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// The payload of the panic that ends an analysis running past its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeadlineExceeded;
+
+/// Sets (or, with `None`, clears) the deadline of analyses run on this thread. An analysis
+/// still running at the deadline panics with [`DeadlineExceeded`] as its payload; callers
+/// that set a deadline catch it with `std::panic::catch_unwind`.
+pub fn set_deadline(deadline: Option<std::time::Instant>) {
+    DEADLINE.with(|d| d.set(deadline));
+}
+
+fn check_deadline() {
+    if let Some(deadline) = DEADLINE.with(|d| d.get())
+        && std::time::Instant::now() >= deadline
+    {
+        std::panic::panic_any(DeadlineExceeded);
     }
 }
 

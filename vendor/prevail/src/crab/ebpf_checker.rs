@@ -762,6 +762,12 @@ impl<'a> EbpfChecker<'a> {
         for access_reg_type in self.dom.state.enumerate_types(&s.access_reg, self.registry) {
             match access_reg_type {
                 TypeEncoding::TStack => {
+                    // PATCH: the numeric check below clamps the byte range to the stack,
+                    // so a key or value running past the top of the stack (a 2-byte key
+                    // at r10-2 for an 8-byte key size) passed. Bound it like a read.
+                    let lb = LinearExpression::from(access_reg.stack_offset);
+                    let ub = lb.clone() + LinearExpression::from(width);
+                    self.check_access_stack(lb, ub)?;
                     let offset = self
                         .dom
                         .state

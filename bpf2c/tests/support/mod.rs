@@ -1,0 +1,62 @@
+//! What the verification tests share: finding the repository's eBPF objects, loading them,
+//! verifying one program by name, and finding marked lines in their C sources.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use bpf2c::object::{load_file, InputFormat, Object};
+use bpf2c::verify::{verify_program, ProgramVerdict, VerifyOptions};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the crate sits inside the repository")
+        .to_path_buf()
+}
+
+/// Loads a committed object by its path relative to the repository root.
+pub fn load(rel: &str) -> Object {
+    load_file(&repo().join(rel), InputFormat::Elf).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// Index of the program named `name` in `obj`.
+pub fn program_index(obj: &Object, name: &str) -> usize {
+    obj.programs
+        .iter()
+        .position(|p| p.name == name)
+        .unwrap_or_else(|| panic!("{}: no program '{name}'", obj.path.display()))
+}
+
+/// Verifies one program with default options.
+pub fn verify(obj: &Object, name: &str) -> ProgramVerdict {
+    verify_program(obj, program_index(obj, name), &VerifyOptions::default())
+}
+
+/// The 1-based line of `source` (relative to the repository root) holding `marker`.
+pub fn marker_line(source: &str, marker: &str) -> u32 {
+    let text =
+        std::fs::read_to_string(repo().join(source)).unwrap_or_else(|e| panic!("{source}: {e}"));
+    let hits: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(marker))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(hits.len(), 1, "{source}: '{marker}' should mark one line");
+    hits[0] as u32
+}
+
+/// Every `*.o` directly inside `dir` (relative to the repository root), sorted.
+pub fn objects_in(dir: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(repo().join(dir)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "o"))
+        .collect();
+    out.sort();
+    out
+}

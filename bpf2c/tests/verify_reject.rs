@@ -1,0 +1,607 @@
+//! The reject suite: unsafe programs the verifier must refuse, each at a known instruction
+//! (function-relative) for a known reason, with every part of the diagnostic filled in:
+//! object, program, function, instruction index, source line (from BTF), disassembly, a
+//! plain-words message and the verifier's own statement.
+//!
+//! The C sources are in `tests/bpf/reject/`; the line marked `REJECT(<program>)` is where the
+//! diagnostic must point. Three more cases are built here as raw bytecode because structural
+//! validation refuses them before the verifier runs.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use bpf2c::insn::*;
+use bpf2c::object::raw::load_raw;
+use bpf2c::verify::Diagnostic;
+use support::{load, marker_line, objects_in, repo, verify};
+
+/// One unsafe program and what its diagnostic must say.
+struct Case {
+    /// Object stem in `tests/bpf/reject/`.
+    object: &'static str,
+    program: &'static str,
+    /// The function holding the refused instruction, when not the program itself.
+    function: Option<&'static str>,
+    insn: usize,
+    disasm: &'static str,
+    /// Must appear in the plain-words message.
+    message: &'static str,
+    /// Must appear in the verifier's own statement.
+    detail: &'static str,
+}
+
+const fn case(
+    object: &'static str,
+    program: &'static str,
+    insn: usize,
+    disasm: &'static str,
+    message: &'static str,
+    detail: &'static str,
+) -> Case {
+    Case {
+        object,
+        program,
+        function: None,
+        insn,
+        disasm,
+        message,
+        detail,
+    }
+}
+
+const CASES: &[Case] = &[
+    // Maps: NULL results, value bounds, keys and values, leaks, wrong arguments.
+    case(
+        "maps",
+        "null_deref",
+        7,
+        "r0 = *(u64 *)(r0 + 0)",
+        "the pointer may be NULL here",
+        "Possible null access",
+    ),
+    case(
+        "maps",
+        "value_past_end",
+        8,
+        "r6 = *(u32 *)(r0 + 8)",
+        "past the end of the map value",
+        "Upper bound must be at most r0.shared_region_size",
+    ),
+    case(
+        "maps",
+        "value_variable_index",
+        11,
+        "r7 = *(u8 *)(r0 + 0)",
+        "past the end of the map value",
+        "Upper bound must be at most r0.shared_region_size",
+    ),
+    case(
+        "maps",
+        "uninit_key",
+        4,
+        "call bpf_map_lookup_elem#1",
+        "the map key that r2 points to is not fully initialised",
+        "Illegal map update with a non-numerical value [4092-4096) (within(r2:key_size(r1)))",
+    ),
+    case(
+        "maps",
+        "key_too_small",
+        6,
+        "call bpf_map_lookup_elem#1",
+        "the map key that r2 points to runs past the end of its memory",
+        "Upper bound must be at most total_stack_size (within(r2:key_size(r1)))",
+    ),
+    case(
+        "maps",
+        "value_too_small",
+        10,
+        "call bpf_map_update_elem#2",
+        "the map value that r3 points to is not fully initialised",
+        "(within(r3:value_size(r1)))",
+    ),
+    case(
+        "maps",
+        "pointer_into_map",
+        10,
+        "*(u64 *)(r0 + 0) = r1",
+        "a pointer would leak",
+        "Only numbers can be stored to externally-visible regions",
+    ),
+    case(
+        "maps",
+        "pointer_returned",
+        7,
+        "exit",
+        "r0 must hold a number at exit",
+        "Invalid type (r0.type == number)",
+    ),
+    case(
+        "maps",
+        "not_a_map",
+        4,
+        "call bpf_map_lookup_elem#1",
+        "argument 1 of bpf_map_lookup_elem (r1) must be a map",
+        "Invalid type (r1.type == map_fd)",
+    ),
+    // Memory: the context, the packet, the raw buffer, the stack, global data.
+    case(
+        "memory",
+        "ctx_past_end",
+        0,
+        "r0 = *(u32 *)(r1 + 24)",
+        "outside the context structure",
+        "Upper bound must be at most 24",
+    ),
+    case(
+        "memory",
+        "ctx_write",
+        1,
+        "*(u32 *)(r1 + 0) = r2",
+        "writes to the context, whose fields are read-only",
+        "Cannot write to context pointer field",
+    ),
+    case(
+        "memory",
+        "packet_unchecked",
+        1,
+        "r0 = *(u8 *)(r1 + 0)",
+        "past the end of the packet",
+        "Upper bound must be at most packet_size",
+    ),
+    case(
+        "memory",
+        "packet_off_by_one",
+        5,
+        "r0 = *(u8 *)(r2 + 0)",
+        "past the end of the packet",
+        "Upper bound must be at most packet_size",
+    ),
+    case(
+        "memory",
+        "buffer_off_by_one",
+        6,
+        "r0 = *(u8 *)(r1 + 0)",
+        "past the end of the packet or buffer",
+        "Upper bound must be at most packet_size",
+    ),
+    case(
+        "memory",
+        "stack_index",
+        9,
+        "r0 = *(u8 *)(r2 + 0)",
+        "past the end of the stack frame",
+        "Upper bound must be at most total_stack_size",
+    ),
+    case(
+        "memory",
+        "global_index",
+        4,
+        "r0 = *(u8 *)(r1 + 0)",
+        "past the end of the map value or global variable",
+        "Upper bound must be at most r1.shared_region_size",
+    ),
+    Case {
+        object: "memory",
+        program: "null_into_subprogram",
+        function: Some("read_first"),
+        insn: 0,
+        disasm: "r0 = *(u8 *)(r1 + 0)",
+        message: "r1 is used as a pointer here, but it may be NULL",
+        detail: "Invalid type (r1.type in {ctx, stack, packet, shared",
+    },
+    // Helpers: unknown ids, argument kinds and sizes.
+    case(
+        "helpers",
+        "probe_read",
+        6,
+        "call bpf_probe_read#4",
+        "calls helper 4 (bpf_probe_read), which the runtime does not provide",
+        "helper function is unavailable on this platform",
+    ),
+    case(
+        "helpers",
+        "made_up_helper",
+        1,
+        "call #999",
+        "calls helper 999, which is not a known helper",
+        "helper function is unavailable on this platform",
+    ),
+    case(
+        "helpers",
+        "printk_size",
+        7,
+        "call bpf_trace_printk#6",
+        "bpf_trace_printk would access r2 bytes from r1, which runs past the end of the stack",
+        "valid_access(r1.offset, width=r2) for read",
+    ),
+    case(
+        "helpers",
+        "tail_call_plain_array",
+        3,
+        "call bpf_tail_call#12",
+        "argument 2 of bpf_tail_call (r2) must be a program array",
+        "Invalid type (r2.type == map_fd_programs)",
+    ),
+    case(
+        "helpers",
+        "update_from_buffer",
+        8,
+        "call bpf_map_update_elem#2",
+        "argument 3 of bpf_map_update_elem (r3) must be a pointer to the stack, the packet or a map value",
+        "Invalid type (r3.type in {stack, packet, shared})",
+    ),
+    // Assembly: what clang will not emit.
+    case(
+        "asm",
+        "stack_above_frame",
+        0,
+        "r0 = *(u64 *)(r10 + 8)",
+        "past the end of the stack frame",
+        "Upper bound must be at most total_stack_size",
+    ),
+    case(
+        "asm",
+        "stack_below_frame",
+        1,
+        "*(u64 *)(r10 - 520) = r1",
+        "below the stack frame",
+        "Lower bound must be at least r10.stack_offset - subprogram_stack_size",
+    ),
+    case(
+        "asm",
+        "number_deref",
+        1,
+        "r0 = *(u64 *)(r1 + 0)",
+        "r1 is used as a pointer here",
+        "Invalid type (r1.type in {ctx, stack, packet, shared",
+    ),
+    case(
+        "asm",
+        "uninit_register",
+        1,
+        "exit",
+        "r0 must hold a number at exit",
+        "Invalid type (r0.type == number)",
+    ),
+    case(
+        "asm",
+        "pointer_plus_pointer",
+        0,
+        "r1 += r1",
+        "adds a pointer to a pointer",
+        "Only numbers can be added to pointers",
+    ),
+    case(
+        "asm",
+        "pointer_into_packet",
+        5,
+        "*(u64 *)(r2 + 0) = r10",
+        "a pointer would leak",
+        "Only numbers can be stored to externally-visible regions",
+    ),
+    case(
+        "asm",
+        "context_returned",
+        1,
+        "exit",
+        "r0 must hold a number at exit",
+        "Invalid type (r0.type == number)",
+    ),
+    case(
+        "asm",
+        "uninit_stack_read",
+        1,
+        "exit",
+        "r0 must hold a number at exit",
+        "Invalid type (r0.type == number)",
+    ),
+];
+
+/// Programs of the reject corpus that the verifier accepts although they are unsafe for our
+/// runtime: known gaps, documented in docs/verification.md and tested (ignored) below.
+const KNOWN_GAPS: &[(&str, &str)] = &[("asm", "callee_above_frame")];
+
+fn check(c: &Case) -> Result<(), String> {
+    let rel = format!("tests/bpf/reject/{}.o", c.object);
+    let source = format!("tests/bpf/reject/{}.c", c.object);
+    let obj = load(&rel);
+    let verdict = verify(&obj, c.program);
+    if verdict.verified {
+        return Err("verified, but must be refused".into());
+    }
+    let [d] = verdict.diagnostics.as_slice() else {
+        return Err(format!(
+            "expected one diagnostic, got {}: {:#?}",
+            verdict.diagnostics.len(),
+            verdict.diagnostics
+        ));
+    };
+    let function = c.function.unwrap_or(c.program);
+    let line = marker_line(&source, &format!("REJECT({})", c.program));
+    let src = d.source.as_ref().ok_or("no source line")?;
+    let mut wrong = Vec::new();
+    let mut expect = |what: &str, ok: bool, got: String| {
+        if !ok {
+            wrong.push(format!("{what}: got {got}"));
+        }
+    };
+    expect("object", d.object.ends_with(&rel), d.object.clone());
+    expect("program", d.program == c.program, d.program.clone());
+    expect(
+        "function",
+        d.function.as_deref() == Some(function),
+        format!("{:?}", d.function),
+    );
+    expect("insn", d.insn == Some(c.insn), format!("{:?}", d.insn));
+    expect(
+        "disasm",
+        d.disasm.as_deref() == Some(c.disasm),
+        format!("{:?}", d.disasm),
+    );
+    expect("source file", src.file.ends_with(&source), src.file.clone());
+    expect(
+        "source line",
+        src.line == line,
+        format!("{} (marker on {line})", src.line),
+    );
+    expect(
+        "source text",
+        src.text.contains(&format!("REJECT({})", c.program)),
+        src.text.clone(),
+    );
+    expect("message", d.message.contains(c.message), d.message.clone());
+    expect(
+        "detail",
+        d.detail.as_deref().is_some_and(|t| t.contains(c.detail)),
+        format!("{:?}", d.detail),
+    );
+    // The one-line rendering carries every part too.
+    let shown = d.to_string();
+    for part in [c.program, c.disasm, &format!("{}:{line}", src.file)] {
+        expect(
+            "display",
+            shown.contains(part),
+            format!("{shown:?} lacks {part:?}"),
+        );
+    }
+    if c.function.is_some() {
+        expect(
+            "call chain",
+            !d.call_chain.is_empty() && d.call_chain[0].starts_with(c.program),
+            format!("{:?}", d.call_chain),
+        );
+    }
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(wrong.join("\n    "))
+    }
+}
+
+#[test]
+fn every_unsafe_program_is_refused_at_the_right_instruction_for_the_right_reason() {
+    assert!(CASES.len() >= 25, "the suite must hold at least 25 cases");
+    let failures: Vec<String> = CASES
+        .iter()
+        .filter_map(|c| {
+            check(c)
+                .err()
+                .map(|e| format!("{}/{}:\n    {e}", c.object, c.program))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_program_of_the_reject_corpus_has_a_case() {
+    let mut listed: BTreeSet<(String, String)> = CASES
+        .iter()
+        .map(|c| (c.object.to_string(), c.program.to_string()))
+        .collect();
+    listed.extend(
+        KNOWN_GAPS
+            .iter()
+            .map(|(o, p)| (o.to_string(), p.to_string())),
+    );
+    let mut found = BTreeSet::new();
+    for path in objects_in("tests/bpf/reject") {
+        let rel = path
+            .strip_prefix(repo())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        for p in &load(&rel).programs {
+            found.insert((stem.clone(), p.name.clone()));
+        }
+    }
+    assert_eq!(found, listed);
+}
+
+/// A subprogram reading above its own r10 reaches its caller's frame in PREVAIL's model of
+/// one contiguous stack, but bpf2c gives every function its own frame, so the read leaves
+/// the callee's frame. PREVAIL accepts it; see "Known gaps" in docs/verification.md.
+#[test]
+#[ignore = "known gap: PREVAIL's contiguous stack model vs per-function frames"]
+fn a_callee_reading_above_its_frame_is_refused() {
+    let obj = load("tests/bpf/reject/asm.o");
+    let verdict = verify(&obj, "callee_above_frame");
+    assert!(!verdict.verified);
+    assert_eq!(
+        verdict.diagnostics[0].function.as_deref(),
+        Some("peek_caller")
+    );
+    assert_eq!(verdict.diagnostics[0].insn, Some(0));
+}
+
+/// The gap above is real today: the program verifies. When this starts failing, the gap is
+/// closed: un-ignore the test above and move the case into CASES.
+#[test]
+fn the_known_gap_is_still_open() {
+    let obj = load("tests/bpf/reject/asm.o");
+    assert!(verify(&obj, "callee_above_frame").verified);
+}
+
+/// The same gap, other shape: a callee returns a pointer into its own (dead) frame and a
+/// second callee, whose frame PREVAIL places at the same offsets, reads through it. In
+/// PREVAIL's model that is the second callee's own initialised stack; with per-function
+/// frames it is a read of a frame that no longer exists.
+fn dangling_frame_pointer() -> bpf2c::object::Object {
+    let prog = [
+        insn(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 4), // 0: call leak (5)
+        insn(BPF_ALU64 | BPF_MOV | BPF_X, 1, 0, 0, 0),      // 1: r1 = r0
+        insn(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 6), // 2: call reader (9)
+        EXIT,                                               // 3
+        EXIT,                                               // 4: never reached
+        insn(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -8, 7),      // 5: leak: r10[-8] = 7
+        insn(BPF_ALU64 | BPF_MOV | BPF_X, 0, 10, 0, 0),     // 6: r0 = r10 - 8
+        insn(BPF_ALU64 | BPF_ADD | BPF_K, 0, 0, 0, -8),     // 7
+        EXIT,                                               // 8
+        insn(BPF_LDX | BPF_MEM | BPF_DW, 0, 1, 0, 0),       // 9: reader: r0 = *r1
+        EXIT,                                               // 10
+    ];
+    let bytes: Vec<u8> = prog.iter().flat_map(|i| i.encode()).collect();
+    load_raw(&bytes, Path::new("dangling.bin"), "dangling").unwrap()
+}
+
+#[test]
+#[ignore = "known gap: PREVAIL's contiguous stack model vs per-function frames"]
+fn a_pointer_into_a_returned_frame_is_refused() {
+    let obj = dangling_frame_pointer();
+    assert!(!bpf2c::verify::verify_program(&obj, 0, &Default::default()).verified);
+}
+
+#[test]
+fn the_dangling_frame_gap_is_still_open() {
+    let obj = dangling_frame_pointer();
+    assert!(bpf2c::verify::verify_program(&obj, 0, &Default::default()).verified);
+}
+
+fn insn(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+    Insn {
+        opcode,
+        dst,
+        src,
+        off,
+        imm,
+    }
+}
+
+fn raw_error(name: &str, prog: &[Insn]) -> bpf2c::Error {
+    let bytes: Vec<u8> = prog.iter().flat_map(|i| i.encode()).collect();
+    match load_raw(&bytes, Path::new(&format!("{name}.bin")), name) {
+        Ok(_) => panic!("{name}: structural validation accepted it"),
+        Err(e) => e,
+    }
+}
+
+const EXIT: Insn = Insn {
+    opcode: BPF_JMP | BPF_EXIT,
+    dst: 0,
+    src: 0,
+    off: 0,
+    imm: 0,
+};
+
+#[test]
+fn a_write_to_r10_is_refused_before_verification() {
+    let e = raw_error(
+        "write_r10",
+        &[
+            insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0),
+            insn(BPF_ALU64 | BPF_ADD | BPF_K, 10, 0, 0, -8),
+            EXIT,
+        ],
+    );
+    assert_eq!(e.location.function.as_deref(), Some("write_r10"));
+    assert_eq!(e.location.insn, Some(1));
+    assert!(
+        e.message.contains("r10 is the read-only frame pointer"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("instruction 1"), "{e}");
+}
+
+#[test]
+fn a_jump_out_of_range_is_refused_before_verification() {
+    let e = raw_error(
+        "far_jump",
+        &[
+            insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0),
+            insn(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 40, 0),
+            EXIT,
+        ],
+    );
+    assert_eq!(e.location.insn, Some(1));
+    assert!(e.message.contains("jump"), "{e}");
+    assert!(e.message.contains("outside"), "{e}");
+}
+
+#[test]
+fn a_jump_into_the_middle_of_lddw_is_refused_before_verification() {
+    let e = raw_error(
+        "mid_lddw",
+        &[
+            insn(BPF_JMP | BPF_JA, 0, 0, 1, 0),
+            insn(BPF_LD | BPF_IMM | BPF_DW, 0, 0, 0, 1),
+            insn(0, 0, 0, 0, 0),
+            EXIT,
+        ],
+    );
+    assert_eq!(e.location.insn, Some(0));
+    assert!(e.message.contains("lddw"), "{e}");
+}
+
+#[test]
+fn an_invalid_opcode_is_refused_before_verification() {
+    let e = raw_error(
+        "bad_opcode",
+        &[
+            insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0),
+            insn(BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, 0),
+            insn(0xff, 0, 0, 0, 0),
+            EXIT,
+        ],
+    );
+    assert_eq!(e.location.insn, Some(2));
+    assert!(e.message.contains("invalid opcode 0xff"), "{e}");
+}
+
+#[test]
+fn falling_off_the_end_is_refused_before_verification() {
+    let e = raw_error(
+        "no_exit",
+        &[
+            insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0),
+            insn(BPF_ALU64 | BPF_ADD | BPF_K, 0, 0, 0, 1),
+        ],
+    );
+    assert_eq!(e.location.insn, Some(1));
+    assert!(
+        e.message.contains("run past the end of the function"),
+        "{e}"
+    );
+}
+
+/// A diagnostic of a raw program has no source line, but still the instruction.
+#[test]
+fn raw_bytecode_diagnostics_name_the_instruction_without_a_source_line() {
+    let prog = [
+        insn(BPF_LDX | BPF_MEM | BPF_DW, 0, 1, 0, 0), // r0 = *(u64 *)(r1 + 0), len unchecked
+        EXIT,
+    ];
+    let bytes: Vec<u8> = prog.iter().flat_map(|i| i.encode()).collect();
+    let obj = load_raw(&bytes, Path::new("unchecked.bin"), "unchecked").unwrap();
+    let verdict = bpf2c::verify::verify_program(&obj, 0, &Default::default());
+    let d: &Diagnostic = &verdict.diagnostics[0];
+    assert!(!verdict.verified);
+    assert_eq!(d.insn, Some(0));
+    assert_eq!(d.source, None);
+    assert_eq!(d.disasm.as_deref(), Some("r0 = *(u64 *)(r1 + 0)"));
+    assert!(
+        d.message.contains("past the end of the packet or buffer"),
+        "{d}"
+    );
+}

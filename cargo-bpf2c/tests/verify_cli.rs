@@ -1,0 +1,325 @@
+//! `cargo bpf2c verify`: a verdict per program, exit 0 only if every program passes, and
+//! `--message-format json` with one JSON object per line.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Runs the CLI from the repository root, so object paths print as given.
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cargo-bpf2c"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run cargo-bpf2c")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Every stdout line as JSON; anything else on stdout is a failure.
+fn json_lines(o: &Output) -> Vec<Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+        .collect()
+}
+
+#[test]
+fn a_verdict_per_program_and_success_when_all_pass() {
+    let o = cli(&["verify", "tests/bpf/maps_basic.o", "tests/bpf/loop.o"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    let want = [
+        "tests/bpf/maps_basic.o: program 'count' (raw, 14 instructions): ok",
+        "tests/bpf/maps_basic.o: program 'table_ops' (raw, 54 instructions): ok",
+        "tests/bpf/maps_basic.o: program 'count_percpu' (raw, 15 instructions): ok",
+        "tests/bpf/maps_basic.o: program 'percpu_hash_ops' (raw, 25 instructions): ok",
+        "tests/bpf/maps_basic.o: program 'lru_insert' (raw, 24 instructions): ok",
+        "tests/bpf/loop.o: program 'sum_map' (xdp, 19 instructions): ok",
+        "tests/bpf/loop.o: program 'sum_packet' (xdp, 14 instructions): ok",
+        "tests/bpf/loop.o: program 'count64' (xdp, 2 instructions): ok",
+        "tests/bpf/loop.o: program 'sum_raw' (raw, 12 instructions): ok",
+    ];
+    assert_eq!(lines, want);
+    assert!(
+        stderr(&o).contains("Verifying [2/2] tests/bpf/loop.o"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("Finished 9 program(s) of 2 object(s) verified"));
+}
+
+#[test]
+fn one_failing_program_fails_the_command_and_is_explained_on_stderr() {
+    let o = cli(&["verify", "tests/bpf/loop.o", "tests/bpf/reject/maps.o"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("tests/bpf/loop.o: program 'sum_raw' (raw, 12 instructions): ok"));
+    assert!(
+        out.contains("tests/bpf/reject/maps.o: program 'null_deref' (raw, 9 instructions): FAILED")
+    );
+    assert_eq!(out.matches(": FAILED").count(), 9, "{out}");
+    let err = stderr(&o);
+    assert!(
+        err.contains("error: program 'null_deref' failed verification"),
+        "{err}"
+    );
+    assert!(
+        err.contains("  --> ./tests/bpf/reject/maps.c:33:9"),
+        "{err}"
+    );
+    assert!(
+        err.contains("33 | \treturn *v; // REJECT(null_deref)") || err.contains("33 | return *v;"),
+        "{err}"
+    );
+    assert!(
+        err.contains("= instruction 7 of function 'null_deref' (section 'raw', object tests/bpf/reject/maps.o): r0 = *(u64 *)(r0 + 0)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("= reason: the pointer may be NULL here"),
+        "{err}"
+    );
+    assert!(err.contains("= verifier: Possible null access"), "{err}");
+}
+
+#[test]
+fn program_selects_one_program() {
+    let o = cli(&[
+        "verify",
+        "tests/bpf/reject/maps.o",
+        "--program",
+        "not_a_map",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stdout(&o),
+        "tests/bpf/reject/maps.o: program 'not_a_map' (raw, 10 instructions): FAILED\n"
+    );
+    assert!(stderr(&o).contains("argument 1 of bpf_map_lookup_elem (r1) must be a map"));
+
+    let o = cli(&[
+        "verify",
+        "tests/bpf/reject/maps.o",
+        "tests/bpf/loop.o",
+        "--program",
+        "sum_raw",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "tests/bpf/loop.o: program 'sum_raw' (raw, 12 instructions): ok\n"
+    );
+
+    let o = cli(&["verify", "tests/bpf/loop.o", "--program", "nope"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("error: no program named 'nope' in the given object(s)"));
+}
+
+#[test]
+fn json_messages_carry_verdicts_and_diagnostics() {
+    let o = cli(&[
+        "verify",
+        "--message-format",
+        "json",
+        "tests/bpf/typedef_maps.o",
+        "tests/bpf/reject/memory.o",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let mut msgs = json_lines(&o);
+    // The last message sums up the run, as cargo's build-finished does.
+    let summary = msgs.pop().unwrap();
+    assert_eq!(summary["reason"], "verify-finished");
+    assert_eq!(
+        (
+            summary["programs"].as_u64(),
+            summary["failed_programs"].as_u64()
+        ),
+        (Some(9), Some(8))
+    );
+    let verdicts: Vec<&Value> = msgs
+        .iter()
+        .filter(|m| m["reason"] == "program-verdict")
+        .collect();
+    let diagnostics: Vec<&Value> = msgs
+        .iter()
+        .filter(|m| m["reason"] == "diagnostic")
+        .collect();
+    assert_eq!(verdicts.len() + diagnostics.len(), msgs.len());
+    // typedef_maps has one program; memory has eight, all refused with one diagnostic each.
+    assert_eq!(verdicts.len(), 9);
+    assert_eq!(diagnostics.len(), 8);
+    assert_eq!(verdicts[0]["object"], "tests/bpf/typedef_maps.o");
+    assert_eq!(verdicts[0]["program"], "bump");
+    assert_eq!(verdicts[0]["verified"], true);
+    assert_eq!(verdicts[0]["instructions"], 27);
+    for v in &verdicts[1..] {
+        assert_eq!(v["object"], "tests/bpf/reject/memory.o");
+        assert_eq!(v["verified"], false);
+    }
+    // The subprogram case: the diagnostic names the function and the call chain.
+    let d = diagnostics
+        .iter()
+        .find(|d| d["program"] == "null_into_subprogram")
+        .expect("a diagnostic for null_into_subprogram");
+    assert_eq!(d["object"], "tests/bpf/reject/memory.o");
+    assert_eq!(d["function"], "read_first");
+    assert_eq!(d["insn"], 0);
+    assert_eq!(d["line"], "./tests/bpf/reject/memory.c:73");
+    assert_eq!(d["instruction"], "r0 = *(u8 *)(r1 + 0)");
+    assert_eq!(
+        d["call_chain"],
+        serde_json::json!(["null_into_subprogram+2"])
+    );
+    assert!(d["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("r1 is used as a pointer here, but it may be NULL"));
+    assert!(d["verifier_message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Invalid type (r1.type in {ctx, stack, packet, shared"));
+    // Each diagnostic follows its program's verdict.
+    let pos = |m: &Value| msgs.iter().position(|x| x == m).unwrap();
+    let verdict = verdicts
+        .iter()
+        .find(|v| v["program"] == "null_into_subprogram")
+        .unwrap();
+    assert_eq!(pos(d), pos(verdict) + 1);
+}
+
+#[test]
+fn json_diagnostics_of_raw_bytecode_have_no_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = dir.path().join("unchecked.bin");
+    // r0 = *(u64 *)(r1 + 0); exit — reads the buffer without checking its length.
+    let bytes = [
+        0x79, 0x10, 0, 0, 0, 0, 0, 0, //
+        0x95, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    std::fs::write(&prog, bytes).unwrap();
+    let o = cli(&[
+        "verify",
+        "--raw",
+        "--message-format=json",
+        prog.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let mut msgs = json_lines(&o);
+    let summary = msgs.pop().unwrap();
+    assert_eq!(summary["reason"], "verify-finished");
+    assert_eq!(summary["success"], false);
+    assert_eq!(summary["failed_programs"], 1);
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert_eq!(msgs[0]["reason"], "program-verdict");
+    assert_eq!(msgs[0]["program"], "unchecked");
+    assert_eq!(msgs[0]["verified"], false);
+    assert_eq!(msgs[1]["reason"], "diagnostic");
+    assert_eq!(msgs[1]["insn"], 0);
+    assert_eq!(msgs[1]["line"], Value::Null);
+    assert!(msgs[1]["message"]
+        .as_str()
+        .unwrap()
+        .contains("past the end of the packet or buffer"));
+}
+
+#[test]
+fn an_object_that_does_not_load_is_a_json_diagnostic_too() {
+    let o = cli(&[
+        "verify",
+        "--message-format",
+        "json",
+        "tests/bpf/err_ringbuf.o",
+        "tests/bpf/multi_prog.o",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let msgs = json_lines(&o);
+    assert_eq!(msgs[0]["reason"], "diagnostic");
+    assert_eq!(msgs[0]["object"], "tests/bpf/err_ringbuf.o");
+    assert_eq!(msgs[0]["program"], Value::Null);
+    assert_eq!(msgs[0]["insn"], Value::Null);
+    assert_eq!(msgs[0]["line"], Value::Null);
+    assert!(msgs[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("BPF_MAP_TYPE_RINGBUF, which is not supported"));
+    // The other object is still verified.
+    let ok: Vec<&Value> = msgs
+        .iter()
+        .filter(|m| m["reason"] == "program-verdict" && m["verified"] == true)
+        .collect();
+    assert_eq!(ok.len(), 3);
+}
+
+/// Malformed input gives a clear error naming the file, never an internal error.
+#[test]
+fn malformed_input_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = std::fs::read(repo().join("tests/bpf/xdp_parse.o")).unwrap();
+    let mut cases: Vec<(String, Vec<u8>, bool)> = vec![
+        (
+            "truncated.o".into(),
+            whole[..whole.len() / 3].to_vec(),
+            false,
+        ),
+        ("header_only.o".into(), whole[..64].to_vec(), false),
+        ("empty.o".into(), Vec::new(), false),
+        ("text.o".into(), b"not an object at all\n".to_vec(), false),
+        ("odd.bin".into(), vec![0x95, 0, 0], true),
+        ("empty.bin".into(), Vec::new(), true),
+    ];
+    // Random bytes as raw bytecode, whole instructions.
+    let mut x: u64 = 0x5eed;
+    for n in 0..5 {
+        let bytes: Vec<u8> = (0..64)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        cases.push((format!("random{n}.bin"), bytes, true));
+    }
+    for (name, bytes, raw) in cases {
+        let path = dir.path().join(&name);
+        std::fs::write(&path, &bytes).unwrap();
+        let mut args = vec!["verify", path.to_str().unwrap()];
+        if raw {
+            args.push("--raw");
+        }
+        let o = cli(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{name}: {err}");
+        assert!(!err.contains("internal error"), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        assert!(
+            err.contains(&format!("error: {}", path.display())),
+            "{name}: {err}"
+        );
+    }
+    // A file that does not exist.
+    let o = cli(&["verify", "no/such/file.o"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("error: no/such/file.o: cannot read the object"),
+        "{}",
+        stderr(&o)
+    );
+}
