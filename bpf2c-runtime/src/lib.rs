@@ -49,7 +49,9 @@ pub use module::{
     ModuleImage, MAX_FUNCTIONS, MAX_HELPERS, MAX_KEY_SIZE, MAX_MAPS, MAX_NAME_LEN, MAX_PROGRAMS,
     MAX_VALUE_SIZE,
 };
-pub use types::{HelperSpec, MapSpec, MapType, ProgramInfo, ProgramType, UpdateFlags};
+pub use types::{
+    HelperSpec, MapAssumption, MapSpec, MapType, ProgramInfo, ProgramType, UpdateFlags,
+};
 
 /// The text of `bpf2c.h`, the ABI header generated code includes.
 pub const ABI_HEADER: &str = include_str!("../include/bpf2c.h");
@@ -89,6 +91,6 @@ mod tests {
         write_abi_header(&sub).unwrap();
         assert_eq!(std::fs::metadata(&p).unwrap().modified().unwrap(), mtime);
         assert!(include_dir().join("bpf2c.h").exists());
-        assert!(ABI_HEADER.contains("#define BPF2C_ABI_VERSION 1u"));
+        assert!(ABI_HEADER.contains("#define BPF2C_ABI_VERSION 2u"));
     }
 }

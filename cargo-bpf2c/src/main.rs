@@ -92,6 +92,7 @@ fn run(shell: &Shell, command: Command) -> CmdResult {
         Command::Verify(args) => commands::verify::run(shell, args),
         Command::Gen(args) => commands::gen::run(shell, args),
         Command::Run(args) => commands::run::run(shell, args),
+        Command::Report(args) => commands::report::run(shell, args),
         Command::Plugin(args) => commands::plugin::run(args),
     }
 }

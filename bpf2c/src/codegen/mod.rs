@@ -19,6 +19,7 @@ use crate::error::{Error, Location, Result};
 use crate::facts::ModuleFacts;
 use crate::insn::standard_helper_name;
 use crate::object::{Function, Object, ProgramType, Reloc};
+use crate::optimize::{Disabled, Plan};
 
 pub use names::{c_string, sanitize_identifier};
 
@@ -27,7 +28,8 @@ pub use names::{c_string, sanitize_identifier};
 pub struct CodegenOptions {
     /// Every program passed verification (recorded in the header and the module flags).
     pub verified: bool,
-    /// Verifier-assisted optimizations were requested (recorded in the module flags).
+    /// Verifier-assisted optimizations were requested (recorded in the module flags). With
+    /// [`generate`], this makes the plan; [`generate_with_plan`] follows the plan it is given.
     pub optimize: bool,
     /// Name of the exported `bpf2c_module_t`; default `bpf2c_module_<object name>`.
     pub module_symbol: Option<String>,
@@ -41,13 +43,26 @@ pub struct CodegenOptions {
 /// Generates the C translation of `obj`.
 ///
 /// `obj` must have passed [`crate::object::validate::validate_object`]. Programs of type XDP
-/// need `facts` for every memory access, which say whether it touches the context.
+/// need `facts` for every memory access, which say whether it touches the context. Map
+/// helper calls are optimized as [`Plan::new`] decides from `facts` when `opts.optimize`.
 pub fn generate(
     obj: &Object,
     facts: Option<&ModuleFacts>,
     opts: &CodegenOptions,
 ) -> Result<String> {
-    let module = Module::new(obj, facts, opts)?;
+    let disabled = (!opts.optimize).then_some(Disabled::NoOpt);
+    let plan = Plan::new(obj, facts, disabled);
+    generate_with_plan(obj, facts, &plan, opts)
+}
+
+/// Generates the C translation of `obj`, carrying out `plan` at every map helper call.
+pub fn generate_with_plan(
+    obj: &Object,
+    facts: Option<&ModuleFacts>,
+    plan: &Plan,
+    opts: &CodegenOptions,
+) -> Result<String> {
+    let module = Module::new(obj, facts, plan, opts)?;
     let mut out = out::Out::default();
     header(&module, &mut out);
     tables::maps(&module, &mut out)?;
@@ -66,6 +81,8 @@ pub fn generate(
 pub(crate) struct Module<'a> {
     obj: &'a Object,
     facts: Option<&'a ModuleFacts>,
+    /// What each map helper call becomes.
+    plan: &'a Plan,
     opts: &'a CodegenOptions,
     /// C identifier of each function, by function index.
     fn_names: Vec<String>,
@@ -82,6 +99,7 @@ impl<'a> Module<'a> {
     fn new(
         obj: &'a Object,
         facts: Option<&'a ModuleFacts>,
+        plan: &'a Plan,
         opts: &'a CodegenOptions,
     ) -> Result<Module<'a>> {
         check_references(obj)?;
@@ -138,9 +156,16 @@ impl<'a> Module<'a> {
                 }
             }
         }
+        if let Some((&map, _)) = plan.assumptions.range(obj.maps.len()..).next() {
+            return Err(Error::new(
+                Location::file(&obj.path),
+                format!("the optimization plan names map {map}, which does not exist"),
+            ));
+        }
         Ok(Module {
             obj,
             facts,
+            plan,
             opts,
             fn_names,
             helpers,
@@ -249,6 +274,13 @@ fn header(m: &Module, out: &mut out::Out) {
         " * Optimization: {}",
         if m.opts.optimize { "on" } else { "off" }
     ));
+    if !m.plan.sites.is_empty() {
+        let (inlined, direct, helper) = m.plan.counts();
+        out.line(format!(
+            " * Map helper calls: {inlined} inlined, {direct} direct, {helper} through the \
+             helper table"
+        ));
+    }
     for p in &m.obj.programs {
         out.line(format!(
             " * Program {} (section {}, {})",

@@ -175,7 +175,13 @@ fn map_table_and_global_data() {
     ));
     assert!(c.contains(
         "{ \".rodata\", { BPF2C_MAP_TYPE_ARRAY, 4, 24, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | \
-         BPF2C_MAP_F_READ_ONLY, 20, bpf2c_map_initial_data_1, 0, NULL },"
+         BPF2C_MAP_F_READ_ONLY | BPF2C_MAP_F_INLINED, 20, bpf2c_map_initial_data_1, 0, NULL },"
+    ));
+    // The direct value load reads .rodata's array_data, so the module states what it assumes
+    // about that map, even without optimizations.
+    assert!(c.contains(
+        "static const bpf2c_map_assumption_t bpf2c_map_assumptions[] = {\n    { 1, \
+         BPF2C_MAP_USE_ARRAY_DATA, { BPF2C_MAP_TYPE_ARRAY, 4, 24, 1, 0x0 }, 0, 24 }, /* .rodata */\n};\n"
     ));
     assert!(c.contains(
         "{ \".bss\", { BPF2C_MAP_TYPE_ARRAY, 4, 24, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA, 0, NULL, 0, NULL },"
@@ -245,7 +251,8 @@ fn functions_are_named_once_and_deduplicated() {
     assert!(c.contains(
         "extern const bpf2c_module_t bpf2c_module_sample_bpf;\nconst bpf2c_module_t \
          bpf2c_module_sample_bpf = {\n    BPF2C_MODULE_HEADER,\n    0,\n    \"sample_bpf\",\n    \
-         bpf2c_maps, 3,\n    4, bpf2c_helpers,\n    bpf2c_programs, 2,\n    4, bpf2c_functions,\n};\n"
+         bpf2c_maps, 3,\n    4, bpf2c_helpers,\n    bpf2c_programs, 2,\n    4, bpf2c_functions,\n    \
+         1, 0, bpf2c_map_assumptions,\n};\n"
     ));
 }
 

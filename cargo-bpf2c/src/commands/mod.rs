@@ -3,6 +3,7 @@
 
 pub mod gen;
 pub mod plugin;
+pub mod report;
 pub mod run;
 pub mod verify;
 
