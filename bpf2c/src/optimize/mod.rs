@@ -143,11 +143,7 @@ impl Site {
                 per_cpu,
             } => format!(
                 "{} element address; {}",
-                if per_cpu {
-                    "this CPU slot's"
-                } else {
-                    "the"
-                },
+                if per_cpu { "this CPU slot's" } else { "the" },
                 key(k, map, "no check, never NULL")
             ),
             Action::InlineUpdate { map, key: k } => format!(

@@ -94,15 +94,13 @@ pub fn loaded(rel: &str, optimize: bool, options: Options) -> Loaded {
 
 pub fn instantiate(library: &Path, symbol: &str, options: Options) -> Instance {
     // SAFETY: the library was built by these tests from bpf2c's own output.
-    let image = unsafe { ModuleImage::from_library(library, symbol) }
-        .unwrap_or_else(|e| panic!("{e}"));
+    let image =
+        unsafe { ModuleImage::from_library(library, symbol) }.unwrap_or_else(|e| panic!("{e}"));
     Instance::new(image, options).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn cflags() -> Vec<&'static str> {
-    vec![
-        "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC",
-    ]
+    vec!["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC"]
 }
 
 fn cache_root() -> PathBuf {

@@ -30,7 +30,12 @@ fn set(m: &Loaded, map: &str, k: u32, v: &[u8]) {
 }
 
 fn get(m: &Loaded, map: &str, k: u32) -> Vec<u8> {
-    m.instance.map(map).unwrap().lookup(&key(k)).unwrap().unwrap()
+    m.instance
+        .map(map)
+        .unwrap()
+        .lookup(&key(k))
+        .unwrap()
+        .unwrap()
 }
 
 fn get_u64(m: &Loaded, map: &str, k: u32) -> u64 {
@@ -60,14 +65,23 @@ fn host_and_program_see_the_same_elements_through_the_inlined_pointer() {
 
     // Rust writes, the program reads.
     for k in 0..8u32 {
-        set(&m, "values", k, &u64v(0x1_0000_0000 * (k as u64 + 1) + 7 * k as u64));
+        set(
+            &m,
+            "values",
+            k,
+            &u64v(0x1_0000_0000 * (k as u64 + 1) + 7 * k as u64),
+        );
     }
     for k in 0..8u32 {
         let r0 = m.run("read_value", &mut Mem::default().u32(k).bytes());
         assert_eq!(r0, 0x1_0000_0000 * (k as u64 + 1) + 7 * k as u64, "key {k}");
     }
     // The program writes, Rust reads, and nothing else changed.
-    let mut mem = Mem::default().u32(6).u32(0).u64(0xfeed_face_cafe_beef).bytes();
+    let mut mem = Mem::default()
+        .u32(6)
+        .u32(0)
+        .u64(0xfeed_face_cafe_beef)
+        .bytes();
     assert_eq!(m.run("write_value", &mut mem), 0);
     for k in 0..8u32 {
         let want = if k == 6 {
@@ -169,18 +183,21 @@ fn inlined_updates_return_exactly_what_the_helper_returns() {
             ..
         }
     ));
-    assert_eq!(helper.sites_in("update_value")[0].decision(), Decision::Helper);
+    assert_eq!(
+        helper.sites_in("update_value")[0].decision(),
+        Decision::Helper
+    );
 
     // (key, flags, expected r0): flags are checked first, then the index, then NOEXIST.
     let cases: [(u32, u32, u64); 12] = [
-        (0, 0, 0),          // BPF_ANY
-        (1, 2, 0),          // BPF_EXIST: array elements always exist
-        (2, 1, neg(17)),    // BPF_NOEXIST: EEXIST
-        (3, 3, neg(22)),    // unknown flags: EINVAL
+        (0, 0, 0),       // BPF_ANY
+        (1, 2, 0),       // BPF_EXIST: array elements always exist
+        (2, 1, neg(17)), // BPF_NOEXIST: EEXIST
+        (3, 3, neg(22)), // unknown flags: EINVAL
         (4, 0xffff_ffff, neg(22)),
-        (8, 0, neg(7)),     // past the end: E2BIG
+        (8, 0, neg(7)), // past the end: E2BIG
         (0xffff_ffff, 2, neg(7)),
-        (8, 5, neg(22)),    // bad flags win over a bad index
+        (8, 5, neg(22)),          // bad flags win over a bad index
         (0xffff_ffff, 1, neg(7)), // a bad index wins over NOEXIST
         (7, 0, 0),
         (7, 2, 0),
@@ -190,7 +207,11 @@ fn inlined_updates_return_exactly_what_the_helper_returns() {
         let value = 0xabc0 + i as u64;
         for m in [&opt, &helper] {
             let mut mem = Mem::default().u32(k).u32(flags).u64(value).bytes();
-            assert_eq!(m.run("update_value", &mut mem), want, "key {k:#x} flags {flags:#x}");
+            assert_eq!(
+                m.run("update_value", &mut mem),
+                want,
+                "key {k:#x} flags {flags:#x}"
+            );
         }
     }
     for k in 0..8u32 {
@@ -219,9 +240,15 @@ fn inlined_updates_return_exactly_what_the_helper_returns() {
 
     // The element passed as its own new value (source and destination are the same bytes).
     set(&opt, "values", 5, &u64v(41));
-    assert_eq!(opt.run("update_in_place", &mut Mem::default().u32(5).bytes()), 0);
+    assert_eq!(
+        opt.run("update_in_place", &mut Mem::default().u32(5).bytes()),
+        0
+    );
     assert_eq!(get_u64(&opt, "values", 5), 42);
-    assert_eq!(opt.run("update_in_place", &mut Mem::default().u32(9).bytes()), neg(1));
+    assert_eq!(
+        opt.run("update_in_place", &mut Mem::default().u32(9).bytes()),
+        neg(1)
+    );
 }
 
 /// value_size 12: elements are 16 bytes apart, as the runtime lays them out.
@@ -230,12 +257,18 @@ fn twelve_byte_values_leave_their_neighbours_untouched() {
     let m = array_inline(true);
     let triple = |a: u32, b: u32, c: u32| Mem::default().u32(a).u32(b).u32(c).bytes();
     for k in 0..4u32 {
-        set(&m, "triples", k, &triple(k + 1, 10 * (k + 1), 100 * (k + 1)));
+        set(
+            &m,
+            "triples",
+            k,
+            &triple(k + 1, 10 * (k + 1), 100 * (k + 1)),
+        );
     }
     let map = m.instance.map("triples").unwrap();
     let base = map.array_data().unwrap();
     // The padding after each element is never written: 16-byte stride, 12-byte values.
-    let padding = |k: usize| unsafe { std::ptr::read_unaligned(base.add(16 * k + 12) as *const u32) };
+    let padding =
+        |k: usize| unsafe { std::ptr::read_unaligned(base.add(16 * k + 12) as *const u32) };
 
     // The program reads what the host wrote, for every element.
     for k in 0..4u32 {
@@ -248,7 +281,13 @@ fn twelve_byte_values_leave_their_neighbours_untouched() {
     assert_eq!(m.run("triple_write", &mut mem), 0);
     assert_eq!(get(&m, "triples", 1), triple(7, 8, 9));
     // Element 2 through the inlined update (a 12-byte copy).
-    let mut mem = Mem::default().u32(2).u32(0).u32(0xa).u32(0xb).u32(0xc).bytes();
+    let mut mem = Mem::default()
+        .u32(2)
+        .u32(0)
+        .u32(0xa)
+        .u32(0xb)
+        .u32(0xc)
+        .bytes();
     assert_eq!(m.run("triple_update", &mut mem), 0);
     assert_eq!(get(&m, "triples", 2), triple(0xa, 0xb, 0xc));
     let mut mem = Mem::default().u32(4).u32(0).u32(1).u32(1).u32(1).bytes();

@@ -3,3 +3,7 @@
 
 mod common;
 mod inline;
+mod percpu_hash;
+mod report;
+mod sharing;
+mod tamper;
