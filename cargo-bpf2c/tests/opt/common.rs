@@ -120,8 +120,8 @@ pub fn try_build_library(sources: &[String]) -> Result<PathBuf, String> {
     cflags().hash(&mut h);
     let key = format!("{:016x}", h.finish());
 
-    static BUILDS: OnceLock<Mutex<HashMap<String, Arc<OnceLock<Result<PathBuf, String>>>>>> =
-        OnceLock::new();
+    type Build = Arc<OnceLock<Result<PathBuf, String>>>;
+    static BUILDS: OnceLock<Mutex<HashMap<String, Build>>> = OnceLock::new();
     let cell = BUILDS
         .get_or_init(Default::default)
         .lock()
