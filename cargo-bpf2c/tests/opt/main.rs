@@ -2,6 +2,7 @@
 //! checks the values programs return and leave in maps, not only the C text.
 
 mod common;
+mod differential;
 mod inline;
 mod percpu_hash;
 mod report;
