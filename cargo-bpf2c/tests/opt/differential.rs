@@ -129,8 +129,11 @@ fn seed_maps(obj: &Object, instances: [&Instance; 2], keys: &[u32], rng: &mut Rn
     }
 }
 
+/// A map's name and its (key, value) entries.
+type MapContents = (String, Vec<(Vec<u8>, Vec<u8>)>);
+
 /// Every map's contents, sorted by key, each value with all its CPU slots.
-fn contents(inst: &Instance) -> Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)> {
+fn contents(inst: &Instance) -> Vec<MapContents> {
     inst.maps()
         .map(|m| {
             let mut e = m.entries();
