@@ -3,12 +3,7 @@
 //! mirrors against.
 
 fn main() {
-    const SOURCES: [&str; 4] = [
-        "csrc/printk.c",
-        "csrc/sys.c",
-        "csrc/layout.c",
-        "csrc/run.c",
-    ];
+    const SOURCES: [&str; 4] = ["csrc/printk.c", "csrc/sys.c", "csrc/layout.c", "csrc/run.c"];
     for path in SOURCES
         .iter()
         .chain(&["csrc/bpf2c_rt.h", "include/bpf2c.h"])

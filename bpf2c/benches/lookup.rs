@@ -48,7 +48,9 @@ fn build(dir: &Path, sources: &[(&str, String)]) -> PathBuf {
         std::fs::write(&c, src).unwrap();
         let o = dir.join(format!("{name}.o"));
         let status = Command::new(&cc)
-            .args(["-std=c11", "-O2", "-fPIC", "-Wall", "-Wextra", "-Werror", "-c"])
+            .args([
+                "-std=c11", "-O2", "-fPIC", "-Wall", "-Wextra", "-Werror", "-c",
+            ])
             .arg("-I")
             .arg(dir)
             .arg(&c)
@@ -109,8 +111,12 @@ fn setup(dir: &Path) -> Vec<Variant> {
         // Every key is present, so each lookup finds its element: value = key.
         for map in inst.maps() {
             for k in 0..1024u32 {
-                map.update(&k.to_ne_bytes(), &(k as u64).to_ne_bytes(), UpdateFlags::Any)
-                    .unwrap();
+                map.update(
+                    &k.to_ne_bytes(),
+                    &(k as u64).to_ne_bytes(),
+                    UpdateFlags::Any,
+                )
+                .unwrap();
             }
         }
         inst
@@ -128,11 +134,26 @@ fn setup(dir: &Path) -> Vec<Variant> {
     vec![
         variant("array_read", "helper", "bench_helper", "array_read"),
         variant("array_read", "inlined", "bench_inlined", "array_read"),
-        variant("array_read", "hand-written C", "bpf2c_module_floor", "array_read"),
+        variant(
+            "array_read",
+            "hand-written C",
+            "bpf2c_module_floor",
+            "array_read",
+        ),
         variant("hash_read", "helper", "bench_helper", "hash_read"),
         variant("hash_read", "direct", "bench_inlined", "hash_read"),
-        variant("array_read_input", "helper", "bench_helper", "array_read_input"),
-        variant("array_read_input", "inlined", "bench_inlined", "array_read_input"),
+        variant(
+            "array_read_input",
+            "helper",
+            "bench_helper",
+            "array_read_input",
+        ),
+        variant(
+            "array_read_input",
+            "inlined",
+            "bench_inlined",
+            "array_read_input",
+        ),
         variant(
             "array_read_input",
             "hand-written C",

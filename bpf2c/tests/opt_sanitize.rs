@@ -177,3 +177,58 @@ fn optimized_code_is_sanitizer_clean_and_agrees_with_the_helpers() {
         }
     }
 }
+
+/// The assembly of one function of a translation, compiled with `cc -O2 -S`.
+fn assembly(cc: &str, c_source: &str, function: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("m.c"), c_source).unwrap();
+    let asm = run(
+        Command::new(cc)
+            .current_dir(dir.path())
+            .args(["-std=c11", "-O2", "-S", "-o", "-", "-I"])
+            .arg(runtime_include())
+            .arg("m.c"),
+        &format!("{cc} -S"),
+    );
+    let start = asm
+        .find(&format!("\n{function}:"))
+        .unwrap_or_else(|| panic!("{cc}: no {function} in the assembly"));
+    let body = &asm[start + 1..];
+    let end = body.find(".cfi_endproc").expect("the end of the function");
+    body[..end].to_string()
+}
+
+/// A lookup proven in range tells the compiler it is never NULL, so the program's own NULL
+/// test (returning -1) is gone from the machine code, as is the call; without optimization
+/// both are there.
+#[test]
+fn proven_lookups_let_the_c_compiler_drop_the_programs_null_test() {
+    let path = manifest_dir().join("../tests/bpf/opt/array_inline.o");
+    let obj = load_file(&path, InputFormat::Elf).unwrap();
+    let c = |optimize| {
+        translate(
+            &obj,
+            &TranslateOptions {
+                optimize,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .c_source
+    };
+    let (on, off) = (c(true), c(false));
+    for cc in compilers() {
+        for function in ["bpf2c_fn_read_const", "bpf2c_fn_read_masked"] {
+            let opt = assembly(cc, &on, function);
+            assert!(
+                !opt.contains("$-1") && !opt.contains("call"),
+                "{cc} {function}:\n{opt}"
+            );
+            let helper = assembly(cc, &off, function);
+            assert!(
+                helper.contains("$-1") && helper.contains("call"),
+                "{cc} {function} without optimization:\n{helper}"
+            );
+        }
+    }
+}

@@ -414,7 +414,11 @@ fn repeated_runs_finish_tail_calls_and_reset_the_budget_each_time() {
     let mut buf = [0u8; 24];
     let stats = inst.run_repeat(&entry, &mut buf, 500).unwrap();
     assert_eq!((stats.runs, stats.last_return), (500, 0xa));
-    assert_eq!(hits(&inst), [500, 500, 0], "every run reached its tail-call target");
+    assert_eq!(
+        hits(&inst),
+        [500, 500, 0],
+        "every run reached its tail-call target"
+    );
     // Without a target, runs stay in the C loop and return 7 each time.
     set_u64(&mut buf, 0, 1);
     let stats = inst.run_repeat(&entry, &mut buf, 300).unwrap();
@@ -425,7 +429,10 @@ fn repeated_runs_finish_tail_calls_and_reset_the_budget_each_time() {
     let spin = inst.program("spin").unwrap();
     let mut buf = [0u8; 8];
     set_u64(&mut buf, 0, 1000);
-    assert_eq!(inst.run_repeat(&spin, &mut buf, 50).unwrap().last_return, 1000);
+    assert_eq!(
+        inst.run_repeat(&spin, &mut buf, 50).unwrap().last_return,
+        1000
+    );
     // ... and one more back-edge stops the first run with the error a single run gives.
     set_u64(&mut buf, 0, 1001);
     assert!(matches!(
