@@ -16,8 +16,6 @@ use std::ffi::{c_char, c_void};
 
 pub const BPF2C_ABI_MAGIC: u32 = 0x4332_4642;
 pub const BPF2C_ABI_VERSION: u32 = 2;
-/// The oldest ABI version this runtime still loads (its modules have no assumption table).
-pub const BPF2C_ABI_VERSION_MIN: u32 = 1;
 /// Most bytes an XDP run may be given (the verifier assumes it).
 pub const BPF2C_MAX_XDP_PACKET: u32 = 65535;
 /// Most bytes a raw run may be given (the verifier assumes it).

@@ -419,7 +419,8 @@ fn call(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
     let m = env.module;
     let (code, needs_rt) = match call_kind(f, pc, insn).map_err(|e| env.error(pc, e))? {
         CallKind::Helper(id) => {
-            if let Some(code) = m.plan.site(env.func, pc).and_then(|s| optimized(m, s)) {
+            let site = m.plan.site(env.func, pc).filter(|s| s.helper == id);
+            if let Some(code) = site.and_then(|s| optimized(m, s)) {
                 return Ok(Stmt {
                     code,
                     target: None,

@@ -19,7 +19,7 @@ use crate::error::{Error, Location, Result};
 use crate::facts::ModuleFacts;
 use crate::insn::standard_helper_name;
 use crate::object::{Function, Object, ProgramType, Reloc};
-use crate::optimize::{Disabled, Plan};
+use crate::optimize::{Action, Disabled, Plan};
 
 pub use names::{c_string, sanitize_identifier};
 
@@ -156,12 +156,7 @@ impl<'a> Module<'a> {
                 }
             }
         }
-        if let Some((&map, _)) = plan.assumptions.range(obj.maps.len()..).next() {
-            return Err(Error::new(
-                Location::file(&obj.path),
-                format!("the optimization plan names map {map}, which does not exist"),
-            ));
-        }
+        check_plan(obj, plan)?;
         Ok(Module {
             obj,
             facts,
@@ -212,6 +207,45 @@ fn helper_name(opts: &CodegenOptions, id: u32) -> String {
         .map(str::to_string)
         .or_else(|| opts.helper_names.get(&id).cloned())
         .unwrap_or_else(|| format!("helper_{id}"))
+}
+
+/// The plan must fit the object: a plan made for another one could name maps this one
+/// lacks, and every map the code reaches without the helpers needs its assumption record,
+/// or the runtime could not check what the code was compiled for.
+fn check_plan(obj: &Object, plan: &Plan) -> Result<()> {
+    let fail = |m: String| Err(Error::new(Location::file(&obj.path), m));
+    if let Some(&map) = plan.assumptions.keys().find(|&&m| m >= obj.maps.len()) {
+        return fail(format!(
+            "the optimization plan names map {map}, which does not exist"
+        ));
+    }
+    for (at, site) in &plan.sites {
+        let (map, array_data) = match site.action {
+            Action::InlineLookup { map, .. } | Action::InlineUpdate { map, .. } => (map, true),
+            Action::DirectLookup { map } => (map, false),
+            Action::Helper { .. } => continue,
+        };
+        if map >= obj.maps.len() {
+            return fail(format!(
+                "the optimization plan names map {map}, which does not exist"
+            ));
+        }
+        let recorded = plan.assumptions.get(&map).is_some_and(|a| {
+            if array_data {
+                a.array_data
+            } else {
+                a.lookup
+            }
+        });
+        if !recorded {
+            return fail(format!(
+                "the optimization plan optimizes function {} instruction {} on map {map} \
+                 without an assumption record for it",
+                at.function, at.insn
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Every index the object holds must name something that exists; validation guarantees it,

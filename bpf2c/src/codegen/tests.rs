@@ -783,3 +783,61 @@ fn direct_value_access_needs_an_array_and_an_offset_inside_the_value() {
     let err = generate(&build(MapType::Array, 24), None, &CodegenOptions::default()).unwrap_err();
     assert!(err.message.contains("past its 24-byte value"), "{err}");
 }
+
+#[test]
+fn plans_that_do_not_fit_the_object_are_refused() {
+    use crate::optimize::{Action, Key, MapAssumption, Site};
+    let call = i(BPF_JMP | BPF_CALL, 0, 0, 0, 1);
+    let obj = object(
+        vec![func("prog", "raw", vec![call, EXIT])],
+        vec![map(
+            "arr",
+            MapType::Array,
+            MapOrigin::Btf {
+                key_type: None,
+                value_type: None,
+            },
+            None,
+        )],
+        vec![program("prog", "raw", ProgramType::Raw, 0)],
+    );
+    let site = |map| Site {
+        helper: 1,
+        maps: Some(vec![map]),
+        action: Action::InlineLookup {
+            map,
+            key: Key::Checked,
+            per_cpu: false,
+        },
+    };
+    let at = InsnRef {
+        function: 0,
+        insn: 0,
+    };
+    let opts = CodegenOptions::default();
+    let mut plan = Plan::default();
+    plan.sites.insert(at, site(0));
+    let err = generate_with_plan(&obj, None, &plan, &opts).unwrap_err();
+    assert!(
+        err.to_string().contains("without an assumption record"),
+        "{err}"
+    );
+    plan.assumptions.insert(
+        0,
+        MapAssumption {
+            array_data: true,
+            lookup: false,
+            stride: 24,
+        },
+    );
+    let c = generate_with_plan(&obj, None, &plan, &opts).unwrap();
+    assert!(c.contains("r0 = key < 1 ? (uint64_t)(uintptr_t)(rt->map_data[0].array_data"));
+    assert!(c.contains("BPF2C_MAP_F_INLINED"));
+    plan.sites.insert(at, site(3));
+    let err = generate_with_plan(&obj, None, &plan, &opts).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("names map 3, which does not exist"),
+        "{err}"
+    );
+}
