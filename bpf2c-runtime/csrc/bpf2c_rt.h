@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bpf2c.h"
+
 /* Formats a bpf_trace_printk line into buf (NUL-terminated, truncated to buf_size - 1 bytes).
  * Returns the bytes written, or -22 (-EINVAL) for a format Linux would refuse. */
 int64_t bpf2c_rt_format_printk(char *buf, size_t buf_size, const char *fmt, uint64_t fmt_size,
@@ -15,5 +17,11 @@ uint64_t bpf2c_rt_ktime_ns(void);
 
 /* The calling thread's id as the kernel knows it (the "pid" half of pid_tgid). */
 uint32_t bpf2c_rt_thread_id(void);
+
+/* Runs `function` up to `runs` times with r1, r2 and a reset invocation, stopping after a
+ * run that leaves inv->unwind set. Returns the runs made; *last_r0 is the last one's r0. */
+uint64_t bpf2c_rt_run_loop(bpf2c_function_fn function, uint64_t r1, uint64_t r2,
+                           bpf2c_invocation_t *inv, uint64_t loop_budget, uint64_t runs,
+                           uint64_t *last_r0);
 
 #endif

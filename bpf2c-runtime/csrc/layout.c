@@ -100,6 +100,14 @@ const bpf2c_rt_layout_entry_t bpf2c_rt_layout[] = {
     ALIGN(bpf2c_function_entry_t),
     OFF(bpf2c_function_entry_t, name),
 
+    SIZE(bpf2c_map_assumption_t),
+    ALIGN(bpf2c_map_assumption_t),
+    OFF(bpf2c_map_assumption_t, map),
+    OFF(bpf2c_map_assumption_t, uses),
+    OFF(bpf2c_map_assumption_t, definition),
+    OFF(bpf2c_map_assumption_t, reserved),
+    OFF(bpf2c_map_assumption_t, stride),
+
     SIZE(bpf2c_module_t),
     ALIGN(bpf2c_module_t),
     OFF(bpf2c_module_t, magic),
@@ -119,6 +127,9 @@ const bpf2c_rt_layout_entry_t bpf2c_rt_layout[] = {
     OFF(bpf2c_module_t, program_count),
     OFF(bpf2c_module_t, function_count),
     OFF(bpf2c_module_t, functions),
+    OFF(bpf2c_module_t, map_assumption_count),
+    OFF(bpf2c_module_t, reserved),
+    OFF(bpf2c_module_t, map_assumptions),
 
     CONST(BPF2C_MAX_XDP_PACKET),
     CONST(BPF2C_MAX_RAW_DATA),
@@ -142,6 +153,8 @@ const bpf2c_rt_layout_entry_t bpf2c_rt_layout[] = {
     CONST(BPF2C_MAP_F_GLOBAL_DATA),
     CONST(BPF2C_MAP_F_READ_ONLY),
     CONST(BPF2C_MAP_F_INLINED),
+    CONST(BPF2C_MAP_USE_ARRAY_DATA),
+    CONST(BPF2C_MAP_USE_LOOKUP),
     CONST(BPF2C_MODULE_F_VERIFIED),
     CONST(BPF2C_MODULE_F_OPTIMIZED),
     CONST(BPF2C_UNWIND_NONE),

@@ -9,6 +9,11 @@
  * refuses a module whose ABI version it does not know, and fills map_data elements with the
  * module's own element size, so an older module keeps working on a newer runtime.
  *
+ * ABI history. Version 1: the tables up to bpf2c_module_t.functions. Version 2 appends the
+ * map assumption table (bpf2c_module_t.map_assumptions): for every map the code reaches
+ * without the map helpers, the definition and element stride the code was compiled with,
+ * which the runtime compares with the map it created before it runs anything.
+ *
  * Everything here is C11 plus the GCC/Clang __atomic and __builtin_bswap builtins.
  */
 #ifndef BPF2C_H
@@ -27,7 +32,7 @@ extern "C" {
 /* ---------------------------------------------------------------------------------------- */
 
 #define BPF2C_ABI_MAGIC 0x43324642u /* "BF2C" read as a little-endian u32 */
-#define BPF2C_ABI_VERSION 1u
+#define BPF2C_ABI_VERSION 2u
 #define BPF2C_MAP_DATA_VERSION 1u
 #define BPF2C_RUNTIME_CONTEXT_VERSION 1u
 
@@ -66,6 +71,10 @@ extern "C" {
 #define BPF2C_MAP_F_READ_ONLY 0x2u   /* .rodata: programs must not write it */
 #define BPF2C_MAP_F_INLINED 0x4u     /* generated code reads array_data of this map directly */
 
+/* bpf2c_map_assumption_t.uses: what generated code does with a map besides the helpers. */
+#define BPF2C_MAP_USE_ARRAY_DATA 0x1u /* addresses elements at array_data (+ cpu * cpu_stride) */
+#define BPF2C_MAP_USE_LOOKUP 0x2u     /* calls map_data.lookup directly */
+
 /* bpf2c_module_t.flags */
 #define BPF2C_MODULE_F_VERIFIED 0x1u  /* every program passed verification */
 #define BPF2C_MODULE_F_OPTIMIZED 0x2u /* verifier-assisted optimizations were enabled */
@@ -100,7 +109,8 @@ typedef struct bpf2c_map_data {
     uint32_t size;    /* bytes of this element the runtime filled */
     /* The runtime's map handle: what a 64-bit map load puts in a register. */
     void *address;
-    /* ARRAY and global data: element 0. PERCPU_ARRAY: element 0 of CPU slot 0. Else NULL. */
+    /* ARRAY and global data: element 0. PERCPU_ARRAY: element 0 of CPU slot 0. Else NULL.
+     * Never NULL for those types: inlined code relies on it. */
     uint8_t *array_data;
     /* PERCPU_ARRAY: bytes from one CPU slot's element k to the next slot's element k.
      * ARRAY and global data: 0, so array_data + cpu * cpu_stride + k * stride addresses
@@ -125,7 +135,9 @@ struct bpf2c_invocation {
     void *context;           /* what r1 held at entry */
     uint64_t loop_budget;    /* back-edges this run may still take */
     uint32_t unwind;         /* BPF2C_UNWIND_*; non-zero makes every function return at once */
-    uint32_t cpu;            /* the CPU slot this run owns: per-CPU maps, get_smp_processor_id */
+    uint32_t cpu;            /* the CPU slot this run owns: per-CPU maps, get_smp_processor_id;
+                              * always below the instance's slot count, so inlined code may
+                              * address per-CPU array elements with it directly */
     uint32_t unwind_pc;      /* instruction that asked to unwind (loop budget, bad helper) */
     uint32_t unwind_function;/* index of the function holding unwind_pc */
     uint32_t tail_call_count;
@@ -194,6 +206,23 @@ typedef struct bpf2c_function_entry {
     const char *name; /* symbol name of the eBPF function */
 } bpf2c_function_entry_t;
 
+/*
+ * What generated code assumes about one map it accesses without the map helpers. The
+ * constants of inlined code (the bound max_entries, the stride keys are multiplied by, the
+ * value size an update copies) come from here, so a runtime that creates the map differently
+ * (a changed map table, another stride) must refuse the module instead of running it.
+ */
+typedef struct bpf2c_map_assumption {
+    uint32_t map;  /* index into bpf2c_module_t.maps */
+    uint32_t uses; /* BPF2C_MAP_USE_* */
+    /* The definition compiled in: type, key_size, value_size and max_entries must equal the
+     * created map's; map_flags is recorded but not compared. */
+    bpf2c_map_definition_t definition;
+    uint32_t reserved; /* 0 */
+    /* Bytes from element k to element k + 1: BPF2C_ARRAY_STRIDE(value_size) when compiled. */
+    uint64_t stride;
+} bpf2c_map_assumption_t;
+
 typedef struct bpf2c_module {
     uint32_t magic;            /* BPF2C_ABI_MAGIC */
     uint32_t abi_version;      /* BPF2C_ABI_VERSION */
@@ -212,6 +241,10 @@ typedef struct bpf2c_module {
     uint32_t program_count;
     uint32_t function_count;
     const bpf2c_function_entry_t *functions;
+    /* ABI version 2 and later. */
+    uint32_t map_assumption_count;
+    uint32_t reserved; /* 0 */
+    const bpf2c_map_assumption_t *map_assumptions;
 } bpf2c_module_t;
 
 #define BPF2C_MODULE_HEADER                                                                     \
@@ -226,9 +259,14 @@ typedef struct bpf2c_module {
 #if defined(__GNUC__) || defined(__clang__)
 #define BPF2C_LIKELY(x) __builtin_expect(!!(x), 1)
 #define BPF2C_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* Tells the compiler a condition the translator proved, so that it can fold the program's own
+ * tests of it (an inlined lookup whose key is proven in range never returns NULL). Reaching
+ * it with the condition false would be undefined, so only proven facts go here. */
+#define BPF2C_ASSUME(x) do { if (!(x)) __builtin_unreachable(); } while (0)
 #else
 #define BPF2C_LIKELY(x) (x)
 #define BPF2C_UNLIKELY(x) (x)
+#define BPF2C_ASSUME(x) ((void)0)
 #endif
 
 /* Memory goes through memcpy, which compilers turn into one move: eBPF allows any alignment,

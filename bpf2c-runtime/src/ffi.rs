@@ -15,7 +15,7 @@
 use std::ffi::{c_char, c_void};
 
 pub const BPF2C_ABI_MAGIC: u32 = 0x4332_4642;
-pub const BPF2C_ABI_VERSION: u32 = 1;
+pub const BPF2C_ABI_VERSION: u32 = 2;
 /// Most bytes an XDP run may be given (the verifier assumes it).
 pub const BPF2C_MAX_XDP_PACKET: u32 = 65535;
 /// Most bytes a raw run may be given (the verifier assumes it).
@@ -45,6 +45,9 @@ pub const BPF2C_PROG_TYPE_XDP: u32 = 1;
 pub const BPF2C_MAP_F_GLOBAL_DATA: u32 = 0x1;
 pub const BPF2C_MAP_F_READ_ONLY: u32 = 0x2;
 pub const BPF2C_MAP_F_INLINED: u32 = 0x4;
+
+pub const BPF2C_MAP_USE_ARRAY_DATA: u32 = 0x1;
+pub const BPF2C_MAP_USE_LOOKUP: u32 = 0x2;
 
 pub const BPF2C_MODULE_F_VERIFIED: u32 = 0x1;
 pub const BPF2C_MODULE_F_OPTIMIZED: u32 = 0x2;
@@ -173,6 +176,17 @@ pub struct bpf2c_function_entry_t {
     pub name: *const c_char,
 }
 
+/// What generated code assumes about a map it reaches without the map helpers.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct bpf2c_map_assumption_t {
+    pub map: u32,
+    pub uses: u32,
+    pub definition: bpf2c_map_definition_t,
+    pub reserved: u32,
+    pub stride: u64,
+}
+
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct bpf2c_module_t {
@@ -193,7 +207,14 @@ pub struct bpf2c_module_t {
     pub program_count: u32,
     pub function_count: u32,
     pub functions: *const bpf2c_function_entry_t,
+    /// ABI version 2 and later.
+    pub map_assumption_count: u32,
+    pub reserved: u32,
+    pub map_assumptions: *const bpf2c_map_assumption_t,
 }
+
+/// Bytes of a `bpf2c_module_t` of ABI version 1, which ends at `functions`.
+pub const MODULE_SIZE_V1: u32 = std::mem::offset_of!(bpf2c_module_t, map_assumption_count) as u32;
 
 #[cfg(test)]
 mod tests {
@@ -277,6 +298,10 @@ mod tests {
             "instruction_count" => instruction_count, "function" => function,
         });
         layout!(m; "bpf2c_function_entry_t": bpf2c_function_entry_t { "name" => name });
+        layout!(m; "bpf2c_map_assumption_t": bpf2c_map_assumption_t {
+            "map" => map, "uses" => uses, "definition" => definition,
+            "reserved" => reserved, "stride" => stride,
+        });
         layout!(m; "bpf2c_module_t": bpf2c_module_t {
             "magic" => magic, "abi_version" => abi_version, "module_size" => module_size,
             "map_data_version" => map_data_version, "map_data_size" => map_data_size,
@@ -285,8 +310,10 @@ mod tests {
             "maps" => maps, "map_count" => map_count, "helper_count" => helper_count,
             "helpers" => helpers, "programs" => programs, "program_count" => program_count,
             "function_count" => function_count, "functions" => functions,
+            "map_assumption_count" => map_assumption_count, "reserved" => reserved,
+            "map_assumptions" => map_assumptions,
         });
-        let consts: [(&str, u64); 28] = [
+        let consts: [(&str, u64); 30] = [
             ("BPF2C_MAX_XDP_PACKET", BPF2C_MAX_XDP_PACKET.into()),
             ("BPF2C_MAX_RAW_DATA", BPF2C_MAX_RAW_DATA.into()),
             ("BPF2C_ABI_MAGIC", BPF2C_ABI_MAGIC.into()),
@@ -321,6 +348,8 @@ mod tests {
             ("BPF2C_MAP_F_GLOBAL_DATA", BPF2C_MAP_F_GLOBAL_DATA.into()),
             ("BPF2C_MAP_F_READ_ONLY", BPF2C_MAP_F_READ_ONLY.into()),
             ("BPF2C_MAP_F_INLINED", BPF2C_MAP_F_INLINED.into()),
+            ("BPF2C_MAP_USE_ARRAY_DATA", BPF2C_MAP_USE_ARRAY_DATA.into()),
+            ("BPF2C_MAP_USE_LOOKUP", BPF2C_MAP_USE_LOOKUP.into()),
             ("BPF2C_MODULE_F_VERIFIED", BPF2C_MODULE_F_VERIFIED.into()),
             ("BPF2C_MODULE_F_OPTIMIZED", BPF2C_MODULE_F_OPTIMIZED.into()),
             ("BPF2C_UNWIND_NONE", BPF2C_UNWIND_NONE.into()),
@@ -347,5 +376,8 @@ mod tests {
         assert!(c.len() > 90, "only {} layout entries", c.len());
         assert_eq!(c["sizeof bpf2c_map_data_t"], 40);
         assert_eq!(c["bpf2c_invocation_t.host"], 48);
+        assert_eq!(c["sizeof bpf2c_map_assumption_t"], 40);
+        assert_eq!(c["bpf2c_module_t.map_assumption_count"], 88);
+        assert_eq!(c["sizeof bpf2c_module_t"], 104);
     }
 }

@@ -50,7 +50,9 @@ pub use module::{
     ModuleImage, MAX_FUNCTIONS, MAX_HELPERS, MAX_KEY_SIZE, MAX_MAPS, MAX_NAME_LEN, MAX_PROGRAMS,
     MAX_VALUE_SIZE,
 };
-pub use types::{HelperSpec, MapSpec, MapType, ProgramInfo, ProgramType, UpdateFlags};
+pub use types::{
+    HelperSpec, MapAssumption, MapSpec, MapType, ProgramInfo, ProgramType, UpdateFlags,
+};
 
 /// Includes the Rust bindings that `bpf2c-build` generated for an object:
 /// `bpf2c_runtime::include_bindings!("counter");` expands to the contents of
@@ -100,6 +102,6 @@ mod tests {
         write_abi_header(&sub).unwrap();
         assert_eq!(std::fs::metadata(&p).unwrap().modified().unwrap(), mtime);
         assert!(include_dir().join("bpf2c.h").exists());
-        assert!(ABI_HEADER.contains("#define BPF2C_ABI_VERSION 1u"));
+        assert!(ABI_HEADER.contains("#define BPF2C_ABI_VERSION 2u"));
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::error::LoadError;
 use crate::ffi::{self, bpf2c_map_data_t, bpf2c_module_t};
-use crate::types::{HelperSpec, MapSpec, MapType, ProgramInfo, ProgramType};
+use crate::types::{HelperSpec, MapAssumption, MapSpec, MapType, ProgramInfo, ProgramType};
 
 /// Longest name the loader reads from a module before deciding it is not NUL-terminated.
 pub const MAX_NAME_LEN: usize = 4096;
@@ -40,6 +40,9 @@ pub(crate) const MAP_DATA_WITH_ARRAY_DATA: u32 =
 /// Bytes of a map-data element that must exist for the module to read `cpu_stride`.
 pub(crate) const MAP_DATA_WITH_CPU_STRIDE: u32 =
     (offset_of!(bpf2c_map_data_t, cpu_stride) + size_of::<u64>()) as u32;
+/// Bytes of a map-data element that must exist for the module to call `lookup`.
+pub(crate) const MAP_DATA_WITH_LOOKUP: u32 =
+    (offset_of!(bpf2c_map_data_t, lookup) + size_of::<Option<ffi::bpf2c_map_lookup_fn>>()) as u32;
 
 /// A validated module: its metadata as owned values, and whatever keeps its code loaded.
 /// Cheap to clone; instances share it.
@@ -53,6 +56,7 @@ struct ImageInner {
     flags: u32,
     map_data_size: u32,
     maps: Vec<MapSpec>,
+    assumptions: Vec<MapAssumption>,
     helpers: Vec<HelperSpec>,
     programs: Vec<ProgramInfo>,
     functions: Vec<String>,
@@ -154,6 +158,12 @@ impl ModuleImage {
     /// Map definitions, indexed like `bpf2c_runtime_context_t.map_data`.
     pub fn maps(&self) -> &[MapSpec] {
         &self.inner.maps
+    }
+
+    /// What the module's code assumes about the maps it reaches without the map helpers;
+    /// [`crate::Instance::new`] refuses maps that do not match.
+    pub fn map_assumptions(&self) -> &[MapAssumption] {
+        &self.inner.assumptions
     }
 
     /// Helpers the module calls, indexed like `bpf2c_runtime_context_t.helpers`.
@@ -265,7 +275,11 @@ unsafe fn read_module(
         ));
     }
     let module_size = std::ptr::addr_of!((*module).module_size).read();
-    let expected = size_of::<bpf2c_module_t>() as u32;
+    let expected = if abi == 1 {
+        ffi::MODULE_SIZE_V1
+    } else {
+        size_of::<bpf2c_module_t>() as u32
+    };
     if module_size != expected {
         return Err(module_error(
             origin,
@@ -275,7 +289,17 @@ unsafe fn read_module(
             ),
         ));
     }
-    let m = module.read();
+    // Only the fields of the module's own ABI version exist; later ones read as zero.
+    let m = {
+        let mut m = std::mem::MaybeUninit::<bpf2c_module_t>::zeroed();
+        std::ptr::copy_nonoverlapping(
+            module as *const u8,
+            m.as_mut_ptr() as *mut u8,
+            module_size as usize,
+        );
+        // SAFETY: every field is an integer or a raw pointer, for which zero is valid.
+        m.assume_init()
+    };
 
     let name = read_str(m.name).map_err(|e| module_error(origin, format!("name {e}")))?;
     let label = format!("'{name}' ({origin})");
@@ -297,6 +321,16 @@ unsafe fn read_module(
         m.function_count,
         MAX_FUNCTIONS,
     )?;
+    check_table(
+        &label,
+        "map assumptions",
+        m.map_assumptions,
+        m.map_assumption_count,
+        MAX_MAPS,
+    )?;
+    if m.reserved != 0 {
+        return Err(module_error(&label, "the reserved field is not 0"));
+    }
 
     let mut maps = Vec::with_capacity(m.map_count as usize);
     for i in 0..m.map_count as usize {
@@ -310,6 +344,7 @@ unsafe fn read_module(
         }
         maps.push(spec);
     }
+    let assumptions = read_assumptions(&m, abi, &maps, &label)?;
 
     let mut helpers = Vec::with_capacity(m.helper_count as usize);
     for i in 0..m.helper_count as usize {
@@ -347,6 +382,7 @@ unsafe fn read_module(
         flags: m.flags,
         map_data_size: m.map_data_size,
         maps,
+        assumptions,
         helpers,
         programs,
         functions,
@@ -410,7 +446,7 @@ fn check_sizes(m: &bpf2c_module_t, label: &str) -> Result<(), LoadError> {
         if size < ours {
             return Err(module_error(
                 label,
-                format!("{what} {size} does not match ABI version 1's {ours} bytes"),
+                format!("{what} {size} does not match this ABI's {ours} bytes"),
             ));
         }
     }
@@ -579,6 +615,114 @@ unsafe fn read_map(
         flags: e.flags,
         initial_data,
     })
+}
+
+/// Reads and checks the assumption table against the map table. The comparison with the maps
+/// an instance creates happens in [`crate::Instance::new`]; here only the table's own
+/// consistency: known maps, known uses, one record per map, and exactly the maps flagged
+/// INLINED addressing `array_data`.
+///
+/// # Safety
+/// `m.map_assumptions` points to `m.map_assumption_count` records (checked non-NULL).
+unsafe fn read_assumptions(
+    m: &bpf2c_module_t,
+    abi: u32,
+    maps: &[MapSpec],
+    label: &str,
+) -> Result<Vec<MapAssumption>, LoadError> {
+    let map_error = |map: &MapSpec, reason: String| LoadError::Map {
+        module: label.to_string(),
+        map: map.name.clone(),
+        reason,
+    };
+    if abi < 2 {
+        if let Some(map) = maps.iter().find(|s| s.is_inlined()) {
+            return Err(map_error(
+                map,
+                "flagged INLINED, but an ABI version 1 module carries no assumptions about \
+                 its maps for the runtime to check; rebuild it with a current bpf2c"
+                    .into(),
+            ));
+        }
+        return Ok(Vec::new());
+    }
+    let mut out: Vec<MapAssumption> = Vec::with_capacity(m.map_assumption_count as usize);
+    for k in 0..m.map_assumption_count as usize {
+        let a = *m.map_assumptions.add(k);
+        let Some(spec) = maps.get(a.map as usize) else {
+            return Err(module_error(
+                label,
+                format!(
+                    "map assumption {k} names map {}, but the module has {} maps",
+                    a.map,
+                    maps.len()
+                ),
+            ));
+        };
+        let known = ffi::BPF2C_MAP_USE_ARRAY_DATA | ffi::BPF2C_MAP_USE_LOOKUP;
+        if a.uses == 0 || a.uses & !known != 0 || a.reserved != 0 {
+            return Err(map_error(
+                spec,
+                format!(
+                    "assumption record has uses {:#x} and reserved {:#x}; this runtime knows \
+                     uses {known:#x} and reserved 0",
+                    a.uses, a.reserved
+                ),
+            ));
+        }
+        if out.iter().any(|o| o.map == a.map as usize) {
+            return Err(map_error(
+                spec,
+                "two assumption records name this map".into(),
+            ));
+        }
+        let array_data = a.uses & ffi::BPF2C_MAP_USE_ARRAY_DATA != 0;
+        if array_data != spec.is_inlined() {
+            return Err(map_error(
+                spec,
+                if array_data {
+                    "the code addresses its array_data but the map is not flagged INLINED"
+                } else {
+                    "flagged INLINED but no assumption record says how the code addresses it"
+                }
+                .into(),
+            ));
+        }
+        let lookup = a.uses & ffi::BPF2C_MAP_USE_LOOKUP != 0;
+        if lookup && m.map_data_size < MAP_DATA_WITH_LOOKUP {
+            return Err(map_error(
+                spec,
+                format!(
+                    "the code calls its lookup function, but the module's {}-byte \
+                     bpf2c_map_data_t has no lookup field",
+                    m.map_data_size
+                ),
+            ));
+        }
+        let d = a.definition;
+        out.push(MapAssumption {
+            map: a.map as usize,
+            array_data,
+            lookup,
+            map_type: d.r#type,
+            key_size: d.key_size,
+            value_size: d.value_size,
+            max_entries: d.max_entries,
+            stride: a.stride,
+        });
+    }
+    if let Some(map) = maps
+        .iter()
+        .enumerate()
+        .find(|(i, s)| s.is_inlined() && !out.iter().any(|a| a.map == *i))
+        .map(|(_, s)| s)
+    {
+        return Err(map_error(
+            map,
+            "flagged INLINED but no assumption record says how the code addresses it".into(),
+        ));
+    }
+    Ok(out)
 }
 
 unsafe fn read_program(

@@ -145,6 +145,26 @@ impl MapSpec {
     }
 }
 
+/// What a module's generated code assumes about one map it reaches without the map helpers
+/// (`bpf2c_map_assumption_t`). Inlined code bakes these numbers in as constants, so an
+/// instance is only created when the map it actually made matches them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapAssumption {
+    /// Index of the map in the module's map table.
+    pub map: usize,
+    /// The code addresses elements at `array_data` (`BPF2C_MAP_USE_ARRAY_DATA`).
+    pub array_data: bool,
+    /// The code calls `map_data.lookup` directly (`BPF2C_MAP_USE_LOOKUP`).
+    pub lookup: bool,
+    /// The definition compiled in: `type` as the raw linux/bpf.h number.
+    pub map_type: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    /// The element stride keys are multiplied by.
+    pub stride: u64,
+}
+
 /// A helper the module calls, at its index in the module's helper table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HelperSpec {

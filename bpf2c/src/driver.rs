@@ -5,6 +5,7 @@
 use crate::codegen::{self, CodegenOptions};
 use crate::facts::ModuleFacts;
 use crate::object::Object;
+use crate::optimize::{Disabled, Plan};
 use crate::verify::{self, ProgramVerdict, VerifyOptions};
 
 /// How to translate an object.
@@ -43,6 +44,9 @@ pub struct Translation {
     pub verified: bool,
     /// Facts of the whole module, when verified.
     pub facts: Option<ModuleFacts>,
+    /// The decision at every map helper call, which the C carries out; `cargo bpf2c
+    /// report` prints it.
+    pub plan: Plan,
 }
 
 /// Why an object was not translated.
@@ -99,12 +103,21 @@ pub fn translate(obj: &Object, opts: &TranslateOptions) -> Result<Translation, T
         output_name: opts.output_name.clone(),
         helper_names: opts.verify_options.helpers.custom_names(),
     };
-    let c_source = codegen::generate(obj, facts.as_ref(), &codegen_options)
+    let disabled = if !opts.optimize {
+        Some(Disabled::NoOpt)
+    } else if !opts.verify {
+        Some(Disabled::NoVerify)
+    } else {
+        None
+    };
+    let plan = Plan::new(obj, facts.as_ref(), disabled);
+    let c_source = codegen::generate_with_plan(obj, facts.as_ref(), &plan, &codegen_options)
         .map_err(TranslateError::Codegen)?;
     Ok(Translation {
         c_source,
         verdicts,
         verified: opts.verify,
         facts,
+        plan,
     })
 }

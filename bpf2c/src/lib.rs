@@ -12,6 +12,7 @@ pub mod facts;
 pub mod helpers;
 pub mod insn;
 pub mod object;
+pub mod optimize;
 pub mod verify;
 
 pub use error::{Error, Location, Result};

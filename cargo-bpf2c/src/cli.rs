@@ -52,6 +52,9 @@ pub enum Command {
     Build(BuildArgs),
     /// Compile an object natively and run one program
     Run(RunArgs),
+    /// List every map helper call site and whether it is inlined, called directly or left
+    /// to the helper, with the reason
+    Report(ReportArgs),
     /// Speak the bpf_conformance plugin protocol: program hex on stdin, memory hex as argument
     Plugin(PluginArgs),
 }
@@ -151,6 +154,14 @@ pub struct RunArgs {
     /// Back-edges one run may take before it is stopped
     #[arg(long)]
     pub loop_budget: Option<u64>,
+    #[command(flatten)]
+    pub translate: TranslateArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// eBPF object file
+    pub object: PathBuf,
     #[command(flatten)]
     pub translate: TranslateArgs,
 }

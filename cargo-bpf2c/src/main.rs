@@ -94,6 +94,7 @@ fn run(shell: &Shell, command: Command) -> CmdResult {
         Command::Gen(args) => commands::gen::run(shell, args),
         Command::Build(args) => commands::build::run(shell, args),
         Command::Run(args) => commands::run::run(shell, args),
+        Command::Report(args) => commands::report::run(shell, args),
         Command::Plugin(args) => commands::plugin::run(args),
     }
 }

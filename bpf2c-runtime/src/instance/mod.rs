@@ -20,7 +20,7 @@ use crate::helpers::{self, id, TraceSink};
 use crate::maps::shared::SharedBuf;
 use crate::maps::{footprint, Map};
 use crate::module::ModuleImage;
-use crate::types::{MapSpec, MapType, ProgramInfo};
+use crate::types::{MapAssumption, MapSpec, MapType, ProgramInfo};
 
 pub use map_ref::MapRef;
 pub use options::{Options, DEFAULT_LOOP_BUDGET, DEFAULT_MAX_MAP_BYTES, MAX_CPU_SLOTS};
@@ -168,16 +168,7 @@ impl Instance {
                 module: label.clone(),
                 reason: "the allocator refused the map data table".into(),
             })?;
-        for map in &maps {
-            let (array_data, _) = map.array_view();
-            if map.spec.is_inlined() && (array_data.is_null() || !map.spec.map_type.is_array()) {
-                return Err(LoadError::Map {
-                    module: label,
-                    map: map.spec.name.clone(),
-                    reason: "flagged INLINED but has no array_data to read directly".into(),
-                });
-            }
-        }
+        check_assumptions(&label, &maps, image.map_assumptions())?;
 
         let runtime = Box::new(ffi::bpf2c_runtime_context_t {
             version: ffi::BPF2C_RUNTIME_CONTEXT_VERSION,
@@ -261,6 +252,64 @@ impl Instance {
     pub fn has_map_type(&self, map_type: MapType) -> bool {
         self.maps.iter().any(|m| m.spec.map_type == map_type)
     }
+}
+
+/// Compares what the module's code assumes about each map it reaches without the helpers
+/// with the map this instance actually created. Inlined code has the bound, stride and value
+/// size compiled in, so any difference would make it read or write the wrong memory.
+fn check_assumptions(
+    label: &str,
+    maps: &[Map],
+    assumptions: &[MapAssumption],
+) -> Result<(), LoadError> {
+    for a in assumptions {
+        let map = &maps[a.map];
+        let fail = |reason: String| LoadError::Map {
+            module: label.to_string(),
+            map: map.spec.name.clone(),
+            reason,
+        };
+        let spec = &map.spec;
+        for (what, compiled, actual) in [
+            ("type", a.map_type, spec.map_type.raw()),
+            ("key_size", a.key_size, spec.key_size),
+            ("value_size", a.value_size, spec.value_size),
+            ("max_entries", a.max_entries, spec.max_entries),
+        ] {
+            if compiled != actual {
+                return Err(fail(format!(
+                    "the module's code was compiled for {what} {compiled}, but the map has \
+                     {what} {actual}: its map table does not match its code (altered after \
+                     translation?); rebuild the module"
+                )));
+            }
+        }
+        if a.array_data {
+            let (array_data, _) = map.array_view();
+            if array_data.is_null() || !spec.map_type.is_array() {
+                return Err(fail(
+                    "the module's code addresses its elements directly, but the map has no \
+                     array_data"
+                        .into(),
+                ));
+            }
+            let stride = map.array_stride().unwrap_or(0);
+            if stride != a.stride {
+                return Err(fail(format!(
+                    "the module's code steps {} bytes from one element to the next, but this \
+                     runtime lays elements out {stride} bytes apart",
+                    a.stride
+                )));
+            }
+        }
+        if a.lookup && map.lookup_fn().is_none() {
+            return Err(fail(format!(
+                "the module's code calls its lookup function, but a {} has none",
+                spec.map_type
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Standard helpers plus the host's, sorted by id; a host helper replaces a standard one.
@@ -391,8 +440,26 @@ mod tests {
     }
 
     /// A module written in Rust: one ARRAY (value 12) and, if asked, one PERCPU_ARRAY
-    /// (value 8).
+    /// (value 8), both addressed directly by "inlined code".
     fn image(per_cpu: bool) -> ModuleImage {
+        try_image(per_cpu, |_| {}).unwrap()
+    }
+
+    fn assumption(map: u32, def: bpf2c_map_definition_t, uses: u32) -> bpf2c_map_assumption_t {
+        bpf2c_map_assumption_t {
+            map,
+            uses,
+            definition: def,
+            reserved: 0,
+            stride: array_stride(def.value_size),
+        }
+    }
+
+    /// Like `image`, with the assumption table edited by `tamper` first.
+    fn try_image(
+        per_cpu: bool,
+        tamper: impl FnOnce(&mut [bpf2c_map_assumption_t]),
+    ) -> Result<ModuleImage, LoadError> {
         let maps = [
             bpf2c_map_entry_t {
                 name: c"a".as_ptr(),
@@ -425,6 +492,15 @@ mod tests {
                 initial_programs: std::ptr::null(),
             },
         ];
+        let mut assumptions = [
+            assumption(0, maps[0].definition, BPF2C_MAP_USE_ARRAY_DATA),
+            assumption(
+                1,
+                maps[1].definition,
+                BPF2C_MAP_USE_ARRAY_DATA | BPF2C_MAP_USE_LOOKUP,
+            ),
+        ];
+        tamper(&mut assumptions);
         let programs = [bpf2c_program_entry_t {
             name: c"cpu".as_ptr(),
             section: c"raw".as_ptr(),
@@ -450,9 +526,61 @@ mod tests {
             program_count: 1,
             function_count: 0,
             functions: std::ptr::null(),
+            map_assumption_count: if per_cpu { 2 } else { 1 },
+            reserved: 0,
+            map_assumptions: assumptions.as_ptr(),
         };
         // The image copies every table, so the locals may go away afterwards.
-        unsafe { ModuleImage::from_ptr(&module) }.unwrap()
+        unsafe { ModuleImage::from_ptr(&module) }
+    }
+
+    fn refusal(tamper: impl FnOnce(&mut [bpf2c_map_assumption_t])) -> String {
+        match try_image(true, tamper) {
+            Ok(image) => Instance::new(image, Options::default())
+                .unwrap_err()
+                .to_string(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn maps_that_differ_from_what_the_code_assumes_are_refused() {
+        let e = refusal(|a| a[0].definition.max_entries = 4);
+        assert!(
+            e.contains("map 'a'")
+                && e.contains("compiled for max_entries 4, but the map has max_entries 3"),
+            "{e}"
+        );
+        let e = refusal(|a| a[1].definition.value_size = 16);
+        assert!(e.contains("map 'p'") && e.contains("value_size 16"), "{e}");
+        let e = refusal(|a| a[0].definition.r#type = BPF2C_MAP_TYPE_PERCPU_ARRAY);
+        assert!(
+            e.contains("compiled for type 6, but the map has type 2"),
+            "{e}"
+        );
+        let e = refusal(|a| a[0].definition.key_size = 8);
+        assert!(e.contains("key_size 8"), "{e}");
+        // The runtime's real stride for a 12-byte value is 16, not 12.
+        let e = refusal(|a| a[0].stride = 12);
+        assert!(
+            e.contains("steps 12 bytes from one element to the next")
+                && e.contains("16 bytes apart"),
+            "{e}"
+        );
+        // Table consistency is checked when the image is read.
+        let e = refusal(|a| a[0].uses = BPF2C_MAP_USE_LOOKUP);
+        assert!(
+            e.contains("flagged INLINED but no assumption record"),
+            "{e}"
+        );
+        let e = refusal(|a| a[1].map = 0);
+        assert!(e.contains("two assumption records name this map"), "{e}");
+        let e = refusal(|a| a[1].map = 7);
+        assert!(e.contains("names map 7, but the module has 2 maps"), "{e}");
+        let e = refusal(|a| a[0].uses |= 0x80);
+        assert!(e.contains("uses 0x81"), "{e}");
+        // Untouched, it loads.
+        assert!(Instance::new(image(true), Options::default()).is_ok());
     }
 
     #[test]

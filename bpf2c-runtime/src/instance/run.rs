@@ -167,9 +167,10 @@ impl Instance {
     }
 
     /// Runs a program `runs` times over the same data and times the loop, for benchmarks:
-    /// the CPU slot is leased once, and each iteration is one fresh invocation and one call
-    /// (plus any tail calls), nothing else. The data is not reset between runs. Stops at
-    /// the first error.
+    /// the CPU slot is leased once, and the runs happen in a tight C loop that only resets
+    /// the invocation between two calls, so the time is the program's. A run that tail
+    /// calls, exhausts its budget or fails leaves the loop and is finished as [`Instance::run`]
+    /// would finish it. The data is not reset between runs. Stops at the first error.
     pub fn run_repeat(
         &self,
         prog: &Program,
@@ -183,11 +184,30 @@ impl Instance {
             ProgramType::Raw => raw_entry(data),
             ProgramType::Xdp => xdp_entry(&mut xdp),
         };
+        let function = self.image.programs()[prog.index].function;
         self.with_cpu(|cpu| {
+            let state = RunState::new(self, prog.index);
+            let mut inv = self.invocation(entry, cpu, &state);
             let mut last_return = 0;
+            let mut done = 0;
             let start = Instant::now();
-            for _ in 0..runs {
-                last_return = self.execute(prog.index, entry, cpu)?;
+            while done < runs {
+                let mut r0 = 0;
+                // SAFETY: as in `execute`: a validated module's function, and an invocation
+                // whose runtime context and run state outlive the loop.
+                done += unsafe {
+                    bpf2c_rt_run_loop(
+                        function,
+                        entry.r1,
+                        entry.r2,
+                        &mut inv,
+                        self.loop_budget,
+                        runs - done,
+                        &mut r0,
+                    )
+                };
+                last_return = self.settle(entry, &mut inv, &state, r0)?;
+                state.program.set(prog.index);
             }
             Ok(RepeatStats {
                 runs,
@@ -207,11 +227,9 @@ impl Instance {
         }
     }
 
-    /// One run: the entry program, then each tail-call target it hands over to.
-    fn execute(&self, program: usize, entry: Entry, cpu: u32) -> Result<u64, RunError> {
-        let programs = self.image.programs();
-        let state = RunState::new(self, program);
-        let mut inv = bpf2c_invocation_t {
+    /// A fresh invocation for a run of `entry` on CPU slot `cpu`, reporting to `state`.
+    fn invocation(&self, entry: Entry, cpu: u32, state: &RunState<'_>) -> bpf2c_invocation_t {
+        bpf2c_invocation_t {
             runtime: &*self.runtime,
             context: entry.context,
             loop_budget: self.loop_budget,
@@ -221,14 +239,33 @@ impl Instance {
             unwind_function: 0,
             tail_call_count: 0,
             tail_call_target: -1,
-            host: &state as *const RunState<'_> as *mut c_void,
-        };
-        let mut current = program;
+            host: state as *const RunState<'_> as *mut c_void,
+        }
+    }
+
+    /// One run: the entry program, then each tail-call target it hands over to.
+    fn execute(&self, program: usize, entry: Entry, cpu: u32) -> Result<u64, RunError> {
+        let state = RunState::new(self, program);
+        let mut inv = self.invocation(entry, cpu, &state);
+        let function = self.image.programs()[program].function;
+        // SAFETY: the function comes from a validated module whose code outlives the
+        // instance; the invocation and its runtime context are complete and live for the
+        // call.
+        let r0 = unsafe { function(entry.r1, entry.r2, 0, 0, 0, &mut inv) };
+        self.settle(entry, &mut inv, &state, r0)
+    }
+
+    /// Finishes a run whose current program just returned `r0`: reports a failed helper,
+    /// runs the tail-call targets it hands over to, or turns an unwind into an error.
+    fn settle(
+        &self,
+        entry: Entry,
+        inv: &mut bpf2c_invocation_t,
+        state: &RunState<'_>,
+        mut r0: u64,
+    ) -> Result<u64, RunError> {
+        let programs = self.image.programs();
         loop {
-            // SAFETY: the function comes from a validated module whose code outlives the
-            // instance; the invocation and its runtime context are complete and live for
-            // the call.
-            let r0 = unsafe { (programs[current].function)(entry.r1, entry.r2, 0, 0, 0, &mut inv) };
             let name = || programs[state.program.get()].name.clone();
             if let Some(failure) = state.failure.take() {
                 return Err(match failure {
@@ -260,10 +297,14 @@ impl Instance {
                             ),
                         });
                     }
-                    current = target as usize;
+                    let current = target as usize;
                     state.program.set(current);
                     inv.unwind = ffi::BPF2C_UNWIND_NONE;
                     inv.tail_call_target = -1;
+                    // SAFETY: as in `execute`.
+                    r0 = unsafe {
+                        (programs[current].function)(entry.r1, entry.r2, 0, 0, 0, &mut *inv)
+                    };
                 }
                 ffi::BPF2C_UNWIND_LOOP_BUDGET => {
                     let function = self
@@ -294,6 +335,18 @@ impl Instance {
             }
         }
     }
+}
+
+extern "C" {
+    fn bpf2c_rt_run_loop(
+        function: ffi::bpf2c_function_fn,
+        r1: u64,
+        r2: u64,
+        inv: *mut bpf2c_invocation_t,
+        loop_budget: u64,
+        runs: u64,
+        last_r0: *mut u64,
+    ) -> u64;
 }
 
 fn raw_entry(data: &mut [u8]) -> Entry {

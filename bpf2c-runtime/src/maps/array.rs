@@ -50,6 +50,11 @@ impl ArrayMap {
         self.cpu_stride
     }
 
+    /// Bytes from one element to the next, which inlined code multiplies keys by.
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+
     pub fn cpus(&self) -> usize {
         self.cpus
     }

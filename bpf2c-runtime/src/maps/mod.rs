@@ -147,6 +147,14 @@ impl Map {
         }
     }
 
+    /// The element stride of an array map's storage; None for other kinds.
+    pub fn array_stride(&self) -> Option<u64> {
+        match &self.kind {
+            MapKind::Array(a) => Some(a.stride() as u64),
+            _ => None,
+        }
+    }
+
     /// The type's own lookup function for `bpf2c_map_data_t.lookup`.
     pub fn lookup_fn(&self) -> Option<ffi::bpf2c_map_lookup_fn> {
         match self.kind {

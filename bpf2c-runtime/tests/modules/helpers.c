@@ -147,6 +147,10 @@ static const bpf2c_map_entry_t maps[M_COUNT] = {
     {"hits", {BPF2C_MAP_TYPE_ARRAY, 4, 8, 4, 0}, BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL},
 };
 
+static const bpf2c_map_assumption_t assumptions[] = {
+    ASSUME_ARRAY(M_HITS, BPF2C_MAP_TYPE_ARRAY, 4, 8, 4),
+};
+
 static const bpf2c_helper_entry_t helpers[] = {
     {5, "bpf_ktime_get_ns"}, {6, "bpf_trace_printk"},      {7, "bpf_get_prandom_u32"},
     {8, "bpf_get_smp_processor_id"}, {12, "bpf_tail_call"}, {14, "bpf_get_current_pid_tgid"},
@@ -182,4 +186,7 @@ EXPORT const bpf2c_module_t bpf2c_module = {
     sizeof(programs) / sizeof(programs[0]),
     sizeof(functions) / sizeof(functions[0]),
     functions,
+    1,
+    0,
+    assumptions,
 };

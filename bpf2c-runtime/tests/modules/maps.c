@@ -130,6 +130,15 @@ static const bpf2c_map_entry_t maps[M_COUNT] = {
     {"counters", {BPF2C_MAP_TYPE_ARRAY, 4, 8, 2, 0}, BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL},
 };
 
+/* Every map flagged INLINED above, as the code addresses it. */
+static const bpf2c_map_assumption_t assumptions[] = {
+    ASSUME_ARRAY(0, BPF2C_MAP_TYPE_ARRAY, 4, 12, 4),
+    ASSUME_ARRAY(2, BPF2C_MAP_TYPE_PERCPU_ARRAY, 4, 8, 2),
+    ASSUME_ARRAY(5, BPF2C_MAP_TYPE_ARRAY, 4, 16, 1),
+    ASSUME_ARRAY(6, BPF2C_MAP_TYPE_ARRAY, 4, 8, 1),
+    ASSUME_ARRAY(7, BPF2C_MAP_TYPE_ARRAY, 4, 8, 2),
+};
+
 static const bpf2c_helper_entry_t helpers[] = {
     {1, "bpf_map_lookup_elem"},
     {2, "bpf_map_update_elem"},
@@ -157,4 +166,7 @@ EXPORT const bpf2c_module_t bpf2c_module = {
     sizeof(programs) / sizeof(programs[0]),
     sizeof(functions) / sizeof(functions[0]),
     functions,
+    sizeof(assumptions) / sizeof(assumptions[0]),
+    0,
+    assumptions,
 };

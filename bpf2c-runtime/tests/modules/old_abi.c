@@ -34,6 +34,11 @@ static const bpf2c_map_entry_t maps[] = {
     {"h", {BPF2C_MAP_TYPE_HASH, 4, 8, 8, 0}, 0, 0, NULL, 0, NULL},
 };
 
+static const bpf2c_map_assumption_t assumptions[] = {
+    ASSUME_ARRAY(0, BPF2C_MAP_TYPE_ARRAY, 4, 8, 4),
+    ASSUME_ARRAY(1, BPF2C_MAP_TYPE_ARRAY, 4, 8, 4),
+};
+
 static const bpf2c_helper_entry_t helpers[] = {{1, "bpf_map_lookup_elem"}};
 
 static const bpf2c_program_entry_t programs[] = {
@@ -60,4 +65,7 @@ EXPORT const bpf2c_module_t bpf2c_module = {
     1,
     1,
     functions,
+    2,
+    0,
+    assumptions,
 };

@@ -26,4 +26,10 @@
 
 #define CALL(i, a, b, c, d, e) HELPER(i)((a), (b), (c), (d), (e), inv)
 
+/* The assumption record of map i, addressed through array_data, as bpf2c would emit it
+ * (ABI version 2): the map's definition and the stride the code steps elements by. */
+#define ASSUME_ARRAY(i, type, key_size, value_size, max_entries)                                 \
+    {(i), BPF2C_MAP_USE_ARRAY_DATA, {(type), (key_size), (value_size), (max_entries), 0}, 0,     \
+     BPF2C_ARRAY_STRIDE(value_size)}
+
 #endif

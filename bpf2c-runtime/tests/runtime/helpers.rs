@@ -403,3 +403,40 @@ fn program_handles_belong_to_their_instance() {
     assert_eq!(a.programs().len(), 9);
     assert_eq!(a.programs()[8].section, "xdp");
 }
+
+/// run_repeat's C loop hands a run that tail calls, or runs out of budget, back to the
+/// same handling a single run gets, and every run resets the invocation.
+#[test]
+fn repeated_runs_finish_tail_calls_and_reset_the_budget_each_time() {
+    let (inst, _) = helpers_instance(Options::default().loop_budget(1000));
+    inst.map("jmp").unwrap().set_program(0, "tail_a").unwrap();
+    let entry = inst.program("tail_entry").unwrap();
+    let mut buf = [0u8; 24];
+    let stats = inst.run_repeat(&entry, &mut buf, 500).unwrap();
+    assert_eq!((stats.runs, stats.last_return), (500, 0xa));
+    assert_eq!(
+        hits(&inst),
+        [500, 500, 0],
+        "every run reached its tail-call target"
+    );
+    // Without a target, runs stay in the C loop and return 7 each time.
+    set_u64(&mut buf, 0, 1);
+    let stats = inst.run_repeat(&entry, &mut buf, 300).unwrap();
+    assert_eq!((stats.runs, stats.last_return), (300, 7));
+    assert_eq!(hits(&inst), [800, 500, 0]);
+
+    // 1000 back-edges per run: each run gets a fresh budget, so 50 of them all succeed ...
+    let spin = inst.program("spin").unwrap();
+    let mut buf = [0u8; 8];
+    set_u64(&mut buf, 0, 1000);
+    assert_eq!(
+        inst.run_repeat(&spin, &mut buf, 50).unwrap().last_return,
+        1000
+    );
+    // ... and one more back-edge stops the first run with the error a single run gives.
+    set_u64(&mut buf, 0, 1001);
+    assert!(matches!(
+        inst.run_repeat(&spin, &mut buf, 50),
+        Err(RunError::LoopBudget { budget: 1000, .. })
+    ));
+}

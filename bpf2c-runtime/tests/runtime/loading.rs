@@ -113,10 +113,10 @@ fn header_problems_are_refused() {
     );
 
     let mut m = good;
-    m.abi_version = 2;
+    m.abi_version = 3;
     let e = load_err(&m);
     assert!(
-        e.contains("module needs ABI version 2, newer than this runtime's version 1"),
+        e.contains("module needs ABI version 3, newer than this runtime's version 2"),
         "{e}"
     );
     m.abi_version = 0;
@@ -124,7 +124,17 @@ fn header_problems_are_refused() {
 
     let mut m = good;
     m.module_size += 8;
-    assert!(load_err(&m).contains("module_size is 96, but ABI version 1 has a 88-byte"));
+    assert!(load_err(&m).contains("module_size is 112, but ABI version 2 has a 104-byte"));
+    let mut m = good;
+    m.abi_version = 1;
+    assert!(load_err(&m).contains("module_size is 104, but ABI version 1 has a 88-byte"));
+
+    let mut m = good;
+    m.reserved = 1;
+    assert!(load_err(&m).contains("the reserved field is not 0"));
+    let mut m = good;
+    m.map_assumptions = std::ptr::null();
+    assert!(load_err(&m).contains("map assumptions table is NULL but the count is 5"));
 
     let mut m = good;
     m.map_data_size = 48;
@@ -361,6 +371,40 @@ fn missing_helpers_and_bad_options_are_refused() {
         options = options.helper(2000 + i, format!("h{i}"), |_| 0);
     }
     assert!(new_err(image("maps"), options).contains("at most 64"));
+}
+
+/// A version-1 module (no assumption table) still loads, unless it flags maps INLINED: then
+/// nothing says what its code assumes about them, so the runtime cannot check it.
+#[test]
+fn version_1_modules_load_unless_they_inline_maps() {
+    let raw = raw_module("maps");
+    let mut m = raw.module;
+    m.abi_version = 1;
+    m.module_size = ffi::MODULE_SIZE_V1;
+    let e = load_err(&m);
+    assert!(
+        e.contains("map 'arr'") && e.contains("ABI version 1 module carries no assumptions"),
+        "{e}"
+    );
+    let mut maps = maps_of(&m);
+    for e in &mut maps {
+        e.flags &= !ffi::BPF2C_MAP_F_INLINED;
+    }
+    m.maps = maps.as_ptr();
+    // The fields after `functions` are not read from a version-1 module.
+    m.map_assumption_count = 99;
+    m.map_assumptions = std::ptr::null();
+    let img = load(&m).unwrap();
+    assert!(img.map_assumptions().is_empty());
+    assert_eq!(img.maps().len(), 8);
+    // In a version-2 module, INLINED and the assumption table must agree.
+    let mut m = raw.module;
+    m.maps = maps.as_ptr();
+    let e = load_err(&m);
+    assert!(
+        e.contains("the code addresses its array_data but the map is not flagged INLINED"),
+        "{e}"
+    );
 }
 
 #[test]

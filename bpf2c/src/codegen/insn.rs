@@ -10,7 +10,8 @@
 use super::{context, Module};
 use crate::error::{Error, Result};
 use crate::insn::*;
-use crate::object::{Function, FunctionId, MapType, Reloc};
+use crate::object::{Function, FunctionId, MapId, MapType, Reloc};
+use crate::optimize::{array_stride, Action, Key, Site};
 
 /// The translation context of one function.
 pub(super) struct Env<'a> {
@@ -418,6 +419,14 @@ fn call(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
     let m = env.module;
     let (code, needs_rt) = match call_kind(f, pc, insn).map_err(|e| env.error(pc, e))? {
         CallKind::Helper(id) => {
+            let site = m.plan.site(env.func, pc).filter(|s| s.helper == id);
+            if let Some(code) = site.and_then(|s| optimized(m, s)) {
+                return Ok(Stmt {
+                    code,
+                    target: None,
+                    needs_rt: true,
+                });
+            }
             let k = m
                 .helper_index(id)
                 .ok_or_else(|| env.error(pc, format!("helper {id} is not in the table")))?;
@@ -451,6 +460,96 @@ fn call(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
         needs_rt,
     })
 }
+
+/// The C of an optimized map helper call, or None when the plan keeps the helper.
+///
+/// Every form leaves r1..r5 as they are (eBPF code may not read them after a call) and sets
+/// r0 exactly as the runtime's helper would.
+fn optimized(m: &Module, site: &Site) -> Option<String> {
+    let map_name = |map: MapId| super::names::comment_text(&m.obj.maps[map].name);
+    match site.action {
+        Action::Helper { .. } => None,
+        Action::InlineLookup { map, key, per_cpu } => {
+            let def = &m.obj.maps[map].def;
+            let base = element_base(map, per_cpu);
+            let stride = array_stride(def.value_size);
+            let at = |k: &str| format!("(uint64_t)(uintptr_t)({base} + {k} * {})", u64_lit(stride));
+            let code = match key {
+                Key::Checked => format!(
+                    "{{ uint32_t key = (uint32_t)bpf2c_load32(r2); r0 = key < {} ? {} : 0; }}",
+                    u32_lit(def.max_entries),
+                    at("(uint64_t)key")
+                ),
+                // The runtime's array_data is never NULL, so an element in range is not
+                // either; saying so lets the compiler drop the program's own NULL test.
+                Key::InRange => format!("r0 = {}; BPF2C_ASSUME(r0 != 0);", at("bpf2c_load32(r2)")),
+                Key::Const(k) => format!(
+                    "r0 = (uint64_t)(uintptr_t)({}); BPF2C_ASSUME(r0 != 0);",
+                    address(&base, (k as u64 * stride) as i64)
+                ),
+                Key::OutOfRange => "r0 = 0;".to_string(),
+            };
+            Some(format!(
+                "{code} /* bpf_map_lookup_elem inlined: {} */",
+                map_name(map)
+            ))
+        }
+        Action::InlineUpdate { map, key } => {
+            let def = &m.obj.maps[map].def;
+            let base = element_base(map, false);
+            let stride = array_stride(def.value_size);
+            // As the runtime's helper: flags first (EINVAL), then the index (E2BIG), then
+            // BPF_NOEXIST, which an array element always fails (EEXIST). memmove, because
+            // a program may pass the element itself as the value.
+            let copy = |dst: String| {
+                format!(
+                    "if (r4 == 1) r0 = {}; else {{ memmove({dst}, (const void *)(uintptr_t)r3, \
+                     {}); r0 = 0; }}",
+                    imm64(-EEXIST),
+                    def.value_size
+                )
+            };
+            let body = match key {
+                Key::Checked => format!(
+                    "uint32_t key = (uint32_t)bpf2c_load32(r2); if (key >= {}) r0 = {}; else {}",
+                    u32_lit(def.max_entries),
+                    imm64(-E2BIG),
+                    copy(format!("{base} + (uint64_t)key * {}", u64_lit(stride)))
+                ),
+                Key::InRange => copy(format!("{base} + bpf2c_load32(r2) * {}", u64_lit(stride))),
+                Key::Const(k) => copy(address(&base, (k as u64 * stride) as i64)),
+                Key::OutOfRange => format!("r0 = {};", imm64(-E2BIG)),
+            };
+            Some(format!(
+                "if (r4 > 2) {{ r0 = {}; }} else {{ {body} }} /* bpf_map_update_elem inlined: {} */",
+                imm64(-EINVAL),
+                map_name(map)
+            ))
+        }
+        Action::DirectLookup { map } => Some(format!(
+            "r0 = (uint64_t)(uintptr_t)rt->map_data[{map}].lookup((void *)(uintptr_t)r1, \
+             (const void *)(uintptr_t)r2, inv->cpu); /* bpf_map_lookup_elem direct: {} */",
+            map_name(map)
+        )),
+    }
+}
+
+/// Where element 0 of an array map starts for this run: array_data, plus this CPU slot's
+/// offset for a per-CPU array (the runtime guarantees inv->cpu is a slot it has).
+fn element_base(map: MapId, per_cpu: bool) -> String {
+    if per_cpu {
+        format!(
+            "rt->map_data[{map}].array_data + (uint64_t)inv->cpu * rt->map_data[{map}].cpu_stride"
+        )
+    } else {
+        format!("rt->map_data[{map}].array_data")
+    }
+}
+
+/// Linux errno values the update helper returns, negated in r0.
+const E2BIG: i32 = 7;
+const EEXIST: i32 = 17;
+const EINVAL: i32 = 22;
 
 /// Linux's `bpf_tail_call`.
 pub(super) const TAIL_CALL_HELPER: u32 = 12;

@@ -19,6 +19,7 @@ use crate::error::{Error, Location, Result};
 use crate::facts::ModuleFacts;
 use crate::insn::standard_helper_name;
 use crate::object::{Function, Object, ProgramType, Reloc};
+use crate::optimize::{Action, Disabled, Plan};
 
 pub use names::{c_string, sanitize_identifier};
 
@@ -27,7 +28,8 @@ pub use names::{c_string, sanitize_identifier};
 pub struct CodegenOptions {
     /// Every program passed verification (recorded in the header and the module flags).
     pub verified: bool,
-    /// Verifier-assisted optimizations were requested (recorded in the module flags).
+    /// Verifier-assisted optimizations were requested (recorded in the module flags). With
+    /// [`generate`], this makes the plan; [`generate_with_plan`] follows the plan it is given.
     pub optimize: bool,
     /// Name of the exported `bpf2c_module_t`; default `bpf2c_module_<object name>`.
     pub module_symbol: Option<String>,
@@ -41,13 +43,26 @@ pub struct CodegenOptions {
 /// Generates the C translation of `obj`.
 ///
 /// `obj` must have passed [`crate::object::validate::validate_object`]. Programs of type XDP
-/// need `facts` for every memory access, which say whether it touches the context.
+/// need `facts` for every memory access, which say whether it touches the context. Map
+/// helper calls are optimized as [`Plan::new`] decides from `facts` when `opts.optimize`.
 pub fn generate(
     obj: &Object,
     facts: Option<&ModuleFacts>,
     opts: &CodegenOptions,
 ) -> Result<String> {
-    let module = Module::new(obj, facts, opts)?;
+    let disabled = (!opts.optimize).then_some(Disabled::NoOpt);
+    let plan = Plan::new(obj, facts, disabled);
+    generate_with_plan(obj, facts, &plan, opts)
+}
+
+/// Generates the C translation of `obj`, carrying out `plan` at every map helper call.
+pub fn generate_with_plan(
+    obj: &Object,
+    facts: Option<&ModuleFacts>,
+    plan: &Plan,
+    opts: &CodegenOptions,
+) -> Result<String> {
+    let module = Module::new(obj, facts, plan, opts)?;
     let mut out = out::Out::default();
     header(&module, &mut out);
     tables::maps(&module, &mut out)?;
@@ -66,6 +81,8 @@ pub fn generate(
 pub(crate) struct Module<'a> {
     obj: &'a Object,
     facts: Option<&'a ModuleFacts>,
+    /// What each map helper call becomes.
+    plan: &'a Plan,
     opts: &'a CodegenOptions,
     /// C identifier of each function, by function index.
     fn_names: Vec<String>,
@@ -82,6 +99,7 @@ impl<'a> Module<'a> {
     fn new(
         obj: &'a Object,
         facts: Option<&'a ModuleFacts>,
+        plan: &'a Plan,
         opts: &'a CodegenOptions,
     ) -> Result<Module<'a>> {
         check_references(obj)?;
@@ -138,9 +156,11 @@ impl<'a> Module<'a> {
                 }
             }
         }
+        check_plan(obj, plan)?;
         Ok(Module {
             obj,
             facts,
+            plan,
             opts,
             fn_names,
             helpers,
@@ -187,6 +207,45 @@ fn helper_name(opts: &CodegenOptions, id: u32) -> String {
         .map(str::to_string)
         .or_else(|| opts.helper_names.get(&id).cloned())
         .unwrap_or_else(|| format!("helper_{id}"))
+}
+
+/// The plan must fit the object: a plan made for another one could name maps this one
+/// lacks, and every map the code reaches without the helpers needs its assumption record,
+/// or the runtime could not check what the code was compiled for.
+fn check_plan(obj: &Object, plan: &Plan) -> Result<()> {
+    let fail = |m: String| Err(Error::new(Location::file(&obj.path), m));
+    if let Some(&map) = plan.assumptions.keys().find(|&&m| m >= obj.maps.len()) {
+        return fail(format!(
+            "the optimization plan names map {map}, which does not exist"
+        ));
+    }
+    for (at, site) in &plan.sites {
+        let (map, array_data) = match site.action {
+            Action::InlineLookup { map, .. } | Action::InlineUpdate { map, .. } => (map, true),
+            Action::DirectLookup { map } => (map, false),
+            Action::Helper { .. } => continue,
+        };
+        if map >= obj.maps.len() {
+            return fail(format!(
+                "the optimization plan names map {map}, which does not exist"
+            ));
+        }
+        let recorded = plan.assumptions.get(&map).is_some_and(|a| {
+            if array_data {
+                a.array_data
+            } else {
+                a.lookup
+            }
+        });
+        if !recorded {
+            return fail(format!(
+                "the optimization plan optimizes function {} instruction {} on map {map} \
+                 without an assumption record for it",
+                at.function, at.insn
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Every index the object holds must name something that exists; validation guarantees it,
@@ -249,6 +308,13 @@ fn header(m: &Module, out: &mut out::Out) {
         " * Optimization: {}",
         if m.opts.optimize { "on" } else { "off" }
     ));
+    if !m.plan.sites.is_empty() {
+        let (inlined, direct, helper) = m.plan.counts();
+        out.line(format!(
+            " * Map helper calls: {inlined} inlined, {direct} direct, {helper} through the \
+             helper table"
+        ));
+    }
     for p in &m.obj.programs {
         out.line(format!(
             " * Program {} (section {}, {})",

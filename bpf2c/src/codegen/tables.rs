@@ -9,11 +9,12 @@ use crate::error::{Error, Result};
 use crate::object::{Map, MapOrigin, MapType};
 
 /// Names of the static tables, which a module symbol must not take.
-pub(super) const TABLE_NAMES: [&str; 4] = [
+pub(super) const TABLE_NAMES: [&str; 5] = [
     "bpf2c_maps",
     "bpf2c_helpers",
     "bpf2c_programs",
     "bpf2c_functions",
+    "bpf2c_map_assumptions",
 ];
 
 fn map_type_constant(t: MapType) -> &'static str {
@@ -118,19 +119,27 @@ pub(super) fn maps(m: &Module, out: &mut Out) -> Result<()> {
     out.line("static const bpf2c_map_entry_t bpf2c_maps[] = {");
     for (i, map) in obj.maps.iter().enumerate() {
         let d = &map.def;
-        let (flags, origin) = match &map.origin {
+        let (mut flags, origin) = match &map.origin {
             MapOrigin::GlobalData {
                 section,
                 read_only: true,
             } => (
-                "BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_READ_ONLY",
+                vec!["BPF2C_MAP_F_GLOBAL_DATA", "BPF2C_MAP_F_READ_ONLY"],
                 format!(", read-only global data {}", comment_text(section)),
             ),
             MapOrigin::GlobalData { section, .. } => (
-                "BPF2C_MAP_F_GLOBAL_DATA",
+                vec!["BPF2C_MAP_F_GLOBAL_DATA"],
                 format!(", global data {}", comment_text(section)),
             ),
-            _ => ("0", String::new()),
+            _ => (vec![], String::new()),
+        };
+        if m.plan.assumptions.get(&i).is_some_and(|a| a.array_data) {
+            flags.push("BPF2C_MAP_F_INLINED");
+        }
+        let flags = if flags.is_empty() {
+            "0".to_string()
+        } else {
+            flags.join(" | ")
         };
         out.line(format!(
             "    /* {i}: {}, key {} bytes, value {} bytes, {} entries{origin} */",
@@ -163,7 +172,45 @@ pub(super) fn maps(m: &Module, out: &mut Out) -> Result<()> {
     }
     out.line("};");
     out.blank();
+    assumptions(m, out);
     Ok(())
+}
+
+/// The maps the code reaches without the helpers, and the definition and stride it was
+/// compiled with; the runtime refuses maps that differ (see bpf2c_map_assumption_t).
+fn assumptions(m: &Module, out: &mut Out) {
+    if m.plan.assumptions.is_empty() {
+        return;
+    }
+    out.line(
+        "/* What the code assumes about maps it reaches without the helpers; the runtime \
+         compares it with the maps it creates. */",
+    );
+    out.line("static const bpf2c_map_assumption_t bpf2c_map_assumptions[] = {");
+    for (&i, a) in &m.plan.assumptions {
+        let map = &m.obj.maps[i];
+        let d = &map.def;
+        let mut uses = Vec::new();
+        if a.array_data {
+            uses.push("BPF2C_MAP_USE_ARRAY_DATA");
+        }
+        if a.lookup {
+            uses.push("BPF2C_MAP_USE_LOOKUP");
+        }
+        out.line(format!(
+            "    {{ {i}, {}, {{ {}, {}, {}, {}, {:#x} }}, 0, {} }}, /* {} */",
+            uses.join(" | "),
+            map_type_constant(d.map_type),
+            d.key_size,
+            d.value_size,
+            d.max_entries,
+            d.map_flags,
+            a.stride,
+            comment_text(&map.name)
+        ));
+    }
+    out.line("};");
+    out.blank();
 }
 
 pub(super) fn helpers(m: &Module, out: &mut Out) {
@@ -256,5 +303,7 @@ pub(super) fn module(m: &Module, out: &mut Out) {
     out.line(format!("    {helper_count}, {helpers},"));
     out.line(format!("    {programs}, {program_count},"));
     out.line(format!("    {function_count}, {functions},"));
+    let (assumptions, assumption_count) = table("bpf2c_map_assumptions", m.plan.assumptions.len());
+    out.line(format!("    {assumption_count}, 0, {assumptions},"));
     out.line("};");
 }

@@ -175,7 +175,13 @@ fn map_table_and_global_data() {
     ));
     assert!(c.contains(
         "{ \".rodata\", { BPF2C_MAP_TYPE_ARRAY, 4, 24, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | \
-         BPF2C_MAP_F_READ_ONLY, 20, bpf2c_map_initial_data_1, 0, NULL },"
+         BPF2C_MAP_F_READ_ONLY | BPF2C_MAP_F_INLINED, 20, bpf2c_map_initial_data_1, 0, NULL },"
+    ));
+    // The direct value load reads .rodata's array_data, so the module states what it assumes
+    // about that map, even without optimizations.
+    assert!(c.contains(
+        "static const bpf2c_map_assumption_t bpf2c_map_assumptions[] = {\n    { 1, \
+         BPF2C_MAP_USE_ARRAY_DATA, { BPF2C_MAP_TYPE_ARRAY, 4, 24, 1, 0x0 }, 0, 24 }, /* .rodata */\n};\n"
     ));
     assert!(c.contains(
         "{ \".bss\", { BPF2C_MAP_TYPE_ARRAY, 4, 24, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA, 0, NULL, 0, NULL },"
@@ -245,7 +251,8 @@ fn functions_are_named_once_and_deduplicated() {
     assert!(c.contains(
         "extern const bpf2c_module_t bpf2c_module_sample_bpf;\nconst bpf2c_module_t \
          bpf2c_module_sample_bpf = {\n    BPF2C_MODULE_HEADER,\n    0,\n    \"sample_bpf\",\n    \
-         bpf2c_maps, 3,\n    4, bpf2c_helpers,\n    bpf2c_programs, 2,\n    4, bpf2c_functions,\n};\n"
+         bpf2c_maps, 3,\n    4, bpf2c_helpers,\n    bpf2c_programs, 2,\n    4, bpf2c_functions,\n    \
+         1, 0, bpf2c_map_assumptions,\n};\n"
     ));
 }
 
@@ -775,4 +782,62 @@ fn direct_value_access_needs_an_array_and_an_offset_inside_the_value() {
     assert_eq!(err.location.insn, Some(0));
     let err = generate(&build(MapType::Array, 24), None, &CodegenOptions::default()).unwrap_err();
     assert!(err.message.contains("past its 24-byte value"), "{err}");
+}
+
+#[test]
+fn plans_that_do_not_fit_the_object_are_refused() {
+    use crate::optimize::{Action, Key, MapAssumption, Site};
+    let call = i(BPF_JMP | BPF_CALL, 0, 0, 0, 1);
+    let obj = object(
+        vec![func("prog", "raw", vec![call, EXIT])],
+        vec![map(
+            "arr",
+            MapType::Array,
+            MapOrigin::Btf {
+                key_type: None,
+                value_type: None,
+            },
+            None,
+        )],
+        vec![program("prog", "raw", ProgramType::Raw, 0)],
+    );
+    let site = |map| Site {
+        helper: 1,
+        maps: Some(vec![map]),
+        action: Action::InlineLookup {
+            map,
+            key: Key::Checked,
+            per_cpu: false,
+        },
+    };
+    let at = InsnRef {
+        function: 0,
+        insn: 0,
+    };
+    let opts = CodegenOptions::default();
+    let mut plan = Plan::default();
+    plan.sites.insert(at, site(0));
+    let err = generate_with_plan(&obj, None, &plan, &opts).unwrap_err();
+    assert!(
+        err.to_string().contains("without an assumption record"),
+        "{err}"
+    );
+    plan.assumptions.insert(
+        0,
+        MapAssumption {
+            array_data: true,
+            lookup: false,
+            stride: 24,
+        },
+    );
+    let c = generate_with_plan(&obj, None, &plan, &opts).unwrap();
+    assert!(c.contains("r0 = key < 1 ? (uint64_t)(uintptr_t)(rt->map_data[0].array_data"));
+    assert!(c.contains("BPF2C_MAP_F_INLINED"));
+    plan.sites.insert(at, site(3));
+    let err = generate_with_plan(&obj, None, &plan, &opts).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("names map 3, which does not exist"),
+        "{err}"
+    );
 }

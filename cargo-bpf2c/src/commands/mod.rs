@@ -4,6 +4,7 @@
 pub mod build;
 pub mod gen;
 pub mod plugin;
+pub mod report;
 pub mod run;
 pub mod verify;
 

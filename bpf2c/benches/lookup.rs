@@ -1,0 +1,234 @@
+//! Map lookups: the helper call against the inlined ARRAY lookup and the direct HASH lookup.
+//!
+//! The workload is the one ebpf-for-windows measured for its array-lookup inlining ("BPF_MAP_TYPE_ARRAY
+//! read"): `key = bpf_get_prandom_u32() % 1024`, then one lookup in a 1024-entry map
+//! (tests/bpf/opt/bench_lookup.c). Each variant runs through `Instance::run_repeat`, whose
+//! C loop only resets the invocation between runs, so the time per iteration is the program
+//! plus one indirect call into it:
+//!
+//! - `array_read/helper`: translated with `--no-opt`: the lookup calls the helper.
+//! - `array_read/inlined`: translated with optimization: the lookup is inlined.
+//! - `array_read/hand-written C`: benches/lookup_floor.c, the same work written by hand
+//!   against the module ABI, calling the same prandom helper through the same table.
+//! - `hash_read/helper` and `hash_read/direct`: the same with a 1024-entry HASH map.
+//! - `array_read_input/*`: the ARRAY variants with the key taken from the input (the same
+//!   key every run) instead of the random number helper: the lookup alone.
+//!
+//! `cargo bench -p bpf2c --bench lookup` measures; afterwards a table of medians and ratios
+//! is printed. In test mode (`cargo test --benches`) every variant runs once, as a check.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use bpf2c::driver::{translate, TranslateOptions};
+use bpf2c::object::{load_file, InputFormat};
+use bpf2c::optimize::Decision;
+use bpf2c_runtime::{Instance, ModuleImage, Options, Program, UpdateFlags};
+use criterion::Criterion;
+
+struct Variant {
+    group: &'static str,
+    name: &'static str,
+    instance: Instance,
+    program: Program,
+}
+
+fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Compiles each source into its own object and links them into one shared library.
+fn build(dir: &Path, sources: &[(&str, String)]) -> PathBuf {
+    bpf2c_runtime::write_abi_header(dir).expect("bpf2c.h");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let mut objects = Vec::new();
+    for (name, src) in sources {
+        let c = dir.join(format!("{name}.c"));
+        std::fs::write(&c, src).unwrap();
+        let o = dir.join(format!("{name}.o"));
+        let status = Command::new(&cc)
+            .args([
+                "-std=c11", "-O2", "-fPIC", "-Wall", "-Wextra", "-Werror", "-c",
+            ])
+            .arg("-I")
+            .arg(dir)
+            .arg(&c)
+            .arg("-o")
+            .arg(&o)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{cc} failed on {name}.c");
+        objects.push(o);
+    }
+    let lib = dir.join("bench.so");
+    let status = Command::new(&cc)
+        .arg("-shared")
+        .arg("-o")
+        .arg(&lib)
+        .args(&objects)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    lib
+}
+
+fn setup(dir: &Path) -> Vec<Variant> {
+    let obj = load_file(
+        &manifest().join("../tests/bpf/opt/bench_lookup.o"),
+        InputFormat::Elf,
+    )
+    .unwrap();
+    let mut sources = Vec::new();
+    for (optimize, symbol) in [(false, "bench_helper"), (true, "bench_inlined")] {
+        let t = translate(
+            &obj,
+            &TranslateOptions {
+                optimize,
+                module_symbol: Some(symbol.into()),
+                ..TranslateOptions::default()
+            },
+        )
+        .unwrap();
+        // What is measured must be what it says.
+        let decisions: Vec<Decision> = t.plan.sites.values().map(|s| s.decision()).collect();
+        let want = if optimize {
+            [Decision::Inlined, Decision::Direct, Decision::Inlined]
+        } else {
+            [Decision::Helper; 3]
+        };
+        assert_eq!(decisions, want);
+        sources.push((symbol, t.c_source));
+    }
+    let floor = std::fs::read_to_string(manifest().join("benches/lookup_floor.c")).unwrap();
+    sources.push(("floor", floor));
+    let lib = build(dir, &sources);
+
+    let instance = |symbol: &str| {
+        // SAFETY: built just now from bpf2c's output and the ABI-conforming floor module.
+        let image = unsafe { ModuleImage::from_library(&lib, symbol) }.unwrap();
+        let inst = Instance::new(image, Options::default().cpu_slots(1)).unwrap();
+        // Every key is present, so each lookup finds its element: value = key.
+        for map in inst.maps() {
+            for k in 0..1024u32 {
+                map.update(
+                    &k.to_ne_bytes(),
+                    &(k as u64).to_ne_bytes(),
+                    UpdateFlags::Any,
+                )
+                .unwrap();
+            }
+        }
+        inst
+    };
+    let variant = |group, name, symbol: &str, program: &str| {
+        let instance = instance(symbol);
+        let program = instance.program(program).unwrap();
+        Variant {
+            group,
+            name,
+            instance,
+            program,
+        }
+    };
+    vec![
+        variant("array_read", "helper", "bench_helper", "array_read"),
+        variant("array_read", "inlined", "bench_inlined", "array_read"),
+        variant(
+            "array_read",
+            "hand-written C",
+            "bpf2c_module_floor",
+            "array_read",
+        ),
+        variant("hash_read", "helper", "bench_helper", "hash_read"),
+        variant("hash_read", "direct", "bench_inlined", "hash_read"),
+        variant(
+            "array_read_input",
+            "helper",
+            "bench_helper",
+            "array_read_input",
+        ),
+        variant(
+            "array_read_input",
+            "inlined",
+            "bench_inlined",
+            "array_read_input",
+        ),
+        variant(
+            "array_read_input",
+            "hand-written C",
+            "bpf2c_module_floor",
+            "array_read_input",
+        ),
+    ]
+}
+
+/// The input of every run: a key of 777 for the programs that read one.
+const INPUT: [u8; 2] = [0x09, 0x03];
+
+fn time(v: &Variant, runs: u64) -> Duration {
+    let mut input = INPUT;
+    let stats = v.instance.run_repeat(&v.program, &mut input, runs).unwrap();
+    // Every key holds itself, so r0 is the key: below 1024.
+    assert!(stats.last_return < 1024);
+    stats.total
+}
+
+/// Interleaved rounds of every variant, so that load from elsewhere on the machine falls on
+/// all of them alike; the fastest round of each is its cost with the least interference,
+/// the median a typical one. Prints a table and the ratios the optimization is judged by.
+fn summary(variants: &[Variant]) {
+    const RUNS: u64 = 5_000_000;
+    const ROUNDS: usize = 15;
+    let mut samples = vec![Vec::new(); variants.len()];
+    for _ in 0..ROUNDS {
+        for (v, s) in variants.iter().zip(&mut samples) {
+            s.push(time(v, RUNS).as_nanos() as f64 / RUNS as f64);
+        }
+    }
+    let stat: Vec<(f64, f64)> = samples
+        .iter_mut()
+        .map(|s| {
+            s.sort_by(f64::total_cmp);
+            (s[0], s[s.len() / 2])
+        })
+        .collect();
+    println!("\n{ROUNDS} interleaved rounds of {RUNS} runs per variant:");
+    println!("| workload | variant | fastest round, ns/run | median round, ns/run |");
+    println!("|---|---|---|---|");
+    for (v, (min, med)) in variants.iter().zip(&stat) {
+        println!("| {} | {} | {min:.2} | {med:.2} |", v.group, v.name);
+    }
+    let ratio = |a: usize, b: usize| (stat[a].0 / stat[b].0, stat[a].1 / stat[b].1);
+    for (what, a, b) in [
+        ("array_read: helper / inlined", 0, 1),
+        ("array_read: inlined / hand-written C", 1, 2),
+        ("hash_read: helper / direct", 3, 4),
+        ("array_read_input: helper / inlined", 5, 6),
+        ("array_read_input: inlined / hand-written C", 6, 7),
+    ] {
+        let (min, med) = ratio(a, b);
+        println!("{what} = {min:.2}x (fastest), {med:.2}x (median)");
+    }
+}
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let variants = setup(dir.path());
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    for group in ["array_read", "hash_read", "array_read_input"] {
+        let mut g = c.benchmark_group(group);
+        for v in variants.iter().filter(|v| v.group == group) {
+            g.bench_function(v.name, |b| b.iter_custom(|iters| time(v, iters)));
+        }
+        g.finish();
+    }
+    c.final_summary();
+    // `--test` (cargo test --benches) checks that everything runs; the table is for `cargo bench`.
+    if std::env::args().any(|a| a == "--bench") && !std::env::args().any(|a| a == "--test") {
+        summary(&variants);
+    }
+}

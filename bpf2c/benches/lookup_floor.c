@@ -1,0 +1,65 @@
+/*
+ * The floor for benches/lookup.rs: the array_read workload written by hand in C against the
+ * module ABI, as a person would write it without eBPF. It pays exactly the costs no
+ * translation can avoid: the runtime's call into the program, the bpf_get_prandom_u32 call
+ * through the same helper table (so the random numbers cost the same), and reaching the
+ * map's elements through map_data. Everything else the translated programs do is overhead.
+ */
+#include "bpf2c.h"
+
+static uint64_t array_read(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                           bpf2c_invocation_t *inv)
+{
+    const bpf2c_runtime_context_t *rt = inv->runtime;
+    uint32_t key = (uint32_t)rt->helpers[0](r1, r2, r3, r4, r5, inv) % 1024u;
+    const uint64_t *values = (const uint64_t *)(const void *)rt->map_data[0].array_data;
+    return values[key];
+}
+
+/* The same, with the key from the input's first two bytes. */
+static uint64_t array_read_input(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                                 uint64_t r5, bpf2c_invocation_t *inv)
+{
+    const uint8_t *mem = (const uint8_t *)(uintptr_t)r1;
+    (void)r3, (void)r4, (void)r5;
+    if (r2 < 2)
+        return 0;
+    uint32_t key = (uint32_t)(mem[0] | mem[1] << 8) % 1024u;
+    const uint64_t *values = (const uint64_t *)(const void *)inv->runtime->map_data[0].array_data;
+    return values[key];
+}
+
+static const bpf2c_map_entry_t maps[] = {
+    {"bench_array", {BPF2C_MAP_TYPE_ARRAY, 4, 8, 1024, 0}, BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL},
+};
+
+static const bpf2c_map_assumption_t assumptions[] = {
+    {0, BPF2C_MAP_USE_ARRAY_DATA, {BPF2C_MAP_TYPE_ARRAY, 4, 8, 1024, 0}, 0, 8},
+};
+
+static const bpf2c_helper_entry_t helpers[] = {{7, "bpf_get_prandom_u32"}};
+
+static const bpf2c_program_entry_t programs[] = {
+    {"array_read", "raw", BPF2C_PROG_TYPE_RAW, 0, array_read},
+    {"array_read_input", "raw", BPF2C_PROG_TYPE_RAW, 0, array_read_input},
+};
+
+static const bpf2c_function_entry_t functions[] = {{"array_read"}, {"array_read_input"}};
+
+extern const bpf2c_module_t bpf2c_module_floor;
+const bpf2c_module_t bpf2c_module_floor = {
+    BPF2C_MODULE_HEADER,
+    0,
+    "floor",
+    maps,
+    1,
+    1,
+    helpers,
+    programs,
+    2,
+    2,
+    functions,
+    1,
+    0,
+    assumptions,
+};
