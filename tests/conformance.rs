@@ -150,3 +150,20 @@ fn plugin_protocol_gives_the_expected_r0() {
     assert!(stderr.contains("error"), "stderr: {stderr}");
     assert!(!stderr.contains("panicked"), "stderr: {stderr}");
 }
+
+/// The committed copy must not drift from the workplace's suite, where that is at hand
+/// (`../shared/conformance` beside the checkout).
+#[test]
+fn committed_suite_matches_the_shared_one() {
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/conformance/tests.jsonl");
+    let Ok(shared) = std::fs::read(&shared) else {
+        println!("{} is absent: nothing to compare", shared.display());
+        return;
+    };
+    let ours = std::fs::read(bpf2c_tests::conformance::suite_path()).unwrap();
+    assert!(
+        ours == shared,
+        "tests/conformance/tests.jsonl differs from shared/conformance"
+    );
+}

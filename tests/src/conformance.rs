@@ -1,4 +1,4 @@
-//! The conformance suite (`shared/conformance/tests.jsonl`, beside the repository) and its
+//! The conformance suite (`tests/conformance/tests.jsonl`, a committed copy) and its
 //! translation into modules.
 
 use std::path::{Path, PathBuf};
@@ -21,9 +21,9 @@ pub struct Case {
     pub notes: Vec<String>,
 }
 
-/// Where the suite lives: `shared/conformance/tests.jsonl` next to the repository.
+/// Where the suite lives: `tests/conformance/tests.jsonl`, committed with the repository.
 pub fn suite_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/tests.jsonl")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/tests.jsonl")
 }
 
 /// Reads every test of the suite; panics, saying where it looked, when the file is missing.
@@ -32,7 +32,7 @@ pub fn load_suite() -> Vec<Case> {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
             "the conformance suite is missing: cannot read {} ({e}). It is expected at \
-             shared/conformance/tests.jsonl beside the repository checkout.",
+             tests/conformance/tests.jsonl in the repository.",
             path.display()
         )
     });
