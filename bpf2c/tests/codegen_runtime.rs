@@ -1,5 +1,5 @@
 //! Behaviour of generated code when run: the loop budget ends runaway loops, each function
-//! has its own stack frame, unwinding crosses calls, callx dispatches by id, and XDP context
+//! has its own stack frame (below its caller's in one contiguous stack), unwinding crosses calls, callx dispatches by id, and XDP context
 //! loads read the native context. Also compiles a module with maps, global data, line
 //! directives and an unused function, with both compilers.
 

@@ -1,7 +1,13 @@
 //! One eBPF function to one C function.
 //!
-//! Every eBPF function gets the same C signature (`bpf2c_function_fn`), its own register
-//! locals and its own stack frame, so a callee can never clobber its caller's r6-r9 or stack.
+//! Every eBPF function gets the same C signature: r1..r5, its frame pointer r10, and the
+//! invocation. Its registers are C locals, so a callee can never clobber its caller's r6-r9.
+//!
+//! Stack frames follow the verifier's model exactly: one run has one contiguous stack of
+//! `BPF2C_STACK_SIZE` bytes per call level, the program's entry function gets the top frame,
+//! and each BPF-to-BPF call passes its callee a frame pointer 512 bytes lower. A callee's
+//! own accesses (r10 - 1 .. r10 - 512) therefore never touch its caller's frame, and any
+//! access PREVAIL proves in bounds of its stack model lands in memory that exists.
 
 use std::collections::BTreeSet;
 
@@ -19,8 +25,57 @@ const UNUSED_MACRO: &str = "BPF2C_FUNCTION_UNUSED";
 pub(super) fn signature(name: &str) -> String {
     format!(
         "static uint64_t {name}(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, \
-         bpf2c_invocation_t *inv)"
+         uint64_t r10, bpf2c_invocation_t *inv)"
     )
+}
+
+/// The C name of a program's entry point, which allocates the run's stack.
+pub(super) fn entry_name(m: &Module, entry: FunctionId) -> String {
+    format!("{}_entry", m.fn_names[entry])
+}
+
+/// Call levels below (and including) `f`: 1 for a function that calls nothing.
+fn call_depth(m: &Module, f: FunctionId) -> usize {
+    // Validation refused recursion, so this terminates; depth is at most MAX_CALL_DEPTH.
+    1 + m
+        .obj
+        .callees(f)
+        .into_iter()
+        .map(|c| call_depth(m, c))
+        .max()
+        .unwrap_or(0)
+}
+
+/// One entry point per program, with the `bpf2c_function_fn` signature the runtime calls:
+/// it allocates the stack for the deepest call chain the program can make and passes its
+/// top as the entry function's r10. The stack is not cleared: the verifier proves that no
+/// program reads stack bytes it has not written.
+pub(super) fn entries(m: &Module, out: &mut Out) {
+    let mut done = BTreeSet::new();
+    for p in &m.obj.programs {
+        if !done.insert(p.entry) {
+            continue;
+        }
+        let depth = call_depth(m, p.entry);
+        let words = format!("{depth} * BPF2C_STACK_SIZE / 8");
+        out.line(format!(
+            "/* Entry of program {}: {depth} stack frame(s) of BPF2C_STACK_SIZE bytes. */",
+            comment_text(&p.name)
+        ));
+        out.line(format!(
+            "static uint64_t {}(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, \
+             bpf2c_invocation_t *inv)",
+            entry_name(m, p.entry)
+        ));
+        out.line("{");
+        out.line(format!("    uint64_t stack[{words}];"));
+        out.line(format!(
+            "    return {}(r1, r2, r3, r4, r5, (uint64_t)(uintptr_t)(stack + {words}), inv);",
+            m.fn_names[p.entry]
+        ));
+        out.line("}");
+        out.blank();
+    }
 }
 
 /// Forward declarations of every function, so that calls and tables may name any of them.
@@ -171,21 +226,14 @@ pub(super) fn emit(m: &Module, fid: FunctionId, out: &mut Out) -> Result<()> {
     if needs_rt {
         out.line("    const bpf2c_runtime_context_t *rt = inv->runtime;");
     }
-    let uses_stack = used_regs & (1 << 10) != 0;
-    if uses_stack {
-        out.line("    uint64_t stack[BPF2C_STACK_SIZE / 8];");
-    }
     for r in [0u8, 6, 7, 8, 9] {
         if used_regs & (1 << r) != 0 {
             out.line(format!("    uint64_t r{r} = 0;"));
         }
     }
-    if uses_stack {
-        out.line("    uint64_t r10 = (uint64_t)(uintptr_t)(stack + BPF2C_STACK_SIZE / 8);");
-    }
     // Parameters and locals that a function leaves unread would trip -Wunused-*.
     let mut voids: Vec<String> = (0..=10u8)
-        .filter(|&r| (1..=5).contains(&r) || used_regs & (1 << r) != 0)
+        .filter(|&r| (1..=5).contains(&r) || r == 10 || used_regs & (1 << r) != 0)
         .map(|r| format!("(void)r{r};"))
         .collect();
     voids.push("(void)inv;".into());

@@ -447,7 +447,11 @@ fn call(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
                     format!("call to function {callee}, which does not exist"),
                 )
             })?;
-            (format!("r0 = {name}({ARGS}); {UNWIND}"), false)
+            // The callee's frame lies right below this one, as in the verifier's model.
+            (
+                format!("r0 = {name}(r1, r2, r3, r4, r5, r10 - BPF2C_STACK_SIZE, inv); {UNWIND}"),
+                false,
+            )
         }
         CallKind::Indirect(r) => (
             format!("r0 = rt->helper_by_id(r{r}, {ARGS}); {UNWIND}"),

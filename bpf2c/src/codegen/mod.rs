@@ -71,6 +71,7 @@ pub fn generate_with_plan(
     for fid in 0..obj.functions.len() {
         function::emit(&module, fid, &mut out)?;
     }
+    function::entries(&module, &mut out);
     tables::programs(&module, &mut out);
     tables::functions(&module, &mut out);
     tables::module(&module, &mut out);

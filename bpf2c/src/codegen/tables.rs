@@ -246,7 +246,7 @@ pub(super) fn programs(m: &Module, out: &mut Out) {
             "    {{ {}, {}, {prog_type}, {slots}, {} }},",
             c_string(&p.name),
             c_string(&p.section),
-            m.fn_names[p.entry]
+            super::function::entry_name(m, p.entry)
         ));
     }
     out.line("};");

@@ -88,7 +88,7 @@ fn gen(obj: &Object) -> String {
 /// The body of the C function `name`: from its definition to the closing brace.
 fn body<'a>(c: &'a str, name: &str) -> &'a str {
     let start = c
-        .find(&format!("static uint64_t {name}(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)\n{{"))
+        .find(&format!("static uint64_t {name}(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)\n{{"))
         .unwrap_or_else(|| panic!("no definition of {name}"));
     let end = c[start..].find("\n}\n").unwrap() + start;
     &c[start..end]
@@ -219,7 +219,7 @@ fn helper_table_is_sorted_and_indexed() {
     ));
     assert!(main.contains("    r0 = rt->helpers[2](r1, r2, r3, r4, r5, inv); /* my_helper */\n"));
     assert!(main.contains(
-        "    r0 = bpf2c_fn_sub_helper(r1, r2, r3, r4, r5, inv); if \
+        "    r0 = bpf2c_fn_sub_helper(r1, r2, r3, r4, r5, r10 - BPF2C_STACK_SIZE, inv); if \
          (BPF2C_UNLIKELY(inv->unwind)) return 0;\n"
     ));
 }
@@ -238,8 +238,8 @@ fn functions_are_named_once_and_deduplicated() {
     }
     assert!(c.contains(
         "static const bpf2c_program_entry_t bpf2c_programs[] = {\n    { \"prog\", \"raw/main\", \
-         BPF2C_PROG_TYPE_RAW, 12, bpf2c_fn_prog },\n    { \"prog\", \"raw/other\", \
-         BPF2C_PROG_TYPE_RAW, 4, bpf2c_fn_prog_2 },\n};\n"
+         BPF2C_PROG_TYPE_RAW, 12, bpf2c_fn_prog_entry },\n    { \"prog\", \"raw/other\", \
+         BPF2C_PROG_TYPE_RAW, 4, bpf2c_fn_prog_2_entry },\n};\n"
     ));
     assert!(c.contains(
         "    /* 0 */ { \"prog\" },\n    /* 1 */ { \"prog\" },\n    /* 2 */ { \"sub.helper\" },\n    \
@@ -351,8 +351,15 @@ fn stack_and_frame_pointer_are_per_function() {
     );
     let c = gen(&obj);
     let f = body(&c, "bpf2c_fn_f");
-    assert!(f.contains("    uint64_t stack[BPF2C_STACK_SIZE / 8];\n"));
-    assert!(f.contains("    uint64_t r10 = (uint64_t)(uintptr_t)(stack + BPF2C_STACK_SIZE / 8);\n"));
+    // The frame pointer is a parameter: the program's entry point allocates the stack.
+    assert!(!f.contains("stack["));
+    assert!(f.contains("(void)r10;"));
+    assert!(c.contains(
+        "static uint64_t bpf2c_fn_f_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, \
+         uint64_t r5, bpf2c_invocation_t *inv)\n{\n    uint64_t stack[1 * BPF2C_STACK_SIZE / 8];\n    \
+         return bpf2c_fn_f(r1, r2, r3, r4, r5, (uint64_t)(uintptr_t)(stack + 1 * BPF2C_STACK_SIZE / 8), \
+         inv);\n}\n"
+    ));
     assert!(f.contains("    /* 0: *(u64 *)(r10 - 8) = 5 */\n    bpf2c_store64(r10 - 8, 5);\n"));
     assert!(f.contains("    /* 1: r0 = *(u64 *)(r10 - 8) */\n    r0 = bpf2c_load64(r10 - 8);\n"));
 }
@@ -629,7 +636,7 @@ fn map_and_call_identity_come_from_relocations_only() {
     );
     let c = gen(&obj);
     assert!(c.contains("    r1 = (uint64_t)(uintptr_t)rt->map_data[1].address; /* map b */\n"));
-    assert!(c.contains("    r0 = bpf2c_fn_g(r1, r2, r3, r4, r5, inv);"));
+    assert!(c.contains("    r0 = bpf2c_fn_g(r1, r2, r3, r4, r5, r10 - BPF2C_STACK_SIZE, inv);"));
 }
 
 #[test]
