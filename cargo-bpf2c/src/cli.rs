@@ -160,10 +160,12 @@ pub struct RunArgs {
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// eBPF object file
-    pub object: PathBuf,
+    /// eBPF object files (default: the objects of the workspace's packages)
+    pub objects: Vec<PathBuf>,
     #[command(flatten)]
     pub translate: TranslateArgs,
+    #[command(flatten)]
+    pub ws: WorkspaceArgs,
 }
 
 #[derive(Args, Debug)]

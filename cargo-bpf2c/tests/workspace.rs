@@ -330,3 +330,45 @@ fn color_follows_the_flag() {
     let out = cargo_bpf2c(ws.path(), &["verify", "-p", "good", "--color", "never"]);
     assert!(!text(&out.stderr).contains('\x1b'));
 }
+
+/// `report` without an object reports every object of the selected packages, honouring each
+/// object's options: `good`'s maps_basic.o is declared `no-opt`, so its sites stay helpers.
+#[test]
+fn report_covers_the_workspace_with_per_object_options() {
+    let ws = workspace();
+    let out = cargo_bpf2c(
+        ws.path(),
+        &["report", "-p", "good", "--message-format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rows = json_lines(&out);
+    let of = |object: &str| -> Vec<&Value> {
+        rows.iter()
+            .filter(|r| r["object"].as_str().is_some_and(|o| o.ends_with(object)))
+            .collect()
+    };
+    let counter = of("bpf/counter.o");
+    assert!(!counter.is_empty());
+    assert!(counter
+        .iter()
+        .all(|r| r["package"] == "good" && r["kind"] == "call-site"));
+    assert!(
+        counter.iter().any(|r| r["decision"] == "inlined"),
+        "{counter:?}"
+    );
+    let basic = of("bpf/maps_basic.o");
+    assert!(!basic.is_empty());
+    assert!(basic.iter().all(|r| r["decision"] == "helper"), "{basic:?}");
+    assert!(basic
+        .iter()
+        .all(|r| r["reason"].as_str().is_some_and(|s| s.contains("--no-opt"))));
+
+    // The refused package fails the command with its diagnostic.
+    let out = cargo_bpf2c(ws.path(), &["report", "-p", "bad"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("unchecked.o"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -1,26 +1,81 @@
-//! `cargo bpf2c report OBJECT`: every map helper call site, per program, with what the
+//! `cargo bpf2c report [OBJECT...]`: every map helper call site, per program, with what the
 //! translation does there (`inlined`, `direct` or `helper`) and why it falls back when it
 //! does. The rows come from the same plan the generated C carries out, so they cannot
-//! disagree with it.
+//! disagree with it. Without an OBJECT, every object of the workspace's packages (with the
+//! helpers and options each package declares).
 
 use bpf2c::optimize::report::{call_sites, CallSiteReport};
 use bpf2c::optimize::Decision;
 use serde_json::json;
 
-use crate::cli::ReportArgs;
+use std::path::Path;
+
+use bpf2c::helpers::HelperSet;
+
+use crate::cli::{ReportArgs, TranslateArgs};
 use crate::shell::Shell;
-use crate::{CmdResult, Outcome};
+use crate::workspace;
+use crate::{CmdResult, Failure, Outcome};
 
 pub fn run(shell: &Shell, args: ReportArgs) -> CmdResult {
-    let obj = super::load(&args.object, args.translate.raw)?;
-    let translation = super::translate_object(shell, &obj, &args.translate, None, None)?;
+    if args.objects.is_empty() && args.translate.raw {
+        return Err(Failure(
+            "--raw needs an OBJECT: workspace objects are ELF".into(),
+        ));
+    }
+    let units = if args.translate.raw {
+        // Raw bytecode is never declared by a package: standard helpers, default options.
+        args.objects
+            .iter()
+            .map(|p| (p.clone(), None, HelperSet::standard(), true))
+            .collect()
+    } else {
+        workspace::resolve(&args.objects, &args.ws)?
+            .into_iter()
+            .map(|u| {
+                (
+                    u.object.path.clone(),
+                    u.package.clone(),
+                    u.helpers,
+                    u.object.optimize,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    if units.is_empty() {
+        return Err(Failure(
+            "no objects: name one, or declare them in [package.metadata.bpf2c]".into(),
+        ));
+    }
+    for (i, (path, package, helpers, optimize)) in units.into_iter().enumerate() {
+        if i > 0 && !shell.is_json() {
+            println!();
+        }
+        let mut translate = args.translate.clone();
+        translate.no_opt |= !optimize;
+        one(shell, &path, package.as_deref(), &translate, helpers)?;
+    }
+    Ok(Outcome::Success)
+}
+
+fn one(
+    shell: &Shell,
+    path: &Path,
+    package: Option<&str>,
+    translate: &TranslateArgs,
+    helpers: HelperSet,
+) -> Result<(), Failure> {
+    let obj = super::load(path, translate.raw)?;
+    let translation = super::translate_object_with(shell, &obj, translate, helpers, None, None)?;
     let rows = call_sites(&obj, &translation.plan);
-    let object = args.object.display().to_string();
+    let object = path.display().to_string();
     if shell.is_json() {
         for r in &rows {
-            shell.json(&row_json(&object, r));
+            let mut row = row_json(&object, r);
+            row["package"] = json!(package);
+            shell.json(&row);
         }
-        return Ok(Outcome::Success);
+        return Ok(());
     }
 
     let count = |d: Decision| rows.iter().filter(|r| r.decision == d).count();
@@ -53,7 +108,7 @@ pub fn run(shell: &Shell, args: ReportArgs) -> CmdResult {
         }
         print_table(&mine);
     }
-    Ok(Outcome::Success)
+    Ok(())
 }
 
 fn row_json(object: &str, r: &CallSiteReport) -> serde_json::Value {
