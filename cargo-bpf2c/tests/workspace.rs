@@ -281,8 +281,36 @@ fn usage_errors_and_help() {
         help.contains("Usage: cargo bpf2c [OPTIONS] <COMMAND>"),
         "{help}"
     );
-    for cmd in ["verify", "gen", "build", "run"] {
+    for cmd in ["verify", "gen", "build", "report", "run"] {
         assert!(help.contains(&format!("  {cmd} ")), "{help}");
+    }
+    // And through cargo itself, with the binary on PATH as `cargo install` leaves it.
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_cargo-bpf2c"))
+        .parent()
+        .unwrap();
+    let path = std::env::join_paths(std::iter::once(bin_dir.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    for args in [&["help", "bpf2c"][..], &["bpf2c", "--help"][..]] {
+        let out = Command::new(&cargo)
+            .args(args)
+            .env("PATH", &path)
+            .current_dir(ws.path())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "cargo {args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stdout).contains("Usage: cargo bpf2c [OPTIONS] <COMMAND>"),
+            "cargo {args:?}: {}",
+            text(&out.stdout)
+        );
     }
     let sub = text(&cargo_bpf2c(ws.path(), &["verify", "--help"]).stdout);
     for flag in [
