@@ -17,16 +17,9 @@ pub fn is_keyword(s: &str) -> bool {
 }
 
 /// Any name as a Rust identifier fragment: characters other than ASCII letters, digits and
-/// `_` become `_`, and a leading digit gets a `_` in front.
+/// `_` become `_`, and a leading digit gets a `_` in front (the same rule as C identifiers).
 fn sanitize(name: &str) -> String {
-    let mut s: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
-        s.insert(0, '_');
-    }
-    s
+    crate::object::c_identifier(name)
 }
 
 /// A snake_case-ish name for a method or field: the C name as it is (C names are already

@@ -7,14 +7,7 @@ use std::collections::BTreeSet;
 /// Turns any name into a C identifier: characters other than ASCII letters, digits and `_`
 /// become `_`, and a leading digit (or an empty name) gets a `_` in front.
 pub fn sanitize_identifier(name: &str) -> String {
-    let mut s: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
-        s.insert(0, '_');
-    }
-    s
+    crate::object::c_identifier(name)
 }
 
 /// Whether `s` is a valid C identifier (ASCII letters, digits, `_`; not starting with a digit).

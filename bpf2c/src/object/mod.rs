@@ -379,8 +379,9 @@ impl Object {
     }
 }
 
-/// Turns a file stem into a C identifier: non-alphanumerics become `_`, and a leading digit
-/// gets a `_` in front.
+/// Turns any name (a file stem, a symbol) into a C identifier, which is also a valid Rust
+/// identifier fragment: characters other than ASCII letters, digits and `_` become `_`, and
+/// a leading digit (or an empty name) gets a `_` in front.
 pub fn c_identifier(stem: &str) -> String {
     let mut s: String = stem
         .chars()
