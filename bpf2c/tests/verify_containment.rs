@@ -516,3 +516,27 @@ fn the_generated_workload_verifies() {
         .count();
     assert!(calls > 15, "{calls} map calls");
 }
+
+/// Memory has a limit too: the watchdog stops an analysis whose process grows past it, and
+/// the program is refused with a message naming the limit (a generated program of a few
+/// thousand instructions needs tens of MiB; the limit here is 1 MiB).
+#[test]
+fn the_memory_limit_ends_a_large_analysis() {
+    let obj = workload::generated_program(3000);
+    let opts = VerifyOptions {
+        max_memory: 1 << 20,
+        ..VerifyOptions::default()
+    };
+    let v = verify_program(&obj, 0, &opts);
+    assert!(!v.verified);
+    let [d] = v.diagnostics.as_slice() else {
+        panic!("{:#?}", v.diagnostics)
+    };
+    assert_eq!(
+        d.message,
+        "verification needed more than 1 MiB of memory, the verifier's limit; the program is \
+         too complex to verify"
+    );
+    // With the default limit the same program verifies.
+    assert!(verify_program(&obj, 0, &VerifyOptions::default()).verified);
+}

@@ -12,7 +12,8 @@ pub mod link;
 pub mod platform;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use prevail::cfg::label::Label;
@@ -43,6 +44,10 @@ pub struct VerifyOptions {
     /// Most instruction slots a linked program (entry plus callees) may have. PREVAIL keeps
     /// a full abstract state per instruction, so memory grows with this.
     pub max_instructions: usize,
+    /// Most bytes the process's resident memory may grow by while one program is analysed;
+    /// past it the analysis is stopped and the program refused. (The process is what the
+    /// operating system measures, so analyses running at once on other threads count too.)
+    pub max_memory: u64,
 }
 
 impl Default for VerifyOptions {
@@ -51,6 +56,7 @@ impl Default for VerifyOptions {
             helpers: HelperSet::standard(),
             time_limit: Duration::from_secs(300),
             max_instructions: 32_768,
+            max_memory: 8 << 30,
         }
     }
 }
@@ -105,7 +111,12 @@ pub fn verify_program(obj: &Object, prog: usize, opts: &VerifyOptions) -> Progra
     // holding a core and its memory.
     let (tx, rx) = mpsc::channel();
     let deadline = Instant::now().checked_add(opts.time_limit);
+    // Memory has no per-thread limit, so this thread watches the process's resident size and
+    // raises a flag that the analysis checks where it checks its deadline.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let baseline = resident_bytes();
     let job = {
+        let cancel = Arc::clone(&cancel);
         let obj = obj.clone();
         let helpers = opts.helpers.clone();
         let insns = insns.clone();
@@ -113,14 +124,17 @@ pub fn verify_program(obj: &Object, prog: usize, opts: &VerifyOptions) -> Progra
         move || {
             quiet_panics(true);
             fwd_analyzer::set_deadline(deadline);
+            fwd_analyzer::set_cancel_flag(Some(cancel));
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 let opts = verifier_options(&obj, prog);
                 analyse(&obj, prog, &helpers, &insns, &layout, deadline, &opts)
             }));
             fwd_analyzer::set_deadline(None);
+            fwd_analyzer::set_cancel_flag(None);
             let _ = tx.send(match outcome {
                 Ok(verdict) => Outcome::Done(verdict),
                 Err(p) if p.is::<fwd_analyzer::DeadlineExceeded>() => Outcome::OutOfTime,
+                Err(p) if p.is::<fwd_analyzer::Cancelled>() => Outcome::OutOfMemory,
                 Err(p) => Outcome::Panicked(panic_message(p)),
             });
         }
@@ -139,11 +153,34 @@ pub fn verify_program(obj: &Object, prog: usize, opts: &VerifyOptions) -> Progra
             describe_duration(opts.time_limit)
         ))
     };
-    match rx.recv_timeout(opts.time_limit) {
+    let out_of_memory = || {
+        refuse(format!(
+            "verification needed more than {} MiB of memory, the verifier's limit; the program \
+             is too complex to verify",
+            opts.max_memory >> 20
+        ))
+    };
+    let started = Instant::now();
+    let received = loop {
+        let left = opts.time_limit.saturating_sub(started.elapsed());
+        match rx.recv_timeout(left.min(MEMORY_POLL)) {
+            Err(mpsc::RecvTimeoutError::Timeout) if !left.is_zero() => {
+                let grown = resident_bytes().saturating_sub(baseline);
+                if grown > opts.max_memory && !cancel.swap(true, Ordering::Relaxed) {
+                    // The analysis stops at its next step; wait briefly for it to let go.
+                    let _ = rx.recv_timeout(Duration::from_secs(5));
+                    return out_of_memory();
+                }
+            }
+            other => break other,
+        }
+    };
+    match received {
         Ok(Outcome::Done(mut verdict)) => {
             verdict.instructions = insns.len();
             verdict
         }
+        Ok(Outcome::OutOfMemory) => out_of_memory(),
         Ok(Outcome::OutOfTime) | Err(mpsc::RecvTimeoutError::Timeout) => out_of_time(),
         Ok(Outcome::Panicked(panic)) => refuse(format!(
             "the verifier failed internally on this program: {panic}"
@@ -154,11 +191,21 @@ pub fn verify_program(obj: &Object, prog: usize, opts: &VerifyOptions) -> Progra
     }
 }
 
+/// How often the memory watchdog looks at the process's resident size.
+const MEMORY_POLL: Duration = Duration::from_millis(20);
+
+/// The process's resident memory in bytes (0 where the platform does not say).
+fn resident_bytes() -> u64 {
+    prevail::memsize::resident_set_size_kb().max(0) as u64 * 1024
+}
+
 /// What the analysis thread reports.
 enum Outcome {
     Done(ProgramVerdict),
     /// The deadline stopped the analysis.
     OutOfTime,
+    /// The memory watchdog stopped the analysis.
+    OutOfMemory,
     /// PREVAIL panicked; the message.
     Panicked(String),
 }

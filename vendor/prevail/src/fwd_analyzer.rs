@@ -463,7 +463,8 @@ impl<'a, P: Program> FwdFixpointIterator<'a, P> {
 }
 
 // ============================================================================
-// PATCH: a deadline, so that a caller's time limit stops the analysis too
+// PATCH: a deadline, so that a caller's time limit stops the analysis too, and a
+// cancellation flag for limits another thread watches
 // ============================================================================
 
 thread_local! {
@@ -482,11 +483,35 @@ pub fn set_deadline(deadline: Option<std::time::Instant>) {
     DEADLINE.with(|d| d.set(deadline));
 }
 
+thread_local! {
+    static CANCEL: std::cell::RefCell<Option<std::sync::Arc<std::sync::atomic::AtomicBool>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The payload of the panic that ends an analysis another thread cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cancelled;
+
+/// Sets (or clears) a flag another thread may raise to stop the analyses run on this
+/// thread, for limits this thread cannot watch itself (such as memory). A cancelled analysis
+/// panics with [`Cancelled`] as its payload.
+pub fn set_cancel_flag(flag: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>) {
+    CANCEL.with(|c| *c.borrow_mut() = flag);
+}
+
 fn check_deadline() {
     if let Some(deadline) = DEADLINE.with(|d| d.get())
         && std::time::Instant::now() >= deadline
     {
         std::panic::panic_any(DeadlineExceeded);
+    }
+    let cancelled = CANCEL.with(|c| {
+        c.borrow()
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+    });
+    if cancelled {
+        std::panic::panic_any(Cancelled);
     }
 }
 
