@@ -106,7 +106,7 @@ pub struct VerifyArgs {
 #[derive(Args, Debug)]
 pub struct GenArgs {
     /// eBPF object file (default: the objects of the workspace's packages, written to
-    /// target/bpf2c/<package>/)
+    /// target/bpf2c/PACKAGE/)
     pub object: Option<PathBuf>,
     /// With an OBJECT: write the C here instead of stdout. In workspace mode: the directory
     /// to write into instead of target/bpf2c
