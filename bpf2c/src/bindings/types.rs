@@ -103,31 +103,17 @@ impl<'a> TypeGen<'a> {
                         t.name, i.bits
                     ));
                 }
-                match (i.size, i.signed && !i.is_bool) {
-                    (1, false) => prim("u8", 1, false),
-                    (1, true) => prim("i8", 1, false),
-                    (2, false) => prim("u16", 2, false),
-                    (2, true) => prim("i16", 2, false),
-                    (4, false) => prim("u32", 4, false),
-                    (4, true) => prim("i32", 4, false),
-                    (8, false) => prim("u64", 8, false),
-                    (8, true) => prim("i64", 8, false),
-                    (16, false) => prim("u128", 16, false),
-                    (16, true) => prim("i128", 16, false),
-                    (n, _) => Err(format!("integer type '{}' is {n} bytes", t.name)),
+                match integer_name(i.size, i.signed && !i.is_bool) {
+                    Some(name) => prim(name, u64::from(i.size), false),
+                    None => Err(format!("integer type '{}' is {} bytes", t.name, i.size)),
                 }
             }
-            BtfKind::Enum(e) | BtfKind::Enum64(e) => match (e.size, e.signed) {
-                (1, false) => prim("u8", 1, false),
-                (1, true) => prim("i8", 1, false),
-                (2, false) => prim("u16", 2, false),
-                (2, true) => prim("i16", 2, false),
-                (4, false) => prim("u32", 4, false),
-                (4, true) => prim("i32", 4, false),
-                (8, false) => prim("u64", 8, false),
-                (8, true) => prim("i64", 8, false),
-                (n, _) => Err(format!("enum '{}' is {n} bytes", t.name)),
-            },
+            BtfKind::Enum(e) | BtfKind::Enum64(e) => {
+                match integer_name(e.size, e.signed).filter(|_| e.size <= 8) {
+                    Some(name) => prim(name, u64::from(e.size), false),
+                    None => Err(format!("enum '{}' is {} bytes", t.name, e.size)),
+                }
+            }
             BtfKind::Float { size: 4 } => prim("f32", 4, true),
             BtfKind::Float { size: 8 } => prim("f64", 8, true),
             BtfKind::Float { size } => Err(format!("float type '{}' is {size} bytes", t.name)),
@@ -383,4 +369,21 @@ fn pod_and_asserts(text: &mut String, name: &str, size: u64, offsets: &[(String,
         );
     }
     let _ = writeln!(text, "}};");
+}
+
+/// The Rust integer type of a C integer of `size` bytes.
+fn integer_name(size: u32, signed: bool) -> Option<&'static str> {
+    Some(match (size, signed) {
+        (1, false) => "u8",
+        (1, true) => "i8",
+        (2, false) => "u16",
+        (2, true) => "i16",
+        (4, false) => "u32",
+        (4, true) => "i32",
+        (8, false) => "u64",
+        (8, true) => "i64",
+        (16, false) => "u128",
+        (16, true) => "i128",
+        _ => return None,
+    })
 }

@@ -34,29 +34,23 @@ pub(super) fn entry_name(m: &Module, entry: FunctionId) -> String {
     format!("{}_entry", m.fn_names[entry])
 }
 
-/// Call levels below (and including) `f`: 1 for a function that calls nothing.
-fn call_depth(m: &Module, f: FunctionId) -> usize {
-    // Validation refused recursion, so this terminates; depth is at most MAX_CALL_DEPTH.
-    1 + m
-        .obj
-        .callees(f)
-        .into_iter()
-        .map(|c| call_depth(m, c))
-        .max()
-        .unwrap_or(0)
-}
-
 /// One entry point per program, with the `bpf2c_function_fn` signature the runtime calls:
 /// it allocates the stack for the deepest call chain the program can make and passes its
 /// top as the entry function's r10. The stack is not cleared: the verifier proves that no
 /// program reads stack bytes it has not written.
 pub(super) fn entries(m: &Module, out: &mut Out) {
+    // Validation already refused recursion and over-deep chains; should the graph be bad
+    // anyway, the most frames any program may use is always enough.
+    let depths = m
+        .obj
+        .call_depths()
+        .unwrap_or_else(|_| vec![crate::object::MAX_CALL_DEPTH; m.obj.functions.len()]);
     let mut done = BTreeSet::new();
     for p in &m.obj.programs {
         if !done.insert(p.entry) {
             continue;
         }
-        let depth = call_depth(m, p.entry);
+        let depth = depths[p.entry].max(1);
         let words = format!("{depth} * BPF2C_STACK_SIZE / 8");
         out.line(format!(
             "/* Entry of program {}: {depth} stack frame(s) of BPF2C_STACK_SIZE bytes. */",

@@ -323,10 +323,13 @@ impl Object {
     /// Every function a program may run: its entry first, then callees in depth-first order.
     pub fn reachable_functions(&self, entry: FunctionId) -> Vec<FunctionId> {
         let mut seen = vec![entry];
+        let mut known = vec![false; self.functions.len()];
+        known[entry] = true;
         let mut stack = vec![entry];
         while let Some(f) = stack.pop() {
             for c in self.callees(f).into_iter().rev() {
-                if !seen.contains(&c) {
+                if !known[c] {
+                    known[c] = true;
                     seen.push(c);
                     stack.push(c);
                 }
@@ -337,45 +340,92 @@ impl Object {
 
     /// Rejects recursion and call chains deeper than [`MAX_CALL_DEPTH`] from any program.
     pub fn check_call_graph(&self) -> Result<()> {
-        // Depth-first search that tracks the current chain; a function already on the chain
-        // is recursion.
-        fn walk(obj: &Object, f: FunctionId, chain: &mut Vec<FunctionId>) -> Result<()> {
-            if chain.contains(&f) {
+        self.call_depths().map(|_| ())
+    }
+
+    /// For every function a program runs, the most stack frames a call into it can use (1 for
+    /// a function that calls nothing); 0 for functions no program runs. Fails on recursion and
+    /// on chains deeper than [`MAX_CALL_DEPTH`]. Each function is explored once, so shared
+    /// callees cost nothing extra however many paths lead to them.
+    pub fn call_depths(&self) -> Result<Vec<usize>> {
+        struct Walk<'a> {
+            obj: &'a Object,
+            depth: Vec<usize>,
+            on_path: Vec<bool>,
+            path: Vec<FunctionId>,
+        }
+        impl Walk<'_> {
+            fn names(&self, chain: &[FunctionId]) -> String {
                 let names: Vec<&str> = chain
                     .iter()
-                    .chain([&f])
-                    .map(|&i| obj.functions[i].name.as_str())
+                    .map(|&i| self.obj.functions[i].name.as_str())
                     .collect();
-                return Err(Error::new(
-                    obj.location(f, None),
-                    format!("recursive BPF-to-BPF call: {}", names.join(" -> ")),
-                ));
+                names.join(" -> ")
             }
-            if chain.len() >= MAX_CALL_DEPTH {
-                let names: Vec<&str> = chain
-                    .iter()
-                    .chain([&f])
-                    .map(|&i| obj.functions[i].name.as_str())
-                    .collect();
-                return Err(Error::new(
-                    obj.location(f, None),
+
+            /// The current path continued by the deepest chain below `f`, cut after one frame
+            /// too many: the chain a depth error names.
+            fn too_deep(&self, f: FunctionId) -> Error {
+                let mut chain = self.path.clone();
+                let mut at = Some(f);
+                while let Some(g) = at.filter(|_| chain.len() <= MAX_CALL_DEPTH) {
+                    chain.push(g);
+                    at = self
+                        .obj
+                        .callees(g)
+                        .into_iter()
+                        .max_by_key(|&c| self.depth[c]);
+                }
+                let last = *chain.last().unwrap_or(&f);
+                Error::new(
+                    self.obj.location(last, None),
                     format!(
                         "BPF-to-BPF calls nest deeper than {MAX_CALL_DEPTH} frames: {}",
-                        names.join(" -> ")
+                        self.names(&chain)
                     ),
-                ));
+                )
             }
-            chain.push(f);
-            for c in obj.callees(f) {
-                walk(obj, c, chain)?;
+
+            fn visit(&mut self, f: FunctionId) -> Result<usize> {
+                if self.on_path[f] {
+                    let mut chain = self.path.clone();
+                    chain.push(f);
+                    return Err(Error::new(
+                        self.obj.location(f, None),
+                        format!("recursive BPF-to-BPF call: {}", self.names(&chain)),
+                    ));
+                }
+                if self.depth[f] == 0 {
+                    if self.path.len() >= MAX_CALL_DEPTH {
+                        return Err(self.too_deep(f));
+                    }
+                    self.path.push(f);
+                    self.on_path[f] = true;
+                    let mut d = 1;
+                    for c in self.obj.callees(f) {
+                        d = d.max(1 + self.visit(c)?);
+                    }
+                    self.on_path[f] = false;
+                    self.path.pop();
+                    self.depth[f] = d;
+                }
+                if self.path.len() + self.depth[f] > MAX_CALL_DEPTH {
+                    return Err(self.too_deep(f));
+                }
+                Ok(self.depth[f])
             }
-            chain.pop();
-            Ok(())
         }
+        let n = self.functions.len();
+        let mut walk = Walk {
+            obj: self,
+            depth: vec![0; n],
+            on_path: vec![false; n],
+            path: Vec::new(),
+        };
         for p in &self.programs {
-            walk(self, p.entry, &mut Vec::new())?;
+            walk.visit(p.entry)?;
         }
-        Ok(())
+        Ok(walk.depth)
     }
 }
 

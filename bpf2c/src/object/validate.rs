@@ -383,4 +383,46 @@ mod tests {
         let err = load(&[insn(BPF_JMP | BPF_CALL, 0, 1, 0, -1), EXIT]).unwrap_err();
         assert!(err.message.contains("recursive"), "{err}");
     }
+
+    /// An entry function above `layers` layers of 20 functions, each calling every function
+    /// of the next layer.
+    fn layered_calls(layers: usize) -> Vec<Insn> {
+        const WIDTH: usize = 20;
+        let functions = 1 + layers * WIDTH;
+        let layer_of = |f: usize| if f == 0 { 0 } else { (f - 1) / WIDTH + 1 };
+        let callees = |f: usize| -> Vec<usize> {
+            if layer_of(f) == layers {
+                Vec::new()
+            } else {
+                (0..WIDTH).map(|j| 1 + layer_of(f) * WIDTH + j).collect()
+            }
+        };
+        // Function f is its calls, then r0 = 0 and exit.
+        let mut starts = Vec::with_capacity(functions);
+        let mut at = 0;
+        for f in 0..functions {
+            starts.push(at);
+            at += callees(f).len() + 2;
+        }
+        let mut insns = Vec::new();
+        for f in 0..functions {
+            for c in callees(f) {
+                let imm = starts[c] as i64 - insns.len() as i64 - 1;
+                insns.push(insn(BPF_JMP | BPF_CALL, 0, 1, 0, imm as i32));
+            }
+            insns.push(insn(BPF_ALU64 | BPF_MOV, 0, 0, 0, 0));
+            insns.push(EXIT);
+        }
+        insns
+    }
+
+    /// 20^7 call paths: exploring each shared callee once keeps this instant (walking every
+    /// path, as a naive search would, would not finish).
+    #[test]
+    fn wide_call_graphs_are_checked_once_per_function() {
+        assert!(load(&layered_calls(7)).is_ok(), "8 frames are allowed");
+        let err = load(&layered_calls(8)).unwrap_err();
+        assert!(err.message.contains("nest deeper than 8 frames"), "{err}");
+        assert_eq!(err.message.matches(" -> ").count(), 8, "{err}");
+    }
 }
