@@ -1,9 +1,15 @@
 //! Compiles the runtime's C part: the trace_printk formatter, the clock and thread-id
-//! readers, the tight loop of run_repeat, and the layout table the ABI tests compare the Rust
-//! mirrors against.
+//! readers, the tight loop of run_repeat, the prandom helper's generator, and the layout
+//! table the ABI tests compare the Rust mirrors against.
 
 fn main() {
-    const SOURCES: [&str; 4] = ["csrc/printk.c", "csrc/sys.c", "csrc/layout.c", "csrc/run.c"];
+    const SOURCES: [&str; 5] = [
+        "csrc/printk.c",
+        "csrc/sys.c",
+        "csrc/layout.c",
+        "csrc/run.c",
+        "csrc/prandom.c",
+    ];
     for path in SOURCES
         .iter()
         .chain(&["csrc/bpf2c_rt.h", "include/bpf2c.h"])

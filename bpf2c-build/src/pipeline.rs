@@ -207,6 +207,7 @@ pub fn translate_object(
         verify_options,
         module_symbol: Some(symbol.clone()),
         output_name: Some(format!("{}.c", obj.name)),
+        ..TranslateOptions::default()
     };
     let translation = match translate(&obj, &opts) {
         Ok(t) => t,

@@ -24,4 +24,7 @@ uint64_t bpf2c_rt_run_loop(bpf2c_function_fn function, uint64_t r1, uint64_t r2,
                            bpf2c_invocation_t *inv, uint64_t loop_budget, uint64_t runs,
                            uint64_t *last_r0);
 
+/* One bpf_get_prandom_u32 draw from g: the helper's side of the generator inlined calls step. */
+uint64_t bpf2c_rt_prandom_u32(bpf2c_prandom_t *g);
+
 #endif

@@ -49,6 +49,13 @@ const bpf2c_rt_layout_entry_t bpf2c_rt_layout[] = {
     OFF(bpf2c_invocation_t, tail_call_count),
     OFF(bpf2c_invocation_t, tail_call_target),
     OFF(bpf2c_invocation_t, host),
+    OFF(bpf2c_invocation_t, prandom),
+
+    SIZE(bpf2c_prandom_t),
+    ALIGN(bpf2c_prandom_t),
+    OFF(bpf2c_prandom_t, state),
+    OFF(bpf2c_prandom_t, shared),
+    OFF(bpf2c_prandom_t, reserved),
 
     SIZE(bpf2c_xdp_context_t),
     ALIGN(bpf2c_xdp_context_t),
@@ -131,6 +138,7 @@ const bpf2c_rt_layout_entry_t bpf2c_rt_layout[] = {
     OFF(bpf2c_module_t, reserved),
     OFF(bpf2c_module_t, map_assumptions),
 
+    CONST(BPF2C_PRANDOM_GAMMA),
     CONST(BPF2C_MAX_XDP_PACKET),
     CONST(BPF2C_MAX_RAW_DATA),
     CONST(BPF2C_ABI_MAGIC),

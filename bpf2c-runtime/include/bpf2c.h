@@ -12,7 +12,10 @@
  * ABI history. Version 1: the tables up to bpf2c_module_t.functions. Version 2 appends the
  * map assumption table (bpf2c_module_t.map_assumptions): for every map the code reaches
  * without the map helpers, the definition and element stride the code was compiled with,
- * which the runtime compares with the map it created before it runs anything.
+ * which the runtime compares with the map it created before it runs anything. Version 3
+ * appends bpf2c_invocation_t.prandom, the random-number generator that inlined
+ * bpf_get_prandom_u32 calls step; the runtime accepts modules of versions 1 to 3, since an
+ * older module never reads the fields appended after its version.
  *
  * Everything here is C11 plus the GCC/Clang __atomic and __builtin_bswap builtins.
  */
@@ -32,7 +35,7 @@ extern "C" {
 /* ---------------------------------------------------------------------------------------- */
 
 #define BPF2C_ABI_MAGIC 0x43324642u /* "BF2C" read as a little-endian u32 */
-#define BPF2C_ABI_VERSION 2u
+#define BPF2C_ABI_VERSION 3u
 #define BPF2C_MAP_DATA_VERSION 1u
 #define BPF2C_RUNTIME_CONTEXT_VERSION 1u
 
@@ -129,6 +132,20 @@ typedef struct bpf2c_runtime_context {
     bpf2c_helper_by_id_fn helper_by_id;
 } bpf2c_runtime_context_t;
 
+/*
+ * The state of bpf_get_prandom_u32's generator, SplitMix64: each draw adds
+ * BPF2C_PRANDOM_GAMMA to the state and returns the high half of the mixed sum (see
+ * bpf2c_prandom_u32). The runtime's helper and inlined calls step the same state, so a run
+ * sees one sequence whichever way its calls were translated.
+ */
+typedef struct bpf2c_prandom {
+    uint64_t state;
+    /* 0: the running thread's own generator, stepped with plain arithmetic. Non-zero: one
+     * generator shared by the threads of an instance (a fixed seed), stepped atomically. */
+    uint32_t shared;
+    uint32_t reserved; /* 0 */
+} bpf2c_prandom_t;
+
 /* One per run of a program, private to the thread that runs it. */
 struct bpf2c_invocation {
     const bpf2c_runtime_context_t *runtime;
@@ -143,6 +160,9 @@ struct bpf2c_invocation {
     uint32_t tail_call_count;
     int32_t tail_call_target; /* program index the pending tail call runs */
     void *host;              /* runtime-private state */
+    /* ABI version 3 and later. The generator bpf_get_prandom_u32 draws from in this run;
+     * NULL when the host replaced that helper, so inlined calls must call the helper table. */
+    bpf2c_prandom_t *prandom;
 };
 
 /* Every eBPF function becomes one of these: r1..r5 in, r0 out. */
@@ -382,6 +402,20 @@ static inline int bpf2c_back_edge(bpf2c_invocation_t *inv, uint32_t function, ui
     }
     inv->loop_budget--;
     return 0;
+}
+
+/* One SplitMix64 draw: bpf_get_prandom_u32's result, as the runtime's helper computes it. */
+#define BPF2C_PRANDOM_GAMMA 0x9E3779B97F4A7C15ull
+static inline uint64_t bpf2c_prandom_u32(bpf2c_prandom_t *g)
+{
+    uint64_t z;
+    if (BPF2C_UNLIKELY(g->shared))
+        z = __atomic_add_fetch(&g->state, BPF2C_PRANDOM_GAMMA, __ATOMIC_RELAXED);
+    else
+        z = g->state += BPF2C_PRANDOM_GAMMA;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return (z ^ (z >> 31)) >> 32;
 }
 
 #ifdef __cplusplus

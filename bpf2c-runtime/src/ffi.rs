@@ -15,7 +15,7 @@
 use std::ffi::{c_char, c_void};
 
 pub const BPF2C_ABI_MAGIC: u32 = 0x4332_4642;
-pub const BPF2C_ABI_VERSION: u32 = 2;
+pub const BPF2C_ABI_VERSION: u32 = 3;
 /// Most bytes an XDP run may be given (the verifier assumes it).
 pub const BPF2C_MAX_XDP_PACKET: u32 = 65535;
 /// Most bytes a raw run may be given (the verifier assumes it).
@@ -106,7 +106,22 @@ pub struct bpf2c_invocation_t {
     pub tail_call_count: u32,
     pub tail_call_target: i32,
     pub host: *mut c_void,
+    /// ABI version 3 and later.
+    pub prandom: *mut bpf2c_prandom_t,
 }
+
+/// `sizeof(bpf2c_invocation_t)` for modules of ABI versions 1 and 2, which end at `host`.
+pub const INVOCATION_SIZE_V2: u32 = std::mem::offset_of!(bpf2c_invocation_t, prandom) as u32;
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct bpf2c_prandom_t {
+    pub state: u64,
+    pub shared: u32,
+    pub reserved: u32,
+}
+
+pub const BPF2C_PRANDOM_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -273,6 +288,10 @@ mod tests {
             "unwind" => unwind, "cpu" => cpu, "unwind_pc" => unwind_pc,
             "unwind_function" => unwind_function, "tail_call_count" => tail_call_count,
             "tail_call_target" => tail_call_target, "host" => host,
+            "prandom" => prandom,
+        });
+        layout!(m; "bpf2c_prandom_t": bpf2c_prandom_t {
+            "state" => state, "shared" => shared, "reserved" => reserved,
         });
         layout!(m; "bpf2c_xdp_context_t": bpf2c_xdp_context_t {
             "data" => data, "data_end" => data_end, "data_meta" => data_meta,
@@ -313,7 +332,8 @@ mod tests {
             "map_assumption_count" => map_assumption_count, "reserved" => reserved,
             "map_assumptions" => map_assumptions,
         });
-        let consts: [(&str, u64); 30] = [
+        let consts: [(&str, u64); 31] = [
+            ("BPF2C_PRANDOM_GAMMA", BPF2C_PRANDOM_GAMMA),
             ("BPF2C_MAX_XDP_PACKET", BPF2C_MAX_XDP_PACKET.into()),
             ("BPF2C_MAX_RAW_DATA", BPF2C_MAX_RAW_DATA.into()),
             ("BPF2C_ABI_MAGIC", BPF2C_ABI_MAGIC.into()),

@@ -102,6 +102,6 @@ mod tests {
         write_abi_header(&sub).unwrap();
         assert_eq!(std::fs::metadata(&p).unwrap().modified().unwrap(), mtime);
         assert!(include_dir().join("bpf2c.h").exists());
-        assert!(ABI_HEADER.contains("#define BPF2C_ABI_VERSION 2u"));
+        assert!(ABI_HEADER.contains("#define BPF2C_ABI_VERSION 3u"));
     }
 }

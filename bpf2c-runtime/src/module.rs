@@ -428,10 +428,16 @@ fn check_sizes(m: &bpf2c_module_t, label: &str) -> Result<(), LoadError> {
             m.runtime_context_size,
             size_of::<ffi::bpf2c_runtime_context_t>() as u32,
         ),
+        // The runtime always provides the whole invocation; a module of an older ABI
+        // version only knows the fields up to its version's end.
         (
             "invocation_size",
             m.invocation_size,
-            size_of::<ffi::bpf2c_invocation_t>() as u32,
+            if m.abi_version < 3 {
+                ffi::INVOCATION_SIZE_V2
+            } else {
+                size_of::<ffi::bpf2c_invocation_t>() as u32
+            },
         ),
     ] {
         if size > ours {

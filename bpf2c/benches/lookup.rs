@@ -6,11 +6,15 @@
 //! C loop only resets the invocation between runs, so the time per iteration is the program
 //! plus one indirect call into it:
 //!
-//! - `array_read/helper`: translated with `--no-opt`: the lookup calls the helper.
-//! - `array_read/inlined`: translated with optimization: the lookup is inlined.
+//! - `array_read/helper`: translated with `--no-opt`: both calls go through the helper table.
+//! - `array_read/lookup inlined`: optimized, but `bpf_get_prandom_u32` kept on the helper
+//!   table (`TranslateOptions::inline_helpers = false`): what inlining the lookup alone gives.
+//! - `array_read/inlined`: translated with the default optimization: the lookup and the
+//!   random-number draw are both inlined.
 //! - `array_read/hand-written C`: benches/lookup_floor.c, the same work written by hand
-//!   against the module ABI, calling the same prandom helper through the same table.
-//! - `hash_read/helper` and `hash_read/direct`: the same with a 1024-entry HASH map.
+//!   against the module ABI: the runtime's generator from `bpf2c.h`, the map's elements
+//!   through map_data.
+//! - `hash_read/*`: the same with a 1024-entry HASH map, whose lookup is called directly.
 //! - `array_read_input/*`: the ARRAY variants with the key taken from the input (the same
 //!   key every run) instead of the random number helper: the lookup alone.
 //!
@@ -80,24 +84,45 @@ fn setup(dir: &Path) -> Vec<Variant> {
     )
     .unwrap();
     let mut sources = Vec::new();
-    for (optimize, symbol) in [(false, "bench_helper"), (true, "bench_inlined")] {
+    for (optimize, inline_helpers, symbol) in [
+        (false, false, "bench_helper"),
+        (true, false, "bench_maps_only"),
+        (true, true, "bench_inlined"),
+    ] {
         let t = translate(
             &obj,
             &TranslateOptions {
                 optimize,
+                inline_helpers,
                 module_symbol: Some(symbol.into()),
                 ..TranslateOptions::default()
             },
         )
         .unwrap();
-        // What is measured must be what it says.
-        let decisions: Vec<Decision> = t.plan.sites.values().map(|s| s.decision()).collect();
-        let want = if optimize {
-            [Decision::Inlined, Decision::Direct, Decision::Inlined]
+        // What is measured must be what it says: per site, the helper and its decision.
+        let decisions: Vec<(u32, Decision)> = t
+            .plan
+            .sites
+            .values()
+            .map(|s| (s.helper, s.decision()))
+            .collect();
+        let (lookup, prandom) = (1, 7);
+        let map = |d| if optimize { d } else { Decision::Helper };
+        let rng = if optimize && inline_helpers {
+            Decision::Inlined
         } else {
-            [Decision::Helper; 3]
+            Decision::Helper
         };
-        assert_eq!(decisions, want);
+        assert_eq!(
+            decisions,
+            [
+                (prandom, rng),
+                (lookup, map(Decision::Inlined)),
+                (prandom, rng),
+                (lookup, map(Decision::Direct)),
+                (lookup, map(Decision::Inlined)),
+            ]
+        );
         sources.push((symbol, t.c_source));
     }
     let floor = std::fs::read_to_string(manifest().join("benches/lookup_floor.c")).unwrap();
@@ -133,6 +158,12 @@ fn setup(dir: &Path) -> Vec<Variant> {
     };
     vec![
         variant("array_read", "helper", "bench_helper", "array_read"),
+        variant(
+            "array_read",
+            "lookup inlined",
+            "bench_maps_only",
+            "array_read",
+        ),
         variant("array_read", "inlined", "bench_inlined", "array_read"),
         variant(
             "array_read",
@@ -141,6 +172,7 @@ fn setup(dir: &Path) -> Vec<Variant> {
             "array_read",
         ),
         variant("hash_read", "helper", "bench_helper", "hash_read"),
+        variant("hash_read", "lookup direct", "bench_maps_only", "hash_read"),
         variant("hash_read", "direct", "bench_inlined", "hash_read"),
         variant(
             "array_read_input",
@@ -201,11 +233,13 @@ fn summary(variants: &[Variant]) {
     }
     let ratio = |a: usize, b: usize| (stat[a].0 / stat[b].0, stat[a].1 / stat[b].1);
     for (what, a, b) in [
-        ("array_read: helper / inlined", 0, 1),
-        ("array_read: inlined / hand-written C", 1, 2),
-        ("hash_read: helper / direct", 3, 4),
-        ("array_read_input: helper / inlined", 5, 6),
-        ("array_read_input: inlined / hand-written C", 6, 7),
+        ("array_read: helper / inlined", 0, 2),
+        ("array_read: helper / lookup inlined", 0, 1),
+        ("array_read: inlined / hand-written C", 2, 3),
+        ("hash_read: helper / direct", 4, 6),
+        ("hash_read: helper / lookup direct", 4, 5),
+        ("array_read_input: helper / inlined", 7, 8),
+        ("array_read_input: inlined / hand-written C", 8, 9),
     ] {
         let (min, med) = ratio(a, b);
         println!("{what} = {min:.2}x (fastest), {med:.2}x (median)");

@@ -15,6 +15,10 @@ pub struct TranslateOptions {
     pub verify: bool,
     /// Use verifier facts to optimize the generated code (the default). Off is `--no-opt`.
     pub optimize: bool,
+    /// With `optimize`, also inline `bpf_get_prandom_u32` (the default). Off keeps those
+    /// calls on the helper table while map calls are still optimized: to measure what each
+    /// optimization contributes.
+    pub inline_helpers: bool,
     pub verify_options: VerifyOptions,
     /// Name of the exported module symbol; default `bpf2c_module_<object name>`.
     pub module_symbol: Option<String>,
@@ -27,6 +31,7 @@ impl Default for TranslateOptions {
         TranslateOptions {
             verify: true,
             optimize: true,
+            inline_helpers: true,
             verify_options: VerifyOptions::default(),
             module_symbol: None,
             output_name: None,
@@ -110,7 +115,13 @@ pub fn translate(obj: &Object, opts: &TranslateOptions) -> Result<Translation, T
     } else {
         None
     };
-    let plan = Plan::new(obj, facts.as_ref(), disabled);
+    let mut plan = Plan::new(obj, facts.as_ref(), disabled);
+    if !opts.inline_helpers {
+        plan.keep_helper_calls(
+            crate::helpers::id::GET_PRANDOM_U32,
+            "helper inlining disabled (TranslateOptions::inline_helpers)",
+        );
+    }
     let c_source = codegen::generate_with_plan(obj, facts.as_ref(), &plan, &codegen_options)
         .map_err(TranslateError::Codegen)?;
     Ok(Translation {

@@ -178,10 +178,9 @@ unsafe extern "C" fn get_prandom_u32(
     _: u64,
     inv: *mut bpf2c_invocation_t,
 ) -> u64 {
-    match RunState::from_invocation(inv) {
-        Some(state) => state.inner.prandom.next_u32() as u64,
-        None => prandom::Prandom::ThreadLocal.next_u32() as u64,
-    }
+    // The invocation's generator, which inlined calls in the same run step too.
+    let generator = inv.as_ref().map_or(std::ptr::null_mut(), |inv| inv.prandom);
+    prandom::next_u32(generator) as u64
 }
 
 unsafe extern "C" fn get_smp_processor_id(

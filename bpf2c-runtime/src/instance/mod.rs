@@ -44,6 +44,9 @@ pub struct Instance {
     pub(crate) custom: Vec<CustomHelper>,
     pub(crate) trace: TraceSink,
     pub(crate) prandom: Prandom,
+    /// The host replaced bpf_get_prandom_u32: invocations carry no generator, so inlined
+    /// calls go through the helper table to the host's function.
+    prandom_replaced: bool,
     slots: CpuSlots,
     /// Runs lease a CPU slot only when something can observe which one they have.
     lease_needed: bool,
@@ -184,6 +187,7 @@ impl Instance {
                 .helpers()
                 .iter()
                 .any(|h| h.id == id::GET_SMP_PROCESSOR_ID);
+        let prandom_replaced = options.helpers.iter().any(|h| h.id == id::GET_PRANDOM_U32);
         Ok(Instance {
             maps,
             _map_data: map_data,
@@ -193,6 +197,7 @@ impl Instance {
             custom: options.helpers,
             trace: options.trace,
             prandom: Prandom::new(options.prandom_seed),
+            prandom_replaced,
             slots: CpuSlots::new(cpus),
             lease_needed,
             loop_budget: options.loop_budget,

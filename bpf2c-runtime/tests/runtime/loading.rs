@@ -113,10 +113,10 @@ fn header_problems_are_refused() {
     );
 
     let mut m = good;
-    m.abi_version = 3;
+    m.abi_version = 4;
     let e = load_err(&m);
     assert!(
-        e.contains("module needs ABI version 3, newer than this runtime's version 2"),
+        e.contains("module needs ABI version 4, newer than this runtime's version 3"),
         "{e}"
     );
     m.abi_version = 0;
@@ -124,7 +124,7 @@ fn header_problems_are_refused() {
 
     let mut m = good;
     m.module_size += 8;
-    assert!(load_err(&m).contains("module_size is 112, but ABI version 2 has a 104-byte"));
+    assert!(load_err(&m).contains("module_size is 112, but ABI version 3 has a 104-byte"));
     let mut m = good;
     m.abi_version = 1;
     assert!(load_err(&m).contains("module_size is 104, but ABI version 1 has a 88-byte"));
@@ -154,6 +154,16 @@ fn header_problems_are_refused() {
     let mut m = good;
     m.invocation_size = 8;
     assert!(load_err(&m).contains("invocation_size 8 does not match"));
+    // The invocation grew in version 3 (the prandom generator): a version-2 module knows
+    // only the shorter one, a version-3 module must know the whole.
+    let mut m = good;
+    m.invocation_size = ffi::INVOCATION_SIZE_V2;
+    assert!(load_err(&m).contains(&format!(
+        "invocation_size {} does not match",
+        ffi::INVOCATION_SIZE_V2
+    )));
+    m.abi_version = 2;
+    assert!(load(&m).is_ok());
 
     let mut m = good;
     m.flags = 0x80;
@@ -381,6 +391,7 @@ fn version_1_modules_load_unless_they_inline_maps() {
     let mut m = raw.module;
     m.abi_version = 1;
     m.module_size = ffi::MODULE_SIZE_V1;
+    m.invocation_size = ffi::INVOCATION_SIZE_V2;
     let e = load_err(&m);
     assert!(
         e.contains("map 'arr'") && e.contains("ABI version 1 module carries no assumptions"),
@@ -397,7 +408,7 @@ fn version_1_modules_load_unless_they_inline_maps() {
     let img = load(&m).unwrap();
     assert!(img.map_assumptions().is_empty());
     assert_eq!(img.maps().len(), 8);
-    // In a version-2 module, INLINED and the assumption table must agree.
+    // In a version-2 or later module, INLINED and the assumption table must agree.
     let mut m = raw.module;
     m.maps = maps.as_ptr();
     let e = load_err(&m);

@@ -420,7 +420,7 @@ fn call(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
     let (code, needs_rt) = match call_kind(f, pc, insn).map_err(|e| env.error(pc, e))? {
         CallKind::Helper(id) => {
             let site = m.plan.site(env.func, pc).filter(|s| s.helper == id);
-            if let Some(code) = site.and_then(|s| optimized(m, s)) {
+            if let Some(code) = site.and_then(|s| optimized(m, s, id)) {
                 return Ok(Stmt {
                     code,
                     target: None,
@@ -469,10 +469,19 @@ fn call(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
 ///
 /// Every form leaves r1..r5 as they are (eBPF code may not read them after a call) and sets
 /// r0 exactly as the runtime's helper would.
-fn optimized(m: &Module, site: &Site) -> Option<String> {
+fn optimized(m: &Module, site: &Site, helper: u32) -> Option<String> {
     let map_name = |map: MapId| super::names::comment_text(&m.obj.maps[map].name);
     match site.action {
         Action::Helper { .. } => None,
+        // The runtime leaves the generator NULL when the host replaced the helper; the
+        // table then holds the host's function.
+        Action::InlinePrandom => {
+            let k = m.helper_index(helper)?;
+            Some(format!(
+                "r0 = BPF2C_LIKELY(inv->prandom != NULL) ? bpf2c_prandom_u32(inv->prandom) \
+                 : rt->helpers[{k}](r1, r2, r3, r4, r5, inv); /* bpf_get_prandom_u32 inlined */"
+            ))
+        }
         Action::InlineLookup { map, key, per_cpu } => {
             let def = &m.obj.maps[map].def;
             let base = element_base(map, per_cpu);

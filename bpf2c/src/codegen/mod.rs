@@ -224,7 +224,7 @@ fn check_plan(obj: &Object, plan: &Plan) -> Result<()> {
         let (map, array_data) = match site.action {
             Action::InlineLookup { map, .. } | Action::InlineUpdate { map, .. } => (map, true),
             Action::DirectLookup { map } => (map, false),
-            Action::Helper { .. } => continue,
+            Action::Helper { .. } | Action::InlinePrandom => continue,
         };
         if map >= obj.maps.len() {
             return fail(format!(
@@ -312,8 +312,8 @@ fn header(m: &Module, out: &mut out::Out) {
     if !m.plan.sites.is_empty() {
         let (inlined, direct, helper) = m.plan.counts();
         out.line(format!(
-            " * Map helper calls: {inlined} inlined, {direct} direct, {helper} through the \
-             helper table"
+            " * Optimized helper calls: {inlined} inlined, {direct} direct, {helper} through \
+             the helper table"
         ));
     }
     for p in &m.obj.programs {

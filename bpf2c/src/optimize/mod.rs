@@ -11,6 +11,11 @@
 //!   type's own lookup function (`map_data[i].lookup`) instead of the generic helper.
 //! - **helper**: everything else, with the reason.
 //!
+//! One helper that takes no map is planned here too: `bpf_get_prandom_u32` is **inlined**
+//! as a draw from the run's generator (`bpf2c_prandom_u32` in `bpf2c.h`, the same code
+//! the runtime's helper runs, on the same state), or through the helper table when the host
+//! replaced that helper. It needs no facts; it follows the module's optimization switch.
+//!
 //! Why the facts suffice: a fact holds on every path and in every calling context of every
 //! program that reaches the instruction (facts are joined over all of them), and map
 //! identity is per map object (each map has its own verifier handle), so "r1 is map m"
@@ -67,6 +72,9 @@ pub enum Action {
     InlineUpdate { map: MapId, key: Key },
     /// r0 = the map type's own lookup function, called directly.
     DirectLookup { map: MapId },
+    /// `bpf_get_prandom_u32`: r0 = a draw from the invocation's generator, or the helper
+    /// table's function when the runtime gives the run no generator.
+    InlinePrandom,
 }
 
 /// The three outcomes the report names.
@@ -93,10 +101,11 @@ impl std::fmt::Display for Decision {
     }
 }
 
-/// One map helper call site and its decision.
+/// One call site of a helper the optimizer considers, and its decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Site {
-    /// `bpf_map_lookup_elem`, `bpf_map_update_elem` or `bpf_map_delete_elem`.
+    /// `bpf_map_lookup_elem`, `bpf_map_update_elem`, `bpf_map_delete_elem` or
+    /// `bpf_get_prandom_u32`.
     pub helper: u32,
     /// The maps r1 may hold here, joined over every program and context, when proven to be
     /// maps of this object.
@@ -108,7 +117,9 @@ impl Site {
     pub fn decision(&self) -> Decision {
         match self.action {
             Action::Helper { .. } => Decision::Helper,
-            Action::InlineLookup { .. } | Action::InlineUpdate { .. } => Decision::Inlined,
+            Action::InlineLookup { .. } | Action::InlineUpdate { .. } | Action::InlinePrandom => {
+                Decision::Inlined
+            }
             Action::DirectLookup { .. } => Decision::Direct,
         }
     }
@@ -155,6 +166,11 @@ impl Site {
                 "calls the {} lookup function directly",
                 short_type_name(obj.maps[map].def.map_type)
             ),
+            Action::InlinePrandom => {
+                "draws from the run's generator in place (the helper table's function when \
+                 the host replaced the helper)"
+                    .to_string()
+            }
         })
     }
 }
@@ -180,8 +196,9 @@ pub enum Disabled {
     NoVerify,
 }
 
-/// Every map helper call site of a module with its decision, and what the resulting code
-/// assumes about each map. Computed once per translation.
+/// Every call site of a helper the optimizer considers (the map helpers and
+/// `bpf_get_prandom_u32`) with its decision, and what the resulting code assumes about each
+/// map. Computed once per translation.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Plan {
     /// Whether optimizations were enabled (and facts available).
@@ -208,14 +225,14 @@ fn helper_word(helper: u32) -> &'static str {
     }
 }
 
-/// The map helper a call instruction invokes, if it is one. Calls that carry a relocation
-/// are local calls, whatever their immediate says.
-fn map_helper(f: &crate::object::Function, pc: usize, insn: &Insn) -> Option<u32> {
+/// The helper a call instruction invokes, if it is one the optimizer considers. Calls that
+/// carry a relocation are local calls, whatever their immediate says.
+fn planned_helper(f: &crate::object::Function, pc: usize, insn: &Insn) -> Option<u32> {
     if insn.opcode != BPF_JMP | BPF_CALL || insn.src != 0 || f.relocs.contains_key(&pc) {
         return None;
     }
     let h = u32::try_from(insn.imm).ok()?;
-    crate::helpers::takes_map_and_key(h).then_some(h)
+    (crate::helpers::takes_map_and_key(h) || h == id::GET_PRANDOM_U32).then_some(h)
 }
 
 /// Slot indices where instructions start (the second half of an `lddw` is not one).
@@ -244,7 +261,7 @@ impl Plan {
         };
         for (fid, f) in obj.functions.iter().enumerate() {
             for pc in instruction_starts(&f.insns) {
-                let Some(helper) = map_helper(f, pc, &f.insns[pc]) else {
+                let Some(helper) = planned_helper(f, pc, &f.insns[pc]) else {
                     continue;
                 };
                 let at = InsnRef {
@@ -252,6 +269,11 @@ impl Plan {
                     insn: pc,
                 };
                 let site = match (disabled, facts) {
+                    (None, Some(_)) if helper == id::GET_PRANDOM_U32 => Site {
+                        helper,
+                        maps: None,
+                        action: Action::InlinePrandom,
+                    },
                     (None, Some(facts)) => decide(obj, facts, fid, at, helper),
                     (d, _) => Site {
                         helper,
@@ -274,13 +296,26 @@ impl Plan {
         plan
     }
 
+    /// Keeps every call of `helper` that the plan inlines on the helper table instead, for
+    /// `reason`: what `TranslateOptions::inline_helpers == false` does to
+    /// `bpf_get_prandom_u32`. Map sites are not affected.
+    pub fn keep_helper_calls(&mut self, helper: u32, reason: &str) {
+        for site in self.sites.values_mut() {
+            if site.helper == helper && site.action == Action::InlinePrandom {
+                site.action = Action::Helper {
+                    reason: reason.to_string(),
+                };
+            }
+        }
+    }
+
     fn add(&mut self, obj: &Object, at: InsnRef, site: Site) {
         let (map, array_data, lookup) = match site.action {
             Action::InlineLookup { map, .. } | Action::InlineUpdate { map, .. } => {
                 (map, true, false)
             }
             Action::DirectLookup { map } => (map, false, true),
-            Action::Helper { .. } => {
+            Action::Helper { .. } | Action::InlinePrandom => {
                 self.sites.insert(at, site);
                 return;
             }
@@ -319,7 +354,7 @@ impl Plan {
         }
     }
 
-    /// The decision for a call site, if it is a map helper call.
+    /// The decision for a call site, if it is a call the optimizer considers.
     pub fn site(&self, function: FunctionId, insn: usize) -> Option<&Site> {
         self.sites.get(&InsnRef { function, insn })
     }

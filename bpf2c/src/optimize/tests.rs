@@ -346,10 +346,10 @@ fn anything_not_proven_falls_back_with_its_reason() {
         .all(|s| s.reason() == Some("not verified (--no-verify): no facts to rely on")));
     assert_eq!(
         off.sites.len(),
-        5,
-        "every call of helper 1, 2 or 3, in every function"
+        6,
+        "every call of helper 1, 2, 3 or 7, in every function"
     );
-    assert!(off.assumptions.is_empty() && off.counts() == (0, 0, 5));
+    assert!(off.assumptions.is_empty() && off.counts() == (0, 0, 6));
 }
 
 #[test]
@@ -383,7 +383,8 @@ fn assumptions_cover_every_map_the_code_reaches_without_helpers() {
             ),
         ])
     );
-    assert_eq!(plan.counts(), (2, 1, 2));
+    // Two array lookups and the prandom call inlined, one direct, two helper calls.
+    assert_eq!(plan.counts(), (3, 1, 2));
     // A direct value load of global data reads array_data too, optimized or not.
     let mut obj = object();
     obj.functions[1]
@@ -453,6 +454,7 @@ fn the_report_lists_shared_sites_under_every_program_that_runs_them() {
             ("main", "main", 0, "inlined"),
             ("main", "main", 1, "helper"),
             ("main", "main", 2, "helper"),
+            ("main", "main", 4, "inlined"),
             ("main", "sub", 0, "helper"),
             ("other", "sub", 0, "helper"),
         ]
@@ -474,12 +476,44 @@ fn the_report_lists_shared_sites_under_every_program_that_runs_them() {
         rows[1].reason.as_deref(),
         Some("map type HASH has no inline form for update")
     );
-    assert_eq!(rows[3].maps, ["arr", "twin"]);
+    assert_eq!(rows[3].helper, "bpf_get_prandom_u32");
+    assert!(rows[3].maps.is_empty() && rows[3].reason.is_none());
+    assert_eq!(rows[4].maps, ["arr", "twin"]);
     assert_eq!(
         CallSiteReport {
             program: "other".into(),
-            ..rows[3].clone()
+            ..rows[4].clone()
         },
-        rows[4]
+        rows[5]
     );
+}
+
+#[test]
+fn prandom_calls_are_inlined_whatever_the_facts_unless_switched_off() {
+    // No facts at all about the call at main:4: it needs none.
+    let mut plan = plan_for([unknown(), unknown(), unknown()], unknown());
+    let site = plan.site(0, 4).unwrap();
+    assert_eq!(
+        (site.helper, site.action.clone()),
+        (id::GET_PRANDOM_U32, Action::InlinePrandom)
+    );
+    assert!(site.maps.is_none());
+    assert!(site.detail(&object()).unwrap().contains("run's generator"));
+    // Nothing about maps is assumed for it.
+    assert!(plan.assumptions.is_empty());
+    // Kept on the helper table on request; the map sites stay as they were.
+    let before: Vec<Site> = plan.sites.values().cloned().collect();
+    plan.keep_helper_calls(id::GET_PRANDOM_U32, "off for this test");
+    assert_eq!(plan.site(0, 4).unwrap().reason(), Some("off for this test"));
+    let after: Vec<Site> = plan.sites.values().cloned().collect();
+    let changed = before.iter().zip(&after).filter(|(a, b)| a != b).count();
+    assert_eq!(changed, 1);
+    // --no-opt and --no-verify keep it on the table, like every other site.
+    let off = Plan::new(&object(), None, Some(Disabled::NoOpt));
+    assert_eq!(
+        off.site(0, 4).unwrap().reason(),
+        Some("optimizations disabled (--no-opt)")
+    );
+    let unverified = Plan::new(&object(), None, None);
+    assert_eq!(unverified.site(0, 4).unwrap().decision(), Decision::Helper);
 }

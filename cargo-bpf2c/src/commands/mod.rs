@@ -66,6 +66,7 @@ pub fn translate_object_with(
             helpers,
             ..Default::default()
         },
+        ..TranslateOptions::default()
     };
     if opts.verify {
         shell.status("Verifying", obj.path.display().to_string());
