@@ -49,7 +49,7 @@ typedef struct instance {
     bpf2c_map_data_t *map_data;
     bpf2c_helper_fn *helpers;
     bpf2c_runtime_context_t rt;
-    uint64_t prandom;
+    bpf2c_prandom_t prandom; /* stepped by inlined calls and by h_prandom alike */
 } instance_t;
 
 static int is_array(const map_t *m)
@@ -164,10 +164,7 @@ static uint64_t h_prandom(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, ui
                           bpf2c_invocation_t *inv)
 {
     (void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)inv;
-    uint64_t z = (current->prandom += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return (uint32_t)((z ^ (z >> 31)) >> 32);
+    return bpf2c_prandom_u32(&current->prandom);
 }
 
 static uint64_t h_cpu(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
@@ -259,7 +256,7 @@ static instance_t *instantiate(const bpf2c_module_t *module)
     in->rt.helpers = in->helpers;
     in->rt.map_data = in->map_data;
     in->rt.helper_by_id = h_by_id;
-    in->prandom = 42;
+    in->prandom.state = 42;
     return in;
 }
 
@@ -303,6 +300,7 @@ static uint64_t run(instance_t *in, uint32_t program, uint8_t *mem, size_t len, 
     inv.loop_budget = 1000000;
     inv.cpu = cpu;
     inv.tail_call_target = -1;
+    inv.prandom = &in->prandom;
     current = in;
     uint64_t r0 = p->function((uint64_t)(uintptr_t)ctx, len, 0, 0, 0, &inv);
     *unwind = inv.unwind;

@@ -52,8 +52,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Compile an object natively and run one program
     Run(RunArgs),
-    /// List every map helper call site and whether it is inlined, called directly or left
-    /// to the helper, with the reason
+    /// List every call site of a map helper or bpf_get_prandom_u32 and whether it is
+    /// inlined, called directly or left to the helper, with the reason
     Report(ReportArgs),
     /// Speak the bpf_conformance plugin protocol: program hex on stdin, memory hex as argument
     Plugin(PluginArgs),

@@ -47,7 +47,8 @@ typedef struct drv_instance {
 static drv_instance_t instances[64];
 static size_t instance_count;
 static size_t current_step;
-static uint64_t prandom_state = 0x9e3779b97f4a7c15u;
+/* The generator inlined bpf_get_prandom_u32 calls and h_prandom both step. */
+static bpf2c_prandom_t generator = {0x9e3779b97f4a7c15u, 0, 0};
 
 static uint64_t neg(int e) { return (uint64_t)-(int64_t)e; }
 
@@ -244,10 +245,7 @@ static uint64_t h_prandom(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, ui
                           bpf2c_invocation_t *inv)
 {
     (void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)inv;
-    prandom_state ^= prandom_state << 13;
-    prandom_state ^= prandom_state >> 7;
-    prandom_state ^= prandom_state << 17;
-    return (uint32_t)prandom_state;
+    return bpf2c_prandom_u32(&generator);
 }
 
 static uint64_t h_cpu(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
@@ -427,6 +425,7 @@ static int run_step(const drv_step_t *s)
     inv.context = (void *)(uintptr_t)r1;
     inv.loop_budget = 100000000u;
     inv.tail_call_target = -1;
+    inv.prandom = &generator;
     uint64_t r0;
     for (;;) {
         r0 = s->module->programs[current].function(r1, s->data_size, 0, 0, 0, &inv);

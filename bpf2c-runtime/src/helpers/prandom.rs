@@ -96,9 +96,7 @@ mod tests {
     }
 
     fn draws(p: &Prandom, n: usize) -> Vec<u32> {
-        (0..n)
-            .map(|_| unsafe { next_u32(p.generator()) })
-            .collect()
+        (0..n).map(|_| unsafe { next_u32(p.generator()) }).collect()
     }
 
     #[test]
@@ -118,9 +116,7 @@ mod tests {
         let p = Prandom::new(Some(1));
         let per_thread = 10_000;
         let mut all: Vec<u32> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..4)
-                .map(|_| s.spawn(|| draws(&p, per_thread)))
-                .collect();
+            let handles: Vec<_> = (0..4).map(|_| s.spawn(|| draws(&p, per_thread))).collect();
             handles
                 .into_iter()
                 .flat_map(|h| h.join().unwrap())
@@ -148,6 +144,9 @@ mod tests {
         let g = p.generator();
         let state = unsafe { (*g).state };
         unsafe { next_u32(std::ptr::null_mut()) };
-        assert_eq!(unsafe { (*g).state }, state.wrapping_add(BPF2C_PRANDOM_GAMMA));
+        assert_eq!(
+            unsafe { (*g).state },
+            state.wrapping_add(BPF2C_PRANDOM_GAMMA)
+        );
     }
 }

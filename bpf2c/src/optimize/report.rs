@@ -1,5 +1,5 @@
-//! The plan as a list a person can read: one row per map helper call site per program that
-//! runs it. A subprogram shared by two programs appears under both, with the same decision,
+//! The plan as a list a person can read: one row per call site of a helper the optimizer
+//! considers (the map helpers and `bpf_get_prandom_u32`) per program that runs it. A subprogram shared by two programs appears under both, with the same decision,
 //! since both run the same generated code.
 
 use super::{Decision, Plan};
@@ -21,6 +21,8 @@ pub struct CallSiteReport {
     pub source: Option<String>,
     /// The helper's name, e.g. `bpf_map_lookup_elem`.
     pub helper: String,
+    /// Whether the helper takes a map in r1 (so `maps` says what is known about it).
+    pub map_helper: bool,
     /// Names of the maps r1 may hold (empty when not proven to be maps of the object).
     pub maps: Vec<String>,
     pub decision: Decision,
@@ -30,7 +32,7 @@ pub struct CallSiteReport {
     pub detail: Option<String>,
 }
 
-/// Every map helper call site of every program, in program order, then in the order the
+/// Every planned call site of every program, in program order, then in the order the
 /// program's functions are laid out (entry first), then by instruction.
 pub fn call_sites(obj: &Object, plan: &Plan) -> Vec<CallSiteReport> {
     let mut out = Vec::new();
@@ -61,6 +63,7 @@ pub fn call_sites(obj: &Object, plan: &Plan) -> Vec<CallSiteReport> {
                     helper: standard_helper_name(site.helper as i32)
                         .unwrap_or("?")
                         .to_string(),
+                    map_helper: crate::helpers::takes_map_and_key(site.helper),
                     maps: site
                         .maps
                         .iter()

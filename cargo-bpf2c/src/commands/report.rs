@@ -1,4 +1,5 @@
-//! `cargo bpf2c report [OBJECT...]`: every map helper call site, per program, with what the
+//! `cargo bpf2c report [OBJECT...]`: every call site of a map helper or of
+//! `bpf_get_prandom_u32`, per program, with what the
 //! translation does there (`inlined`, `direct` or `helper`) and why it falls back when it
 //! does. The rows come from the same plan the generated C carries out, so they cannot
 //! disagree with it. Without an OBJECT, every object of the workspace's packages (with the
@@ -80,7 +81,7 @@ fn one(
 
     let count = |d: Decision| rows.iter().filter(|r| r.decision == d).count();
     println!(
-        "{object}: optimization {}; {} map helper call site(s) over {} program(s): {} inlined, \
+        "{object}: optimization {}; {} optimizable call site(s) over {} program(s): {} inlined, \
          {} direct, {} helper",
         if translation.plan.enabled {
             "on"
@@ -103,7 +104,7 @@ fn one(
             p.prog_type.name()
         );
         if mine.is_empty() {
-            println!("  no map helper calls");
+            println!("  no optimizable helper calls");
             continue;
         }
         print_table(&mine);
@@ -133,7 +134,9 @@ fn print_table(rows: &[&CallSiteReport]) {
     let cells: Vec<[String; 5]> = rows
         .iter()
         .map(|r| {
-            let maps = if r.maps.is_empty() {
+            let maps = if !r.map_helper {
+                String::new()
+            } else if r.maps.is_empty() {
                 "?".to_string()
             } else {
                 r.maps.join(" | ")

@@ -5,6 +5,7 @@ mod common;
 mod differential;
 mod inline;
 mod percpu_hash;
+mod prandom;
 mod report;
 mod sharing;
 mod tamper;

@@ -137,7 +137,7 @@ fn human_report_and_no_opt_switches() {
     let (ok, stdout, stderr) = cargo_bpf2c(&["bpf2c", "report", "tests/bpf/opt/shared_sites.o"]);
     assert!(ok, "{stderr}");
     assert!(stdout.starts_with(
-        "tests/bpf/opt/shared_sites.o: optimization on; 4 map helper call site(s) over 4 \
+        "tests/bpf/opt/shared_sites.o: optimization on; 4 optimizable call site(s) over 4 \
          program(s): 2 inlined, 0 direct, 2 helper"
     ));
     assert!(stdout.contains("program 'both_maps' (section raw, raw)"));
