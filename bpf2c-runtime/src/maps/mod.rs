@@ -94,9 +94,7 @@ pub(crate) fn footprint(spec: &MapSpec, cpus: usize) -> Option<usize> {
         MapType::ProgArray => entries.checked_mul(4),
         MapType::Hash | MapType::PercpuHash | MapType::LruHash => {
             let values = entries.checked_mul(spec.stride())?.checked_mul(cpus)?;
-            // keys, hashes, the index table and the bookkeeping bits per entry
-            let per_entry = (spec.key_size as usize).checked_add(40)?;
-            values.checked_add(entries.checked_mul(per_entry)?)
+            values.checked_add(hash::index_bytes(spec.max_entries, spec.key_size)?)
         }
     }
 }
@@ -180,7 +178,7 @@ impl Map {
     pub unsafe fn program_lookup(&self, key: *const u8, cpu: u32) -> *mut u8 {
         match &self.kind {
             MapKind::Array(a) => a.element(read_index(key), cpu as usize),
-            MapKind::Hash(h) => with_key(key, self.spec.key_size, |k| h.lookup(k, cpu as usize)),
+            MapKind::Hash(h) => h.lookup_raw(key, cpu as usize),
             MapKind::ProgArray(_) => std::ptr::null_mut(),
         }
     }
@@ -262,9 +260,7 @@ unsafe extern "C" fn hash_lookup(map: *mut c_void, key: *const c_void, cpu: u32)
     }
     let map = &*(map as *const Map);
     match &map.kind {
-        MapKind::Hash(h) => with_key(key as *const u8, map.spec.key_size, |k| {
-            h.lookup(k, cpu as usize)
-        }) as *mut c_void,
+        MapKind::Hash(h) => h.lookup_raw(key as *const u8, cpu as usize) as *mut c_void,
         _ => std::ptr::null_mut(),
     }
 }

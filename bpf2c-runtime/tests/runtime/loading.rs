@@ -294,7 +294,7 @@ fn absurd_map_sizes_are_refused_at_instantiation() {
     let e = new_err(load(&m).unwrap(), Options::default());
     assert!(
         e.starts_with(
-            "module 'maps': map 'hash': needs 2251894302965760 bytes (2147483648 \
+            "module 'maps': map 'hash': needs 2251915777802240 bytes (2147483648 \
                        entries of 1048576 bytes)"
         ),
         "{e}"
