@@ -19,7 +19,7 @@
 //!   key every run) instead of the random number helper: the lookup alone.
 //!
 //! `cargo bench -p bpf2c --bench lookup` measures; afterwards a table of medians and ratios
-//! is printed. In test mode (`cargo test --benches`) every variant runs once, as a check.
+//! is printed, and one of the same programs run on two threads at once. In test mode (`cargo test --benches`) every variant runs once, as a check.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -246,6 +246,45 @@ fn summary(variants: &[Variant]) {
     }
 }
 
+/// The same programs on two threads at once, each timing its own runs: whether readers of
+/// one map slow each other down. Fastest of 5 rounds, nanoseconds per run on each thread.
+fn two_threads(variants: &[Variant]) {
+    const RUNS: u64 = 5_000_000;
+    let chosen = [
+        ("array_read", "inlined"),
+        ("hash_read", "helper"),
+        ("hash_read", "direct"),
+    ];
+    println!("\nOne thread, then two threads at once on the same instance (fastest of 5 rounds):");
+    println!("| workload | variant | 1 thread, ns/run | 2 threads, ns/run on each |");
+    println!("|---|---|---|---|");
+    for (group, name) in chosen {
+        let v = variants
+            .iter()
+            .find(|v| v.group == group && v.name == name)
+            .unwrap();
+        let mut one = f64::MAX;
+        let mut two = f64::MAX;
+        for _ in 0..5 {
+            one = one.min(time(v, RUNS).as_nanos() as f64 / RUNS as f64);
+            let barrier = std::sync::Barrier::new(2);
+            let each: Vec<f64> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..2)
+                    .map(|_| {
+                        s.spawn(|| {
+                            barrier.wait();
+                            time(v, RUNS).as_nanos() as f64 / RUNS as f64
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            two = two.min(each.iter().copied().fold(0.0, f64::max));
+        }
+        println!("| {group} | {name} | {one:.2} | {two:.2} |");
+    }
+}
+
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let variants = setup(dir.path());
@@ -264,5 +303,6 @@ fn main() {
     // `--test` (cargo test --benches) checks that everything runs; the table is for `cargo bench`.
     if std::env::args().any(|a| a == "--bench") && !std::env::args().any(|a| a == "--test") {
         summary(&variants);
+        two_threads(&variants);
     }
 }
