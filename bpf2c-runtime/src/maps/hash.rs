@@ -55,7 +55,7 @@ pub(crate) struct HashMapStorage {
     buckets: Box<[AtomicU64]>,
     /// Slot `s`'s key hash (writers find an entry's home bucket with it).
     hashes: Box<[AtomicU64]>,
-    /// Slot `s`'s key, as `key_words` words of a [`PackedKey`], at `s * key_words`.
+    /// Slot `s`'s key, as the `key_words` words [`with_words`] packs, at `s * key_words`.
     keys: Box<[AtomicU64]>,
     key_words: usize,
     /// The sequence lock over `buckets`, `hashes` and `keys`: odd while a writer changes
@@ -138,6 +138,11 @@ unsafe fn with_words<R>(key: *const u8, len: usize, f: impl FnOnce(&[u64]) -> R)
     }
 }
 
+/// Packs `len` bytes at `key` into `words` (`len.div_ceil(8)` of them), as [`with_words`]
+/// describes.
+///
+/// # Safety
+/// `key` is readable for `len` bytes.
 #[inline(always)]
 unsafe fn pack(key: *const u8, len: usize, words: &mut [u64]) {
     let full = len / 8;
