@@ -310,6 +310,8 @@ impl HashMapStorage {
             let before = self.seq.load(Ordering::Acquire);
             if before & 1 == 0 {
                 let found = self.probe(hash, key);
+                #[cfg(test)]
+                tests::after_probe();
                 // Orders the probe's loads before the second read of the sequence.
                 fence(Ordering::Acquire);
                 if self.seq.load(Ordering::Relaxed) == before {
@@ -827,6 +829,36 @@ mod tests {
             }
         });
         assert_eq!(h.len(), resident.len());
+    }
+
+    thread_local! {
+        /// Runs once on this thread between a lookup's probe and its second read of the
+        /// sequence: where a writer on another core could complete a change.
+        static AFTER_PROBE: std::cell::RefCell<Option<Box<dyn FnOnce()>>> =
+            std::cell::RefCell::new(None);
+    }
+
+    pub(super) fn after_probe() {
+        if let Some(hook) = AFTER_PROBE.with(|h| h.borrow_mut().take()) {
+            hook();
+        }
+    }
+
+    /// A writer that completes a change between a reader's probe and its check of the
+    /// sequence makes the reader probe again: here the key the probe found is deleted in
+    /// that gap, so the lookup must come back empty, not with the slot it found.
+    #[test]
+    fn a_probe_overtaken_by_a_completed_write_is_redone() {
+        let h = std::sync::Arc::new(HashMapStorage::new(&spec(MapType::Hash, 8), 1).unwrap());
+        put(&h, 5, 55, UpdateFlags::Any).unwrap();
+        let writer = h.clone();
+        AFTER_PROBE.with(|hook| {
+            *hook.borrow_mut() = Some(Box::new(move || {
+                writer.delete(&5u32.to_ne_bytes()).unwrap();
+            }))
+        });
+        assert!(h.lookup(&5u32.to_ne_bytes(), 0).is_null());
+        assert_eq!(h.len(), 0);
     }
 
     /// A reader that probes while a writer is inside its section never keeps that probe:
