@@ -41,6 +41,9 @@ pub(crate) enum Prandom {
     /// draws), for reproducible tests. Boxed so its address, which invocations hold, is
     /// fixed.
     Seeded(Box<UnsafeCell<bpf2c_prandom_t>>),
+    /// The host replaced bpf_get_prandom_u32: runs carry no generator, so inlined calls
+    /// go through the helper table to the host's function.
+    Replaced,
 }
 
 // SAFETY: the seeded generator is only stepped through bpf2c_prandom_u32, which, since
@@ -48,8 +51,10 @@ pub(crate) enum Prandom {
 unsafe impl Sync for Prandom {}
 
 impl Prandom {
-    pub fn new(seed: Option<u64>) -> Prandom {
+    /// `replaced`: the host supplies its own bpf_get_prandom_u32.
+    pub fn new(seed: Option<u64>, replaced: bool) -> Prandom {
         match seed {
+            _ if replaced => Prandom::Replaced,
             Some(s) => Prandom::Seeded(Box::new(UnsafeCell::new(bpf2c_prandom_t {
                 state: s,
                 shared: 1,
@@ -59,12 +64,14 @@ impl Prandom {
         }
     }
 
-    /// The generator for a run on the calling thread; valid as long as both this value and
-    /// the thread live, and to be stepped only on this thread unless it is shared.
+    /// The generator for a run on the calling thread (`bpf2c_invocation_t.prandom`);
+    /// valid as long as both this value and the thread live, and to be stepped only on
+    /// this thread unless it is shared. NULL when the host replaced the helper.
     pub fn generator(&self) -> *mut bpf2c_prandom_t {
         match self {
             Prandom::ThreadLocal => THREAD_GENERATOR.with(|g| g.get()),
             Prandom::Seeded(g) => g.get(),
+            Prandom::Replaced => std::ptr::null_mut(),
         }
     }
 }
@@ -101,9 +108,9 @@ mod tests {
 
     #[test]
     fn seeded_sequences_repeat_and_differ_by_seed() {
-        let a = draws(&Prandom::new(Some(7)), 4);
-        assert_eq!(a, draws(&Prandom::new(Some(7)), 4));
-        assert_ne!(a, draws(&Prandom::new(Some(8)), 4));
+        let a = draws(&Prandom::new(Some(7), false), 4);
+        assert_eq!(a, draws(&Prandom::new(Some(7), false), 4));
+        assert_ne!(a, draws(&Prandom::new(Some(8), false), 4));
         // SplitMix64 from seed 7: draw k is mix(7 + k * GAMMA) >> 32.
         for (k, v) in a.iter().enumerate() {
             let counter = 7u64.wrapping_add(BPF2C_PRANDOM_GAMMA.wrapping_mul(k as u64 + 1));
@@ -113,7 +120,7 @@ mod tests {
 
     #[test]
     fn seeded_draws_from_threads_are_each_handed_out_once() {
-        let p = Prandom::new(Some(1));
+        let p = Prandom::new(Some(1), false);
         let per_thread = 10_000;
         let mut all: Vec<u32> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..4).map(|_| s.spawn(|| draws(&p, per_thread))).collect();
@@ -132,11 +139,11 @@ mod tests {
 
     #[test]
     fn thread_local_values_vary_and_threads_differ() {
-        let p = Prandom::new(None);
+        let p = Prandom::new(None, false);
         let here = draws(&p, 1000);
         let set: std::collections::HashSet<u32> = here.iter().copied().collect();
         assert!(set.len() > 990);
-        let there = std::thread::spawn(|| draws(&Prandom::new(None), 1000))
+        let there = std::thread::spawn(|| draws(&Prandom::new(None, false), 1000))
             .join()
             .unwrap();
         assert_ne!(here, there);

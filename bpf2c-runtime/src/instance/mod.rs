@@ -44,9 +44,6 @@ pub struct Instance {
     pub(crate) custom: Vec<CustomHelper>,
     pub(crate) trace: TraceSink,
     pub(crate) prandom: Prandom,
-    /// The host replaced bpf_get_prandom_u32: invocations carry no generator, so inlined
-    /// calls go through the helper table to the host's function.
-    prandom_replaced: bool,
     slots: CpuSlots,
     /// Runs lease a CPU slot only when something can observe which one they have.
     lease_needed: bool,
@@ -188,6 +185,7 @@ impl Instance {
                 .iter()
                 .any(|h| h.id == id::GET_SMP_PROCESSOR_ID);
         let prandom_replaced = options.helpers.iter().any(|h| h.id == id::GET_PRANDOM_U32);
+        let prandom = Prandom::new(options.prandom_seed, prandom_replaced);
         Ok(Instance {
             maps,
             _map_data: map_data,
@@ -196,8 +194,7 @@ impl Instance {
             available,
             custom: options.helpers,
             trace: options.trace,
-            prandom: Prandom::new(options.prandom_seed),
-            prandom_replaced,
+            prandom,
             slots: CpuSlots::new(cpus),
             lease_needed,
             loop_budget: options.loop_budget,

@@ -240,11 +240,7 @@ impl Instance {
             tail_call_count: 0,
             tail_call_target: -1,
             host: state as *const RunState<'_> as *mut c_void,
-            prandom: if self.prandom_replaced {
-                std::ptr::null_mut()
-            } else {
-                self.prandom.generator()
-            },
+            prandom: self.prandom.generator(),
         }
     }
 

@@ -413,14 +413,16 @@ fn jump(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
     })
 }
 
+/// The arguments every helper call passes: r1..r5 and the invocation.
+const HELPER_ARGS: &str = "r1, r2, r3, r4, r5, inv";
+
 fn call(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
-    const ARGS: &str = "r1, r2, r3, r4, r5, inv";
     const UNWIND: &str = "if (BPF2C_UNLIKELY(inv->unwind)) return 0;";
     let m = env.module;
     let (code, needs_rt) = match call_kind(f, pc, insn).map_err(|e| env.error(pc, e))? {
         CallKind::Helper(id) => {
             let site = m.plan.site(env.func, pc).filter(|s| s.helper == id);
-            if let Some(code) = site.and_then(|s| optimized(m, s, id)) {
+            if let Some(code) = site.and_then(|s| optimized(m, s)) {
                 return Ok(Stmt {
                     code,
                     target: None,
@@ -431,7 +433,7 @@ fn call(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
                 .helper_index(id)
                 .ok_or_else(|| env.error(pc, format!("helper {id} is not in the table")))?;
             let name = super::names::comment_text(&m.helpers[k].1);
-            let mut code = format!("r0 = rt->helpers[{k}]({ARGS});");
+            let mut code = format!("r0 = rt->helpers[{k}]({HELPER_ARGS});");
             // Only a tail call asks every frame to return; other helpers never set unwind.
             if id == TAIL_CALL_HELPER {
                 code.push(' ');
@@ -454,7 +456,7 @@ fn call(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
             )
         }
         CallKind::Indirect(r) => (
-            format!("r0 = rt->helper_by_id(r{r}, {ARGS}); {UNWIND}"),
+            format!("r0 = rt->helper_by_id(r{r}, {HELPER_ARGS}); {UNWIND}"),
             true,
         ),
     };
@@ -469,17 +471,17 @@ fn call(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
 ///
 /// Every form leaves r1..r5 as they are (eBPF code may not read them after a call) and sets
 /// r0 exactly as the runtime's helper would.
-fn optimized(m: &Module, site: &Site, helper: u32) -> Option<String> {
+fn optimized(m: &Module, site: &Site) -> Option<String> {
     let map_name = |map: MapId| super::names::comment_text(&m.obj.maps[map].name);
     match site.action {
         Action::Helper { .. } => None,
         // The runtime leaves the generator NULL when the host replaced the helper; the
         // table then holds the host's function.
         Action::InlinePrandom => {
-            let k = m.helper_index(helper)?;
+            let k = m.helper_index(site.helper)?;
             Some(format!(
                 "r0 = BPF2C_LIKELY(inv->prandom != NULL) ? bpf2c_prandom_u32(inv->prandom) \
-                 : rt->helpers[{k}](r1, r2, r3, r4, r5, inv); /* bpf_get_prandom_u32 inlined */"
+                 : rt->helpers[{k}]({HELPER_ARGS}); /* bpf_get_prandom_u32 inlined */"
             ))
         }
         Action::InlineLookup { map, key, per_cpu } => {
