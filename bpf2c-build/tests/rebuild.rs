@@ -39,8 +39,7 @@ fn make_crate_with(dir: &Path, objects: &[(&str, &str)], main: &str) {
         format!(
             "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
              [dependencies]\nbpf2c-runtime = {{ path = \"{r}/bpf2c-runtime\" }}\n\n\
-             [build-dependencies]\nbpf2c-build = {{ path = \"{r}/bpf2c-build\" }}\n\n\
-             [patch.crates-io]\nprevail = {{ path = \"{r}/vendor/prevail\" }}\n\n[workspace]\n",
+             [build-dependencies]\nbpf2c-build = {{ path = \"{r}/bpf2c-build\" }}\n\n[workspace]\n",
             r = repo.display()
         ),
     )
