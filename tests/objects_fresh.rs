@@ -1,7 +1,8 @@
 //! The committed eBPF objects are what their sources build to: every `tests/bpf/*.c` and
 //! `examples/*/bpf/*.c` is rebuilt with `scripts/build-bpf-objects.sh` (same flags, same
 //! clang) into a temporary directory, and each fresh object must be byte-identical to the
-//! committed one. Skipped, with a message, when clang-19 (or `$CLANG`) is not installed.
+//! committed one. Skipped, with a message, when clang-19 (or `$CLANG`) is not installed;
+//! under `CI=true` that is a failure instead.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -70,6 +71,7 @@ fn committed_objects_match_a_fresh_build() {
     let Some(clang) = clang() else {
         let msg = "SKIPPED objects_fresh: clang-19 (or $CLANG) is not installed, so the \
                    committed eBPF objects cannot be rebuilt and compared";
+        bpf2c_tests::fail_if_ci(msg);
         println!("{msg}");
         report(msg);
         return;

@@ -228,7 +228,7 @@ fn check_table<T>(
             format!("{what} table is NULL but the count is {count}"),
         ));
     }
-    if count > 0 && (ptr as usize) % std::mem::align_of::<T>() != 0 {
+    if count > 0 && !(ptr as usize).is_multiple_of(std::mem::align_of::<T>()) {
         return Err(module_error(
             module,
             format!("{what} table at {ptr:p} is misaligned"),
@@ -245,7 +245,7 @@ unsafe fn read_module(
     if module.is_null() {
         return Err(module_error(origin, "module pointer is NULL"));
     }
-    if (module as usize) % std::mem::align_of::<bpf2c_module_t>() != 0 {
+    if !(module as usize).is_multiple_of(std::mem::align_of::<bpf2c_module_t>()) {
         return Err(module_error(origin, "module is misaligned"));
     }
     // The first three fields are the same in every ABI version: read them alone before
@@ -413,7 +413,7 @@ fn check_sizes(m: &bpf2c_module_t, label: &str) -> Result<(), LoadError> {
             ),
         ));
     }
-    if size < MIN_MAP_DATA_SIZE || size % 8 != 0 {
+    if size < MIN_MAP_DATA_SIZE || !size.is_multiple_of(8) {
         return Err(module_error(
             label,
             format!(

@@ -136,7 +136,7 @@ impl Insn {
 
     /// Decodes a little-endian instruction stream. The length must be a multiple of 8.
     pub fn decode_all(bytes: &[u8], little_endian: bool) -> Option<Vec<Insn>> {
-        if bytes.len() % INSN_SIZE != 0 {
+        if !bytes.len().is_multiple_of(INSN_SIZE) {
             return None;
         }
         Some(

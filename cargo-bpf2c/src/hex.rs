@@ -15,7 +15,7 @@ pub fn decode(text: &str) -> Result<Vec<u8>, String> {
         }
         digits.push_str(word);
     }
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(format!(
             "hex input has an odd number of digits ({})",
             digits.len()

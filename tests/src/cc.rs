@@ -48,6 +48,10 @@ pub fn clang() -> Option<String> {
             return Some(c.clone());
         }
     }
+    crate::fail_if_ci(&format!(
+        "no clang found (tried {}); install clang-19 or set CLANG",
+        candidates.join(", ")
+    ));
     println!(
         "SKIPPED: no clang found (tried {}); install clang-19 or set CLANG",
         candidates.join(", ")

@@ -79,3 +79,17 @@ pub fn report(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
+
+/// True under CI (`CI=true`, as CI systems and `.ci/run` set it).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Under CI a missing tool is a failure, not a skip: `.ci/run` installs every tool the tests
+/// use, so a skip there would hide a broken install step.
+pub fn fail_if_ci(why: &str) {
+    assert!(
+        !in_ci(),
+        "{why}\n(CI=true: .ci/run must install every tool the tests use, so this fails instead of skipping)"
+    );
+}

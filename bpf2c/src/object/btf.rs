@@ -10,6 +10,8 @@
 //! their encoding, so the type graph is enough to generate `#[repr(C)]` mirrors of map keys,
 //! map values and global variables later.
 
+// Untrusted bytes: no indexing, unchecked arithmetic, unwrap or panic here or in the
+// submodules, which inherit these levels.
 #![cfg_attr(
     not(test),
     deny(

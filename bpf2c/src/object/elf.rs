@@ -15,6 +15,8 @@
 //! local calls get `src = BPF_PSEUDO_CALL`. The resolved [`Reloc`](super::Reloc) stays the only
 //! source of truth for what an instruction refers to.
 
+// Untrusted bytes: no indexing, unchecked arithmetic, unwrap or panic here or in the
+// submodules, which inherit these levels.
 #![cfg_attr(
     not(test),
     deny(

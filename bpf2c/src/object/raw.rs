@@ -20,7 +20,7 @@ pub fn load_raw(bytes: &[u8], path: &Path, name: &str) -> Result<Object> {
     if bytes.is_empty() {
         return Err(Error::new(loc(), "the program is empty"));
     }
-    if bytes.len() % INSN_SIZE != 0 {
+    if !bytes.len().is_multiple_of(INSN_SIZE) {
         return Err(Error::new(
             loc(),
             format!(

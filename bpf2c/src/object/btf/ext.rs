@@ -4,16 +4,6 @@
 //! the record group (the linker would rebase them), and every string offset points into the
 //! `.BTF` string section, so this parser needs the [`Btf`] it belongs to.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::indexing_slicing,
-        clippy::arithmetic_side_effects,
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic
-    )
-)]
 
 use super::{Btf, BtfError, BtfResult, TypeId};
 use crate::object::bytes::{slice, ByteOrder};

@@ -1,15 +1,5 @@
 //! Functions, programs and code relocations of an ELF object.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::indexing_slicing,
-        clippy::arithmetic_side_effects,
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic
-    )
-)]
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -517,7 +507,7 @@ impl Code {
 }
 
 fn slot_of(value: u64, slots: usize) -> Option<usize> {
-    if value % SLOT != 0 {
+    if !value.is_multiple_of(SLOT) {
         return None;
     }
     usize::try_from(value / SLOT).ok().filter(|&s| s < slots)

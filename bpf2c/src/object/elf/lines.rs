@@ -1,15 +1,5 @@
 //! `.BTF.ext` applied to functions: line info, and the refusal of CO-RE relocations.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::indexing_slicing,
-        clippy::arithmetic_side_effects,
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic
-    )
-)]
 
 use super::code::Code;
 use super::ElfFile;

@@ -1,15 +1,5 @@
 //! Maps of an ELF object: legacy `maps` records, BTF-defined `.maps`, and global data.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::indexing_slicing,
-        clippy::arithmetic_side_effects,
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic
-    )
-)]
 
 use std::collections::BTreeMap;
 
