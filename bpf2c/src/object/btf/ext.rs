@@ -4,7 +4,6 @@
 //! the record group (the linker would rebase them), and every string offset points into the
 //! `.BTF` string section, so this parser needs the [`Btf`] it belongs to.
 
-
 use super::{Btf, BtfError, BtfResult, TypeId};
 use crate::object::bytes::{slice, ByteOrder};
 

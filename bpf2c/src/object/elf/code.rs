@@ -1,6 +1,5 @@
 //! Functions, programs and code relocations of an ELF object.
 
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use object::elf as abi;

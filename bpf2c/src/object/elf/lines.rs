@@ -1,6 +1,5 @@
 //! `.BTF.ext` applied to functions: line info, and the refusal of CO-RE relocations.
 
-
 use super::code::Code;
 use super::ElfFile;
 use crate::error::{Error, Location, Result};

@@ -1,6 +1,5 @@
 //! Maps of an ELF object: legacy `maps` records, BTF-defined `.maps`, and global data.
 
-
 use std::collections::BTreeMap;
 
 use object::elf as abi;
