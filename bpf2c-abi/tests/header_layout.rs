@@ -35,14 +35,17 @@ impl Drop for Scratch {
     }
 }
 
-/// Compiles `source` with the host C compiler (warnings are errors) and runs it. Err holds
-/// the compiler's diagnostics when it refuses the source.
-fn compile_and_run(tag: &str, source: &Path) -> Result<String, String> {
+/// Compiles `source` with the host C compiler (warnings are errors; `pedantic` for strict ISO
+/// C, which bpf2c.h keeps and linux/bpf.h's GNU macros do not) and runs it. Err holds the
+/// compiler's diagnostics when it refuses the source.
+fn compile_and_run(tag: &str, source: &Path, pedantic: bool) -> Result<String, String> {
     let scratch = Scratch::new(tag);
     let exe = scratch.0.join("layout");
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
     let out = Command::new(&cc)
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-o"])
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror"])
+        .args(pedantic.then_some("-Wpedantic"))
+        .arg("-o")
         .arg(&exe)
         .arg("-I")
         .arg(bpf2c_abi::include_dir())
@@ -71,7 +74,7 @@ fn parse(output: &str) -> BTreeMap<String, u64> {
 /// What the C compiler says about bpf2c.h, keyed by the names tests/layout.c uses.
 fn c_layout() -> BTreeMap<String, u64> {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/layout.c");
-    parse(&compile_and_run("bpf2c-h", &source).unwrap_or_else(|e| panic!("{e}")))
+    parse(&compile_and_run("bpf2c-h", &source, true).unwrap_or_else(|e| panic!("{e}")))
 }
 
 macro_rules! layout {
@@ -338,7 +341,7 @@ fn linux_numbering_and_contexts_match_the_uapi_header() {
     // An older header lacks the newest map and program types, and C cannot ask whether an
     // enumerator exists: drop the names the compiler calls undeclared, then compile again.
     let first = uapi_program(&scratch.0, &all, &layouts);
-    let (output, enums) = match compile_and_run("uapi", &first) {
+    let (output, enums) = match compile_and_run("uapi", &first, false) {
         Ok(out) => (out, all.clone()),
         Err(e) if e.contains("linux/bpf.h") && !e.contains("undeclared") => {
             eprintln!("linux/bpf.h is not usable here; the UAPI comparison did not run:\n{e}");
@@ -352,7 +355,8 @@ fn linux_numbering_and_contexts_match_the_uapi_header() {
                 .filter(|n| !missing.contains(n))
                 .collect();
             let again = uapi_program(&scratch.0, &known, &layouts);
-            let out = compile_and_run("uapi-known", &again).unwrap_or_else(|e| panic!("{e}"));
+            let out =
+                compile_and_run("uapi-known", &again, false).unwrap_or_else(|e| panic!("{e}"));
             (out, known)
         }
     };
