@@ -147,9 +147,7 @@ fn field_read(insn: &Insn, reg_offset: i64, field_offset: i64) -> Result<FieldRe
             Some(f) => format!(" (xdp_md.{})", f.name),
             None => String::new(),
         };
-        return Err(format!(
-            "{what}{field}; context fields may only be read"
-        ));
+        return Err(format!("{what}{field}; context fields may only be read"));
     }
     if mode != BPF_MEM && mode != BPF_MEMSX {
         return Err(format!("invalid opcode {:#04x}", insn.opcode));
@@ -209,7 +207,11 @@ fn field_read(insn: &Insn, reg_offset: i64, field_offset: i64) -> Result<FieldRe
 /// Per function, whether some XDP program runs it: its memory accesses are classified.
 pub fn xdp_functions(obj: &Object) -> Vec<bool> {
     let mut xdp = vec![false; obj.functions.len()];
-    for p in obj.programs.iter().filter(|p| p.prog_type == ProgramType::Xdp) {
+    for p in obj
+        .programs
+        .iter()
+        .filter(|p| p.prog_type == ProgramType::Xdp)
+    {
         for f in obj.reachable_functions(p.entry) {
             if let Some(x) = xdp.get_mut(f) {
                 *x = true;
@@ -292,7 +294,10 @@ mod tests {
     #[test]
     fn untranslatable_context_accesses_are_refused_with_a_reason() {
         let narrow = reason(&ldx(BPF_H, 0), ctx(0, 0));
-        assert!(narrow.starts_with("xdp_md.data is a packet pointer"), "{narrow}");
+        assert!(
+            narrow.starts_with("xdp_md.data is a packet pointer"),
+            "{narrow}"
+        );
         assert!(narrow.contains("this is a 16-bit load"), "{narrow}");
         let mut sx = ldx(BPF_W, 4);
         sx.opcode = BPF_LDX | BPF_MEMSX | BPF_W;
@@ -303,7 +308,10 @@ mod tests {
             "{wide}"
         );
         let outside = reason(&ldx(BPF_W, 24), ctx(0, 24));
-        assert!(outside.contains("outside struct xdp_md (24 bytes)"), "{outside}");
+        assert!(
+            outside.contains("outside struct xdp_md (24 bytes)"),
+            "{outside}"
+        );
         let disagree = reason(&ldx(BPF_W, 4), ctx(0, 8));
         assert!(disagree.contains("disagrees"), "{disagree}");
         let store = Insn {

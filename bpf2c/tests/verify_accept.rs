@@ -7,7 +7,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use bpf2c::facts::InsnRef;
 use bpf2c::object::{load_file, InputFormat};

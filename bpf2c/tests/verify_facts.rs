@@ -346,7 +346,8 @@ fn a_moved_context_pointer_keeps_its_offset() {
 fn facts_of_untranslatable(obj: &Object, program: &str) -> ProgramFacts {
     let v = verify(obj, program);
     assert!(!v.verified, "{program}: translation must refuse it");
-    v.facts.expect("PREVAIL's proof succeeded, so there are facts")
+    v.facts
+        .expect("PREVAIL's proof succeeded, so there are facts")
 }
 
 #[test]

@@ -430,10 +430,17 @@ fn check(c: &Case) -> Result<(), String> {
             );
         }
         None => {
-            expect("message", d.message.starts_with(c.message), d.message.clone());
+            expect(
+                "message",
+                d.message.starts_with(c.message),
+                d.message.clone(),
+            );
             expect("detail", d.detail.is_none(), format!("{:?}", d.detail));
             // Translation refuses it too, at the same place, for the same reason.
-            let facts = verdict.facts.as_ref().ok_or("no facts, but PREVAIL proved it")?;
+            let facts = verdict
+                .facts
+                .as_ref()
+                .ok_or("no facts, but PREVAIL proved it")?;
             match generate_alone(&obj, c.program, facts) {
                 Ok(_) => expect("gen", false, "C, but it must be refused".into()),
                 Err(e) => {

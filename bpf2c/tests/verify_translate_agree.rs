@@ -19,9 +19,14 @@ use support::{helpers_for, objects_in, repo};
 
 /// Every object of the test corpus and the examples.
 fn corpus() -> Vec<PathBuf> {
-    let mut dirs: Vec<String> = ["tests/bpf", "tests/bpf/reject", "tests/bpf/facts", "tests/bpf/opt"]
-        .map(String::from)
-        .to_vec();
+    let mut dirs: Vec<String> = [
+        "tests/bpf",
+        "tests/bpf/reject",
+        "tests/bpf/facts",
+        "tests/bpf/opt",
+    ]
+    .map(String::from)
+    .to_vec();
     if let Ok(examples) = std::fs::read_dir(repo().join("examples")) {
         let mut found: Vec<String> = examples
             .filter_map(|e| e.ok())
@@ -105,7 +110,11 @@ fn every_object_verifies_exactly_when_it_translates() {
     let mut outcomes = Vec::new();
     let mut failures = Vec::new();
     for path in corpus() {
-        let name = path.strip_prefix(repo()).unwrap_or(&path).display().to_string();
+        let name = path
+            .strip_prefix(repo())
+            .unwrap_or(&path)
+            .display()
+            .to_string();
         // Objects the loader refuses (err_*) reach neither stage.
         let Ok(obj) = load_file(&path, InputFormat::Elf) else {
             continue;
@@ -131,7 +140,10 @@ fn every_object_verifies_exactly_when_it_translates() {
         .collect();
     assert_eq!(
         for_translation,
-        ["tests/bpf/fail_shared_context.o", "tests/bpf/reject/context.o"]
+        [
+            "tests/bpf/fail_shared_context.o",
+            "tests/bpf/reject/context.o"
+        ]
     );
 }
 
@@ -142,7 +154,11 @@ fn programs_sharing_a_function_are_judged_together() {
     let obj = support::load("tests/bpf/fail_shared_context.o");
     for p in 0..obj.programs.len() {
         let alone = bpf2c::verify::verify_program(&obj, p, &VerifyOptions::default());
-        assert!(alone.verified, "{}: {:#?}", alone.program, alone.diagnostics);
+        assert!(
+            alone.verified,
+            "{}: {:#?}",
+            alone.program, alone.diagnostics
+        );
     }
     let verdicts = verify_object(&obj, &VerifyOptions::default());
     let at: Vec<(&str, &str, Option<usize>)> = verdicts
@@ -166,13 +182,14 @@ fn programs_sharing_a_function_are_judged_together() {
     let d = &verdicts[0].diagnostics[0];
     assert_eq!(d.source.as_ref().map(|s| s.line), Some(line));
     assert_eq!(d.disasm.as_deref(), Some("r0 = *(u32 *)(r1 + 12)"));
-    assert!(d.message.starts_with("the base register points into the context on some paths"));
+    assert!(d
+        .message
+        .starts_with("the base register points into the context on some paths"));
 
     // Selecting one program still judges it with the programs it shares word_12 with, but
     // not with those of word_16.
     let from_stack = support::program_index(&obj, "from_stack");
-    let selected =
-        bpf2c::verify::verify_programs(&obj, &[from_stack], &VerifyOptions::default());
+    let selected = bpf2c::verify::verify_programs(&obj, &[from_stack], &VerifyOptions::default());
     assert_eq!(selected.len(), 1);
     assert_eq!(selected[0].diagnostics, verdicts[from_stack].diagnostics);
 

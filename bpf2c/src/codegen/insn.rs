@@ -577,11 +577,7 @@ fn memory(env: &Env, pc: usize, insn: &Insn) -> Result<String> {
         match xdp_context::classify(facts, insn).map_err(err)? {
             Access::Plain => {}
             Access::Field(read) => {
-                return Ok(context::load(
-                    insn,
-                    &read,
-                    env.module.obj.little_endian,
-                ))
+                return Ok(context::load(insn, &read, env.module.obj.little_endian))
             }
         }
     }

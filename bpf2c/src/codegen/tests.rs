@@ -796,11 +796,13 @@ fn direct_value_access_needs_an_array_and_an_offset_inside_the_value() {
     assert!(err.message.contains("only ARRAY maps"), "{err}");
     assert_eq!(err.location.insn, Some(0));
     let end = gen(&build(MapType::Array, 24));
-    assert!(end.contains(
-        "    r1 = (uint64_t)(uintptr_t)rt->map_data[0].array_data + 24; /* m + 24 */\n"
-    ));
+    assert!(end
+        .contains("    r1 = (uint64_t)(uintptr_t)rt->map_data[0].array_data + 24; /* m + 24 */\n"));
     let err = generate(&build(MapType::Array, 25), None, &CodegenOptions::default()).unwrap_err();
-    assert!(err.message.contains("past the end of its 24-byte value"), "{err}");
+    assert!(
+        err.message.contains("past the end of its 24-byte value"),
+        "{err}"
+    );
 }
 
 #[test]
