@@ -14,5 +14,6 @@ pub mod insn;
 pub mod object;
 pub mod optimize;
 pub mod verify;
+pub mod xdp_context;
 
 pub use error::{Error, Location, Result};
