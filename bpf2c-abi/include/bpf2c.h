@@ -18,7 +18,10 @@
  * bpf_get_prandom_u32 calls step; the runtime accepts modules of versions 1 to 3, since an
  * older module never reads the fields appended after its version.
  *
- * Everything here is C11 plus the GCC/Clang __atomic and __builtin_bswap builtins.
+ * Everything here is C11 plus, for byte swaps and atomics, either the GCC/Clang builtins
+ * (__builtin_bswap*, __atomic_*) where __GNUC__ is defined, or the MSVC intrinsics
+ * (_byteswap_*, _Interlocked*) where _MSC_VER is and __GNUC__ is not, as with cl.exe and
+ * clang-cl. Any other compiler is told so by an #error rather than left to guess.
  */
 #ifndef BPF2C_H
 #define BPF2C_H
@@ -26,6 +29,26 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#if defined(__GNUC__)
+#define BPF2C_GNU_BUILTINS 1
+#elif defined(_MSC_VER)
+/* _byteswap_* are declared in stdlib.h, the _Interlocked* family in intrin.h. */
+#include <stdlib.h>
+#include <intrin.h>
+#define BPF2C_MSVC_INTRINSICS 1
+#else
+#error "bpf2c.h needs GCC/Clang builtins (__GNUC__) or MSVC intrinsics (_MSC_VER) for byte swaps and atomics"
+#endif
+
+/* The host's byte order, which generated code checks against its object's: 1 on big-endian
+ * hosts, 0 on little-endian ones, undefined where the compiler does not say. Every target
+ * MSVC supports is little-endian. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define BPF2C_HOST_BIG_ENDIAN 1
+#elif defined(__BYTE_ORDER__) || defined(_MSC_VER)
+#define BPF2C_HOST_BIG_ENDIAN 0
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -297,6 +320,10 @@ typedef struct bpf2c_module {
  * tests of it (an inlined lookup whose key is proven in range never returns NULL). Reaching
  * it with the condition false would be undefined, so only proven facts go here. */
 #define BPF2C_ASSUME(x) do { if (!(x)) __builtin_unreachable(); } while (0)
+#elif defined(_MSC_VER)
+#define BPF2C_LIKELY(x) (x)
+#define BPF2C_UNLIKELY(x) (x)
+#define BPF2C_ASSUME(x) __assume(x)
 #else
 #define BPF2C_LIKELY(x) (x)
 #define BPF2C_UNLIKELY(x) (x)
@@ -361,10 +388,16 @@ static inline uint64_t bpf2c_arsh32(uint64_t a, uint64_t n)
 }
 
 /* Byte order. bswap always swaps; to_be/to_le convert from host order. */
+#if defined(BPF2C_GNU_BUILTINS)
 static inline uint64_t bpf2c_bswap16(uint64_t a) { return __builtin_bswap16((uint16_t)a); }
 static inline uint64_t bpf2c_bswap32(uint64_t a) { return __builtin_bswap32((uint32_t)a); }
 static inline uint64_t bpf2c_bswap64(uint64_t a) { return __builtin_bswap64(a); }
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#else
+static inline uint64_t bpf2c_bswap16(uint64_t a) { return _byteswap_ushort((unsigned short)a); }
+static inline uint64_t bpf2c_bswap32(uint64_t a) { return (uint32_t)_byteswap_ulong((unsigned long)(uint32_t)a); }
+static inline uint64_t bpf2c_bswap64(uint64_t a) { return _byteswap_uint64(a); }
+#endif
+#if defined(BPF2C_HOST_BIG_ENDIAN) && BPF2C_HOST_BIG_ENDIAN
 static inline uint64_t bpf2c_to_be16(uint64_t a) { return (uint16_t)a; }
 static inline uint64_t bpf2c_to_be32(uint64_t a) { return (uint32_t)a; }
 static inline uint64_t bpf2c_to_be64(uint64_t a) { return a; }
@@ -382,6 +415,7 @@ static inline uint64_t bpf2c_to_le64(uint64_t a) { return a; }
 
 /* Atomics: real read-modify-write operations, sequentially consistent, because programs run
  * on many threads at once. The fetch forms return the old value. */
+#if defined(BPF2C_GNU_BUILTINS)
 #define BPF2C_ATOMIC_OPS(bits)                                                                  \
     static inline uint64_t bpf2c_atomic_add##bits(uint64_t a, uint64_t v)                       \
     { return __atomic_fetch_add((uint##bits##_t *)(uintptr_t)a, (uint##bits##_t)v, __ATOMIC_SEQ_CST); } \
@@ -403,6 +437,29 @@ static inline uint64_t bpf2c_to_le64(uint64_t a) { return a; }
 BPF2C_ATOMIC_OPS(32)
 BPF2C_ATOMIC_OPS(64)
 #undef BPF2C_ATOMIC_OPS
+#else
+/* The _Interlocked* intrinsics are full barriers, so as strong as __ATOMIC_SEQ_CST. The 32-bit
+ * forms take long, which is 32 bits wide wherever _MSC_VER is defined (LLP64). */
+#define BPF2C_ATOMIC_OPS(bits, type, sfx)                                                       \
+    static inline uint64_t bpf2c_atomic_add##bits(uint64_t a, uint64_t v)                       \
+    { return (uint##bits##_t)_InterlockedExchangeAdd##sfx((type volatile *)(uintptr_t)a, (type)v); } \
+    static inline uint64_t bpf2c_atomic_or##bits(uint64_t a, uint64_t v)                        \
+    { return (uint##bits##_t)_InterlockedOr##sfx((type volatile *)(uintptr_t)a, (type)v); }       \
+    static inline uint64_t bpf2c_atomic_and##bits(uint64_t a, uint64_t v)                       \
+    { return (uint##bits##_t)_InterlockedAnd##sfx((type volatile *)(uintptr_t)a, (type)v); }      \
+    static inline uint64_t bpf2c_atomic_xor##bits(uint64_t a, uint64_t v)                       \
+    { return (uint##bits##_t)_InterlockedXor##sfx((type volatile *)(uintptr_t)a, (type)v); }      \
+    static inline uint64_t bpf2c_atomic_xchg##bits(uint64_t a, uint64_t v)                      \
+    { return (uint##bits##_t)_InterlockedExchange##sfx((type volatile *)(uintptr_t)a, (type)v); } \
+    static inline uint64_t bpf2c_atomic_cmpxchg##bits(uint64_t a, uint64_t expected, uint64_t v) \
+    {                                                                                           \
+        return (uint##bits##_t)_InterlockedCompareExchange##sfx(                                \
+            (type volatile *)(uintptr_t)a, (type)v, (type)expected);                            \
+    }
+BPF2C_ATOMIC_OPS(32, long, )
+BPF2C_ATOMIC_OPS(64, __int64, 64)
+#undef BPF2C_ATOMIC_OPS
+#endif
 
 /* A back-edge spends one unit of the run's budget. Returns non-zero when the budget is gone,
  * after recording where, so that every function unwinds and the runtime reports an error. */
@@ -424,7 +481,12 @@ static inline uint64_t bpf2c_prandom_u32(bpf2c_prandom_t *g)
 {
     uint64_t z;
     if (BPF2C_UNLIKELY(g->shared))
+#if defined(BPF2C_GNU_BUILTINS)
         z = __atomic_add_fetch(&g->state, BPF2C_PRANDOM_GAMMA, __ATOMIC_RELAXED);
+#else
+        z = (uint64_t)_InterlockedExchangeAdd64((__int64 volatile *)&g->state,
+                                                (__int64)BPF2C_PRANDOM_GAMMA) + BPF2C_PRANDOM_GAMMA;
+#endif
     else
         z = g->state += BPF2C_PRANDOM_GAMMA;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;

@@ -325,14 +325,13 @@ fn header(m: &Module, out: &mut out::Out) {
     out.line("#include \"bpf2c.h\"");
     out.blank();
     // Loads and stores are emitted in the object's byte order, which must be the host's.
+    // bpf2c.h says which order the host has, for GNU compilers and MSVC alike.
     let (wrong, order) = if m.obj.little_endian {
-        ("__ORDER_BIG_ENDIAN__", "little")
+        ("BPF2C_HOST_BIG_ENDIAN", "little")
     } else {
-        ("__ORDER_LITTLE_ENDIAN__", "big")
+        ("!BPF2C_HOST_BIG_ENDIAN", "big")
     };
-    out.line(format!(
-        "#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == {wrong}"
-    ));
+    out.line(format!("#if defined(BPF2C_HOST_BIG_ENDIAN) && {wrong}"));
     out.line(format!(
         "#error \"this module was translated from a {order}-endian eBPF object\""
     ));
