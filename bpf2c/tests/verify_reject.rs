@@ -297,7 +297,68 @@ const CASES: &[Case] = &[
         "r0 must hold a number at exit",
         "Invalid type (r0.type == number)",
     ),
+    // Pointer arithmetic on a map value that may be NULL (Linux: "pointer arithmetic on
+    // map_value_or_null prohibited, null-check it first"). NULL + 8 passes any later NULL
+    // check, so each is refused at the arithmetic itself.
+    null_arith("add_imm_unchecked", 6, "r0 += 8", 0),
+    null_arith("add_imm_checked_after", 6, "r0 += 8", 0),
+    null_arith("add_reg", 7, "r0 += r6", 0),
+    null_arith("add_to_number", 7, "r6 += r0", 0),
+    null_arith("add_to_copy_check_original", 7, "r6 += 8", 6),
+    null_arith("spill_reload_add", 8, "r1 += 8", 1),
+    null_arith("offset_key_to_lookup", 6, "r0 += 8", 0),
+    null_arith("array_packet_key", 8, "r0 += 8", 0),
+    null_arith("sub_imm", 6, "r0 -= 8", 0),
+    null_arith("sub_reg", 7, "r0 -= r6", 0),
+    null_arith("alu32_add", 6, "w0 += 8", 0),
+    Case {
+        object: "null_arith",
+        program: "add_in_subprogram",
+        function: Some("read_second_word"),
+        insn: 0,
+        disasm: "r1 += 8",
+        message: "r1 may be NULL here",
+        detail: "Pointer arithmetic on a possibly-NULL pointer (map value or NULL): null-check it first (r1 != null before arithmetic)",
+    },
+    // The same theme, refused before this check existed: the unchecked pointer itself as a
+    // key, and a bitwise operation on it.
+    case(
+        "null_arith",
+        "null_key_to_lookup",
+        9,
+        "call bpf_map_lookup_elem#1",
+        "the map key pointer in r2 may be NULL",
+        "Possible null access (within(r2:key_size(r1)))",
+    ),
+    case(
+        "null_arith",
+        "and_mask",
+        6,
+        "r0 &= -8",
+        "r0 must be a number here",
+        "Invalid type (r0.type == number)",
+    ),
 ];
+
+/// A `null_arith` case: refused at `insn` because `r<reg>` may be NULL.
+const fn null_arith(program: &'static str, insn: usize, disasm: &'static str, reg: u8) -> Case {
+    let (message, detail) = match reg {
+        0 => (
+            "r0 may be NULL here",
+            "Pointer arithmetic on a possibly-NULL pointer (map value or NULL): null-check it first (r0 != null before arithmetic)",
+        ),
+        1 => (
+            "r1 may be NULL here",
+            "Pointer arithmetic on a possibly-NULL pointer (map value or NULL): null-check it first (r1 != null before arithmetic)",
+        ),
+        6 => (
+            "r6 may be NULL here",
+            "Pointer arithmetic on a possibly-NULL pointer (map value or NULL): null-check it first (r6 != null before arithmetic)",
+        ),
+        _ => panic!("no null_arith case uses this register"),
+    };
+    case("null_arith", program, insn, disasm, message, detail)
+}
 
 /// Programs of the reject corpus that the verifier accepts although they are unsafe for our
 /// runtime: known gaps, documented in docs/verification.md and tested (ignored) below.
