@@ -16,10 +16,10 @@ use crate::ir::syntax::{
     AccessType, Addable, ArgPair, ArgPairKind, ArgSingle, ArgSingleKind, Assertion, Assume, Atomic,
     AtomicOp, Bin, BinOp, BoundedLoopCount, BtfLineInfo, Call, CallBtf, CallLocal, Callx,
     Comparable, Condition, ConditionOp, Deref, Exit, FuncConstraint, Imm, IncrementLoopCounter,
-    Instruction, InstructionSeq, Jmp, LoadMapAddress, LoadMapFd, LoadPseudo, Mem, NonNullForArithmetic,
-    Packet, Reg,
-    TypeConstraint, Un, UnOp, Undefined, ValidAccess, ValidArgZero, ValidCallbackTarget,
-    ValidDivisor, ValidMapKeyValue, ValidMapType, ValidSize, ValidStore, Value, ZeroCtxOffset,
+    Instruction, InstructionSeq, Jmp, LoadMapAddress, LoadMapFd, LoadPseudo, Mem,
+    NonNullForArithmetic, Packet, Reg, TypeConstraint, Un, UnOp, Undefined, ValidAccess,
+    ValidArgZero, ValidCallbackTarget, ValidDivisor, ValidMapKeyValue, ValidMapType, ValidSize,
+    ValidStore, Value, ZeroCtxOffset,
 };
 use crate::spec::type_descriptors::EbpfMapDescriptor;
 use crate::spec::vm_isa::AccessSize;

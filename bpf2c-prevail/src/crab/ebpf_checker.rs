@@ -22,8 +22,8 @@ use crate::crab::var_registry::VariableRegistry;
 use crate::ir::assertions::get_assertions;
 use crate::ir::syntax::{
     AccessType, Addable, Assertion, BoundedLoopCount, Comparable, FuncConstraint, Imm, Instruction,
-    NonNullForArithmetic, TypeConstraint, ValidAccess, ValidArgZero, ValidCallbackTarget, ValidDivisor, ValidMapKeyValue,
-    ValidMapType, ValidSize, ValidStore, Value, ZeroCtxOffset,
+    NonNullForArithmetic, TypeConstraint, ValidAccess, ValidArgZero, ValidCallbackTarget,
+    ValidDivisor, ValidMapKeyValue, ValidMapType, ValidSize, ValidStore, Value, ZeroCtxOffset,
 };
 use crate::ir::unmarshal::make_call;
 use crate::spec::type_descriptors::{

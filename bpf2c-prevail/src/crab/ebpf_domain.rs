@@ -418,7 +418,11 @@ impl EbpfDomain {
 
     /// PATCH: the set of types a register may have (names as printed: "number", "ctx", ...).
     pub fn reg_type_names(&self, reg: &Reg, registry: &mut VariableRegistry) -> Vec<String> {
-        self.state.enumerate_types(reg, registry).iter().map(|t| t.to_string()).collect()
+        self.state
+            .enumerate_types(reg, registry)
+            .iter()
+            .map(|t| t.to_string())
+            .collect()
     }
 
     pub fn to_set(&self, registry: &VariableRegistry) -> StringInvariant {

@@ -17,9 +17,9 @@ use super::syntax::{
     AccessType, Addable, ArgPairKind, ArgSingleKind, Assertion, Assume, Atomic, Bin, BinOp,
     BoundedLoopCount, Call, CallBtf, CallLocal, Callx, Comparable, Condition, ConditionOp, Exit,
     FuncConstraint, Imm, IncrementLoopCounter, Instruction, Jmp, LoadMapAddress, LoadMapFd,
-    LoadPseudo, Mem, NonNullForArithmetic, Packet, Reg, TypeConstraint, Un, Undefined, ValidAccess, ValidArgZero,
-    ValidCallbackTarget, ValidDivisor, ValidMapKeyValue, ValidMapType, ValidSize, ValidStore,
-    Value, ZeroCtxOffset,
+    LoadPseudo, Mem, NonNullForArithmetic, Packet, Reg, TypeConstraint, Un, Undefined, ValidAccess,
+    ValidArgZero, ValidCallbackTarget, ValidDivisor, ValidMapKeyValue, ValidMapType, ValidSize,
+    ValidStore, Value, ZeroCtxOffset,
 };
 
 // ---------------------------------------------------------------------------

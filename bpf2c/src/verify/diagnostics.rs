@@ -559,7 +559,10 @@ mod tests {
         assert!(m.starts_with("r6 may be NULL here"), "{m}");
         assert!(m.contains("compare r6 with 0 before adding"), "{m}");
         assert!(plain_words(msg).starts_with("pointer arithmetic on a pointer that may be NULL"));
-        assert_eq!(null_arithmetic_operand("(r10 != null before arithmetic)"), Some(10));
+        assert_eq!(
+            null_arithmetic_operand("(r10 != null before arithmetic)"),
+            Some(10)
+        );
         assert_eq!(null_arithmetic_operand("Possible null access (x)"), None);
     }
 }
