@@ -581,6 +581,23 @@ impl<'a> EbpfChecker<'a> {
         (lb, ub)
     }
 
+    /// PATCH: whether the access surely has width 0. A helper argument that may be NULL
+    /// (`or_null`) may be NULL only with size 0, as the number case below already demands
+    /// of a literal NULL; a map value that may still be NULL is held to the same rule, or a
+    /// helper gets NULL with a non-zero size.
+    fn access_is_empty(&mut self, s: &ValidAccess) -> bool {
+        match s.width {
+            Value::Imm(imm) => imm.v == 0,
+            Value::Reg(ref width) => {
+                let width = reg_pack(width, self.registry).svalue;
+                self.dom.state.values.entail(
+                    &expr_eq(LinearExpression::from(width), LinearExpression::from(0)),
+                    self.registry,
+                )
+            }
+        }
+    }
+
     fn check_valid_access(&mut self, s: &ValidAccess) -> Result<(), VerificationError> {
         let is_comparison_check = s.width == Value::Imm(Imm { v: 0 });
 
@@ -636,7 +653,7 @@ impl<'a> EbpfChecker<'a> {
                 TypeEncoding::TShared => {
                     let (lb, ub) = self.lb_ub_access_pair(s, r.shared_offset);
                     self.check_access_shared(lb, ub, r.shared_region_size)?;
-                    if !is_comparison_check && !s.or_null {
+                    if !is_comparison_check && (!s.or_null || !self.access_is_empty(s)) {
                         self.require_value(
                             lt(LinearExpression::from(0), LinearExpression::from(r.uvalue)),
                             "Possible null access",
@@ -738,7 +755,7 @@ impl<'a> EbpfChecker<'a> {
                 TypeEncoding::TAllocMem => {
                     let (lb, ub) = self.lb_ub_access_pair(s, r.alloc_mem_offset);
                     self.check_access_shared(lb, ub, r.alloc_mem_size)?;
-                    if !is_comparison_check && !s.or_null {
+                    if !is_comparison_check && (!s.or_null || !self.access_is_empty(s)) {
                         self.require_value(
                             lt(LinearExpression::from(0), LinearExpression::from(r.uvalue)),
                             "Possible null access",
