@@ -420,6 +420,73 @@ fn global_data_sections_are_read_and_written_from_rust() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Pointer arithmetic on map values after their NULL check
+// ---------------------------------------------------------------------------------------
+
+/// `hashed`'s value: two u64 words.
+fn pair(first: u64, second: u64) -> Vec<u8> {
+    [first.to_le_bytes(), second.to_le_bytes()].concat()
+}
+
+/// The null-checked counterparts of tests/bpf/reject/null_arith.c (which the verifier
+/// refuses: NULL + 8 faulted at address 8) take the NULL path when the map is empty and read
+/// the right word when it is not.
+#[test]
+fn arithmetic_after_the_null_check_reads_the_value_or_takes_the_null_path() {
+    const SECOND_WORD_READERS: [&str; 8] = [
+        "add_imm",
+        "add_reg",
+        "add_to_number",
+        "add_to_checked_copy",
+        "spill_reload_add",
+        "add_in_subprogram",
+        "sub_imm",
+        "sub_reg",
+    ];
+    let (_, inst) = instance("null_checked_arith.o", quiet());
+    let mut empty = Vec::new();
+    for program in SECOND_WORD_READERS.iter().chain(&["offset_key_to_lookup"]) {
+        empty.push((*program, run_len(&inst, program, 64)));
+    }
+    assert!(empty.iter().all(|(_, r0)| *r0 == 0), "{empty:?}");
+
+    let hashed = inst.map("hashed").unwrap();
+    hashed
+        .update(&0u64.to_le_bytes(), &pair(0x1111, 5), UpdateFlags::Any)
+        .unwrap();
+    for program in SECOND_WORD_READERS {
+        assert_eq!(run_len(&inst, program, 64), 5, "{program}");
+    }
+    // hashed[0]'s second word (5) is the key of the second lookup: NULL, then hashed[5].
+    assert_eq!(run_len(&inst, "offset_key_to_lookup", 64), 0);
+    hashed
+        .update(&5u64.to_le_bytes(), &pair(0x5555, 0), UpdateFlags::Any)
+        .unwrap();
+    assert_eq!(run_len(&inst, "offset_key_to_lookup", 64), 0x5555);
+}
+
+/// An array lookup keyed by the packet's first word: in range it reads slots[i], past
+/// max_entries (4) the lookup gives NULL and the program returns 0, as for a short packet.
+#[test]
+fn a_packet_keyed_array_lookup_is_null_past_max_entries() {
+    let (_, inst) = instance("null_checked_arith.o", quiet());
+    inst.map("slots")
+        .unwrap()
+        .update(&key32(1), &pair(7, 0x3333), UpdateFlags::Any)
+        .unwrap();
+    let packet = |index: u32| {
+        let mut data = vec![0u8; 64];
+        data[..4].copy_from_slice(&index.to_le_bytes());
+        run(&inst, "array_packet_key", &mut data)
+    };
+    assert_eq!(packet(1), 0x3333);
+    assert_eq!(packet(0), 0);
+    assert_eq!(packet(4), 0);
+    assert_eq!(packet(0xffff_ffff), 0);
+    assert_eq!(run(&inst, "array_packet_key", &mut [1, 0, 0]), 0);
+}
+
+// ---------------------------------------------------------------------------------------
 // Programs and subprograms
 // ---------------------------------------------------------------------------------------
 

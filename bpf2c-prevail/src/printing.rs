@@ -16,9 +16,10 @@ use crate::ir::syntax::{
     AccessType, Addable, ArgPair, ArgPairKind, ArgSingle, ArgSingleKind, Assertion, Assume, Atomic,
     AtomicOp, Bin, BinOp, BoundedLoopCount, BtfLineInfo, Call, CallBtf, CallLocal, Callx,
     Comparable, Condition, ConditionOp, Deref, Exit, FuncConstraint, Imm, IncrementLoopCounter,
-    Instruction, InstructionSeq, Jmp, LoadMapAddress, LoadMapFd, LoadPseudo, Mem, Packet, Reg,
-    TypeConstraint, Un, UnOp, Undefined, ValidAccess, ValidArgZero, ValidCallbackTarget,
-    ValidDivisor, ValidMapKeyValue, ValidMapType, ValidSize, ValidStore, Value, ZeroCtxOffset,
+    Instruction, InstructionSeq, Jmp, LoadMapAddress, LoadMapFd, LoadPseudo, Mem,
+    NonNullForArithmetic, Packet, Reg, TypeConstraint, Un, UnOp, Undefined, ValidAccess,
+    ValidArgZero, ValidCallbackTarget, ValidDivisor, ValidMapKeyValue, ValidMapType, ValidSize,
+    ValidStore, Value, ZeroCtxOffset,
 };
 use crate::spec::type_descriptors::EbpfMapDescriptor;
 use crate::spec::vm_isa::AccessSize;
@@ -647,6 +648,12 @@ impl fmt::Display for Addable {
     }
 }
 
+impl fmt::Display for NonNullForArithmetic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "r{} != null before arithmetic", self.reg.v)
+    }
+}
+
 impl fmt::Display for ValidDivisor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} != 0", reg_name(&self.reg, self.is64))
@@ -697,6 +704,7 @@ impl fmt::Display for Assertion {
             Assertion::BoundedLoopCount(x) => write!(f, "{x}"),
             Assertion::ValidArgZero(x) => write!(f, "{x}"),
             Assertion::ValidMapType(x) => write!(f, "{x}"),
+            Assertion::NonNullForArithmetic(x) => write!(f, "{x}"),
         }
     }
 }

@@ -979,6 +979,7 @@ pub fn extract_assertion_registers(assertion: &Assertion) -> BTreeSet<Reg> {
         Assertion::BoundedLoopCount(_) => BTreeSet::new(),
         Assertion::ValidArgZero(vaz) => BTreeSet::from([vaz.reg]),
         Assertion::ValidMapType(vmt) => BTreeSet::from([vmt.map_fd_reg]),
+        Assertion::NonNullForArithmetic(nn) => BTreeSet::from([nn.reg]),
     }
 }
 

@@ -16,10 +16,11 @@ mod support;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use bpf2c::helpers::{HelperArg, HelperDecl, HelperReturn, HelperSet};
 use bpf2c::insn::*;
 use bpf2c::object::raw::load_raw;
-use bpf2c::verify::Diagnostic;
-use support::{load, marker_line, objects_in, repo, verify};
+use bpf2c::verify::{verify_program, Diagnostic, VerifyOptions};
+use support::{load, marker_line, objects_in, program_index, repo, verify};
 
 /// One unsafe program and what its diagnostic must say.
 struct Case {
@@ -362,7 +363,68 @@ const CASES: &[Case] = &[
         "r0 = *(u32 *)(r6 + 0)",
         "the base register points into the context on some paths",
     ),
+    // Pointer arithmetic on a map value that may be NULL (Linux: "pointer arithmetic on
+    // map_value_or_null prohibited, null-check it first"). NULL + 8 passes any later NULL
+    // check, so each is refused at the arithmetic itself.
+    null_arith("add_imm_unchecked", 6, "r0 += 8", 0),
+    null_arith("add_imm_checked_after", 6, "r0 += 8", 0),
+    null_arith("add_reg", 7, "r0 += r6", 0),
+    null_arith("add_to_number", 7, "r6 += r0", 0),
+    null_arith("add_to_copy_check_original", 7, "r6 += 8", 6),
+    null_arith("spill_reload_add", 8, "r1 += 8", 1),
+    null_arith("offset_key_to_lookup", 6, "r0 += 8", 0),
+    null_arith("array_packet_key", 8, "r0 += 8", 0),
+    null_arith("sub_imm", 6, "r0 -= 8", 0),
+    null_arith("sub_reg", 7, "r0 -= r6", 0),
+    null_arith("alu32_add", 6, "w0 += 8", 0),
+    Case {
+        object: "null_arith",
+        program: "add_in_subprogram",
+        function: Some("read_second_word"),
+        insn: 0,
+        disasm: "r1 += 8",
+        message: "r1 may be NULL here",
+        detail: Some("Pointer arithmetic on a possibly-NULL pointer (map value or NULL): null-check it first (r1 != null before arithmetic)"),
+    },
+    // The same theme, refused before this check existed: the unchecked pointer itself as a
+    // key, and a bitwise operation on it.
+    case(
+        "null_arith",
+        "null_key_to_lookup",
+        9,
+        "call bpf_map_lookup_elem#1",
+        "the map key pointer in r2 may be NULL",
+        "Possible null access (within(r2:key_size(r1)))",
+    ),
+    case(
+        "null_arith",
+        "and_mask",
+        6,
+        "r0 &= -8",
+        "r0 must be a number here",
+        "Invalid type (r0.type == number)",
+    ),
 ];
+
+/// A `null_arith` case: refused at `insn` because `r<reg>` may be NULL.
+const fn null_arith(program: &'static str, insn: usize, disasm: &'static str, reg: u8) -> Case {
+    let (message, detail) = match reg {
+        0 => (
+            "r0 may be NULL here",
+            "Pointer arithmetic on a possibly-NULL pointer (map value or NULL): null-check it first (r0 != null before arithmetic)",
+        ),
+        1 => (
+            "r1 may be NULL here",
+            "Pointer arithmetic on a possibly-NULL pointer (map value or NULL): null-check it first (r1 != null before arithmetic)",
+        ),
+        6 => (
+            "r6 may be NULL here",
+            "Pointer arithmetic on a possibly-NULL pointer (map value or NULL): null-check it first (r6 != null before arithmetic)",
+        ),
+        _ => panic!("no null_arith case uses this register"),
+    };
+    case("null_arith", program, insn, disasm, message, detail)
+}
 
 /// Programs of the reject corpus that the verifier accepts although they are unsafe for our
 /// runtime: known gaps, documented in docs/verification.md and tested (ignored) below.
@@ -372,11 +434,48 @@ const CASES: &[Case] = &[
 /// PREVAIL proves in bounds is memory that exists (see `frames_follow_the_verifiers_model`).
 const ACCEPTED: &[(&str, &str)] = &[("asm", "callee_above_frame")];
 
+/// `tests/bpf/reject/host_helpers.o` calls a host helper, verified with [`host_sum`]
+/// declared: these programs are refused,
+const HOST_HELPER_CASES: &[Case] = &[case(
+    "host_helpers",
+    "maybe_null_value",
+    9,
+    "call #1002",
+    "the pointer may be NULL here",
+    "Possible null access ((r1.type == number and r1.value == 0) or valid_access(r1.offset, width=r2) for read)",
+)];
+
+/// and these verify.
+const HOST_HELPER_ACCEPTED: &[&str] = &["ok_checked_value", "ok_empty"];
+
+/// The host helper `host_helpers.c` calls: id 1002, a pointer that may be NULL when its size
+/// is 0, and the size.
+fn host_sum() -> HelperSet {
+    let mut helpers = HelperSet::standard();
+    helpers
+        .add(HelperDecl {
+            id: 1002,
+            name: "host_sum".into(),
+            ret: HelperReturn::Integer,
+            args: vec![HelperArg::ReadableMemOrNull, HelperArg::ConstSizeOrZero],
+        })
+        .unwrap();
+    helpers
+}
+
 fn check(c: &Case) -> Result<(), String> {
+    check_with(c, &HelperSet::standard())
+}
+
+fn check_with(c: &Case, helpers: &HelperSet) -> Result<(), String> {
     let rel = format!("tests/bpf/reject/{}.o", c.object);
     let source = format!("tests/bpf/reject/{}.c", c.object);
     let obj = load(&rel);
-    let verdict = verify(&obj, c.program);
+    let options = VerifyOptions {
+        helpers: helpers.clone(),
+        ..Default::default()
+    };
+    let verdict = verify_program(&obj, program_index(&obj, c.program), &options);
     if verdict.verified {
         return Err("verified, but must be refused".into());
     }
@@ -514,6 +613,32 @@ fn every_unsafe_program_is_refused_at_the_right_instruction_for_the_right_reason
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// A helper argument declared "readable memory or NULL" may be NULL only with size 0: a map
+/// value that may still be NULL, passed with a non-zero size, is refused like a literal NULL
+/// with a non-zero size; checked first, or with size 0, it is accepted.
+#[test]
+fn a_possibly_null_map_value_reaches_a_host_helper_only_checked_or_empty() {
+    let helpers = host_sum();
+    let failures: Vec<String> = HOST_HELPER_CASES
+        .iter()
+        .filter_map(|c| {
+            check_with(c, &helpers)
+                .err()
+                .map(|e| format!("{}/{}:\n    {e}", c.object, c.program))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let obj = load("tests/bpf/reject/host_helpers.o");
+    let options = VerifyOptions {
+        helpers,
+        ..Default::default()
+    };
+    for program in HOST_HELPER_ACCEPTED {
+        let verdict = verify_program(&obj, program_index(&obj, program), &options);
+        assert!(verdict.verified, "{program}: {:?}", verdict.diagnostics);
+    }
+}
+
 #[test]
 fn every_program_of_the_reject_corpus_has_a_case() {
     let mut listed: BTreeSet<(String, String)> = CASES
@@ -521,6 +646,16 @@ fn every_program_of_the_reject_corpus_has_a_case() {
         .map(|c| (c.object.to_string(), c.program.to_string()))
         .collect();
     listed.extend(ACCEPTED.iter().map(|(o, p)| (o.to_string(), p.to_string())));
+    listed.extend(
+        HOST_HELPER_CASES
+            .iter()
+            .map(|c| (c.object.to_string(), c.program.to_string())),
+    );
+    listed.extend(
+        HOST_HELPER_ACCEPTED
+            .iter()
+            .map(|p| ("host_helpers".to_string(), p.to_string())),
+    );
     let mut found = BTreeSet::new();
     for path in objects_in("tests/bpf/reject") {
         let rel = path

@@ -14,15 +14,16 @@ use crate::crab::ebpf_domain::{DomainContext, EbpfDomain, VerificationError};
 use crate::crab::interval::Interval;
 use crate::crab::type_domain::reg_type;
 use crate::crab::type_encoding::{
-    DataKind, T_NUM, T_STACK, TS_MAP, TS_POINTER, TS_SINGLETON_PTR, TypeEncoding, TypeSet,
+    DataKind, T_NUM, T_STACK, TS_MAP, TS_NULLABLE_POINTER, TS_POINTER, TS_SINGLETON_PTR,
+    TypeEncoding, TypeSet,
 };
 use crate::crab::type_to_number::{RegPack, reg_pack};
 use crate::crab::var_registry::VariableRegistry;
 use crate::ir::assertions::get_assertions;
 use crate::ir::syntax::{
     AccessType, Addable, Assertion, BoundedLoopCount, Comparable, FuncConstraint, Imm, Instruction,
-    TypeConstraint, ValidAccess, ValidArgZero, ValidCallbackTarget, ValidDivisor, ValidMapKeyValue,
-    ValidMapType, ValidSize, ValidStore, Value, ZeroCtxOffset,
+    NonNullForArithmetic, TypeConstraint, ValidAccess, ValidArgZero, ValidCallbackTarget,
+    ValidDivisor, ValidMapKeyValue, ValidMapType, ValidSize, ValidStore, Value, ZeroCtxOffset,
 };
 use crate::ir::unmarshal::make_call;
 use crate::spec::type_descriptors::{
@@ -162,6 +163,7 @@ impl<'a> EbpfChecker<'a> {
             Assertion::ValidMapType(a) => self.check_valid_map_type(a),
             Assertion::ValidStore(a) => self.check_valid_store(a),
             Assertion::ZeroCtxOffset(a) => self.check_zero_ctx_offset(a),
+            Assertion::NonNullForArithmetic(a) => self.check_non_null_for_arithmetic(a),
         }
     }
 
@@ -376,6 +378,31 @@ impl<'a> EbpfChecker<'a> {
         }
     }
 
+    /// PATCH: a register that may hold a pointer of a type that can be NULL (a map value
+    /// from a lookup, and the other nullable helper results) must be non-NULL here. The
+    /// domain does not relate a register's value to its type, so when the register may
+    /// also be a number, that number must be non-zero too: stricter than Linux, which
+    /// tracks the two cases separately, but never unsound.
+    fn check_non_null_for_arithmetic(
+        &mut self,
+        s: &NonNullForArithmetic,
+    ) -> Result<(), VerificationError> {
+        let may_be_nullable_pointer = self
+            .dom
+            .state
+            .enumerate_types(&s.reg, self.registry)
+            .into_iter()
+            .any(|t| TS_NULLABLE_POINTER.contains(t));
+        if !may_be_nullable_pointer {
+            return Ok(());
+        }
+        let r = reg_pack(&s.reg, self.registry);
+        self.require_value(
+            lt(LinearExpression::from(0), LinearExpression::from(r.uvalue)),
+            "Pointer arithmetic on a possibly-NULL pointer (map value or NULL): null-check it first",
+        )
+    }
+
     fn check_bounded_loop_count(&mut self, s: &BoundedLoopCount) -> Result<(), VerificationError> {
         // s.name is a Label, we need string representation for variable lookup
         let counter_name = s.name.to_string();
@@ -554,6 +581,23 @@ impl<'a> EbpfChecker<'a> {
         (lb, ub)
     }
 
+    /// PATCH: whether the access surely has width 0. A helper argument that may be NULL
+    /// (`or_null`) may be NULL only with size 0, as the number case below already demands
+    /// of a literal NULL; a map value that may still be NULL is held to the same rule, or a
+    /// helper gets NULL with a non-zero size.
+    fn access_is_empty(&mut self, s: &ValidAccess) -> bool {
+        match s.width {
+            Value::Imm(imm) => imm.v == 0,
+            Value::Reg(ref width) => {
+                let width = reg_pack(width, self.registry).svalue;
+                self.dom.state.values.entail(
+                    &expr_eq(LinearExpression::from(width), LinearExpression::from(0)),
+                    self.registry,
+                )
+            }
+        }
+    }
+
     fn check_valid_access(&mut self, s: &ValidAccess) -> Result<(), VerificationError> {
         let is_comparison_check = s.width == Value::Imm(Imm { v: 0 });
 
@@ -609,7 +653,7 @@ impl<'a> EbpfChecker<'a> {
                 TypeEncoding::TShared => {
                     let (lb, ub) = self.lb_ub_access_pair(s, r.shared_offset);
                     self.check_access_shared(lb, ub, r.shared_region_size)?;
-                    if !is_comparison_check && !s.or_null {
+                    if !is_comparison_check && (!s.or_null || !self.access_is_empty(s)) {
                         self.require_value(
                             lt(LinearExpression::from(0), LinearExpression::from(r.uvalue)),
                             "Possible null access",
@@ -711,7 +755,7 @@ impl<'a> EbpfChecker<'a> {
                 TypeEncoding::TAllocMem => {
                     let (lb, ub) = self.lb_ub_access_pair(s, r.alloc_mem_offset);
                     self.check_access_shared(lb, ub, r.alloc_mem_size)?;
-                    if !is_comparison_check && !s.or_null {
+                    if !is_comparison_check && (!s.or_null || !self.access_is_empty(s)) {
                         self.require_value(
                             lt(LinearExpression::from(0), LinearExpression::from(r.uvalue)),
                             "Possible null access",

@@ -384,6 +384,11 @@ pub const TS_MEM: TypeSet = TypeSet::of(&[TPacket, TStack, TShared]);
 /// load/store access is modeled.
 pub const TS_DEREFERENCEABLE: TypeSet =
     TypeSet::of(&[TCtx, TPacket, TStack, TShared, TSocket, TAllocMem]);
+/// PATCH: `{map_fd, map_fd_programs, shared, socket, btf_id, alloc_mem}` — the pointer
+/// types a helper can return as NULL (a map lookup gives a map value, or an inner map of a
+/// map-of-maps). Context, packet and stack pointers are never NULL.
+pub const TS_NULLABLE_POINTER: TypeSet =
+    TypeSet::of(&[TMap, TMapPrograms, TShared, TSocket, TBtfId, TAllocMem]);
 #[cfg_attr(not(test), allow(dead_code))]
 pub const TS_SOCKET: TypeSet = TypeSet::singleton(TSocket);
 #[cfg_attr(not(test), allow(dead_code))]

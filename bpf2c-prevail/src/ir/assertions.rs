@@ -17,9 +17,9 @@ use super::syntax::{
     AccessType, Addable, ArgPairKind, ArgSingleKind, Assertion, Assume, Atomic, Bin, BinOp,
     BoundedLoopCount, Call, CallBtf, CallLocal, Callx, Comparable, Condition, ConditionOp, Exit,
     FuncConstraint, Imm, IncrementLoopCounter, Instruction, Jmp, LoadMapAddress, LoadMapFd,
-    LoadPseudo, Mem, Packet, Reg, TypeConstraint, Un, Undefined, ValidAccess, ValidArgZero,
-    ValidCallbackTarget, ValidDivisor, ValidMapKeyValue, ValidMapType, ValidSize, ValidStore,
-    Value, ZeroCtxOffset,
+    LoadPseudo, Mem, NonNullForArithmetic, Packet, Reg, TypeConstraint, Un, Undefined, ValidAccess,
+    ValidArgZero, ValidCallbackTarget, ValidDivisor, ValidMapKeyValue, ValidMapType, ValidSize,
+    ValidStore, Value, ZeroCtxOffset,
 };
 
 // ---------------------------------------------------------------------------
@@ -76,6 +76,12 @@ fn make_valid_access_default(label: &Option<Label>, reg: Reg) -> ValidAccess {
         false,
         AccessType::Compare,
     )
+}
+
+/// PATCH: require `reg`, if it may be a pointer, to be non-NULL before it is added to or
+/// subtracted from (see [`NonNullForArithmetic`]). Holds trivially for numbers.
+fn non_null_for_arithmetic(reg: Reg) -> Assertion {
+    Assertion::NonNullForArithmetic(NonNullForArithmetic { reg })
 }
 
 // ---------------------------------------------------------------------------
@@ -585,12 +591,18 @@ fn assertions_bin(ins: &Bin) -> Vec<Assertion> {
                         ptr: ins.dst,
                         num: *src,
                     }),
+                    // PATCH: either operand may be the pointer; neither may be NULL.
+                    non_null_for_arithmetic(ins.dst),
+                    non_null_for_arithmetic(*src),
                 ]
             } else {
-                vec![Assertion::TypeConstraint(TypeConstraint {
-                    reg: ins.dst,
-                    types: TypeGroup::PtrOrNum,
-                })]
+                vec![
+                    Assertion::TypeConstraint(TypeConstraint {
+                        reg: ins.dst,
+                        types: TypeGroup::PtrOrNum,
+                    }),
+                    non_null_for_arithmetic(ins.dst),
+                ]
             }
         }
         BinOp::SUB => {
@@ -607,12 +619,19 @@ fn assertions_bin(ins: &Bin) -> Vec<Assertion> {
                         r2: *reg,
                         or_r2_is_number: true,
                     }),
+                    // PATCH: a pointer minus a number must not start from NULL. (A
+                    // pointer as the subtrahend needs no check: Comparable then requires
+                    // both to be pointers into one never-NULL region.)
+                    non_null_for_arithmetic(ins.dst),
                 ]
             } else {
-                vec![Assertion::TypeConstraint(TypeConstraint {
-                    reg: ins.dst,
-                    types: TypeGroup::PtrOrNum,
-                })]
+                vec![
+                    Assertion::TypeConstraint(TypeConstraint {
+                        reg: ins.dst,
+                        types: TypeGroup::PtrOrNum,
+                    }),
+                    non_null_for_arithmetic(ins.dst),
+                ]
             }
         }
         BinOp::UDIV | BinOp::UMOD | BinOp::SDIV | BinOp::SMOD => {

@@ -530,6 +530,18 @@ pub struct ValidMapType {
     pub helper_name: Rc<str>,
 }
 
+/// PATCH: check that a register is not NULL before pointer arithmetic on it.
+///
+/// A map lookup's result is NULL until it is compared with 0, and the domain knows a
+/// possibly-NULL pointer only by its value interval `[0, ptr_max]`. NULL plus 8 is 8, which
+/// every later NULL check and the dereference check (`0 < value`) accept, so arithmetic
+/// must wait for the check. Linux refuses the same: "pointer arithmetic on
+/// map_value_or_null prohibited, null-check it first".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NonNullForArithmetic {
+    pub reg: Reg,
+}
+
 /// Sum type of all assertion checks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Assertion {
@@ -547,4 +559,5 @@ pub enum Assertion {
     BoundedLoopCount(BoundedLoopCount),
     ValidArgZero(ValidArgZero),
     ValidMapType(ValidMapType),
+    NonNullForArithmetic(NonNullForArithmetic),
 }

@@ -274,7 +274,22 @@ pub fn explain(msg: &str, insn: Option<&Insn>, helpers: &HelperSet) -> String {
         }
         return format!("r{reg} must be {} here", describe_kinds(&kinds));
     }
+    if let (Some(_), Some(reg)) = (insn, null_arithmetic_operand(msg)) {
+        return format!(
+            "r{reg} may be NULL here (a map value from bpf_map_lookup_elem before its NULL \
+             check), and pointer arithmetic on it is refused: NULL plus an offset is no longer \
+             NULL, so a later check would let the access through; compare r{reg} with 0 before \
+             adding to or subtracting from it"
+        );
+    }
     plain_words(msg)
+}
+
+/// `(rN != null before arithmetic)`: the possibly-NULL operand of pointer arithmetic.
+fn null_arithmetic_operand(msg: &str) -> Option<u8> {
+    let end = msg.find(" != null before arithmetic")?;
+    let start = msg[..end].rfind("(r")? + "(r".len();
+    msg[start..end].parse().ok()
 }
 
 /// `Invalid type (rN.type == T)` or `Invalid type (rN.type in {A, B})`: the register and
@@ -402,6 +417,9 @@ pub fn plain_words(msg: &str) -> String {
          number is required, or the wrong kind of pointer)"
     } else if has("Cannot subtract pointers to different regions") || has("Cannot compare") {
         "the program compares or subtracts pointers into different memory regions"
+    } else if has("Pointer arithmetic on a possibly-NULL pointer") {
+        "pointer arithmetic on a pointer that may be NULL (a map value before its NULL check): \
+         compare it with 0 first, then add the offset"
     } else if has("Only numbers can be added to pointers") {
         "the program adds a pointer to a pointer"
     } else if has("illegal recursion") {
@@ -539,5 +557,28 @@ mod tests {
             explain("Possible null access (x)", None, &h),
             plain_words("Possible null access (x)")
         );
+    }
+
+    #[test]
+    fn explains_arithmetic_on_a_possibly_null_pointer() {
+        let h = HelperSet::standard();
+        let msg = "Pointer arithmetic on a possibly-NULL pointer (map value or NULL): \
+                   null-check it first (r6 != null before arithmetic)";
+        let add = Insn {
+            opcode: BPF_ALU64 | BPF_ADD | BPF_K,
+            dst: 6,
+            src: 0,
+            off: 0,
+            imm: 8,
+        };
+        let m = explain(msg, Some(&add), &h);
+        assert!(m.starts_with("r6 may be NULL here"), "{m}");
+        assert!(m.contains("compare r6 with 0 before adding"), "{m}");
+        assert!(plain_words(msg).starts_with("pointer arithmetic on a pointer that may be NULL"));
+        assert_eq!(
+            null_arithmetic_operand("(r10 != null before arithmetic)"),
+            Some(10)
+        );
+        assert_eq!(null_arithmetic_operand("Possible null access (x)"), None);
     }
 }

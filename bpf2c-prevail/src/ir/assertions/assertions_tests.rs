@@ -25,7 +25,15 @@ fn test_assertions_add_reg() {
     // 2. TypeConstraint(src, PtrOrNum)
     // 3. Addable(src, dst)
     // 4. Addable(dst, src)
-    assert_eq!(assertions.len(), 4);
+    // 5. NonNullForArithmetic(dst), 6. NonNullForArithmetic(src) (PATCH)
+    assert_eq!(assertions.len(), 6);
+    assert_eq!(
+        assertions[4..],
+        [
+            Assertion::NonNullForArithmetic(NonNullForArithmetic { reg: Reg { v: 1 } }),
+            Assertion::NonNullForArithmetic(NonNullForArithmetic { reg: Reg { v: 2 } }),
+        ]
+    );
 
     if let Assertion::TypeConstraint(tc) = &assertions[0] {
         assert_eq!(tc.reg.v, 1);
@@ -50,7 +58,12 @@ fn test_assertions_add_imm() {
 
     // ADD dst, imm should generate:
     // 1. TypeConstraint(dst, PtrOrNum)
-    assert_eq!(assertions.len(), 1);
+    // 2. NonNullForArithmetic(dst) (PATCH)
+    assert_eq!(assertions.len(), 2);
+    assert_eq!(
+        assertions[1],
+        Assertion::NonNullForArithmetic(NonNullForArithmetic { reg: Reg { v: 1 } })
+    );
 
     if let Assertion::TypeConstraint(tc) = &assertions[0] {
         assert_eq!(tc.reg.v, 1);
@@ -58,6 +71,41 @@ fn test_assertions_add_imm() {
     } else {
         panic!("Expected TypeConstraint");
     }
+}
+
+/// PATCH: subtraction, by an immediate or a register and at either width, checks that the
+/// pointer it moves is not NULL; the other bitwise and arithmetic operations need no such
+/// check, since they already require numbers.
+#[test]
+fn test_assertions_sub_and_32_bit_add_check_non_null() {
+    let dst = Reg { v: 0 };
+    let non_null = Assertion::NonNullForArithmetic(NonNullForArithmetic { reg: dst });
+    let info = ProgramInfo::default();
+    let runtime = EbpfRuntimeConfig::default();
+    let bin = |op, v, is64| {
+        Instruction::Bin(Bin {
+            op,
+            dst,
+            v,
+            is64,
+            lddw: false,
+        })
+    };
+    for ins in [
+        bin(BinOp::SUB, Value::Imm(Imm { v: 8 }), true),
+        bin(BinOp::SUB, Value::Reg(Reg { v: 6 }), true),
+        bin(BinOp::ADD, Value::Imm(Imm { v: 8 }), false),
+    ] {
+        let assertions = get_assertions(&ins, &info, &runtime, &None);
+        assert_eq!(assertions.last(), Some(&non_null), "{ins:?}");
+    }
+    let and = get_assertions(
+        &bin(BinOp::AND, Value::Imm(Imm { v: 8 }), true),
+        &info,
+        &runtime,
+        &None,
+    );
+    assert!(!and.contains(&non_null));
 }
 
 #[test]
