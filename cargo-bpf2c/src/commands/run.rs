@@ -25,10 +25,20 @@ pub fn instantiate(
         super::translate_object(shell, obj, translate, Some(MODULE_SYMBOL.to_string()), None)?;
     shell.status("Compiling", format!("{} (native)", obj.path.display()));
     let cache = bpf2c_build::native::default_cache_dir();
-    let library = bpf2c_build::native::compile_shared(&translation.c_source, &cache)
+    let built = bpf2c_build::native::build_shared(&translation.c_source, &cache)
         .map_err(|e| Failure(format!("{}: {e}", obj.path.display())))?;
+    if let Some(why) = &built.replaced {
+        shell.warn(format!("{why}; it was not loaded, and was built again"));
+    }
+    let library = built.path;
     shell.verbose("Loading", library.display().to_string());
-    // SAFETY: the library was just built by bpf2c from this object's translation.
+    // SAFETY: the library is the cache entry for this translation's C source, header and
+    // compiler: bpf2c compiled it, now or on an earlier run, and recorded its SHA-256. Its
+    // directory and the cache root are owned by this user and writable by no one else
+    // (checked), and its bytes matched the record just before this call, so only a process
+    // of this same user could have changed it since, and such a process can already run
+    // code as this user. So it is the compiler's output for bpf2c's generated C, whose
+    // module meets the contract of `from_library`.
     let image = unsafe { ModuleImage::from_library(&library, MODULE_SYMBOL) }
         .map_err(|e| Failure(format!("{}: {e}", library.display())))?;
     Instance::new(image, options).map_err(|e| Failure(format!("{}: {e}", obj.path.display())))
