@@ -304,6 +304,7 @@ mod tests {
         fs::write(&built, b"library bytes").unwrap();
         let library = install_library(dir.path(), &built).unwrap();
         assert!(!built.exists());
+        drop(staging);
         assert_eq!(find_library(dir.path()), Lookup::Verified(library.clone()));
         let record = fs::read_to_string(dir.path().join(RECORD)).unwrap();
         let hash = file_sha256(&library).unwrap();
