@@ -603,7 +603,7 @@ fn usage_errors_are_reported_plainly() {
             "--data-hex",
             "zz",
         ],
-        &["--data-hex", "zz"],
+        &["--data-hex: 'z' (character 1) is not a hex digit"],
     );
     let dir = tempfile::tempdir().unwrap();
     let maps_in = dir.path().join("in.json");

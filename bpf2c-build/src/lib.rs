@@ -14,6 +14,7 @@
 //! ```
 
 mod builder;
+pub mod cache;
 mod glob;
 pub mod metadata;
 pub mod native;

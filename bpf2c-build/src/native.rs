@@ -4,12 +4,13 @@
 //! This is the run-time path (`cargo bpf2c run`, the conformance plugin, tests). Crates that
 //! bundle eBPF objects link them statically through the build-script path instead.
 
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sha2::{Digest, Sha256};
+
+use crate::cache;
 
 /// A failure to compile generated C, with the compiler's own words.
 #[derive(Debug)]
@@ -50,9 +51,26 @@ pub fn host_compiler() -> Result<cc::Tool, CompileError> {
     })
 }
 
+/// A shared library from the cache, ready to load.
+#[derive(Debug)]
+pub struct SharedLibrary {
+    /// The library; its bytes matched the hash recorded when it was built, checked last
+    /// thing before this was returned.
+    pub path: PathBuf,
+    /// Why the library found in the cache was not used and this one built instead: the
+    /// cache held one that did not match its record.
+    pub replaced: Option<String>,
+}
+
 /// Compiles `c_source` into a shared library inside `cache_dir` and returns its path. A library
-/// built earlier from the same source, header and compiler is reused.
+/// built earlier from the same source, header and compiler is reused once its bytes match the
+/// hash recorded when it was built. The cache's rules are in [`crate::cache`].
 pub fn compile_shared(c_source: &str, cache_dir: &Path) -> Result<PathBuf, CompileError> {
+    build_shared(c_source, cache_dir).map(|library| library.path)
+}
+
+/// [`compile_shared`], telling also whether a cached library was replaced, and why.
+pub fn build_shared(c_source: &str, cache_dir: &Path) -> Result<SharedLibrary, CompileError> {
     let compiler = host_compiler()?;
     let mut hasher = Sha256::new();
     hasher.update(c_source.as_bytes());
@@ -62,27 +80,41 @@ pub fn compile_shared(c_source: &str, cache_dir: &Path) -> Result<PathBuf, Compi
         hasher.update(a.as_encoded_bytes());
     }
     let key = hex::encode(&hasher.finalize()[..16]);
+    cache::ensure_private_dir(cache_dir)?;
     let dir = cache_dir.join(&key);
-    let library = dir.join("module.so");
-    if library.is_file() {
-        return Ok(library);
-    }
-    fs::create_dir_all(&dir).map_err(|e| io_error("cannot create", &dir, e))?;
-    let source = dir.join("module.c");
-    fs::write(&source, c_source).map_err(|e| io_error("cannot write", &source, e))?;
-    bpf2c_runtime::write_abi_header(&dir)
-        .map_err(|e| io_error("cannot write header in", &dir, e))?;
+    cache::ensure_private_dir(&dir)?;
+    let replaced = match cache::find_library(&dir) {
+        cache::Lookup::Verified(path) => {
+            return Ok(SharedLibrary {
+                path,
+                replaced: None,
+            })
+        }
+        cache::Lookup::Missing => None,
+        cache::Lookup::Mismatch(why) => Some(why),
+    };
 
-    // Build under a unique name, then rename: a concurrent run of the same object either
-    // sees no library or a complete one.
-    let partial = dir.join(format!("module.so.{}.partial", std::process::id()));
+    // The source and header stay beside the library, for whoever wants to read or rebuild
+    // it by hand. The entry's name is a hash of both, so a concurrent build writes the same
+    // bytes, and each file is replaced whole.
+    let source = dir.join("module.c");
+    cache::write_atomically(&dir, "module.c", c_source.as_bytes())?;
+    cache::write_atomically(&dir, "bpf2c.h", bpf2c_runtime::ABI_HEADER.as_bytes())?;
+
+    // The compiler writes into a private directory of its own, so no reader ever sees a
+    // library being written; it is renamed into place whole.
+    let staging = tempfile::Builder::new()
+        .prefix(".build-")
+        .tempdir_in(&dir)
+        .map_err(|e| io_error("cannot create a build directory in", &dir, e))?;
+    let built = staging.path().join("module.so");
     let mut cmd: Command = compiler.to_command();
     cmd.arg("-std=c11")
         .arg("-shared")
         .arg("-I")
         .arg(&dir)
         .arg("-o")
-        .arg(&partial)
+        .arg(&built)
         .arg(&source);
     let output = cmd.output().map_err(|e| CompileError {
         message: format!(
@@ -91,7 +123,6 @@ pub fn compile_shared(c_source: &str, cache_dir: &Path) -> Result<PathBuf, Compi
         ),
     })?;
     if !output.status.success() {
-        let _ = fs::remove_file(&partial);
         return Err(CompileError {
             message: format!(
                 "the C compiler failed on {}:\n{}",
@@ -100,9 +131,8 @@ pub fn compile_shared(c_source: &str, cache_dir: &Path) -> Result<PathBuf, Compi
             ),
         });
     }
-    fs::rename(&partial, &library)
-        .map_err(|e| io_error("cannot move the library to", &library, e))?;
-    Ok(library)
+    let path = cache::install_library(&dir, &built)?;
+    Ok(SharedLibrary { path, replaced })
 }
 
 /// Compiles one generated C file into a native object file (`-c`), against the `bpf2c.h`
@@ -141,7 +171,8 @@ pub fn compile_object(
 }
 
 /// The default cache directory: `$BPF2C_CACHE_DIR`, else `$XDG_CACHE_HOME/bpf2c`, else
-/// `~/.cache/bpf2c`, else a directory under the system temporary directory.
+/// `~/.cache/bpf2c`, else `bpf2c-<uid>` under the system temporary directory (one per user:
+/// see [`crate::cache`]).
 pub fn default_cache_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("BPF2C_CACHE_DIR") {
         return PathBuf::from(d);
@@ -152,5 +183,5 @@ pub fn default_cache_dir() -> PathBuf {
     if let Some(h) = std::env::var_os("HOME") {
         return PathBuf::from(h).join(".cache").join("bpf2c");
     }
-    std::env::temp_dir().join("bpf2c-cache")
+    cache::temp_cache_dir()
 }

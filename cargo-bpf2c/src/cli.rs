@@ -145,8 +145,8 @@ pub struct RunArgs {
     /// Write every map's entries here after the run, in the --maps-in format
     #[arg(long)]
     pub maps_out: Option<PathBuf>,
-    /// Run the program N times on the same data and report ns_per_run
-    #[arg(long)]
+    /// Run the program N times (at least once) on the same data and report ns_per_run
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub repeat: Option<u64>,
     /// Seed for bpf_get_prandom_u32, for repeatable runs
     #[arg(long)]

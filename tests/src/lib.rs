@@ -51,10 +51,12 @@ pub fn profile_dir() -> PathBuf {
 }
 
 /// A directory for compiled modules that survives between test runs (the compile cache is
-/// keyed by content, so stale entries are never used), inside the build directory.
+/// keyed by content, so stale entries are never used), inside the build directory. Private
+/// (0700) whatever the umask, as the cache requires of its directories.
 pub fn cache_dir() -> PathBuf {
     let dir = profile_dir().join("bpf2c-tests-cache");
-    std::fs::create_dir_all(&dir).expect("cannot create the test compile cache");
+    bpf2c_build::cache::ensure_private_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot create the test compile cache: {e}"));
     dir
 }
 

@@ -1,7 +1,6 @@
 //! `cargo bpf2c run OBJECT`: compile natively (cached by content), run one program, and
 //! print `{"program", "retval", "data_out"[, "ns_per_run"]}` on stdout.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use bpf2c_runtime::{Instance, ModuleImage, Options, UpdateFlags};
@@ -26,10 +25,20 @@ pub fn instantiate(
         super::translate_object(shell, obj, translate, Some(MODULE_SYMBOL.to_string()), None)?;
     shell.status("Compiling", format!("{} (native)", obj.path.display()));
     let cache = bpf2c_build::native::default_cache_dir();
-    let library = bpf2c_build::native::compile_shared(&translation.c_source, &cache)
+    let built = bpf2c_build::native::build_shared(&translation.c_source, &cache)
         .map_err(|e| Failure(format!("{}: {e}", obj.path.display())))?;
+    if let Some(why) = &built.replaced {
+        shell.warn(format!("{why}; it was not loaded, and was built again"));
+    }
+    let library = built.path;
     shell.verbose("Loading", library.display().to_string());
-    // SAFETY: the library was just built by bpf2c from this object's translation.
+    // SAFETY: the library is the cache entry for this translation's C source, header and
+    // compiler: bpf2c compiled it, now or on an earlier run, and recorded its SHA-256. Its
+    // directory and the cache root are owned by this user and writable by no one else
+    // (checked), and its bytes matched the record just before this call, so only a process
+    // of this same user could have changed it since, and such a process can already run
+    // code as this user. So it is the compiler's output for bpf2c's generated C, whose
+    // module meets the contract of `from_library`.
     let image = unsafe { ModuleImage::from_library(&library, MODULE_SYMBOL) }
         .map_err(|e| Failure(format!("{}: {e}", library.display())))?;
     Instance::new(image, options).map_err(|e| Failure(format!("{}: {e}", obj.path.display())))
@@ -80,11 +89,15 @@ pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {
             }
         },
     };
+    // Every input is checked before the (slow) native compile.
     let mut data = hex::decode(&args.data_hex).map_err(|e| Failure(format!("--data-hex: {e}")))?;
     let maps_in = match &args.maps_in {
         Some(path) => Some(read_maps_file(path)?),
         None => None,
     };
+    if let Some(path) = &args.maps_out {
+        check_maps_out(path)?;
+    }
 
     let mut options = Options::default();
     if let Some(seed) = args.seed {
@@ -105,7 +118,7 @@ pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {
     );
     let (retval, ns_per_run) = match args.repeat {
         None => (instance.run(&prog, &mut data).map_err(Failure::from)?, None),
-        Some(0) => return Err(Failure("--repeat must be at least 1".to_string())),
+        // clap refuses 0 (see `RunArgs::repeat`).
         Some(n) => {
             let stats = instance
                 .run_repeat(&prog, &mut data, n)
@@ -129,67 +142,130 @@ pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {
     Ok(Outcome::Success)
 }
 
-type MapsFile = BTreeMap<String, BTreeMap<String, String>>;
+/// The entries of a `--maps-in` file, decoded, in file order.
+type MapsFile = Vec<MapEntries>;
 
+struct MapEntries {
+    name: String,
+    /// (key as written, key bytes, value bytes)
+    entries: Vec<(String, Vec<u8>, Vec<u8>)>,
+}
+
+const MAPS_FORMAT: &str = "expected {\"<map name>\": {\"<key hex>\": \"<value hex>\"}}";
+
+/// Reads and decodes a `--maps-in` file; which maps exist and what sizes their keys and
+/// values have is checked when the entries are applied.
 fn read_maps_file(path: &Path) -> Result<MapsFile, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?;
-    let value: Value = serde_json::from_str(&text)
-        .map_err(|e| Failure(format!("{}: not valid JSON: {e}", path.display())))?;
-    let bad = |what: &str| {
-        Failure(format!(
-            "{}: {what}; expected {{\"<map name>\": {{\"<key hex>\": \"<value hex>\"}}}}",
-            path.display()
+    let fail = |what: String| Failure(format!("--maps-in {}: {what}", path.display()));
+    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        fail(format!(
+            "not valid JSON: byte {} (0x{:02x}) is not UTF-8 text",
+            at + 1,
+            e.as_bytes()[at]
         ))
-    };
+    })?;
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| fail(format!("not valid JSON: {e}")))?;
+    let bad = |what: String| fail(format!("{what}; {MAPS_FORMAT}"));
     let Value::Object(maps) = value else {
-        return Err(bad("the top level is not an object"));
+        return Err(bad(format!(
+            "the top level is {}, not an object",
+            json_kind(&value)
+        )));
     };
     let mut out = MapsFile::new();
     for (name, entries) in maps {
         let Value::Object(entries) = entries else {
-            return Err(bad(&format!("map '{name}' is not an object")));
+            return Err(bad(format!(
+                "map '{name}' is {}, not an object",
+                json_kind(&entries)
+            )));
         };
-        let mut m = BTreeMap::new();
+        let mut decoded = Vec::with_capacity(entries.len());
         for (k, v) in entries {
             let Value::String(v) = v else {
-                return Err(bad(&format!(
-                    "map '{name}', key '{k}': the value is not a string"
+                return Err(bad(format!(
+                    "map '{name}', key '{k}': the value is {}, not a hex string",
+                    json_kind(&v)
                 )));
             };
-            m.insert(k, v);
+            let key = hex::decode(&k)
+                .map_err(|e| fail(format!("map '{name}', key '{k}': the key is not hex: {e}")))?;
+            let value = hex::decode(&v).map_err(|e| {
+                fail(format!(
+                    "map '{name}', key '{k}': the value is not hex: {e}"
+                ))
+            })?;
+            decoded.push((k, key, value));
         }
-        out.insert(name, m);
+        out.push(MapEntries {
+            name,
+            entries: decoded,
+        });
     }
     Ok(out)
 }
 
+/// "an array", "a number", ...: what a JSON value is, for messages.
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 fn apply_maps(instance: &Instance, path: &Path, maps: &MapsFile) -> Result<(), Failure> {
-    for (name, entries) in maps {
-        let map = instance
-            .map(name)
-            .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
-        for (k, v) in entries {
-            let key = hex::decode(k).map_err(|e| {
-                Failure(format!("{}: map '{name}', key '{k}': {e}", path.display()))
-            })?;
-            let value = hex::decode(v).map_err(|e| {
-                Failure(format!("{}: map '{name}', key '{k}': {e}", path.display()))
-            })?;
+    let fail = |what: String| Failure(format!("--maps-in {}: {what}", path.display()));
+    for MapEntries { name, entries } in maps {
+        let map = instance.map(name).map_err(|e| {
+            let names: Vec<&str> = instance.maps().map(|m| m.name()).collect();
+            let known = if names.is_empty() {
+                "the object has no maps".to_string()
+            } else {
+                format!("the object's maps: {}", names.join(", "))
+            };
+            fail(format!("{e}; {known}"))
+        })?;
+        for (k, key, value) in entries {
             // --maps-out lists read-only global data too; feeding that file back must work,
             // so an unchanged read-only value is accepted and left alone.
             if map.definition().is_read_only() {
-                let current = map.lookup(&key).map_err(|e| {
-                    Failure(format!("{}: map '{name}', key '{k}': {e}", path.display()))
-                })?;
+                let current = map
+                    .lookup(key)
+                    .map_err(|e| fail(format!("map '{name}', key '{k}': {e}")))?;
                 if current.as_deref() == Some(value.as_slice()) {
                     continue;
                 }
             }
-            map.update(&key, &value, UpdateFlags::Any).map_err(|e| {
-                Failure(format!("{}: map '{name}', key '{k}': {e}", path.display()))
-            })?;
+            map.update(key, value, UpdateFlags::Any)
+                .map_err(|e| fail(format!("map '{name}', key '{k}': {e}")))?;
         }
+    }
+    Ok(())
+}
+
+/// Refuses a `--maps-out` path that cannot be written before anything runs, so that a
+/// typo does not cost a compile and a run.
+fn check_maps_out(path: &Path) -> Result<(), Failure> {
+    let fail = |what: String| Failure(format!("--maps-out {}: {what}", path.display()));
+    if path.is_dir() {
+        return Err(fail("is a directory".to_string()));
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(fail(format!(
+            "the directory {} does not exist",
+            parent.display()
+        )));
     }
     Ok(())
 }
@@ -205,5 +281,5 @@ fn write_maps_file(instance: &Instance, path: &Path) -> Result<(), Failure> {
     }
     let text = serde_json::to_string_pretty(&Value::Object(out)).expect("JSON of strings");
     std::fs::write(path, text + "\n")
-        .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
+        .map_err(|e| Failure(format!("--maps-out {}: cannot write: {e}", path.display())))
 }
