@@ -58,6 +58,8 @@ pub struct Instance {
 // after that, map storage is the only mutable state, and it synchronises itself (atomics,
 // locks, and per-run exclusive CPU slots for per-CPU values).
 unsafe impl Send for Instance {}
+// SAFETY: as for Send: shared references only read the construction-time state, and map
+// storage synchronises itself.
 unsafe impl Sync for Instance {}
 
 impl std::fmt::Debug for Instance {
@@ -73,7 +75,37 @@ impl std::fmt::Debug for Instance {
 impl Instance {
     /// Creates the module's maps and binds its helpers. Fails, naming the culprit, when a
     /// helper is missing, a map cannot be created, or the options are inconsistent.
+    ///
+    /// Only a module whose programs all passed verification is run: one translated without
+    /// it ([`ModuleImage::is_verified`] is false) is refused with [`LoadError::Unverified`],
+    /// since nothing then keeps its programs inside their memory. The unsafe
+    /// [`Instance::new_unverified`] runs such a module anyway.
     pub fn new(image: ModuleImage, options: Options) -> Result<Instance, LoadError> {
+        if !image.is_verified() {
+            return Err(LoadError::Unverified {
+                module: format!("'{}'", image.name()),
+            });
+        }
+        // SAFETY: the module records that every program passed bpf2c's verifier, which
+        // proved each memory access stays inside the memory the runtime hands it; the
+        // record itself is truthful by the contract of the ModuleImage constructors.
+        unsafe { Instance::new_unverified(image, options) }
+    }
+
+    /// [`Instance::new`] without the verification check: also instantiates a module whose
+    /// programs were not verified (`cargo bpf2c gen --no-verify`,
+    /// `TranslateOptions { verify: false, .. }`).
+    ///
+    /// # Safety
+    /// The caller vouches for what the verifier would have proved: every program of the
+    /// module is memory-safe, reading and writing only its context, its stack and the values
+    /// the map helpers return, and calling helpers only with arguments of the types their
+    /// prototypes declare. A program that breaks this corrupts or leaks this process's
+    /// memory, and running it (through any `run` method) is undefined behaviour.
+    pub unsafe fn new_unverified(
+        image: ModuleImage,
+        options: Options,
+    ) -> Result<Instance, LoadError> {
         let label = format!("'{}'", image.name());
         if options.cpu_slots == 0 || options.cpu_slots > MAX_CPU_SLOTS {
             return Err(LoadError::Options {
@@ -405,8 +437,10 @@ impl<'a> RunState<'a> {
     /// `inv` is NULL or an invocation whose `host` is NULL or a live `RunState`, which
     /// holds for every invocation this runtime creates.
     pub unsafe fn from_invocation<'b>(inv: *mut bpf2c_invocation_t) -> Option<&'b RunState<'b>> {
-        let inv = inv.as_ref()?;
-        (inv.host as *const RunState<'b>).as_ref()
+        // SAFETY: NULL or a live invocation (this function's contract).
+        let inv = unsafe { inv.as_ref() }?;
+        // SAFETY: `host` is NULL or the run's RunState, which outlives the run's helpers.
+        unsafe { (inv.host as *const RunState<'b>).as_ref() }
     }
 
     pub fn program_name(&self) -> &'a str {
