@@ -121,10 +121,11 @@ impl ModuleImage {
     /// [`Instance::new`](crate::Instance::new) refuses it.
     pub unsafe fn from_library(path: &Path, symbol: &str) -> Result<ModuleImage, LoadError> {
         // SAFETY: running the library's initialisers is what the caller vouches for.
-        let library = unsafe { libloading::Library::new(path) }.map_err(|e| LoadError::Library {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let library =
+            unsafe { libloading::Library::new(path) }.map_err(|e| LoadError::Library {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
         let module: *const bpf2c_module_t = {
             // SAFETY: the symbol is read as a plain address, not called or dereferenced
             // here; the caller vouches that it names a bpf2c_module_t.
@@ -281,9 +282,9 @@ unsafe fn read_module(
     }
     // The first three fields are the same in every ABI version: read them alone before
     // assuming anything about the rest.
-    // SAFETY (the three reads below): `module` is non-NULL and aligned (checked above) and
-    // points to a bpf2c_module_t of some ABI version (from_ptr's contract), and every version
-    // begins with these three u32 fields.
+    // SAFETY: `module` is non-NULL and aligned (checked above) and points to a
+    // bpf2c_module_t of some ABI version (from_ptr's contract), and every version begins
+    // with the three u32 fields read here and below.
     let magic = unsafe { std::ptr::addr_of!((*module).magic).read() };
     if magic != ffi::BPF2C_ABI_MAGIC {
         return Err(module_error(
@@ -375,9 +376,9 @@ unsafe fn read_module(
     if m.reserved != 0 {
         return Err(module_error(&label, "the reserved field is not 0"));
     }
-    // SAFETY (the five tables): check_table accepted each pointer and count above, and the
-    // tables hold that many entries that nothing changes (from_ptr's contract). The slices
-    // live only while this function reads them: everything is copied into owned values.
+    // SAFETY: check_table accepted each table's pointer and count above, and the tables
+    // hold that many entries that nothing changes (from_ptr's contract). The slices live
+    // only while this function reads them: everything is copied into owned values.
     let map_table = unsafe { table(m.maps, m.map_count) };
     // SAFETY: see the map table.
     let helper_table = unsafe { table(m.helpers, m.helper_count) };
@@ -642,8 +643,7 @@ unsafe fn read_map(
         }
         // SAFETY: initial_data is non-NULL (checked above) and points to
         // initial_data_size bytes (this function's contract); u8 needs no alignment.
-        unsafe { std::slice::from_raw_parts(e.initial_data, e.initial_data_size as usize) }
-            .to_vec()
+        unsafe { std::slice::from_raw_parts(e.initial_data, e.initial_data_size as usize) }.to_vec()
     } else {
         Vec::new()
     };

@@ -472,7 +472,16 @@ mod tests {
         _: u64,
         inv: *mut bpf2c_invocation_t,
     ) -> u64 {
-        (*inv).cpu as u64
+        // SAFETY: the runtime calls programs with the run's live invocation.
+        unsafe { (*inv).cpu as u64 }
+    }
+
+    /// The unit tests' module was never verified (its "program" is `ret_cpu`), so it is
+    /// instantiated the unsafe way.
+    fn instantiate(image: ModuleImage, options: Options) -> Result<Instance, LoadError> {
+        // SAFETY: the module's one program is ret_cpu above, which only reads its
+        // invocation's cpu field: memory-safe without a verifier's proof.
+        unsafe { Instance::new_unverified(image, options) }
     }
 
     /// A module written in Rust: one ARRAY (value 12) and, if asked, one PERCPU_ARRAY
@@ -566,13 +575,15 @@ mod tests {
             reserved: 0,
             map_assumptions: assumptions.as_ptr(),
         };
-        // The image copies every table, so the locals may go away afterwards.
+        // SAFETY: `module` and the tables it points to are complete locals laid out by the
+        // ABI mirrors, alive for the call; the image copies every table, so they may go away
+        // afterwards, and ret_cpu is code that stays loaded.
         unsafe { ModuleImage::from_ptr(&module) }
     }
 
     fn refusal(tamper: impl FnOnce(&mut [bpf2c_map_assumption_t])) -> String {
         match try_image(true, tamper) {
-            Ok(image) => Instance::new(image, Options::default())
+            Ok(image) => instantiate(image, Options::default())
                 .unwrap_err()
                 .to_string(),
             Err(e) => e.to_string(),
@@ -616,12 +627,14 @@ mod tests {
         let e = refusal(|a| a[0].uses |= 0x80);
         assert!(e.contains("uses 0x81"), "{e}");
         // Untouched, it loads.
-        assert!(Instance::new(image(true), Options::default()).is_ok());
+        assert!(instantiate(image(true), Options::default()).is_ok());
     }
 
     #[test]
     fn map_data_describes_each_array_for_inlined_access() {
-        let inst = Instance::new(image(true), Options::default().cpu_slots(3)).unwrap();
+        let inst = instantiate(image(true), Options::default().cpu_slots(3)).unwrap();
+        // SAFETY: the instance filled one full-size element per map (two maps), and keeps
+        // the table alive as long as `inst`.
         let md = unsafe { std::slice::from_raw_parts(inst.runtime.map_data, 2) };
         let (a, p) = (inst.map("a").unwrap(), inst.map("p").unwrap());
         assert_eq!((md[0].version, md[0].size), (1, 40));
@@ -634,9 +647,11 @@ mod tests {
         assert!(md[0].lookup.is_some() && md[1].lookup.is_some());
         let key = 1u32.to_ne_bytes();
         let lookup = md[1].lookup.unwrap();
+        // SAFETY: the map's own handle and a 4-byte key, as generated code would pass them.
         let found = unsafe { lookup(md[1].address, key.as_ptr().cast(), 2) };
         assert_eq!(found as usize, md[1].array_data as usize + 2 * 16 + 8);
         let past_end = 2u32.to_ne_bytes();
+        // SAFETY: as above.
         assert!(unsafe { lookup(md[1].address, past_end.as_ptr().cast(), 2) }.is_null());
         // The per-CPU map makes runs lease a slot.
         let prog = inst.program("cpu").unwrap();
@@ -645,7 +660,7 @@ mod tests {
 
     #[test]
     fn runs_without_per_cpu_state_use_slot_zero() {
-        let inst = Instance::new(image(false), Options::default().cpu_slots(4)).unwrap();
+        let inst = instantiate(image(false), Options::default().cpu_slots(4)).unwrap();
         let prog = inst.program("cpu").unwrap();
         // Nothing can observe the slot, so no lease is taken, even with runs in parallel.
         let _outer = inst.slots.lease();
@@ -654,5 +669,23 @@ mod tests {
                 s.spawn(|| assert_eq!(inst.run_raw(&prog, &mut []).unwrap(), 0));
             }
         });
+    }
+
+    #[test]
+    fn only_the_unsafe_constructor_runs_an_unverified_module() {
+        let e = Instance::new(image(false), Options::default()).unwrap_err();
+        assert!(matches!(&e, LoadError::Unverified { module } if module == "'unit'"));
+        let message = e.to_string();
+        assert!(
+            message.starts_with("module 'unit' was not verified (translated with --no-verify")
+                && message.contains("Instance::new refuses to run them")
+                && message.contains("the unsafe Instance::new_unverified"),
+            "{message}"
+        );
+        // The same image, vouched for, instantiates and runs.
+        let inst = instantiate(image(false), Options::default()).unwrap();
+        let prog = inst.program("cpu").unwrap();
+        assert_eq!(inst.run_raw(&prog, &mut []).unwrap(), 0);
+        assert!(!inst.module().is_verified());
     }
 }
