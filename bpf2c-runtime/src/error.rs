@@ -182,6 +182,10 @@ pub enum LoadError {
     },
     /// The instance options are inconsistent (e.g. a custom helper id registered twice).
     Options { reason: String },
+    /// The module does not record that its programs passed verification
+    /// (`BPF2C_MODULE_F_VERIFIED`), so [`crate::Instance::new`] will not run them; only the
+    /// unsafe [`crate::Instance::new_unverified`] does.
+    Unverified { module: String },
 }
 
 impl fmt::Display for LoadError {
@@ -216,6 +220,13 @@ impl fmt::Display for LoadError {
                  and was not registered by the host"
             ),
             LoadError::Options { reason } => write!(f, "instance options: {reason}"),
+            LoadError::Unverified { module } => write!(
+                f,
+                "module {module} was not verified (translated with --no-verify or \
+                 TranslateOptions {{ verify: false }}): its programs may read and write any \
+                 memory, so Instance::new refuses to run them; verify the object, or vouch \
+                 for the programs with the unsafe Instance::new_unverified"
+            ),
         }
     }
 }

@@ -65,8 +65,11 @@ struct ImageInner {
 }
 
 // SAFETY: the only raw pointers kept are the programs' function pointers, which point to
-// immutable code; every other field is owned data.
+// immutable code that stays loaded while `_library` (or, for from_ptr, the caller's
+// promise) keeps it; every other field is owned data, and libloading::Library is Send.
 unsafe impl Send for ImageInner {}
+// SAFETY: nothing in ImageInner is mutated after read_module builds it: shared references
+// only read owned data and copy out function pointers to immutable code.
 unsafe impl Sync for ImageInner {}
 
 impl std::fmt::Debug for ModuleImage {
@@ -95,11 +98,14 @@ impl ModuleImage {
     /// `module` must be NULL or point to readable memory laid out as a `bpf2c_module_t`,
     /// whose non-NULL pointers point to tables of the stated counts, and whose program
     /// functions are real code that stays loaded as long as any instance of this image
-    /// exists. Strings are read up to [`MAX_NAME_LEN`] bytes. These are facts the loader
-    /// cannot check; everything it can check, it does.
+    /// exists. Strings are read up to [`MAX_NAME_LEN`] bytes. Its flags must be truthful:
+    /// `BPF2C_MODULE_F_VERIFIED` only if bpf2c's verifier passed every program, since
+    /// [`Instance::new`](crate::Instance::new) runs the programs on the strength of it.
+    /// These are facts the loader cannot check; everything it can check, it does.
     pub unsafe fn from_ptr(module: *const bpf2c_module_t) -> Result<ModuleImage, LoadError> {
         let origin = format!("at {module:p}");
-        let inner = read_module(module, &origin, None)?;
+        // SAFETY: the caller's contract is read_module's.
+        let inner = unsafe { read_module(module, &origin, None) }?;
         Ok(ModuleImage {
             inner: Arc::new(inner),
         })
@@ -111,16 +117,20 @@ impl ModuleImage {
     /// # Safety
     /// Loading a library runs its initialisers, and its module must satisfy the contract
     /// of [`ModuleImage::from_ptr`]; only load libraries produced by bpf2c (or written to
-    /// its ABI).
+    /// its ABI). A module bpf2c translated without verification says so in its flags, and
+    /// [`Instance::new`](crate::Instance::new) refuses it.
     pub unsafe fn from_library(path: &Path, symbol: &str) -> Result<ModuleImage, LoadError> {
-        let library = libloading::Library::new(path).map_err(|e| LoadError::Library {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        // SAFETY: running the library's initialisers is what the caller vouches for.
+        let library =
+            unsafe { libloading::Library::new(path) }.map_err(|e| LoadError::Library {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
         let module: *const bpf2c_module_t = {
-            let sym: libloading::Symbol<*const bpf2c_module_t> = library
-                .get(symbol.as_bytes())
-                .map_err(|e| LoadError::Symbol {
+            // SAFETY: the symbol is read as a plain address, not called or dereferenced
+            // here; the caller vouches that it names a bpf2c_module_t.
+            let sym: libloading::Symbol<*const bpf2c_module_t> =
+                unsafe { library.get(symbol.as_bytes()) }.map_err(|e| LoadError::Symbol {
                     path: path.to_path_buf(),
                     symbol: symbol.to_string(),
                     message: e.to_string(),
@@ -128,7 +138,9 @@ impl ModuleImage {
             *sym
         };
         let origin = format!("{}:{symbol}", path.display());
-        let inner = read_module(module, &origin, Some(library))?;
+        // SAFETY: the module is the caller's (this function's contract), and the library
+        // that holds its code moves into the image, so it stays loaded with the image.
+        let inner = unsafe { read_module(module, &origin, Some(library)) }?;
         Ok(ModuleImage {
             inner: Arc::new(inner),
         })
@@ -199,7 +211,9 @@ unsafe fn read_str(ptr: *const c_char) -> Result<String, &'static str> {
     }
     let mut bytes = Vec::new();
     for i in 0..=MAX_NAME_LEN {
-        let b = *ptr.add(i) as u8;
+        // SAFETY: every byte before the NUL, and at most MAX_NAME_LEN of them, is readable
+        // (this function's contract); the loop stops at the first NUL.
+        let b = unsafe { ptr.add(i).read() } as u8;
         if b == 0 {
             return Ok(String::from_utf8_lossy(&bytes).into_owned());
         }
@@ -237,6 +251,24 @@ fn check_table<T>(
     Ok(())
 }
 
+/// A module table as a slice, once [`check_table`] accepted its pointer and count.
+///
+/// # Safety
+/// When `count > 0`, `ptr` is non-NULL, aligned (both checked by [`check_table`]) and points
+/// to `count` initialised elements that nothing changes while `'a` lasts.
+unsafe fn table<'a, T>(ptr: *const T, count: u32) -> &'a [T] {
+    if count == 0 {
+        // No table is needed, and the pointer may be anything.
+        return &[];
+    }
+    // SAFETY: this function's contract is exactly from_raw_parts' for `count` elements.
+    unsafe { std::slice::from_raw_parts(ptr, count as usize) }
+}
+
+/// Reads and validates a module.
+///
+/// # Safety
+/// As for [`ModuleImage::from_ptr`]; `library`, if any, is what keeps the module loaded.
 unsafe fn read_module(
     module: *const bpf2c_module_t,
     origin: &str,
@@ -250,7 +282,10 @@ unsafe fn read_module(
     }
     // The first three fields are the same in every ABI version: read them alone before
     // assuming anything about the rest.
-    let magic = std::ptr::addr_of!((*module).magic).read();
+    // SAFETY: `module` is non-NULL and aligned (checked above) and points to a
+    // bpf2c_module_t of some ABI version (from_ptr's contract), and every version begins
+    // with the three u32 fields read here and below.
+    let magic = unsafe { std::ptr::addr_of!((*module).magic).read() };
     if magic != ffi::BPF2C_ABI_MAGIC {
         return Err(module_error(
             origin,
@@ -260,7 +295,8 @@ unsafe fn read_module(
             ),
         ));
     }
-    let abi = std::ptr::addr_of!((*module).abi_version).read();
+    // SAFETY: see the magic above.
+    let abi = unsafe { std::ptr::addr_of!((*module).abi_version).read() };
     if abi == 0 {
         return Err(module_error(origin, "ABI version 0 is invalid"));
     }
@@ -274,7 +310,8 @@ unsafe fn read_module(
             ),
         ));
     }
-    let module_size = std::ptr::addr_of!((*module).module_size).read();
+    // SAFETY: see the magic above.
+    let module_size = unsafe { std::ptr::addr_of!((*module).module_size).read() };
     let expected = if abi == 1 {
         ffi::MODULE_SIZE_V1
     } else {
@@ -292,16 +329,24 @@ unsafe fn read_module(
     // Only the fields of the module's own ABI version exist; later ones read as zero.
     let m = {
         let mut m = std::mem::MaybeUninit::<bpf2c_module_t>::zeroed();
-        std::ptr::copy_nonoverlapping(
-            module as *const u8,
-            m.as_mut_ptr() as *mut u8,
-            module_size as usize,
-        );
+        // SAFETY: a module of ABI version `abi` is `module_size` bytes long (checked above
+        // against that version's size, never more than ours), readable by from_ptr's
+        // contract, and `m` is a local of at least that size.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                module as *const u8,
+                m.as_mut_ptr() as *mut u8,
+                module_size as usize,
+            )
+        };
         // SAFETY: every field is an integer or a raw pointer, for which zero is valid.
-        m.assume_init()
+        unsafe { m.assume_init() }
     };
 
-    let name = read_str(m.name).map_err(|e| module_error(origin, format!("name {e}")))?;
+    // SAFETY: module strings are NULL or NUL-terminated within MAX_NAME_LEN readable bytes
+    // (from_ptr's contract); the same holds for every read_str below.
+    let name =
+        unsafe { read_str(m.name) }.map_err(|e| module_error(origin, format!("name {e}")))?;
     let label = format!("'{name}' ({origin})");
     check_sizes(&m, &label)?;
 
@@ -331,10 +376,25 @@ unsafe fn read_module(
     if m.reserved != 0 {
         return Err(module_error(&label, "the reserved field is not 0"));
     }
+    // SAFETY: check_table accepted each table's pointer and count above, and the tables
+    // hold that many entries that nothing changes (from_ptr's contract). The slices live
+    // only while this function reads them: everything is copied into owned values.
+    let map_table = unsafe { table(m.maps, m.map_count) };
+    // SAFETY: see the map table.
+    let helper_table = unsafe { table(m.helpers, m.helper_count) };
+    // SAFETY: see the map table.
+    let program_table = unsafe { table(m.programs, m.program_count) };
+    // SAFETY: see the map table.
+    let function_table = unsafe { table(m.functions, m.function_count) };
+    // An ABI version 1 module has no assumption table: its count reads as zero.
+    // SAFETY: see the map table.
+    let assumption_table = unsafe { table(m.map_assumptions, m.map_assumption_count) };
 
-    let mut maps = Vec::with_capacity(m.map_count as usize);
-    for i in 0..m.map_count as usize {
-        let spec = read_map(&*m.maps.add(i), i, &label, m.map_data_size, m.program_count)?;
+    let mut maps = Vec::with_capacity(map_table.len());
+    for (i, entry) in map_table.iter().enumerate() {
+        // SAFETY: a map entry of the module (from_ptr's contract covers its strings and
+        // initial-data and initial-program tables).
+        let spec = unsafe { read_map(entry, i, &label, m.map_data_size, m.program_count) }?;
         if maps.iter().any(|other: &MapSpec| other.name == spec.name) {
             return Err(LoadError::Map {
                 module: label,
@@ -344,20 +404,21 @@ unsafe fn read_module(
         }
         maps.push(spec);
     }
-    let assumptions = read_assumptions(&m, abi, &maps, &label)?;
+    let assumptions = read_assumptions(&m, abi, assumption_table, &maps, &label)?;
 
-    let mut helpers = Vec::with_capacity(m.helper_count as usize);
-    for i in 0..m.helper_count as usize {
-        let h = &*m.helpers.add(i);
-        let name = read_str(h.name)
+    let mut helpers = Vec::with_capacity(helper_table.len());
+    for (i, h) in helper_table.iter().enumerate() {
+        // SAFETY: a module string (see the module name).
+        let name = unsafe { read_str(h.name) }
             .map_err(|e| module_error(&label, format!("helper {i} (id {}): name {e}", h.id)))?;
         helpers.push(HelperSpec { id: h.id, name });
     }
 
-    let mut programs = Vec::with_capacity(m.program_count as usize);
+    let mut programs = Vec::with_capacity(program_table.len());
     let mut program_names = HashSet::new();
-    for i in 0..m.program_count as usize {
-        let p = read_program(&*m.programs.add(i), i, &label)?;
+    for (i, entry) in program_table.iter().enumerate() {
+        // SAFETY: a program entry of the module, whose strings from_ptr's contract covers.
+        let p = unsafe { read_program(entry, i, &label) }?;
         if !program_names.insert(p.name.clone()) {
             return Err(LoadError::Program {
                 module: label,
@@ -368,13 +429,12 @@ unsafe fn read_module(
         programs.push(p);
     }
 
-    let mut functions = Vec::with_capacity(m.function_count as usize);
-    for i in 0..m.function_count as usize {
-        let f = &*m.functions.add(i);
-        functions.push(
-            read_str(f.name)
-                .map_err(|e| module_error(&label, format!("function {i}: name {e}")))?,
-        );
+    let mut functions = Vec::with_capacity(function_table.len());
+    for (i, f) in function_table.iter().enumerate() {
+        // SAFETY: a module string (see the module name).
+        let name = unsafe { read_str(f.name) }
+            .map_err(|e| module_error(&label, format!("function {i}: name {e}")))?;
+        functions.push(name);
     }
 
     Ok(ImageInner {
@@ -466,6 +526,11 @@ fn check_sizes(m: &bpf2c_module_t, label: &str) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// Reads and validates one map entry.
+///
+/// # Safety
+/// The entry's name, initial data and initial-program table are what their fields say
+/// (from_ptr's contract); the counts are checked here before any table is read.
 unsafe fn read_map(
     e: &ffi::bpf2c_map_entry_t,
     index: usize,
@@ -473,8 +538,9 @@ unsafe fn read_map(
     map_data_size: u32,
     program_count: u32,
 ) -> Result<MapSpec, LoadError> {
-    let name =
-        read_str(e.name).map_err(|err| module_error(label, format!("map {index}: name {err}")))?;
+    // SAFETY: a module string (this function's contract).
+    let name = unsafe { read_str(e.name) }
+        .map_err(|err| module_error(label, format!("map {index}: name {err}")))?;
     let fail = |reason: String| LoadError::Map {
         module: label.to_string(),
         map: name.clone(),
@@ -575,7 +641,9 @@ unsafe fn read_map(
                 e.initial_data_size
             )));
         }
-        std::slice::from_raw_parts(e.initial_data, e.initial_data_size as usize).to_vec()
+        // SAFETY: initial_data is non-NULL (checked above) and points to
+        // initial_data_size bytes (this function's contract); u8 needs no alignment.
+        unsafe { std::slice::from_raw_parts(e.initial_data, e.initial_data_size as usize) }.to_vec()
     } else {
         Vec::new()
     };
@@ -599,7 +667,9 @@ unsafe fn read_map(
             )));
         }
         for k in 0..e.initial_program_count as usize {
-            let entry = *e.initial_programs.add(k);
+            // SAFETY: the table is non-NULL (checked above) and holds initial_program_count
+            // entries (this function's contract); an unaligned one is still read correctly.
+            let entry = unsafe { e.initial_programs.add(k).read_unaligned() };
             if entry.index >= d.max_entries || entry.program >= program_count {
                 return Err(fail(format!(
                     "initial program {k} puts program #{} in slot {}, but the module has {} \
@@ -627,12 +697,10 @@ unsafe fn read_map(
 /// an instance creates happens in [`crate::Instance::new`]; here only the table's own
 /// consistency: known maps, known uses, one record per map, and exactly the maps flagged
 /// INLINED addressing `array_data`.
-///
-/// # Safety
-/// `m.map_assumptions` points to `m.map_assumption_count` records (checked non-NULL).
-unsafe fn read_assumptions(
+fn read_assumptions(
     m: &bpf2c_module_t,
     abi: u32,
+    table: &[ffi::bpf2c_map_assumption_t],
     maps: &[MapSpec],
     label: &str,
 ) -> Result<Vec<MapAssumption>, LoadError> {
@@ -652,9 +720,8 @@ unsafe fn read_assumptions(
         }
         return Ok(Vec::new());
     }
-    let mut out: Vec<MapAssumption> = Vec::with_capacity(m.map_assumption_count as usize);
-    for k in 0..m.map_assumption_count as usize {
-        let a = *m.map_assumptions.add(k);
+    let mut out: Vec<MapAssumption> = Vec::with_capacity(table.len());
+    for (k, &a) in table.iter().enumerate() {
         let Some(spec) = maps.get(a.map as usize) else {
             return Err(module_error(
                 label,
@@ -731,19 +798,25 @@ unsafe fn read_assumptions(
     Ok(out)
 }
 
+/// Reads and validates one program entry.
+///
+/// # Safety
+/// The entry's name and section are module strings (from_ptr's contract).
 unsafe fn read_program(
     p: &ffi::bpf2c_program_entry_t,
     index: usize,
     label: &str,
 ) -> Result<ProgramInfo, LoadError> {
-    let name = read_str(p.name)
+    // SAFETY: module strings (this function's contract), as is the section below.
+    let name = unsafe { read_str(p.name) }
         .map_err(|err| module_error(label, format!("program {index}: name {err}")))?;
     let fail = |reason: String| LoadError::Program {
         module: label.to_string(),
         program: name.clone(),
         reason,
     };
-    let section = read_str(p.section).map_err(|err| fail(format!("section {err}")))?;
+    // SAFETY: see the name.
+    let section = unsafe { read_str(p.section) }.map_err(|err| fail(format!("section {err}")))?;
     let program_type = ProgramType::from_raw(p.program_type).ok_or_else(|| {
         fail(format!(
             "unknown program type {} (this runtime runs raw (0) and xdp (1))",

@@ -33,6 +33,7 @@ use crate::types::{MapType, UpdateFlags};
 pub unsafe trait Pod: Copy + 'static {}
 
 macro_rules! pod {
+    // SAFETY: primitive integers and floats have no padding and no invalid bit pattern.
     ($($t:ty)*) => { $(unsafe impl Pod for $t {})* };
 }
 pod!(u8 u16 u32 u64 u128 i8 i16 i32 i64 i128 f32 f64);
@@ -509,6 +510,7 @@ mod tests {
         b: u16,
         pad: [u8; 2],
     }
+    // SAFETY: repr(C), 4 + 2 + 2 bytes with the padding spelled out as a field.
     unsafe impl Pod for Pair {}
 
     #[test]

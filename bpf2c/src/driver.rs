@@ -11,7 +11,12 @@ use crate::verify::{self, ProgramVerdict, VerifyOptions};
 /// How to translate an object.
 #[derive(Clone, Debug)]
 pub struct TranslateOptions {
-    /// Verify every program first (the default). Turning this off is `--no-verify`.
+    /// Verify every program first (the default). Turning this off is `--no-verify`: the
+    /// module's flags then lack `BPF2C_MODULE_F_VERIFIED`, and the runtime's safe
+    /// `Instance::new` refuses to run it; only the unsafe `Instance::new_unverified`, whose
+    /// caller vouches that the programs are memory-safe, does. Translating unverified code
+    /// is harmless by itself (it only produces C text), so this stays a plain option: the
+    /// obligation arises where the code is run.
     pub verify: bool,
     /// Use verifier facts to optimize the generated code (the default). Off is `--no-opt`.
     pub optimize: bool,

@@ -55,14 +55,16 @@ pub enum Command {
     /// List every call site of a map helper or bpf_get_prandom_u32 and whether it is
     /// inlined, called directly or left to the helper, with the reason
     Report(ReportArgs),
-    /// Speak the bpf_conformance plugin protocol: program hex on stdin, memory hex as argument
+    /// Speak the bpf_conformance plugin protocol: program hex on stdin, memory hex as
+    /// argument. The program runs unverified (ISA tests are not verifiable programs)
     Plugin(PluginArgs),
 }
 
 /// How to read and translate an object.
 #[derive(Args, Debug, Clone, Default)]
 pub struct TranslateArgs {
-    /// Skip verification; the output records that it was not verified
+    /// Skip verification; the output records that it was not verified. With `run`, the
+    /// unverified programs run anyway: only for programs you know to be memory-safe
     #[arg(long)]
     pub no_verify: bool,
     /// Turn off verifier-assisted optimizations

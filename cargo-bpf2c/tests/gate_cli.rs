@@ -177,3 +177,50 @@ fn run_without_verification_runs_the_program() {
     assert_eq!(result["program"], "null_deref");
     assert_eq!(result["retval"], 0);
 }
+
+/// The module `gen --no-verify` writes records that it is unverified, and the runtime's safe
+/// constructor refuses it with a message saying why; only the unsafe one runs it.
+#[test]
+fn an_unverified_module_runs_only_through_the_unsafe_constructor() {
+    use bpf2c_runtime::{Instance, LoadError, ModuleImage, Options};
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("maps.c");
+    let o = cli(
+        &[
+            "gen",
+            "--no-verify",
+            "tests/bpf/reject/maps.o",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let c = std::fs::read_to_string(&out).unwrap();
+    let library = bpf2c_build::native::compile_shared(&c, &dir.path().join("cache"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let load = || {
+        // SAFETY: the library was just compiled from the C that bpf2c generated; its flags
+        // say truthfully that it was not verified.
+        unsafe { ModuleImage::from_library(&library, "bpf2c_module_maps") }
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let image = load();
+    assert!(!image.is_verified());
+    let e = Instance::new(image, Options::default()).unwrap_err();
+    assert!(matches!(e, LoadError::Unverified { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "module 'maps' was not verified (translated with --no-verify or TranslateOptions \
+         { verify: false }): its programs may read and write any memory, so Instance::new \
+         refuses to run them; verify the object, or vouch for the programs with the unsafe \
+         Instance::new_unverified"
+    );
+    // SAFETY: null_deref dereferences its lookup result unchecked, which the verifier
+    // rightly refuses; but key 0 of its array map always exists, so with this input the
+    // pointer is the map's element 0 (as run_without_verification_runs_the_program shows).
+    let instance = unsafe { Instance::new_unverified(load(), Options::default()) }.unwrap();
+    let prog = instance.program("null_deref").unwrap();
+    assert_eq!(instance.run_raw(&prog, &mut [0u8]).unwrap(), 0);
+}

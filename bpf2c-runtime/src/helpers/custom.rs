@@ -69,7 +69,8 @@ impl<'a> HelperCall<'a> {
         if len > 0 {
             // Programs on other threads may write the same map memory: copy it with the
             // runtime's race-tolerant accessors instead of forming a slice.
-            crate::maps::shared::load_unaligned(addr as usize as *const u8, &mut out);
+            // SAFETY: the range is readable (this function's contract).
+            unsafe { crate::maps::shared::load_unaligned(addr as usize as *const u8, &mut out) };
         }
         out
     }
@@ -81,7 +82,8 @@ impl<'a> HelperCall<'a> {
     /// `WritableMem` argument when `data` is no longer than its `ConstSize` argument.
     pub unsafe fn write_mem(&self, addr: u64, data: &[u8]) {
         if !data.is_empty() {
-            crate::maps::shared::store_unaligned(addr as usize as *mut u8, data);
+            // SAFETY: the range is writable (this function's contract).
+            unsafe { crate::maps::shared::store_unaligned(addr as usize as *mut u8, data) };
         }
     }
 
@@ -92,29 +94,40 @@ impl<'a> HelperCall<'a> {
 }
 
 /// Calls custom helper `slot` for the invocation.
+///
+/// # Safety
+/// `inv` is the invocation of the run that called the helper (the helper contract of
+/// helpers/mod.rs).
 unsafe fn call(slot: usize, args: [u64; 5], inv: *mut bpf2c_invocation_t) -> u64 {
-    let Some(state) = RunState::from_invocation(inv) else {
+    // SAFETY: the run's invocation, whose host is its RunState (the helper contract).
+    let Some(state) = (unsafe { RunState::from_invocation(inv) }) else {
         return 0;
     };
     let Some(helper) = state.inner.custom.get(slot) else {
         return 0;
     };
+    // SAFETY: as above; these are plain reads of the live invocation.
+    let (cpu, context) = unsafe { ((*inv).cpu, (*inv).context) };
     let call = HelperCall {
         args,
         state,
-        cpu: (*inv).cpu,
-        context: (*inv).context,
+        cpu,
+        context,
     };
     match catch_unwind(AssertUnwindSafe(|| (helper.f)(&call))) {
         Ok(r0) => r0,
         Err(payload) => {
-            stop_after_panic(inv, state, &helper.name, payload);
+            // SAFETY: as above.
+            unsafe { stop_after_panic(inv, state, &helper.name, payload) };
             0
         }
     }
 }
 
 /// A panic cannot cross into C: the helper stops the run instead, and the run reports it.
+///
+/// # Safety
+/// `inv` is the invocation of the run that called the helper (the helper contract).
 pub(crate) unsafe fn stop_after_panic(
     inv: *mut bpf2c_invocation_t,
     state: &RunState<'_>,
@@ -127,9 +140,15 @@ pub(crate) unsafe fn stop_after_panic(
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "(non-string panic payload)".to_string());
     state.fail_panicked(helper, message);
-    (*inv).unwind = ffi::BPF2C_UNWIND_BAD_HELPER;
+    // SAFETY: the run's live invocation, which nothing else touches while a helper runs.
+    unsafe { (*inv).unwind = ffi::BPF2C_UNWIND_BAD_HELPER };
 }
 
+/// Host helper slot `N`, as a C helper function.
+///
+/// # Safety
+/// The helper contract (helpers/mod.rs): only generated code calls it, with its run's
+/// invocation.
 unsafe extern "C" fn trampoline<const N: usize>(
     r1: u64,
     r2: u64,
@@ -138,7 +157,8 @@ unsafe extern "C" fn trampoline<const N: usize>(
     r5: u64,
     inv: *mut bpf2c_invocation_t,
 ) -> u64 {
-    call(N, [r1, r2, r3, r4, r5], inv)
+    // SAFETY: the invocation is the calling run's (this function's contract).
+    unsafe { call(N, [r1, r2, r3, r4, r5], inv) }
 }
 
 macro_rules! trampolines {

@@ -3,6 +3,20 @@
 //! Each is an `extern "C"` function of type `bpf2c_helper_fn`. Errors come back as
 //! negative errno values in r0, exactly as a Linux program would see them. Map handles in
 //! r1 are trusted to be the runtime's own (the verifier proved it), as in Linux.
+//!
+//! # The helper contract
+//!
+//! Every helper here, custom.rs's trampolines and [`helper_by_id`] are `unsafe extern "C"`
+//! functions that only generated code calls, from a program this runtime started. Their
+//! unsafe blocks rest on two facts, cited below as "the helper contract":
+//!
+//! * `inv` is the invocation the runtime created for the run (instance/run.rs): non-NULL,
+//!   alive for the whole run, its `host` the run's live `RunState`, and touched by nobody
+//!   else while the helper runs, since the program that called the helper waits for it;
+//! * the arguments fit the helper's prototype, which the verifier proved for every call (or
+//!   the caller of `Instance::new_unverified` vouched for): a map handle is the address of one
+//!   of the instance's maps (which outlive every run), and a key or value pointer is readable
+//!   for the map's key or value size.
 
 pub(crate) mod custom;
 pub(crate) mod prandom;
@@ -53,8 +67,14 @@ fn errno(e: Errno) -> u64 {
     e.as_helper_return()
 }
 
+/// The map behind a map-handle argument.
+///
+/// # Safety
+/// `handle` is 0 or a map handle of the running instance (the helper contract).
 unsafe fn map<'a>(handle: u64) -> Option<&'a Map> {
-    (handle as *const Map).as_ref()
+    // SAFETY: a non-zero handle is the address of one of the instance's maps, which outlive
+    // the run and are only read through shared references once the instance is built.
+    unsafe { (handle as *const Map).as_ref() }
 }
 
 unsafe extern "C" fn map_lookup_elem(
@@ -65,8 +85,14 @@ unsafe extern "C" fn map_lookup_elem(
     _: u64,
     inv: *mut bpf2c_invocation_t,
 ) -> u64 {
-    match map(map_handle) {
-        Some(m) if key != 0 => m.program_lookup(key as *const u8, (*inv).cpu) as u64,
+    // SAFETY: the handle argument (the helper contract).
+    match unsafe { map(map_handle) } {
+        Some(m) if key != 0 => {
+            // SAFETY: `inv` is the run's invocation (the helper contract).
+            let cpu = unsafe { (*inv).cpu };
+            // SAFETY: the key is readable for the map's key size (the helper contract).
+            unsafe { m.program_lookup(key as *const u8, cpu) as u64 }
+        }
         _ => 0,
     }
 }
@@ -79,13 +105,17 @@ unsafe extern "C" fn map_update_elem(
     _: u64,
     inv: *mut bpf2c_invocation_t,
 ) -> u64 {
-    let Some(m) = map(map_handle) else {
+    // SAFETY: the handle argument (the helper contract).
+    let Some(m) = (unsafe { map(map_handle) }) else {
         return errno(Errno::EINVAL);
     };
     if key == 0 || value == 0 {
         return errno(Errno::EINVAL);
     }
-    match m.program_update(key as *const u8, value as *const u8, flags, (*inv).cpu) {
+    // SAFETY: `inv` is the run's invocation (the helper contract).
+    let cpu = unsafe { (*inv).cpu };
+    // SAFETY: key and value are readable for the map's sizes (the helper contract).
+    match unsafe { m.program_update(key as *const u8, value as *const u8, flags, cpu) } {
         Ok(()) => 0,
         Err(e) => errno(e.errno()),
     }
@@ -99,13 +129,15 @@ unsafe extern "C" fn map_delete_elem(
     _: u64,
     _: *mut bpf2c_invocation_t,
 ) -> u64 {
-    let Some(m) = map(map_handle) else {
+    // SAFETY: the handle argument (the helper contract).
+    let Some(m) = (unsafe { map(map_handle) }) else {
         return errno(Errno::EINVAL);
     };
     if key == 0 {
         return errno(Errno::EINVAL);
     }
-    match m.program_delete(key as *const u8) {
+    // SAFETY: the key is readable for the map's key size (the helper contract).
+    match unsafe { m.program_delete(key as *const u8) } {
         Ok(()) => 0,
         Err(e) => errno(e.errno()),
     }
@@ -119,7 +151,8 @@ unsafe extern "C" fn ktime_get_ns(
     _: u64,
     _: *mut bpf2c_invocation_t,
 ) -> u64 {
-    bpf2c_rt_ktime_ns()
+    // SAFETY: csrc/sys.c's clock read takes no arguments and touches no Rust memory.
+    unsafe { bpf2c_rt_ktime_ns() }
 }
 
 unsafe extern "C" fn trace_printk(
@@ -131,22 +164,28 @@ unsafe extern "C" fn trace_printk(
     inv: *mut bpf2c_invocation_t,
 ) -> u64 {
     let mut line = [0u8; trace::TRACE_LINE_MAX];
-    let n = trace::format_raw(&mut line, fmt as *const u8, fmt_size, [a1, a2, a3]);
+    // SAFETY: the verifier proved the format readable for fmt_size bytes (the helper
+    // contract: bpf_trace_printk's prototype is readable-mem, const-size).
+    let n = unsafe { trace::format_raw(&mut line, fmt as *const u8, fmt_size, [a1, a2, a3]) };
     if n < 0 {
         return n as u64;
     }
-    if let Some(state) = RunState::from_invocation(inv) {
+    // SAFETY: `inv` is the run's invocation, whose host is its RunState (the helper contract).
+    if let Some(state) = unsafe { RunState::from_invocation(inv) } {
         let text = String::from_utf8_lossy(&line[..n as usize]);
         let text = text.strip_suffix('\n').unwrap_or(&text);
         let event = trace::TraceEvent {
             program: state.program_name(),
-            cpu: (*inv).cpu,
+            // SAFETY: as above.
+            cpu: unsafe { (*inv).cpu },
             text,
         };
         // The sink may be the host's callback, which may panic.
         let emitted = catch_unwind(AssertUnwindSafe(|| state.inner.trace.emit(&event)));
         if let Err(payload) = emitted {
-            custom::stop_after_panic(inv, state, "bpf_trace_printk (trace sink)", payload);
+            let helper = "bpf_trace_printk (trace sink)";
+            // SAFETY: as above.
+            unsafe { custom::stop_after_panic(inv, state, helper, payload) };
             return 0;
         }
     }
@@ -162,8 +201,11 @@ unsafe extern "C" fn get_prandom_u32(
     inv: *mut bpf2c_invocation_t,
 ) -> u64 {
     // The invocation's generator, which inlined calls in the same run step too.
-    let generator = inv.as_ref().map_or(std::ptr::null_mut(), |inv| inv.prandom);
-    prandom::next_u32(generator) as u64
+    // SAFETY: `inv` is the run's invocation (the helper contract).
+    let generator = unsafe { inv.as_ref() }.map_or(std::ptr::null_mut(), |inv| inv.prandom);
+    // SAFETY: the runtime set the invocation's generator from Prandom::generator on this
+    // thread (instance/run.rs), or left it NULL.
+    unsafe { prandom::next_u32(generator) as u64 }
 }
 
 unsafe extern "C" fn get_smp_processor_id(
@@ -174,11 +216,13 @@ unsafe extern "C" fn get_smp_processor_id(
     _: u64,
     inv: *mut bpf2c_invocation_t,
 ) -> u64 {
-    (*inv).cpu as u64
+    // SAFETY: `inv` is the run's invocation (the helper contract).
+    unsafe { (*inv).cpu as u64 }
 }
 
 thread_local! {
     /// The kernel thread id never changes for a thread; ask the kernel once.
+    // SAFETY: csrc/sys.c's thread id query takes no arguments and touches no Rust memory.
     static THREAD_ID: u32 = unsafe { bpf2c_rt_thread_id() };
 }
 
@@ -210,13 +254,17 @@ unsafe extern "C" fn tail_call(
     _: u64,
     inv: *mut bpf2c_invocation_t,
 ) -> u64 {
-    let Some(state) = RunState::from_invocation(inv) else {
+    // SAFETY: `inv` is the run's invocation, whose host is its RunState (the helper contract).
+    let Some(state) = (unsafe { RunState::from_invocation(inv) }) else {
         return errno(Errno::EINVAL);
     };
-    let Some(MapKind::ProgArray(array)) = map(map_handle).map(|m| &m.kind) else {
+    // SAFETY: the handle argument (the helper contract).
+    let Some(MapKind::ProgArray(array)) = (unsafe { map(map_handle) }).map(|m| &m.kind) else {
         return errno(Errno::EINVAL);
     };
-    let inv = &mut *inv;
+    // SAFETY: the run's invocation, which nothing else touches while the helper runs (the
+    // helper contract); `state` borrows the RunState behind `host`, not the invocation.
+    let inv = unsafe { &mut *inv };
     // Linux truncates the index to 32 bits.
     let index = index as u32;
     if index as usize >= array.entries_len() {
@@ -250,17 +298,23 @@ pub(crate) unsafe extern "C" fn helper_by_id(
     r5: u64,
     inv: *mut bpf2c_invocation_t,
 ) -> u64 {
-    let Some(state) = RunState::from_invocation(inv) else {
+    // SAFETY: `inv` is the run's invocation, whose host is its RunState (the helper contract).
+    let Some(state) = (unsafe { RunState::from_invocation(inv) }) else {
         return 0;
     };
     let found = u32::try_from(helper_id)
         .ok()
         .and_then(|id| state.inner.helper_fn(id));
     match found {
-        Some(f) => f(r1, r2, r3, r4, r5, inv),
+        // SAFETY: a helper of this instance, given the same run's invocation. Its arguments
+        // are the caller's: bpf2c refuses callx in verified objects (object::validate), so
+        // only an unverified module gets here, whose arguments the caller of
+        // Instance::new_unverified vouched for.
+        Some(f) => unsafe { f(r1, r2, r3, r4, r5, inv) },
         None => {
             state.fail_unknown_helper(helper_id);
-            (*inv).unwind = ffi::BPF2C_UNWIND_BAD_HELPER;
+            // SAFETY: the run's invocation (the helper contract).
+            unsafe { (*inv).unwind = ffi::BPF2C_UNWIND_BAD_HELPER };
             0
         }
     }

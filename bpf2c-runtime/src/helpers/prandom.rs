@@ -47,7 +47,8 @@ pub(crate) enum Prandom {
 }
 
 // SAFETY: the seeded generator is only stepped through bpf2c_prandom_u32, which, since
-// `shared` is set, uses atomic read-modify-writes and nothing else.
+// `shared` is set, uses atomic read-modify-writes and nothing else; the other variants
+// hold no data.
 unsafe impl Sync for Prandom {}
 
 impl Prandom {
@@ -87,7 +88,9 @@ pub(crate) unsafe fn next_u32(generator: *mut bpf2c_prandom_t) -> u32 {
     } else {
         generator
     };
-    bpf2c_rt_prandom_u32(g) as u32
+    // SAFETY: `g` is a live generator: the caller's (from Prandom::generator, stepped on
+    // its own thread unless shared, when the C side steps it atomically) or this thread's.
+    unsafe { bpf2c_rt_prandom_u32(g) as u32 }
 }
 
 #[cfg(test)]
@@ -103,6 +106,7 @@ mod tests {
     }
 
     fn draws(p: &Prandom, n: usize) -> Vec<u32> {
+        // SAFETY: `p`'s generator, on the thread that asked for it.
         (0..n).map(|_| unsafe { next_u32(p.generator()) }).collect()
     }
 
@@ -149,9 +153,13 @@ mod tests {
         assert_ne!(here, there);
         // A NULL generator is the calling thread's own.
         let g = p.generator();
+        // SAFETY: this thread's generator, which lives as long as the thread and which
+        // only this thread touches; the reads do not overlap the step.
         let state = unsafe { (*g).state };
+        // SAFETY: NULL asks for this thread's own generator.
         unsafe { next_u32(std::ptr::null_mut()) };
         assert_eq!(
+            // SAFETY: as for the first read.
             unsafe { (*g).state },
             state.wrapping_add(BPF2C_PRANDOM_GAMMA)
         );

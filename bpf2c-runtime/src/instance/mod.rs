@@ -58,6 +58,8 @@ pub struct Instance {
 // after that, map storage is the only mutable state, and it synchronises itself (atomics,
 // locks, and per-run exclusive CPU slots for per-CPU values).
 unsafe impl Send for Instance {}
+// SAFETY: as for Send: shared references only read the construction-time state, and map
+// storage synchronises itself.
 unsafe impl Sync for Instance {}
 
 impl std::fmt::Debug for Instance {
@@ -73,7 +75,37 @@ impl std::fmt::Debug for Instance {
 impl Instance {
     /// Creates the module's maps and binds its helpers. Fails, naming the culprit, when a
     /// helper is missing, a map cannot be created, or the options are inconsistent.
+    ///
+    /// Only a module whose programs all passed verification is run: one translated without
+    /// it ([`ModuleImage::is_verified`] is false) is refused with [`LoadError::Unverified`],
+    /// since nothing then keeps its programs inside their memory. The unsafe
+    /// [`Instance::new_unverified`] runs such a module anyway.
     pub fn new(image: ModuleImage, options: Options) -> Result<Instance, LoadError> {
+        if !image.is_verified() {
+            return Err(LoadError::Unverified {
+                module: format!("'{}'", image.name()),
+            });
+        }
+        // SAFETY: the module records that every program passed bpf2c's verifier, which
+        // proved each memory access stays inside the memory the runtime hands it; the
+        // record itself is truthful by the contract of the ModuleImage constructors.
+        unsafe { Instance::new_unverified(image, options) }
+    }
+
+    /// [`Instance::new`] without the verification check: also instantiates a module whose
+    /// programs were not verified (`cargo bpf2c gen --no-verify`,
+    /// `TranslateOptions { verify: false, .. }`).
+    ///
+    /// # Safety
+    /// The caller vouches for what the verifier would have proved: every program of the
+    /// module is memory-safe, reading and writing only its context, its stack and the values
+    /// the map helpers return, and calling helpers only with arguments of the types their
+    /// prototypes declare. A program that breaks this corrupts or leaks this process's
+    /// memory, and running it (through any `run` method) is undefined behaviour.
+    pub unsafe fn new_unverified(
+        image: ModuleImage,
+        options: Options,
+    ) -> Result<Instance, LoadError> {
         let label = format!("'{}'", image.name());
         if options.cpu_slots == 0 || options.cpu_slots > MAX_CPU_SLOTS {
             return Err(LoadError::Options {
@@ -405,8 +437,10 @@ impl<'a> RunState<'a> {
     /// `inv` is NULL or an invocation whose `host` is NULL or a live `RunState`, which
     /// holds for every invocation this runtime creates.
     pub unsafe fn from_invocation<'b>(inv: *mut bpf2c_invocation_t) -> Option<&'b RunState<'b>> {
-        let inv = inv.as_ref()?;
-        (inv.host as *const RunState<'b>).as_ref()
+        // SAFETY: NULL or a live invocation (this function's contract).
+        let inv = unsafe { inv.as_ref() }?;
+        // SAFETY: `host` is NULL or the run's RunState, which outlives the run's helpers.
+        unsafe { (inv.host as *const RunState<'b>).as_ref() }
     }
 
     pub fn program_name(&self) -> &'a str {
@@ -438,7 +472,16 @@ mod tests {
         _: u64,
         inv: *mut bpf2c_invocation_t,
     ) -> u64 {
-        (*inv).cpu as u64
+        // SAFETY: the runtime calls programs with the run's live invocation.
+        unsafe { (*inv).cpu as u64 }
+    }
+
+    /// The unit tests' module was never verified (its "program" is `ret_cpu`), so it is
+    /// instantiated the unsafe way.
+    fn instantiate(image: ModuleImage, options: Options) -> Result<Instance, LoadError> {
+        // SAFETY: the module's one program is ret_cpu above, which only reads its
+        // invocation's cpu field: memory-safe without a verifier's proof.
+        unsafe { Instance::new_unverified(image, options) }
     }
 
     /// A module written in Rust: one ARRAY (value 12) and, if asked, one PERCPU_ARRAY
@@ -532,13 +575,15 @@ mod tests {
             reserved: 0,
             map_assumptions: assumptions.as_ptr(),
         };
-        // The image copies every table, so the locals may go away afterwards.
+        // SAFETY: `module` and the tables it points to are complete locals laid out by the
+        // ABI mirrors, alive for the call; the image copies every table, so they may go away
+        // afterwards, and ret_cpu is code that stays loaded.
         unsafe { ModuleImage::from_ptr(&module) }
     }
 
     fn refusal(tamper: impl FnOnce(&mut [bpf2c_map_assumption_t])) -> String {
         match try_image(true, tamper) {
-            Ok(image) => Instance::new(image, Options::default())
+            Ok(image) => instantiate(image, Options::default())
                 .unwrap_err()
                 .to_string(),
             Err(e) => e.to_string(),
@@ -582,12 +627,14 @@ mod tests {
         let e = refusal(|a| a[0].uses |= 0x80);
         assert!(e.contains("uses 0x81"), "{e}");
         // Untouched, it loads.
-        assert!(Instance::new(image(true), Options::default()).is_ok());
+        assert!(instantiate(image(true), Options::default()).is_ok());
     }
 
     #[test]
     fn map_data_describes_each_array_for_inlined_access() {
-        let inst = Instance::new(image(true), Options::default().cpu_slots(3)).unwrap();
+        let inst = instantiate(image(true), Options::default().cpu_slots(3)).unwrap();
+        // SAFETY: the instance filled one full-size element per map (two maps), and keeps
+        // the table alive as long as `inst`.
         let md = unsafe { std::slice::from_raw_parts(inst.runtime.map_data, 2) };
         let (a, p) = (inst.map("a").unwrap(), inst.map("p").unwrap());
         assert_eq!((md[0].version, md[0].size), (1, 40));
@@ -600,9 +647,11 @@ mod tests {
         assert!(md[0].lookup.is_some() && md[1].lookup.is_some());
         let key = 1u32.to_ne_bytes();
         let lookup = md[1].lookup.unwrap();
+        // SAFETY: the map's own handle and a 4-byte key, as generated code would pass them.
         let found = unsafe { lookup(md[1].address, key.as_ptr().cast(), 2) };
         assert_eq!(found as usize, md[1].array_data as usize + 2 * 16 + 8);
         let past_end = 2u32.to_ne_bytes();
+        // SAFETY: as above.
         assert!(unsafe { lookup(md[1].address, past_end.as_ptr().cast(), 2) }.is_null());
         // The per-CPU map makes runs lease a slot.
         let prog = inst.program("cpu").unwrap();
@@ -611,7 +660,7 @@ mod tests {
 
     #[test]
     fn runs_without_per_cpu_state_use_slot_zero() {
-        let inst = Instance::new(image(false), Options::default().cpu_slots(4)).unwrap();
+        let inst = instantiate(image(false), Options::default().cpu_slots(4)).unwrap();
         let prog = inst.program("cpu").unwrap();
         // Nothing can observe the slot, so no lease is taken, even with runs in parallel.
         let _outer = inst.slots.lease();
@@ -620,5 +669,23 @@ mod tests {
                 s.spawn(|| assert_eq!(inst.run_raw(&prog, &mut []).unwrap(), 0));
             }
         });
+    }
+
+    #[test]
+    fn only_the_unsafe_constructor_runs_an_unverified_module() {
+        let e = Instance::new(image(false), Options::default()).unwrap_err();
+        assert!(matches!(&e, LoadError::Unverified { module } if module == "'unit'"));
+        let message = e.to_string();
+        assert!(
+            message.starts_with("module 'unit' was not verified (translated with --no-verify")
+                && message.contains("Instance::new refuses to run them")
+                && message.contains("the unsafe Instance::new_unverified"),
+            "{message}"
+        );
+        // The same image, vouched for, instantiates and runs.
+        let inst = instantiate(image(false), Options::default()).unwrap();
+        let prog = inst.program("cpu").unwrap();
+        assert_eq!(inst.run_raw(&prog, &mut []).unwrap(), 0);
+        assert!(!inst.module().is_verified());
     }
 }

@@ -251,7 +251,10 @@ impl Instance {
         let function = self.image.programs()[program].function;
         // SAFETY: the function comes from a validated module whose code outlives the
         // instance; the invocation and its runtime context are complete and live for the
-        // call.
+        // call; and the context is what the program's type promises (checked by the public
+        // run methods, vouched for by run_with_context's caller). That the program then
+        // stays inside the memory it is given is the verifier's proof, which Instance::new
+        // required, or the promise of Instance::new_unverified's caller.
         let r0 = unsafe { function(entry.r1, entry.r2, 0, 0, 0, &mut inv) };
         self.settle(entry, &mut inv, &state, r0)
     }

@@ -98,9 +98,13 @@ impl ArrayMap {
             // Every element of an array always exists.
             return Err(MapErrorKind::Exists);
         }
-        src.write(self.cpus, self.value_size, false, |cpu| {
-            self.element(index, cpu)
-        });
+        // SAFETY: `index` is in range, so `element` gives each CPU slot's aligned value of
+        // value_size bytes; the source is readable as this function's contract says.
+        unsafe {
+            src.write(self.cpus, self.value_size, false, |cpu| {
+                self.element(index, cpu)
+            })
+        };
         Ok(())
     }
 
@@ -179,6 +183,7 @@ mod tests {
         assert_eq!(a.cpu_stride(), 48);
         assert_eq!(a.element(1, 2) as usize - a.base() as usize, 2 * 48 + 16);
         assert!(a.element(0, 4).is_null());
+        // SAFETY: a host (PerCpu) source is a Rust slice, which update's contract allows.
         unsafe {
             a.update(
                 1,

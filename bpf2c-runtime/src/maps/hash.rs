@@ -130,11 +130,14 @@ unsafe fn with_words<R>(key: *const u8, len: usize, f: impl FnOnce(&[u64]) -> R)
     let n = len.div_ceil(8);
     if n <= 8 {
         let mut buf = [0u64; 8];
-        pack(key, len, &mut buf[..n]);
+        // SAFETY: `key` is readable for `len` bytes (this function's contract), and `n`
+        // words hold them.
+        unsafe { pack(key, len, &mut buf[..n]) };
         f(&buf[..n])
     } else {
         let mut buf = vec![0u64; n];
-        pack(key, len, &mut buf);
+        // SAFETY: as above.
+        unsafe { pack(key, len, &mut buf) };
         f(&buf)
     }
 }
@@ -148,19 +151,25 @@ unsafe fn with_words<R>(key: *const u8, len: usize, f: impl FnOnce(&[u64]) -> R)
 unsafe fn pack(key: *const u8, len: usize, words: &mut [u64]) {
     let full = len / 8;
     for (i, w) in words[..full].iter_mut().enumerate() {
-        *w = u64::from_le(key.add(i * 8).cast::<u64>().read_unaligned());
+        // SAFETY: bytes `i * 8..i * 8 + 8` lie inside the `len` readable bytes, as
+        // `i < len / 8`; read_unaligned takes any alignment.
+        *w = u64::from_le(unsafe { key.add(i * 8).cast::<u64>().read_unaligned() });
     }
     let rest = len % 8;
     if rest != 0 {
         // Assembled in a register, for the same reason as above.
-        let tail = key.add(full * 8);
+        // SAFETY: `full * 8 < len`: the tail starts inside the readable range.
+        let tail = unsafe { key.add(full * 8) };
         let (mut word, mut at) = if rest >= 4 {
-            (u32::from_le(tail.cast::<u32>().read_unaligned()) as u64, 4)
+            // SAFETY: `rest >= 4` bytes are readable at `tail`; any alignment will do.
+            let first = unsafe { tail.cast::<u32>().read_unaligned() };
+            (u32::from_le(first) as u64, 4)
         } else {
             (0, 0)
         };
         while at < rest {
-            word |= (tail.add(at).read() as u64) << (8 * at);
+            // SAFETY: `at < rest`, the bytes readable at `tail`.
+            word |= (unsafe { tail.add(at).read() } as u64) << (8 * at);
             at += 1;
         }
         words[full] = word;
@@ -416,10 +425,13 @@ impl HashMapStorage {
         // hash lookup measured 11.3 instead of 9.1 ns).
         if self.key_words == 1 {
             let mut word = [0u64];
-            pack(key, self.key_size, &mut word);
+            // SAFETY: `key` is readable for key_size bytes (this function's contract), which
+            // one word holds.
+            unsafe { pack(key, self.key_size, &mut word) };
             return self.lookup_words(&word, cpu);
         }
-        with_words(key, self.key_size, |k| self.lookup_words(k, cpu))
+        // SAFETY: `key` is readable for key_size bytes (this function's contract).
+        unsafe { with_words(key, self.key_size, |k| self.lookup_words(k, cpu)) }
     }
 
     #[inline(always)]
@@ -447,9 +459,14 @@ impl HashMapStorage {
         src: Values<'_>,
         flags: UpdateFlags,
     ) -> Result<(), MapErrorKind> {
-        self.with_key(key, |key| self.update_words(key, src, flags))
+        // SAFETY: the source's contract is this function's.
+        self.with_key(key, |key| unsafe { self.update_words(key, src, flags) })
     }
 
+    /// [`update`](Self::update) with the key as words.
+    ///
+    /// # Safety
+    /// As for [`update`](Self::update).
     unsafe fn update_words(
         &self,
         key: &[u64],
@@ -463,7 +480,9 @@ impl HashMapStorage {
             if flags == UpdateFlags::NoExist {
                 return Err(MapErrorKind::Exists);
             }
-            src.write(self.cpus, self.value_size, false, |c| self.value(slot, c));
+            // SAFETY: `value` gives each CPU slot's aligned value of value_size bytes inside
+            // the allocation; the source is readable as this function's contract says.
+            unsafe { src.write(self.cpus, self.value_size, false, |c| self.value(slot, c)) };
             self.touch(slot);
             return Ok(());
         }
@@ -486,7 +505,8 @@ impl HashMapStorage {
         slots.used[slot as usize] = true;
         // The value is complete before the key becomes findable: the write section's
         // release publishes both together.
-        src.write(self.cpus, self.value_size, true, |c| self.value(slot, c));
+        // SAFETY: as for the replacement above.
+        unsafe { src.write(self.cpus, self.value_size, true, |c| self.value(slot, c)) };
         self.write_section(&mut slots, |s| self.insert(s, slot, hash, key));
         Ok(())
     }
@@ -591,6 +611,7 @@ mod tests {
     }
 
     fn put(h: &HashMapStorage, k: u32, v: u64, f: UpdateFlags) -> Result<(), MapErrorKind> {
+        // SAFETY: a host (Broadcast) source is a Rust slice, which update's contract allows.
         unsafe { h.update(&k.to_ne_bytes(), Values::Broadcast(&v.to_ne_bytes()), f) }
     }
 
@@ -641,6 +662,7 @@ mod tests {
         put(&h, 9, 90, UpdateFlags::Any).unwrap();
         // The freed slot is handed to the next new key: the old pointer now shows its value.
         assert_eq!(h.lookup(&9u32.to_ne_bytes(), 0), p);
+        // SAFETY: value slots live as long as the map and hold 8 aligned bytes.
         assert_eq!(unsafe { (p as *const u64).read() }, 90);
     }
 
@@ -684,6 +706,8 @@ mod tests {
                         let p = h.lookup(&key.to_ne_bytes(), 0);
                         assert!(!p.is_null());
                         // Only this thread writes this key, so its pointer shows its value.
+                        // SAFETY: a non-NULL lookup result is an aligned 8-byte value slot,
+                        // which lives as long as the map.
                         assert_eq!(unsafe { (p as *const u64).read_volatile() }, value);
                         if round % 3 == 0 {
                             h.delete(&key.to_ne_bytes()).unwrap();
@@ -745,6 +769,7 @@ mod tests {
                 let key = key_of(lcg(&mut rng) % (4 * max as u64));
                 match lcg(&mut rng) % 4 {
                     0 | 1 => {
+                        // SAFETY: a host (Broadcast) source is a Rust slice.
                         let r = unsafe {
                             h.update(
                                 &key,
@@ -821,6 +846,8 @@ mod tests {
                     let p = h.lookup(&k.to_ne_bytes(), 0);
                     assert!(!p.is_null(), "resident key {k} missed at lookup {i}");
                     assert_eq!(
+                        // SAFETY: a non-NULL lookup result is an aligned 8-byte value slot,
+                        // which lives as long as the map.
                         unsafe { (p as *const u64).read_volatile() },
                         1000 + k as u64
                     );
@@ -889,6 +916,7 @@ mod tests {
             });
             drop(slots);
             let p = reader.join().unwrap() as *const u64;
+            // SAFETY: the lookup found key 5, so `p` is its aligned 8-byte value slot.
             assert_eq!(unsafe { p.read() }, 55);
         });
     }
@@ -897,6 +925,7 @@ mod tests {
     fn percpu_program_updates_touch_one_slot() {
         let h = HashMapStorage::new(&spec(MapType::PercpuHash, 2), 3).unwrap();
         let v = 5u64.to_ne_bytes();
+        // SAFETY: the program source `v` is readable for the map's 8-byte values.
         unsafe {
             h.update(
                 &1u32.to_ne_bytes(),

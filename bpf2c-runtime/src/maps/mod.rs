@@ -51,20 +51,28 @@ impl Values<'_> {
             Values::Program { ptr, cpu } => {
                 for c in 0..cpus {
                     if c == cpu || cpus == 1 {
-                        shared::store_from_ptr(slot(c), ptr, value_size);
+                        // SAFETY: `slot(c)` is aligned and valid for value_size bytes, and
+                        // the program's `ptr` readable for as many (this function's contract).
+                        unsafe { shared::store_from_ptr(slot(c), ptr, value_size) };
                     } else if fresh {
-                        shared::zero(slot(c), value_size);
+                        // SAFETY: `slot(c)` is aligned and valid for value_size bytes.
+                        unsafe { shared::zero(slot(c), value_size) };
                     }
                 }
             }
             Values::Broadcast(v) => {
                 for c in 0..cpus {
-                    shared::store(slot(c), v);
+                    // SAFETY: `slot(c)` is aligned and valid for value_size bytes, which a
+                    // host value has (MapRef checks its length before it builds a Values).
+                    unsafe { shared::store(slot(c), v) };
                 }
             }
             Values::PerCpu(v) => {
                 for c in 0..cpus {
-                    shared::store(slot(c), &v[c * value_size..(c + 1) * value_size]);
+                    let value = &v[c * value_size..(c + 1) * value_size];
+                    // SAFETY: `slot(c)` is aligned and valid for value_size bytes, the
+                    // length of `value`.
+                    unsafe { shared::store(slot(c), value) };
                 }
             }
         }
@@ -177,8 +185,10 @@ impl Map {
     /// `key` is readable for the map's key size.
     pub unsafe fn program_lookup(&self, key: *const u8, cpu: u32) -> *mut u8 {
         match &self.kind {
-            MapKind::Array(a) => a.element(read_index(key), cpu as usize),
-            MapKind::Hash(h) => h.lookup_raw(key, cpu as usize),
+            // SAFETY: an array key is 4 readable bytes (this function's contract).
+            MapKind::Array(a) => a.element(unsafe { read_index(key) }, cpu as usize),
+            // SAFETY: the key is readable for the map's key size (this function's contract).
+            MapKind::Hash(h) => unsafe { h.lookup_raw(key, cpu as usize) },
             MapKind::ProgArray(_) => std::ptr::null_mut(),
         }
     }
@@ -200,8 +210,19 @@ impl Map {
             cpu: cpu as usize,
         };
         match &self.kind {
-            MapKind::Array(a) => a.update(read_index(key), src, flags),
-            MapKind::Hash(h) => with_key(key, self.spec.key_size, |k| h.update(k, src, flags)),
+            MapKind::Array(a) => {
+                // SAFETY: an array key is 4 readable bytes (this function's contract).
+                let index = unsafe { read_index(key) };
+                // SAFETY: a program source is readable for the value size (ditto).
+                unsafe { a.update(index, src, flags) }
+            }
+            MapKind::Hash(h) => {
+                // SAFETY: a program source is readable for the value size (this function's
+                // contract); the key is the Rust copy with_key made.
+                let update = |k: &[u8]| unsafe { h.update(k, src, flags) };
+                // SAFETY: the key is readable for the map's key size (ditto).
+                unsafe { with_key(key, self.spec.key_size, update) }
+            }
             // Linux programs cannot change a program array; only the host can.
             MapKind::ProgArray(_) => Err(self.unsupported("updates from programs")),
         }
@@ -214,7 +235,8 @@ impl Map {
     pub unsafe fn program_delete(&self, key: *const u8) -> Result<(), MapErrorKind> {
         match &self.kind {
             MapKind::Array(_) => Err(self.unsupported("delete")),
-            MapKind::Hash(h) => with_key(key, self.spec.key_size, |k| h.delete(k)),
+            // SAFETY: the key is readable for the map's key size (this function's contract).
+            MapKind::Hash(h) => unsafe { with_key(key, self.spec.key_size, |k| h.delete(k)) },
             MapKind::ProgArray(_) => Err(self.unsupported("deletes from programs")),
         }
     }
@@ -228,39 +250,73 @@ impl Map {
 }
 
 /// Array keys are u32 indexes in host byte order; programs may keep them unaligned.
+///
+/// # Safety
+/// `key` is readable for 4 bytes.
 unsafe fn read_index(key: *const u8) -> u32 {
-    (key as *const u32).read_unaligned()
+    // SAFETY: the caller vouches for 4 readable bytes; read_unaligned takes any alignment.
+    unsafe { key.cast::<u32>().read_unaligned() }
 }
 
 /// Copies a program's key out of its memory before the map looks at it, so no Rust
 /// reference to program memory is ever formed.
+///
+/// # Safety
+/// `key` is readable for `key_size` bytes.
 unsafe fn with_key<R>(key: *const u8, key_size: u32, f: impl FnOnce(&[u8]) -> R) -> R {
     let mut buf = [0u8; MAX_KEY_SIZE as usize];
     let len = (key_size as usize).min(buf.len());
-    std::ptr::copy_nonoverlapping(key, buf.as_mut_ptr(), len);
+    // SAFETY: `len <= key_size` bytes are readable at `key` (caller) and fit `buf`, a local
+    // that program memory cannot overlap.
+    unsafe { std::ptr::copy_nonoverlapping(key, buf.as_mut_ptr(), len) };
     f(&buf[..len])
 }
 
+/// The map behind a handle that generated code passes to a lookup function.
+///
+/// # Safety
+/// `map` is NULL or a handle from [`Map::address`] of a map that outlives `'a`: generated
+/// code passes `bpf2c_map_data_t.address`, which the instance set to one of its maps, and
+/// the instance outlives every run.
+unsafe fn map_from_handle<'a>(map: *mut c_void) -> Option<&'a Map> {
+    // SAFETY: a non-NULL handle is the address of a live Map (the caller's contract); Map
+    // is only ever read through shared references after the instance is built.
+    unsafe { map.cast::<Map>().cast_const().as_ref() }
+}
+
 /// `bpf2c_map_data_t.lookup` of ARRAY and PERCPU_ARRAY maps.
+///
+/// # Safety
+/// `map` is NULL or a map handle ([`map_from_handle`]); `key` is NULL or readable for 4
+/// bytes, which the verifier proved of every key a program passes.
 unsafe extern "C" fn array_lookup(map: *mut c_void, key: *const c_void, cpu: u32) -> *mut c_void {
-    if map.is_null() || key.is_null() {
+    if key.is_null() {
         return std::ptr::null_mut();
     }
-    let map = &*(map as *const Map);
-    match &map.kind {
-        MapKind::Array(a) => a.element(read_index(key as *const u8), cpu as usize) as *mut c_void,
+    // SAFETY: the handle comes from generated code (this function's contract).
+    match unsafe { map_from_handle(map) }.map(|m| &m.kind) {
+        Some(MapKind::Array(a)) => {
+            // SAFETY: an array key is 4 readable bytes (this function's contract).
+            let index = unsafe { read_index(key.cast()) };
+            a.element(index, cpu as usize).cast()
+        }
         _ => std::ptr::null_mut(),
     }
 }
 
 /// `bpf2c_map_data_t.lookup` of the hash map types.
+///
+/// # Safety
+/// `map` is NULL or a map handle ([`map_from_handle`]); `key` is NULL or readable for the
+/// map's key size, which the verifier proved of every key a program passes.
 unsafe extern "C" fn hash_lookup(map: *mut c_void, key: *const c_void, cpu: u32) -> *mut c_void {
-    if map.is_null() || key.is_null() {
+    if key.is_null() {
         return std::ptr::null_mut();
     }
-    let map = &*(map as *const Map);
-    match &map.kind {
-        MapKind::Hash(h) => h.lookup_raw(key as *const u8, cpu as usize) as *mut c_void,
+    // SAFETY: the handle comes from generated code (this function's contract).
+    match unsafe { map_from_handle(map) }.map(|m| &m.kind) {
+        // SAFETY: the key is readable for the map's key size (this function's contract).
+        Some(MapKind::Hash(h)) => unsafe { h.lookup_raw(key.cast(), cpu as usize) }.cast(),
         _ => std::ptr::null_mut(),
     }
 }

@@ -20,9 +20,12 @@ pub struct SharedBuf {
     layout: Layout,
 }
 
-// SAFETY: the buffer is plain bytes; every access goes through raw pointers with atomic or
-// program-side synchronisation, as described in the module documentation.
+// SAFETY: SharedBuf owns its allocation (freed only in Drop) and hands out nothing but the
+// raw pointer; every access to the bytes goes through this module's atomic views or through
+// program code, as the module documentation describes, so moving the owner to another thread
+// or sharing it between threads cannot create an unsynchronised Rust-side access.
 unsafe impl Send for SharedBuf {}
+// SAFETY: as for Send: `&SharedBuf` only yields the raw pointer.
 unsafe impl Sync for SharedBuf {}
 
 impl SharedBuf {
@@ -51,21 +54,56 @@ impl Drop for SharedBuf {
     }
 }
 
+/// `len` bytes of shared memory seen as atomics, the only way this module reads or writes it.
+///
+/// # Safety
+/// `at` is valid for reads and writes of `len` bytes for as long as `'a` lasts.
+unsafe fn atomic_bytes<'a>(at: *const u8, len: usize) -> &'a [AtomicU8] {
+    // An empty range may come with any pointer, which a slice may not have.
+    if len == 0 {
+        return &[];
+    }
+    // SAFETY: AtomicU8 has the size and alignment of u8 and mutates only through its
+    // UnsafeCell, so a shared slice of it may cover memory that programs write at the same
+    // time; the caller vouches that the `len` bytes at `at` stay valid for `'a`.
+    unsafe { std::slice::from_raw_parts(at.cast::<AtomicU8>(), len) }
+}
+
+/// Shared memory seen as the atomics that copy it: the `len / 8` words from `at`, then the
+/// `len % 8` bytes after them.
+///
+/// # Safety
+/// `at` is 8-byte aligned and valid for reads and writes of `len` bytes for as long as `'a`
+/// lasts.
+unsafe fn atomic_words<'a>(at: *const u8, len: usize) -> (&'a [AtomicU64], &'a [AtomicU8]) {
+    let words = len / 8;
+    if words == 0 {
+        // SAFETY: the caller's range is atomic_bytes' (an empty one may have any pointer).
+        return (&[], unsafe { atomic_bytes(at, len) });
+    }
+    // SAFETY: AtomicU64 has the size of u64 and mutates only through its UnsafeCell; `at` is
+    // 8-byte aligned and the `words * 8 <= len` bytes from it are valid for `'a` (caller).
+    let head = unsafe { std::slice::from_raw_parts(at.cast::<AtomicU64>(), words) };
+    // SAFETY: `words * 8 <= len`, so the offset stays inside the caller's range.
+    let tail_at = unsafe { at.add(words * 8) };
+    // SAFETY: the `len % 8` bytes from `tail_at` end where the caller's range ends.
+    let tail = unsafe { atomic_bytes(tail_at, len % 8) };
+    (head, tail)
+}
+
 /// Copies `dst.len()` bytes out of shared memory.
 ///
 /// # Safety
 /// `src` is 8-byte aligned and valid for `dst.len()` bytes.
 pub unsafe fn load(src: *const u8, dst: &mut [u8]) {
-    let mut chunks = dst.chunks_exact_mut(8);
-    let mut at = src;
-    for chunk in &mut chunks {
-        let v = AtomicU64::from_ptr(at as *mut u64).load(Ordering::Relaxed);
-        chunk.copy_from_slice(&v.to_ne_bytes());
-        at = at.add(8);
+    // SAFETY: the caller's contract is atomic_words' for `dst.len()` bytes.
+    let (words, tail) = unsafe { atomic_words(src, dst.len()) };
+    let (dst_words, dst_tail) = dst.split_at_mut(words.len() * 8);
+    for (chunk, word) in dst_words.chunks_exact_mut(8).zip(words) {
+        chunk.copy_from_slice(&word.load(Ordering::Relaxed).to_ne_bytes());
     }
-    for byte in chunks.into_remainder() {
-        *byte = AtomicU8::from_ptr(at as *mut u8).load(Ordering::Relaxed);
-        at = at.add(1);
+    for (byte, shared) in dst_tail.iter_mut().zip(tail) {
+        *byte = shared.load(Ordering::Relaxed);
     }
 }
 
@@ -74,13 +112,19 @@ pub unsafe fn load(src: *const u8, dst: &mut [u8]) {
 /// # Safety
 /// `dst` is 8-byte aligned and valid for `len` bytes; `src` is readable for `len` bytes.
 pub unsafe fn store_from_ptr(dst: *mut u8, src: *const u8, len: usize) {
-    let words = len / 8;
-    for i in 0..words {
-        let v = (src.add(i * 8) as *const u64).read_unaligned();
-        AtomicU64::from_ptr(dst.add(i * 8) as *mut u64).store(v, Ordering::Relaxed);
+    // SAFETY: the caller's contract for `dst` is atomic_words' for `len` bytes.
+    let (words, tail) = unsafe { atomic_words(dst, len) };
+    // `src` is program memory: read it through the raw pointer, never through a reference.
+    for (i, word) in words.iter().enumerate() {
+        // SAFETY: word i's 8 bytes lie inside the `len` bytes the caller vouches are readable
+        // at `src`; read_unaligned takes any alignment.
+        let value = unsafe { src.cast::<u64>().add(i).read_unaligned() };
+        word.store(value, Ordering::Relaxed);
     }
-    for i in words * 8..len {
-        AtomicU8::from_ptr(dst.add(i)).store(src.add(i).read(), Ordering::Relaxed);
+    for (i, byte) in tail.iter().enumerate() {
+        // SAFETY: byte `words.len() * 8 + i` is one of the last `len % 8` readable bytes.
+        let value = unsafe { src.add(words.len() * 8 + i).read() };
+        byte.store(value, Ordering::Relaxed);
     }
 }
 
@@ -89,7 +133,16 @@ pub unsafe fn store_from_ptr(dst: *mut u8, src: *const u8, len: usize) {
 /// # Safety
 /// `dst` is 8-byte aligned and valid for `src.len()` bytes.
 pub unsafe fn store(dst: *mut u8, src: &[u8]) {
-    store_from_ptr(dst, src.as_ptr(), src.len())
+    // SAFETY: the caller's contract is atomic_words' for `src.len()` bytes.
+    let (words, tail) = unsafe { atomic_words(dst, src.len()) };
+    let (src_words, src_tail) = src.split_at(words.len() * 8);
+    for (chunk, word) in src_words.chunks_exact(8).zip(words) {
+        let value = u64::from_ne_bytes(chunk.try_into().expect("chunks_exact(8)"));
+        word.store(value, Ordering::Relaxed);
+    }
+    for (&byte, shared) in src_tail.iter().zip(tail) {
+        shared.store(byte, Ordering::Relaxed);
+    }
 }
 
 /// Zeroes `len` bytes of shared memory.
@@ -97,13 +150,10 @@ pub unsafe fn store(dst: *mut u8, src: &[u8]) {
 /// # Safety
 /// `dst` is 8-byte aligned and valid for `len` bytes.
 pub unsafe fn zero(dst: *mut u8, len: usize) {
-    let words = len / 8;
-    for i in 0..words {
-        AtomicU64::from_ptr(dst.add(i * 8) as *mut u64).store(0, Ordering::Relaxed);
-    }
-    for i in words * 8..len {
-        AtomicU8::from_ptr(dst.add(i)).store(0, Ordering::Relaxed);
-    }
+    // SAFETY: the caller's contract is atomic_words'.
+    let (words, tail) = unsafe { atomic_words(dst, len) };
+    words.iter().for_each(|w| w.store(0, Ordering::Relaxed));
+    tail.iter().for_each(|b| b.store(0, Ordering::Relaxed));
 }
 
 /// Copies `dst.len()` bytes out of shared memory at any alignment: single bytes up to the
@@ -113,10 +163,16 @@ pub unsafe fn zero(dst: *mut u8, len: usize) {
 /// `src` is valid for `dst.len()` bytes.
 pub unsafe fn load_unaligned(src: *const u8, dst: &mut [u8]) {
     let head = src.align_offset(8).min(dst.len());
-    for (i, byte) in dst[..head].iter_mut().enumerate() {
-        *byte = AtomicU8::from_ptr(src.add(i) as *mut u8).load(Ordering::Relaxed);
+    // SAFETY: the first `head <= dst.len()` bytes of the caller's range.
+    let head_bytes = unsafe { atomic_bytes(src, head) };
+    for (byte, shared) in dst[..head].iter_mut().zip(head_bytes) {
+        *byte = shared.load(Ordering::Relaxed);
     }
-    load(src.add(head), &mut dst[head..]);
+    // SAFETY: `head <= dst.len()` keeps the offset inside the caller's range.
+    let rest = unsafe { src.add(head) };
+    // SAFETY: `rest` is 8-byte aligned unless no bytes remain (atomic_words takes any
+    // pointer then), and the remaining `dst.len() - head` bytes of the caller's range start there.
+    unsafe { load(rest, &mut dst[head..]) }
 }
 
 /// Copies a slice into shared memory at any alignment (see [`load_unaligned`]).
@@ -125,10 +181,16 @@ pub unsafe fn load_unaligned(src: *const u8, dst: &mut [u8]) {
 /// `dst` is valid for `src.len()` bytes.
 pub unsafe fn store_unaligned(dst: *mut u8, src: &[u8]) {
     let head = dst.align_offset(8).min(src.len());
-    for (i, &byte) in src[..head].iter().enumerate() {
-        AtomicU8::from_ptr(dst.add(i)).store(byte, Ordering::Relaxed);
+    // SAFETY: the first `head <= src.len()` bytes of the caller's range.
+    let head_bytes = unsafe { atomic_bytes(dst, head) };
+    for (&byte, shared) in src[..head].iter().zip(head_bytes) {
+        shared.store(byte, Ordering::Relaxed);
     }
-    store(dst.add(head), &src[head..]);
+    // SAFETY: `head <= src.len()` keeps the offset inside the caller's range.
+    let rest = unsafe { dst.add(head) };
+    // SAFETY: `rest` is 8-byte aligned unless no bytes remain (atomic_words takes any
+    // pointer then), and the remaining `src.len() - head` bytes of the caller's range start there.
+    unsafe { store(rest, &src[head..]) }
 }
 
 #[cfg(test)]
@@ -137,20 +199,25 @@ mod tests {
 
     #[test]
     fn unaligned_copies_round_trip_at_every_offset() {
+        // Every range below stays inside the 64 bytes of `b`: offset + len < 32.
         let b = SharedBuf::zeroed(64).unwrap();
         for offset in 0..12 {
             for len in 0..20 {
                 let data: Vec<u8> = (0..len as u8)
                     .map(|i| i.wrapping_mul(7) ^ offset as u8)
                     .collect();
+                // SAFETY: the range lies inside the buffer, which SharedBuf aligns to 64.
                 unsafe { zero(b.as_ptr(), 64) };
+                // SAFETY: the range lies inside the buffer, which SharedBuf aligns to 64.
                 unsafe { store_unaligned(b.as_ptr().add(offset), &data) };
                 let mut whole = [0u8; 64];
+                // SAFETY: the range lies inside the buffer, which SharedBuf aligns to 64.
                 unsafe { load(b.as_ptr(), &mut whole) };
                 assert_eq!(&whole[offset..offset + len], &data[..]);
                 assert!(whole[..offset].iter().all(|&x| x == 0));
                 assert!(whole[offset + len..].iter().all(|&x| x == 0));
                 let mut back = vec![0u8; len];
+                // SAFETY: the range lies inside the buffer, which SharedBuf aligns to 64.
                 unsafe { load_unaligned(b.as_ptr().add(offset), &mut back) };
                 assert_eq!(back, data);
             }
@@ -163,6 +230,7 @@ mod tests {
         assert_eq!(b.as_ptr() as usize % MAP_ALIGN, 0);
         assert_eq!(b.len(), 200);
         let mut out = [1u8; 200];
+        // SAFETY: the range lies inside the buffer, which SharedBuf aligns to 64.
         unsafe { load(b.as_ptr(), &mut out) };
         assert!(out.iter().all(|&x| x == 0));
     }
@@ -171,12 +239,16 @@ mod tests {
     fn copies_round_trip_with_odd_lengths() {
         let b = SharedBuf::zeroed(32).unwrap();
         let data: Vec<u8> = (1..=13).collect();
+        // SAFETY: the range lies inside the buffer, which SharedBuf aligns to 64.
         unsafe { store(b.as_ptr(), &data) };
         let mut out = [0u8; 16];
+        // SAFETY: the range lies inside the buffer, which SharedBuf aligns to 64.
         unsafe { load(b.as_ptr(), &mut out) };
         assert_eq!(&out[..13], &data[..]);
         assert_eq!(&out[13..], &[0, 0, 0]);
+        // SAFETY: the range lies inside the buffer, which SharedBuf aligns to 64.
         unsafe { zero(b.as_ptr().add(8), 5) };
+        // SAFETY: the range lies inside the buffer, which SharedBuf aligns to 64.
         unsafe { load(b.as_ptr(), &mut out) };
         assert_eq!(&out[..8], &data[..8]);
         assert_eq!(&out[8..13], &[0; 5]);

@@ -43,6 +43,8 @@ pub fn module_path(name: &str) -> PathBuf {
 }
 
 pub fn image(name: &str) -> ModuleImage {
+    // SAFETY: the library is one of tests/modules, written to the ABI, just compiled
+    // against this runtime's bpf2c.h.
     unsafe { ModuleImage::from_library(&module_path(name), SYMBOL) }
         .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -65,6 +67,9 @@ pub struct RawModule {
 }
 
 pub fn raw_module(name: &str) -> RawModule {
+    // SAFETY: a tests/modules library (see `image`), whose module symbol is a
+    // bpf2c_module_t; the library stays open in the RawModule, so the pointers in the copy
+    // stay valid as long as it lives.
     unsafe {
         let lib = libloading::Library::new(module_path(name)).unwrap();
         let module = {

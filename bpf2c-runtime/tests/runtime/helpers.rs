@@ -386,6 +386,7 @@ fn xdp_programs_get_a_packet_context() {
         data_meta: start,
         ..Default::default()
     };
+    // SAFETY: an XDP context over `bytes`, which outlives the run.
     let r0 = unsafe { inst.run_with_context(&prog, &mut ctx as *mut _ as *mut _, 0) }.unwrap();
     assert_eq!(r0, 3);
     assert_eq!(bytes[0], 6);

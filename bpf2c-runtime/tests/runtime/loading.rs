@@ -9,7 +9,12 @@ use bpf2c_runtime::{Instance, LoadError, ModuleImage, Options, ProgramType, Upda
 
 use crate::common::{image, module_path, raw_module, u64_at, SYMBOL};
 
+/// Validates a module header, which the tests corrupt field by field.
 fn load(m: &bpf2c_module_t) -> Result<ModuleImage, LoadError> {
+    // SAFETY: every header here is a copy of a tests/modules header whose library a
+    // RawModule keeps open. Tests change its sizes, counts, flags and versions only in ways
+    // the loader refuses before it reads past a table (or, for version 1, fields it never
+    // reads), and its pointers only to NULL or to live local copies of the tables.
     unsafe { ModuleImage::from_ptr(m) }
 }
 
@@ -26,10 +31,12 @@ fn new_err(image: ModuleImage, options: Options) -> String {
 
 /// The module's map table, copied so that a test can corrupt one entry.
 fn maps_of(m: &bpf2c_module_t) -> Vec<bpf2c_map_entry_t> {
+    // SAFETY: an uncorrupted module's map table holds map_count entries.
     unsafe { std::slice::from_raw_parts(m.maps, m.map_count as usize).to_vec() }
 }
 
 fn programs_of(m: &bpf2c_module_t) -> Vec<bpf2c_program_entry_t> {
+    // SAFETY: an uncorrupted module's program table holds program_count entries.
     unsafe { std::slice::from_raw_parts(m.programs, m.program_count as usize).to_vec() }
 }
 
@@ -77,6 +84,7 @@ fn a_good_module_is_described_faithfully() {
 
 #[test]
 fn library_problems_name_the_file_and_symbol() {
+    // SAFETY: the library does not exist, so nothing is loaded.
     let e = unsafe { ModuleImage::from_library(Path::new("/nonexistent/libx.so"), SYMBOL) }
         .unwrap_err();
     assert!(matches!(e, LoadError::Library { .. }));
@@ -86,6 +94,7 @@ fn library_problems_name_the_file_and_symbol() {
         "{e}"
     );
     let path = module_path("maps");
+    // SAFETY: a tests/modules library; the symbol does not exist, so nothing is read.
     let e = unsafe { ModuleImage::from_library(&path, "no_such_symbol") }.unwrap_err();
     assert!(
         e.to_string().starts_with(&format!(
@@ -101,6 +110,7 @@ fn header_problems_are_refused() {
     let raw = raw_module("maps");
     let good = raw.module;
     assert!(load(&good).is_ok());
+    // SAFETY: NULL is allowed, and refused.
     assert!(unsafe { ModuleImage::from_ptr(std::ptr::null()) }
         .unwrap_err()
         .to_string()
@@ -422,7 +432,12 @@ fn version_1_modules_load_unless_they_inline_maps() {
 fn a_module_built_against_a_shorter_map_data_still_works() {
     let img = image("old_abi");
     assert_eq!(img.map_data_size(), 24);
-    let inst = Instance::new(img, Options::default()).unwrap();
+    // Hand-written, it does not claim to be verified.
+    assert!(!img.is_verified());
+    // SAFETY: old_abi.c's one program, sum, reads in-range elements of its two arrays and a
+    // NULL-checked hash lookup result, and writes 16 bytes of its buffer, which is 16 bytes
+    // long below.
+    let inst = unsafe { Instance::new_unverified(img, Options::default()) }.unwrap();
     inst.map("a")
         .unwrap()
         .update(&1u32.to_ne_bytes(), &11u64.to_ne_bytes(), UpdateFlags::Any)

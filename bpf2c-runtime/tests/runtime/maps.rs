@@ -165,6 +165,8 @@ fn array_elements_have_fixed_addresses_and_an_8_byte_stride() {
     assert_eq!(arr.lookup(&k(0)).unwrap().unwrap(), vec![0xaa; 12]);
     assert_eq!(arr.lookup(&k(2)).unwrap().unwrap(), vec![0xcc; 12]);
     // The 4 padding bytes after element 1 stay zero.
+    // SAFETY: element 1's padding lies inside the map's array storage, which the instance
+    // keeps alive.
     let padding = unsafe { std::slice::from_raw_parts((base + 16 + 12) as *const u8, 4) };
     assert_eq!(padding, &[0; 4]);
     // Updates rewrite in place: the address never changes.

@@ -4,7 +4,7 @@
 //! exactly our runtime ([`platform`]) and an entry state per program type ([`entry`]), and
 //! analysed. A refusal becomes [`Diagnostic`]s; a success yields per-instruction facts
 //! ([`crate::facts`]), which then decide whether translation can carry the program out
-//! ([`translation`]): the verdict is about the whole pipeline, not PREVAIL alone. The
+//! (`verify::translation`): the verdict is about the whole pipeline, not PREVAIL alone. The
 //! analysis runs contained: on its own thread with a large stack, under a time limit and an
 //! instruction limit, with panics turned into errors.
 

@@ -41,7 +41,17 @@ pub fn instantiate(
     // module meets the contract of `from_library`.
     let image = unsafe { ModuleImage::from_library(&library, MODULE_SYMBOL) }
         .map_err(|e| Failure(format!("{}: {e}", library.display())))?;
-    Instance::new(image, options).map_err(|e| Failure(format!("{}: {e}", obj.path.display())))
+    let instance = if translate.no_verify {
+        // SAFETY: running unverified code is what the user asked for explicitly: `run
+        // --no-verify`, after translate_object warned that the output is NOT verified, or
+        // `plugin`, the bpf_conformance protocol, whose ISA test programs are not verifiable
+        // and which its help and the guide say runs them unverified. The user vouches for
+        // the programs, as both flags' documentation tells them.
+        unsafe { Instance::new_unverified(image, options) }
+    } else {
+        Instance::new(image, options)
+    };
+    instance.map_err(|e| Failure(format!("{}: {e}", obj.path.display())))
 }
 
 pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {

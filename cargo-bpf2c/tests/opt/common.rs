@@ -99,6 +99,19 @@ pub fn instantiate(library: &Path, symbol: &str, options: Options) -> Instance {
     Instance::new(image, options).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// [`instantiate`] for a module translated without verification.
+///
+/// # Safety
+/// As for `Instance::new_unverified`: the module's programs must be memory-safe without
+/// the verifier's proof.
+pub unsafe fn instantiate_unverified(library: &Path, symbol: &str, options: Options) -> Instance {
+    // SAFETY: the library was built by these tests from bpf2c's own output.
+    let image =
+        unsafe { ModuleImage::from_library(library, symbol) }.unwrap_or_else(|e| panic!("{e}"));
+    // SAFETY: the caller vouches for the programs (this function's contract).
+    unsafe { Instance::new_unverified(image, options) }.unwrap_or_else(|e| panic!("{e}"))
+}
+
 pub fn cflags() -> Vec<&'static str> {
     vec!["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC"]
 }

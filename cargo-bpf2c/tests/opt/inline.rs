@@ -267,6 +267,8 @@ fn twelve_byte_values_leave_their_neighbours_untouched() {
     let map = m.instance.map("triples").unwrap();
     let base = map.array_data().unwrap();
     // The padding after each element is never written: 16-byte stride, 12-byte values.
+    // SAFETY: for k < 4, bytes 12..16 of element k lie inside the 4-entry array's storage,
+    // which the instance keeps alive; read_unaligned takes any alignment.
     let padding =
         |k: usize| unsafe { std::ptr::read_unaligned(base.add(16 * k + 12) as *const u32) };
 
@@ -299,6 +301,7 @@ fn twelve_byte_values_leave_their_neighbours_untouched() {
         assert_eq!(padding(k), 0, "padding after element {k}");
     }
     // The host's raw view agrees with the program's layout.
+    // SAFETY: element k < 4, field < 3: inside the array's storage, as for `padding`.
     let raw = |k: usize, field: usize| unsafe {
         std::ptr::read_unaligned(base.add(16 * k + 4 * field) as *const u32)
     };

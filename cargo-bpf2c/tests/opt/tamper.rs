@@ -69,6 +69,8 @@ fn a_map_table_that_differs_from_the_inlined_code_is_refused() {
         "{ \"counter\", { BPF2C_MAP_TYPE_ARRAY, 4, 8, 1, 0x0 }, 0,",
     );
     let library = build_library(&[c]);
+    // SAFETY: built from bpf2c's output with one map flag changed, which the loader refuses
+    // before anything runs.
     let e = unsafe { ModuleImage::from_library(&library, SYMBOL) }
         .unwrap_err()
         .to_string();
@@ -88,6 +90,10 @@ fn without_inlining_the_same_change_is_only_a_bigger_map() {
     );
     assert!(!c.contains("bpf2c_map_assumptions"));
     let library = try_build_library(&[c]).unwrap();
+    // SAFETY: bpf2c's verified output with one map made larger. Without inlining, the code
+    // reaches the map only through the lookup helper, which checks keys against the map the
+    // runtime creates, so what the verifier proved (and the module's VERIFIED flag says)
+    // still holds.
     let image = unsafe { ModuleImage::from_library(&library, SYMBOL) }.unwrap();
     let inst = Instance::new(image, Options::default()).unwrap();
     let prog = inst.program("read_value").unwrap();
