@@ -950,3 +950,35 @@ fn inputs_beyond_the_verified_bounds_are_refused() {
     }
     assert!(ran.is_empty(), "{}", ran.join("\n"));
 }
+
+// ---------------------------------------------------------------------------------------
+// Load
+// ---------------------------------------------------------------------------------------
+
+/// A short soak (the long one is `cargo run --release -p bpf2c-tests --bin soak`): four
+/// threads run the accounting program while the host churns and reads the same hash map.
+/// Every run is counted exactly once, the host never sees a counter go backwards, and memory
+/// does not grow after warm-up.
+#[test]
+fn soak_programs_and_host_share_maps_without_losing_an_update() {
+    let report = bpf2c_tests::soak::soak(bpf2c_tests::soak::SoakConfig {
+        runs_per_thread: 250_000,
+        worker_threads: 4,
+    });
+    assert!(
+        report.discrepancies.is_empty(),
+        "{:#?}",
+        report.discrepancies
+    );
+    assert_eq!(report.failures, 0, "runs that lost their flow");
+    assert_eq!(report.regressions, 0, "host reads that went backwards");
+    assert!(
+        report.host_updates > 0 && report.host_lookups > 0,
+        "{report:?}"
+    );
+    assert!(
+        report.rss_growth_kib() <= 8 * 1024,
+        "memory grew by {} KiB after warm-up",
+        report.rss_growth_kib()
+    );
+}

@@ -6,6 +6,7 @@ pub mod cc;
 pub mod cli;
 pub mod conformance;
 pub mod pipeline;
+pub mod soak;
 
 use std::path::{Path, PathBuf};
 
