@@ -19,9 +19,9 @@ use std::ffi::c_char;
 use std::sync::OnceLock;
 
 use crate::ffi::{
-    self, bpf2c_function_entry_t, bpf2c_helper_entry_t, bpf2c_invocation_t,
-    bpf2c_map_assumption_t, bpf2c_map_definition_t, bpf2c_map_entry_t,
-    bpf2c_map_initial_program_t, bpf2c_module_t, bpf2c_program_entry_t,
+    self, bpf2c_function_entry_t, bpf2c_helper_entry_t, bpf2c_invocation_t, bpf2c_map_assumption_t,
+    bpf2c_map_definition_t, bpf2c_map_entry_t, bpf2c_map_initial_program_t, bpf2c_module_t,
+    bpf2c_program_entry_t,
 };
 use crate::module::{MAX_FUNCTIONS, MAX_HELPERS, MAX_MAPS, MAX_NAME_LEN, MAX_PROGRAMS};
 use crate::{Instance, LoadError, ModuleImage, Options};
@@ -50,9 +50,7 @@ pub fn load_tampered_module(data: &[u8]) -> Result<usize, LoadError> {
     // table at least as long as the count the loader reads, strings are NUL-terminated
     // within MAX_NAME_LEN + 1 bytes or longer than that, and program functions are real.
     let result = unsafe { ModuleImage::from_ptr(&*built.module) }.and_then(|image| {
-        let options = Options::default()
-            .cpu_slots(2)
-            .max_map_bytes(MAX_MAP_BYTES);
+        let options = Options::default().cpu_slots(2).max_map_bytes(MAX_MAP_BYTES);
         Instance::new(image, options)
     });
     match result {
@@ -61,7 +59,10 @@ pub fn load_tampered_module(data: &[u8]) -> Result<usize, LoadError> {
             Ok(instance.module().maps().len())
         }
         Err(e) => {
-            assert!(!e.to_string().trim().is_empty(), "an error without a message");
+            assert!(
+                !e.to_string().trim().is_empty(),
+                "an error without a message"
+            );
             Err(e)
         }
     }
@@ -86,9 +87,25 @@ fn strings() -> &'static [Vec<u8>] {
     static STRINGS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
     STRINGS.get_or_init(|| {
         let mut all: Vec<Vec<u8>> = [
-            "fuzzed", "arr", "hash", "pcpu_arr", "pcpu_hash", "lru", ".data", ".rodata", "jmp",
-            "main", "tail", "xdp", "raw/tail", "sub", "bpf_map_lookup_elem",
-            "bpf_map_update_elem", "bpf_map_delete_elem", "bpf_get_smp_processor_id", "",
+            "fuzzed",
+            "arr",
+            "hash",
+            "pcpu_arr",
+            "pcpu_hash",
+            "lru",
+            ".data",
+            ".rodata",
+            "jmp",
+            "main",
+            "tail",
+            "xdp",
+            "raw/tail",
+            "sub",
+            "bpf_map_lookup_elem",
+            "bpf_map_update_elem",
+            "bpf_map_delete_elem",
+            "bpf_get_smp_processor_id",
+            "",
         ]
         .iter()
         .map(|s| s.as_bytes().to_vec())
@@ -175,7 +192,12 @@ struct Tables {
     null_tables: [bool; 5],
 }
 
-fn definition(map_type: u32, key_size: u32, value_size: u32, max_entries: u32) -> bpf2c_map_definition_t {
+fn definition(
+    map_type: u32,
+    key_size: u32,
+    value_size: u32,
+    max_entries: u32,
+) -> bpf2c_map_definition_t {
     bpf2c_map_definition_t {
         r#type: map_type,
         key_size,
@@ -261,8 +283,14 @@ impl Tables {
         rodata.initial_data_size = 8;
         let mut jmp = map("jmp", definition(BPF2C_MAP_TYPE_PROG_ARRAY, 4, 4, 4), 0);
         jmp.initial_programs = vec![
-            bpf2c_map_initial_program_t { index: 0, program: 0 },
-            bpf2c_map_initial_program_t { index: 2, program: 1 },
+            bpf2c_map_initial_program_t {
+                index: 0,
+                program: 0,
+            },
+            bpf2c_map_initial_program_t {
+                index: 2,
+                program: 1,
+            },
         ];
         Tables {
             magic: BPF2C_ABI_MAGIC,
@@ -279,7 +307,11 @@ impl Tables {
                 map("arr", arr, BPF2C_MAP_F_INLINED),
                 map("hash", definition(BPF2C_MAP_TYPE_HASH, 8, 16, 16), 0),
                 map("pcpu_arr", pcpu_arr, BPF2C_MAP_F_INLINED),
-                map("pcpu_hash", definition(BPF2C_MAP_TYPE_PERCPU_HASH, 4, 4, 8), 0),
+                map(
+                    "pcpu_hash",
+                    definition(BPF2C_MAP_TYPE_PERCPU_HASH, 4, 4, 8),
+                    0,
+                ),
                 map("lru", lru, 0),
                 data,
                 rodata,
@@ -342,7 +374,9 @@ impl Tables {
             11 => self.null_tables[index % 5] = value & 1 != 0,
             12 => copy_or_remove(&mut self.maps, index, value),
             13..=27 => {
-                let Some(m) = pick(&mut self.maps, index) else { return };
+                let Some(m) = pick(&mut self.maps, index) else {
+                    return;
+                };
                 match field % 44 {
                     13 => m.name = string(),
                     14 => m.definition.r#type = value,
@@ -389,7 +423,9 @@ impl Tables {
             }
             31 => copy_or_remove(&mut self.programs, index, value),
             32..=36 => {
-                let Some(p) = pick(&mut self.programs, index) else { return };
+                let Some(p) = pick(&mut self.programs, index) else {
+                    return;
+                };
                 match field % 44 {
                     32 => p.name = string(),
                     33 => p.section = string(),
@@ -406,7 +442,9 @@ impl Tables {
             }
             39 => copy_or_remove(&mut self.assumptions, index, value),
             _ => {
-                let Some(a) = pick(&mut self.assumptions, index) else { return };
+                let Some(a) = pick(&mut self.assumptions, index) else {
+                    return;
+                };
                 match field % 44 {
                     40 => a.map = value,
                     41 => a.uses = value,
@@ -495,7 +533,9 @@ impl Tables {
         let functions: Box<[bpf2c_function_entry_t]> = self
             .functions
             .iter()
-            .map(|&n| bpf2c_function_entry_t { name: string_ptr(n) })
+            .map(|&n| bpf2c_function_entry_t {
+                name: string_ptr(n),
+            })
             .collect();
         let maps: Box<[bpf2c_map_entry_t]> = maps.into();
         let assumptions: Box<[bpf2c_map_assumption_t]> = self.assumptions.clone().into();

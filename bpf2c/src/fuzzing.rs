@@ -24,7 +24,11 @@ pub fn load_elf(data: &[u8]) -> Result<Object> {
 
 /// Raw bytecode from arbitrary bytes.
 pub fn load_raw(data: &[u8]) -> Result<Object> {
-    checked(raw::load_raw(data, Path::new(INPUT_PATH), &stem_identifier()))
+    checked(raw::load_raw(
+        data,
+        Path::new(INPUT_PATH),
+        &stem_identifier(),
+    ))
 }
 
 /// Limits small enough that one input takes at most about a second: the fuzzer needs many
@@ -99,7 +103,10 @@ pub fn translate(data: &[u8]) -> TranslateOutcome {
         Ok(first) => {
             let second = driver::translate(&obj, &unverified)
                 .expect("the same object translated once must translate again");
-            assert_eq!(first.c_source, second.c_source, "the C is not deterministic");
+            assert_eq!(
+                first.c_source, second.c_source,
+                "the C is not deterministic"
+            );
         }
         Err(TranslateError::Codegen(e)) => check_error(&e),
         Err(TranslateError::Refused(_)) => panic!("refused without verifying"),
@@ -122,5 +129,9 @@ fn checked(result: Result<Object>) -> Result<Object> {
 /// An error is a message for a person: it names the input and says something.
 fn check_error(e: &Error) {
     assert_eq!(e.location.file, Path::new(INPUT_PATH), "{e}");
-    assert!(!e.message.trim().is_empty(), "an error without a message at {}", e.location);
+    assert!(
+        !e.message.trim().is_empty(),
+        "an error without a message at {}",
+        e.location
+    );
 }

@@ -17,7 +17,10 @@ pub fn hex_text(data: &[u8]) -> Result<Vec<u8>, String> {
     let result = hex::decode(text);
     match &result {
         Ok(bytes) => assert_eq!(hex::decode(&hex::encode(bytes)).as_ref(), Ok(bytes)),
-        Err(e) => assert!(e.contains("(character "), "the error names no position: {e}"),
+        Err(e) => assert!(
+            e.contains("(character "),
+            "the error names no position: {e}"
+        ),
     }
     result
 }

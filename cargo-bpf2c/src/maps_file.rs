@@ -30,8 +30,7 @@ pub fn parse(bytes: &[u8]) -> Result<MapsFile, String> {
             bytes[at]
         )
     })?;
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
     let bad = |what: String| format!("{what}; {MAPS_FORMAT}");
     let Value::Object(maps) = value else {
         return Err(bad(format!(

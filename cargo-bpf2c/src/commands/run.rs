@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use bpf2c_runtime::{Instance, ModuleImage, Options, UpdateFlags};
-use cargo_bpf2c::maps_file::{self, MapEntries, MapsFile};
 use cargo_bpf2c::hex;
+use cargo_bpf2c::maps_file::{self, MapEntries, MapsFile};
 use serde_json::{json, Map, Value};
 
 use crate::cli::RunArgs;
