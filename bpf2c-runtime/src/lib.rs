@@ -27,6 +27,8 @@
 mod cpu;
 mod error;
 pub mod ffi;
+#[doc(hidden)]
+pub mod fuzzing;
 mod helpers;
 mod instance;
 mod maps;

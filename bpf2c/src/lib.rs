@@ -9,6 +9,8 @@ pub mod codegen;
 pub mod driver;
 pub mod error;
 pub mod facts;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod helpers;
 pub mod insn;
 pub mod object;

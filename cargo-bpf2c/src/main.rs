@@ -2,7 +2,6 @@
 
 mod cli;
 mod commands;
-mod hex;
 mod shell;
 mod workspace;
 

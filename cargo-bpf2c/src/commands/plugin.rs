@@ -6,9 +6,10 @@ use std::io::Read;
 
 use bpf2c::object::raw::load_raw;
 use bpf2c_runtime::Options;
+use cargo_bpf2c::hex;
+use cargo_bpf2c::plugin_input::decode_program;
 
 use crate::cli::{PluginArgs, TranslateArgs};
-use crate::hex;
 use crate::shell::{ColorChoice, MessageFormat, Shell, Verbosity};
 use crate::{CmdResult, Failure, Outcome};
 
@@ -19,7 +20,7 @@ pub fn run(args: PluginArgs) -> CmdResult {
     std::io::stdin()
         .read_to_end(&mut input)
         .map_err(|e| Failure(format!("cannot read the program from stdin: {e}")))?;
-    let program = decode_program(input)?;
+    let program = decode_program(input).map_err(Failure)?;
     let mut memory = match &args.memory {
         Some(m) => hex::decode(m).map_err(|e| Failure(format!("memory argument: {e}")))?,
         None => Vec::new(),
@@ -37,18 +38,4 @@ pub fn run(args: PluginArgs) -> CmdResult {
         .map_err(Failure::from)?;
     println!("{r0:x}");
     Ok(Outcome::Success)
-}
-
-/// The program's bytes from the hex text on stdin. Bytes that are not UTF-8 cannot be hex
-/// digits; they are named by their offset, since they have no character to show.
-fn decode_program(input: Vec<u8>) -> Result<Vec<u8>, Failure> {
-    let text = String::from_utf8(input).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let byte = e.as_bytes()[at];
-        Failure(format!(
-            "program on stdin: byte 0x{byte:02x} (byte {}) is not a hex digit",
-            at + 1
-        ))
-    })?;
-    hex::decode(&text).map_err(|e| Failure(format!("program on stdin: {e}")))
 }

@@ -4,10 +4,11 @@
 use std::path::Path;
 
 use bpf2c_runtime::{Instance, ModuleImage, Options, UpdateFlags};
+use cargo_bpf2c::hex;
+use cargo_bpf2c::maps_file::{self, MapEntries, MapsFile};
 use serde_json::{json, Map, Value};
 
 use crate::cli::RunArgs;
-use crate::hex;
 use crate::shell::Shell;
 use crate::{CmdResult, Failure, Outcome};
 
@@ -152,82 +153,12 @@ pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {
     Ok(Outcome::Success)
 }
 
-/// The entries of a `--maps-in` file, decoded, in file order.
-type MapsFile = Vec<MapEntries>;
-
-struct MapEntries {
-    name: String,
-    /// (key as written, key bytes, value bytes)
-    entries: Vec<(String, Vec<u8>, Vec<u8>)>,
-}
-
-const MAPS_FORMAT: &str = "expected {\"<map name>\": {\"<key hex>\": \"<value hex>\"}}";
-
 /// Reads and decodes a `--maps-in` file; which maps exist and what sizes their keys and
 /// values have is checked when the entries are applied.
 fn read_maps_file(path: &Path) -> Result<MapsFile, Failure> {
     let fail = |what: String| Failure(format!("--maps-in {}: {what}", path.display()));
     let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        fail(format!(
-            "not valid JSON: byte {} (0x{:02x}) is not UTF-8 text",
-            at + 1,
-            e.as_bytes()[at]
-        ))
-    })?;
-    let value: Value =
-        serde_json::from_str(&text).map_err(|e| fail(format!("not valid JSON: {e}")))?;
-    let bad = |what: String| fail(format!("{what}; {MAPS_FORMAT}"));
-    let Value::Object(maps) = value else {
-        return Err(bad(format!(
-            "the top level is {}, not an object",
-            json_kind(&value)
-        )));
-    };
-    let mut out = MapsFile::new();
-    for (name, entries) in maps {
-        let Value::Object(entries) = entries else {
-            return Err(bad(format!(
-                "map '{name}' is {}, not an object",
-                json_kind(&entries)
-            )));
-        };
-        let mut decoded = Vec::with_capacity(entries.len());
-        for (k, v) in entries {
-            let Value::String(v) = v else {
-                return Err(bad(format!(
-                    "map '{name}', key '{k}': the value is {}, not a hex string",
-                    json_kind(&v)
-                )));
-            };
-            let key = hex::decode(&k)
-                .map_err(|e| fail(format!("map '{name}', key '{k}': the key is not hex: {e}")))?;
-            let value = hex::decode(&v).map_err(|e| {
-                fail(format!(
-                    "map '{name}', key '{k}': the value is not hex: {e}"
-                ))
-            })?;
-            decoded.push((k, key, value));
-        }
-        out.push(MapEntries {
-            name,
-            entries: decoded,
-        });
-    }
-    Ok(out)
-}
-
-/// "an array", "a number", ...: what a JSON value is, for messages.
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+    maps_file::parse(&bytes).map_err(fail)
 }
 
 fn apply_maps(instance: &Instance, path: &Path, maps: &MapsFile) -> Result<(), Failure> {
