@@ -6,50 +6,7 @@ use std::path::PathBuf;
 
 use crate::types::MapType;
 
-/// The Linux errno values the runtime reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Errno {
-    EPERM,
-    ENOENT,
-    E2BIG,
-    EEXIST,
-    EINVAL,
-}
-
-impl Errno {
-    /// The positive errno number, as in Linux.
-    pub fn code(self) -> i32 {
-        match self {
-            Errno::EPERM => 1,
-            Errno::ENOENT => 2,
-            Errno::E2BIG => 7,
-            Errno::EEXIST => 17,
-            Errno::EINVAL => 22,
-        }
-    }
-
-    /// The symbolic name ("ENOENT"), which is what people search for.
-    pub fn name(self) -> &'static str {
-        match self {
-            Errno::EPERM => "EPERM",
-            Errno::ENOENT => "ENOENT",
-            Errno::E2BIG => "E2BIG",
-            Errno::EEXIST => "EEXIST",
-            Errno::EINVAL => "EINVAL",
-        }
-    }
-
-    /// The helper return value for this error: `-errno` in a 64-bit register.
-    pub fn as_helper_return(self) -> u64 {
-        (-(self.code() as i64)) as u64
-    }
-}
-
-impl fmt::Display for Errno {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use bpf2c_abi::Errno;
 
 /// Why a map operation failed, without the map's name (see [`MapError`]).
 #[derive(Clone, Debug, PartialEq, Eq)]

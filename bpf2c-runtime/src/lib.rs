@@ -2,7 +2,7 @@
 //! programs from Rust.
 //!
 //! The runtime knows nothing of the translator. Its only contract with generated code is
-//! `include/bpf2c.h` ([`ABI_HEADER`]): the module describes its maps, helpers and programs
+//! `bpf2c.h` ([`ABI_HEADER`], from the bpf2c-abi crate both sides build on): the module describes its maps, helpers and programs
 //! in a `bpf2c_module_t`; the runtime creates the maps, fills a `bpf2c_map_data_t` per map
 //! and a `bpf2c_runtime_context_t`, and calls each program with a fresh
 //! `bpf2c_invocation_t`.
@@ -34,9 +34,6 @@ mod module;
 pub mod typed;
 mod types;
 
-use std::io;
-use std::path::{Path, PathBuf};
-
 pub use error::{Errno, LoadError, MapError, MapErrorKind, RunError};
 pub use helpers::{
     format_trace_printk, id as helper_id, standard_helpers, HelperCall, HelperClosure,
@@ -64,44 +61,5 @@ macro_rules! include_bindings {
     };
 }
 
-/// The text of `bpf2c.h`, the ABI header generated code includes.
-pub const ABI_HEADER: &str = include_str!("../include/bpf2c.h");
-
-/// The directory holding `bpf2c.h` in this crate's source, for `-I` when the source tree
-/// is at hand (build scripts of the workspace). Tools that may run elsewhere should use
-/// [`write_abi_header`] instead.
-pub fn include_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("include")
-}
-
-/// Writes `bpf2c.h` into `dir` and returns its path. Leaves an identical file untouched,
-/// so builds that track its modification time do not rebuild for nothing.
-pub fn write_abi_header(dir: &Path) -> io::Result<PathBuf> {
-    let path = dir.join("bpf2c.h");
-    match std::fs::read(&path) {
-        Ok(existing) if existing == ABI_HEADER.as_bytes() => return Ok(path),
-        _ => {}
-    }
-    std::fs::create_dir_all(dir)?;
-    std::fs::write(&path, ABI_HEADER)?;
-    Ok(path)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn header_is_written_once_and_matches() {
-        let dir = tempfile::tempdir().unwrap();
-        let sub = dir.path().join("inc");
-        let p = write_abi_header(&sub).unwrap();
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), ABI_HEADER);
-        let mtime = std::fs::metadata(&p).unwrap().modified().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        write_abi_header(&sub).unwrap();
-        assert_eq!(std::fs::metadata(&p).unwrap().modified().unwrap(), mtime);
-        assert!(include_dir().join("bpf2c.h").exists());
-        assert!(ABI_HEADER.contains("#define BPF2C_ABI_VERSION 3u"));
-    }
-}
+/// `bpf2c.h` and the helpers to put it where a C compiler finds it, from bpf2c-abi.
+pub use bpf2c_abi::{include_dir, write_abi_header, ABI_HEADER};

@@ -120,21 +120,11 @@ impl HelperDecl {
     }
 }
 
-/// Linux ids of the helpers the runtime implements.
-pub mod id {
-    pub const MAP_LOOKUP_ELEM: u32 = 1;
-    pub const MAP_UPDATE_ELEM: u32 = 2;
-    pub const MAP_DELETE_ELEM: u32 = 3;
-    pub const KTIME_GET_NS: u32 = 5;
-    pub const TRACE_PRINTK: u32 = 6;
-    pub const GET_PRANDOM_U32: u32 = 7;
-    pub const GET_SMP_PROCESSOR_ID: u32 = 8;
-    pub const TAIL_CALL: u32 = 12;
-    pub const GET_CURRENT_PID_TGID: u32 = 14;
-}
+/// Linux helper ids (`enum bpf_func_id`), from the ABI.
+pub use bpf2c_abi::helper::id;
 
-/// The standard helpers, by id. Their prototypes are Linux's.
-pub const STANDARD_HELPER_IDS: [u32; 9] = [1, 2, 3, 5, 6, 7, 8, 12, 14];
+/// The standard helpers every runtime provides, by id. Their prototypes are Linux's.
+pub use bpf2c_abi::helper::STANDARD_HELPERS as STANDARD_HELPER_IDS;
 
 /// Is this one of the helpers that take a map in r1 and a key pointer in r2?
 pub fn takes_map_and_key(id: u32) -> bool {

@@ -192,18 +192,7 @@ impl Insn {
 
 /// Names of helpers that the runtime implements, by Linux helper id.
 pub fn standard_helper_name(id: i32) -> Option<&'static str> {
-    Some(match id {
-        1 => "bpf_map_lookup_elem",
-        2 => "bpf_map_update_elem",
-        3 => "bpf_map_delete_elem",
-        5 => "bpf_ktime_get_ns",
-        6 => "bpf_trace_printk",
-        7 => "bpf_get_prandom_u32",
-        8 => "bpf_get_smp_processor_id",
-        12 => "bpf_tail_call",
-        14 => "bpf_get_current_pid_tgid",
-        _ => return None,
-    })
+    bpf2c_abi::helper::standard_name(u32::try_from(id).ok()?)
 }
 
 fn alu_op_symbol(op: u8) -> Option<&'static str> {

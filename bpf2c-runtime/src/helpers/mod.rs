@@ -20,50 +20,33 @@ pub use trace::{
     format_trace_printk, TraceCapture, TraceEvent, TraceRecord, TraceSink, TRACE_LINE_MAX,
 };
 
-/// Linux helper ids of the standard helpers (linux/bpf.h numbering, which bytecode from
-/// clang and libbpf already uses).
-#[allow(missing_docs)]
-pub mod id {
-    pub const MAP_LOOKUP_ELEM: u32 = 1;
-    pub const MAP_UPDATE_ELEM: u32 = 2;
-    pub const MAP_DELETE_ELEM: u32 = 3;
-    pub const KTIME_GET_NS: u32 = 5;
-    pub const TRACE_PRINTK: u32 = 6;
-    pub const GET_PRANDOM_U32: u32 = 7;
-    pub const GET_SMP_PROCESSOR_ID: u32 = 8;
-    pub const TAIL_CALL: u32 = 12;
-    pub const GET_CURRENT_PID_TGID: u32 = 14;
-}
+/// Linux helper ids (linux/bpf.h numbering, which bytecode from clang and libbpf already
+/// uses).
+pub use bpf2c_abi::helper::id;
 
 extern "C" {
     fn bpf2c_rt_ktime_ns() -> u64;
     fn bpf2c_rt_thread_id() -> u32;
 }
 
-/// The standard helpers: (id, Linux name, function).
-pub(crate) const STANDARD: [(u32, &str, bpf2c_helper_fn); 9] = [
-    (id::MAP_LOOKUP_ELEM, "bpf_map_lookup_elem", map_lookup_elem),
-    (id::MAP_UPDATE_ELEM, "bpf_map_update_elem", map_update_elem),
-    (id::MAP_DELETE_ELEM, "bpf_map_delete_elem", map_delete_elem),
-    (id::KTIME_GET_NS, "bpf_ktime_get_ns", ktime_get_ns),
-    (id::TRACE_PRINTK, "bpf_trace_printk", trace_printk),
-    (id::GET_PRANDOM_U32, "bpf_get_prandom_u32", get_prandom_u32),
-    (
-        id::GET_SMP_PROCESSOR_ID,
-        "bpf_get_smp_processor_id",
-        get_smp_processor_id,
-    ),
-    (id::TAIL_CALL, "bpf_tail_call", tail_call),
-    (
-        id::GET_CURRENT_PID_TGID,
-        "bpf_get_current_pid_tgid",
-        get_current_pid_tgid,
-    ),
+/// The implementations of the standard helpers (`bpf2c_abi::helper::STANDARD_HELPERS`), by id.
+pub(crate) const STANDARD: [(u32, bpf2c_helper_fn); 9] = [
+    (id::MAP_LOOKUP_ELEM, map_lookup_elem),
+    (id::MAP_UPDATE_ELEM, map_update_elem),
+    (id::MAP_DELETE_ELEM, map_delete_elem),
+    (id::KTIME_GET_NS, ktime_get_ns),
+    (id::TRACE_PRINTK, trace_printk),
+    (id::GET_PRANDOM_U32, get_prandom_u32),
+    (id::GET_SMP_PROCESSOR_ID, get_smp_processor_id),
+    (id::TAIL_CALL, tail_call),
+    (id::GET_CURRENT_PID_TGID, get_current_pid_tgid),
 ];
 
-/// The ids and names of the helpers every instance provides.
+/// The ids and Linux names of the helpers every instance provides.
 pub fn standard_helpers() -> impl Iterator<Item = (u32, &'static str)> {
-    STANDARD.iter().map(|&(id, name, _)| (id, name))
+    bpf2c_abi::helper::STANDARD_HELPERS
+        .into_iter()
+        .filter_map(|id| Some((id, bpf2c_abi::helper::standard_name(id)?)))
 }
 
 fn errno(e: Errno) -> u64 {
@@ -280,5 +263,19 @@ pub(crate) unsafe extern "C" fn helper_by_id(
             (*inv).unwind = ffi::BPF2C_UNWIND_BAD_HELPER;
             0
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn implements_exactly_the_standard_helpers_of_the_abi() {
+        let implemented: Vec<u32> = STANDARD.iter().map(|&(id, _)| id).collect();
+        assert_eq!(implemented, bpf2c_abi::helper::STANDARD_HELPERS);
+        let names: Vec<(u32, &str)> = standard_helpers().collect();
+        assert_eq!(names.len(), STANDARD.len());
+        assert!(names.contains(&(12, "bpf_tail_call")));
     }
 }

@@ -98,11 +98,11 @@ impl<'a> MapRef<'a> {
         let cpus = self.cpus();
         let src = if value.len() == size {
             Values::Broadcast(value)
-        } else if spec.map_type.is_percpu() && value.len() == size * cpus {
+        } else if spec.map_type.is_per_cpu() && value.len() == size * cpus {
             Values::PerCpu(value)
         } else {
             let mut expected = vec![size];
-            if spec.map_type.is_percpu() && cpus > 1 {
+            if spec.map_type.is_per_cpu() && cpus > 1 {
                 expected.push(size * cpus);
             }
             return Err(self.err(MapErrorKind::ValueSize {

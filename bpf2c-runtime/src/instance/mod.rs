@@ -149,7 +149,7 @@ impl Instance {
                          of {} bytes",
                         spec.max_entries,
                         spec.value_size,
-                        if spec.map_type.is_percpu() {
+                        if spec.map_type.is_per_cpu() {
                             format!(" on {cpus} CPU slots")
                         } else {
                             String::new()
@@ -179,7 +179,7 @@ impl Instance {
             }),
             helper_by_id: Some(helpers::helper_by_id),
         });
-        let lease_needed = image.maps().iter().any(|m| m.map_type.is_percpu())
+        let lease_needed = image.maps().iter().any(|m| m.map_type.is_per_cpu())
             || image
                 .helpers()
                 .iter()
@@ -336,7 +336,7 @@ fn available_helpers(custom: &[CustomHelper]) -> Result<Vec<(u32, bpf2c_helper_f
         }
         all.push((h.id, TRAMPOLINES[slot]));
     }
-    for &(id, _, f) in helpers::STANDARD.iter() {
+    for &(id, f) in helpers::STANDARD.iter() {
         if !custom.iter().any(|h| h.id == id) {
             all.push((id, f));
         }

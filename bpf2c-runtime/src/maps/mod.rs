@@ -86,7 +86,7 @@ pub(crate) struct Map {
 /// Bytes the runtime would allocate for a map, or None if that overflows.
 pub(crate) fn footprint(spec: &MapSpec, cpus: usize) -> Option<usize> {
     let entries = spec.max_entries as usize;
-    let cpus = if spec.map_type.is_percpu() { cpus } else { 1 };
+    let cpus = if spec.map_type.is_per_cpu() { cpus } else { 1 };
     match spec.map_type {
         MapType::Array | MapType::PercpuArray => {
             entries.checked_mul(spec.stride())?.checked_mul(cpus)
@@ -105,7 +105,7 @@ impl Map {
         let nomem = || "the allocator refused the map's memory".to_string();
         let kind = match spec.map_type {
             MapType::Array | MapType::PercpuArray => {
-                let cpus = if spec.map_type.is_percpu() { cpus } else { 1 };
+                let cpus = if spec.map_type.is_per_cpu() { cpus } else { 1 };
                 let array = ArrayMap::new(&spec, cpus).ok_or_else(nomem)?;
                 if !spec.initial_data.is_empty() {
                     array.initialise(&spec.initial_data);
@@ -113,7 +113,7 @@ impl Map {
                 MapKind::Array(array)
             }
             MapType::Hash | MapType::PercpuHash | MapType::LruHash => {
-                let cpus = if spec.map_type.is_percpu() { cpus } else { 1 };
+                let cpus = if spec.map_type.is_per_cpu() { cpus } else { 1 };
                 MapKind::Hash(HashMapStorage::new(&spec, cpus).ok_or_else(nomem)?)
             }
             MapType::ProgArray => {
@@ -137,7 +137,7 @@ impl Map {
     /// `bpf2c_map_data_t.array_data` and `.cpu_stride` for this map.
     pub fn array_view(&self) -> (*mut u8, u64) {
         match &self.kind {
-            MapKind::Array(a) if self.spec.map_type.is_percpu() => {
+            MapKind::Array(a) if self.spec.map_type.is_per_cpu() => {
                 (a.base(), a.cpu_stride() as u64)
             }
             MapKind::Array(a) => (a.base(), 0),

@@ -25,7 +25,7 @@ fn c_sources_compile_warning_free() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = tempfile::tempdir().unwrap();
     for cc in compilers() {
-        for src in ["printk.c", "sys.c", "layout.c"] {
+        for src in ["printk.c", "sys.c", "run.c", "prandom.c"] {
             let output = Command::new(&cc)
                 .args([
                     "-std=c11",
@@ -37,7 +37,7 @@ fn c_sources_compile_warning_free() {
                     "-c",
                 ])
                 .arg("-I")
-                .arg(root.join("include"))
+                .arg(bpf2c_runtime::include_dir())
                 .arg("-I")
                 .arg(root.join("csrc"))
                 .arg("-o")

@@ -6,54 +6,33 @@
 //! field. A context access that cannot be proven would read the wrong bytes, so it is an
 //! error rather than a guess.
 
+use bpf2c_abi::context::{CtxField, XDP_MD, XDP_NATIVE};
+
 use crate::facts::{CtxFact, ModuleFacts};
 use crate::insn::*;
 use crate::object::FunctionId;
 
-/// One field of `struct xdp_md` and where it lives in `bpf2c_xdp_context_t`.
-struct Field {
-    name: &'static str,
-    /// Offset in `bpf2c_xdp_context_t`.
-    native_offset: i64,
-    /// Packet pointers: 32 bits in `xdp_md`, a 64-bit pointer natively.
-    pointer: bool,
+/// Bytes of `struct xdp_md`.
+const XDP_MD_SIZE: i64 = XDP_MD.size as i64;
+
+/// The address of `field` of the native context, as C over the ABI header, when `base_reg`
+/// holds the context address plus `reg_offset`.
+fn native_address(base_reg: u8, reg_offset: i64, field: &CtxField) -> Result<String, String> {
+    let native = XDP_NATIVE.field(field.name).ok_or_else(|| {
+        format!(
+            "xdp_md.{} has no field in {}",
+            field.name, XDP_NATIVE.c_name
+        )
+    })?;
+    let base = format!(
+        "r{base_reg} + offsetof({}, {})",
+        XDP_NATIVE.c_name, native.name
+    );
+    reg_offset
+        .checked_neg()
+        .map(|delta| super::insn::address(&base, delta))
+        .ok_or_else(|| format!("context offset {reg_offset} is out of range"))
 }
-
-/// The fields of `struct xdp_md`, four bytes each, in order.
-const FIELDS: [Field; 6] = [
-    Field {
-        name: "data",
-        native_offset: 0,
-        pointer: true,
-    },
-    Field {
-        name: "data_end",
-        native_offset: 8,
-        pointer: true,
-    },
-    Field {
-        name: "data_meta",
-        native_offset: 16,
-        pointer: true,
-    },
-    Field {
-        name: "ingress_ifindex",
-        native_offset: 24,
-        pointer: false,
-    },
-    Field {
-        name: "rx_queue_index",
-        native_offset: 28,
-        pointer: false,
-    },
-    Field {
-        name: "egress_ifindex",
-        native_offset: 32,
-        pointer: false,
-    },
-];
-
-const XDP_MD_SIZE: i64 = 4 * FIELDS.len() as i64;
 
 /// How a memory access relates to the context.
 #[derive(Debug, PartialEq, Eq)]
@@ -143,25 +122,20 @@ pub(super) fn load(
              ({XDP_MD_SIZE} bytes)"
         ));
     }
-    let within = field_offset % 4;
-    let field = &FIELDS[(field_offset / 4) as usize];
-    if within + size > 4 {
+    let field = XDP_MD.field_at(field_offset).ok_or_else(|| {
+        format!("context access at offset {field_offset} falls in no field of struct xdp_md")
+    })?;
+    let within = field_offset - field.offset as i64;
+    if within + size > field.size as i64 {
         return Err(format!(
             "context access of {size} bytes at offset {field_offset} straddles fields of \
              struct xdp_md"
         ));
     }
     let (d, s) = (insn.dst, insn.src);
-    // The base register holds the context address plus reg_offset.
-    let base = |field_offset: i64| {
-        field_offset
-            .checked_sub(reg_offset)
-            .map(|delta| super::insn::address(&format!("r{s}"), delta))
-            .ok_or_else(|| format!("context offset {reg_offset} is out of range"))
-    };
-    let addr = base(field.native_offset)?;
+    let addr = native_address(s, reg_offset, field)?;
     let name = field.name;
-    if field.pointer {
+    if field.kind.is_packet_pointer() {
         if size != 4 || sign_extend {
             return Err(format!(
                 "xdp_md.{name} is a packet pointer and must be read with a 32-bit load"
@@ -183,7 +157,7 @@ pub(super) fn load(
     let shift = if little_endian {
         within * 8
     } else {
-        (4 - within - size) * 8
+        (field.size as i64 - within - size) * 8
     };
     let value = if shift == 0 {
         "bpf2c_load32(ADDR)".to_string()
@@ -222,15 +196,26 @@ mod tests {
         let data = load(&ldx(BPF_W, 2, 1, 0), 0, 0, true).unwrap();
         assert_eq!(
             data,
-            "r2 = bpf2c_load64(r1); /* xdp_md.data: a 64-bit pointer natively */"
+            "r2 = bpf2c_load64(r1 + offsetof(bpf2c_xdp_context_t, data)); /* xdp_md.data: a 64-bit pointer natively */"
         );
         let end = load(&ldx(BPF_W, 3, 1, 4), 0, 4, true).unwrap();
-        assert!(end.starts_with("r3 = bpf2c_load64(r1 + 8);"), "{end}");
+        assert!(
+            end.starts_with("r3 = bpf2c_load64(r1 + offsetof(bpf2c_xdp_context_t, data_end));"),
+            "{end}"
+        );
         // The base register already points 4 bytes into the context.
         let meta = load(&ldx(BPF_W, 3, 6, 4), 4, 8, true).unwrap();
-        assert!(meta.starts_with("r3 = bpf2c_load64(r6 + 12);"), "{meta}");
+        assert!(
+            meta.starts_with(
+                "r3 = bpf2c_load64(r6 + offsetof(bpf2c_xdp_context_t, data_meta) - 4);"
+            ),
+            "{meta}"
+        );
         let data = load(&ldx(BPF_W, 3, 6, -8), 8, 0, true).unwrap();
-        assert!(data.starts_with("r3 = bpf2c_load64(r6 - 8);"), "{data}");
+        assert!(
+            data.starts_with("r3 = bpf2c_load64(r6 + offsetof(bpf2c_xdp_context_t, data) - 8);"),
+            "{data}"
+        );
     }
 
     #[test]
@@ -238,23 +223,28 @@ mod tests {
         let ifindex = load(&ldx(BPF_W, 0, 1, 12), 0, 12, true).unwrap();
         assert_eq!(
             ifindex,
-            "r0 = bpf2c_load32(r1 + 24); /* xdp_md.ingress_ifindex */"
+            "r0 = bpf2c_load32(r1 + offsetof(bpf2c_xdp_context_t, ingress_ifindex)); /* xdp_md.ingress_ifindex */"
         );
         let byte = load(&ldx(BPF_B, 0, 1, 17), 0, 17, true).unwrap();
         assert_eq!(
             byte,
-            "r0 = (bpf2c_load32(r1 + 28) >> 8) & 255; /* bytes 1..2 of xdp_md.rx_queue_index */"
+            "r0 = (bpf2c_load32(r1 + offsetof(bpf2c_xdp_context_t, rx_queue_index)) >> 8) & 255; \
+             /* bytes 1..2 of xdp_md.rx_queue_index */"
         );
         let half_be = load(&ldx(BPF_H, 0, 1, 20), 0, 20, false).unwrap();
         assert!(
-            half_be.starts_with("r0 = (bpf2c_load32(r1 + 32) >> 16) & 65535;"),
+            half_be.starts_with(
+                "r0 = (bpf2c_load32(r1 + offsetof(bpf2c_xdp_context_t, egress_ifindex)) >> 16) & 65535;"
+            ),
             "{half_be}"
         );
         let mut sx = ldx(BPF_H, 0, 1, 12);
         sx.opcode = BPF_LDX | BPF_MEMSX | BPF_H;
         let sx = load(&sx, 0, 12, true).unwrap();
         assert!(
-            sx.starts_with("r0 = (uint64_t)(int64_t)(int16_t)bpf2c_load32(r1 + 24);"),
+            sx.starts_with(
+                "r0 = (uint64_t)(int64_t)(int16_t)bpf2c_load32(r1 + offsetof(bpf2c_xdp_context_t, ingress_ifindex));"
+            ),
             "{sx}"
         );
     }

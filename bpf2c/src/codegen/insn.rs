@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::insn::*;
 use crate::object::{Function, FunctionId, MapId, MapType, Reloc};
 use crate::optimize::{array_stride, Action, Key, Site};
+use bpf2c_abi::{Errno, UpdateFlags};
 
 /// The translation context of one function.
 pub(super) struct Env<'a> {
@@ -518,8 +519,9 @@ fn optimized(m: &Module, site: &Site) -> Option<String> {
             // a program may pass the element itself as the value.
             let copy = |dst: String| {
                 format!(
-                    "if (r4 == 1) r0 = {}; else {{ memmove({dst}, (const void *)(uintptr_t)r3, \
+                    "if (r4 == {}) r0 = {}; else {{ memmove({dst}, (const void *)(uintptr_t)r3, \
                      {}); r0 = 0; }}",
+                    UpdateFlags::NoExist.raw(),
                     imm64(-EEXIST),
                     def.value_size
                 )
@@ -536,7 +538,8 @@ fn optimized(m: &Module, site: &Site) -> Option<String> {
                 Key::OutOfRange => format!("r0 = {};", imm64(-E2BIG)),
             };
             Some(format!(
-                "if (r4 > 2) {{ r0 = {}; }} else {{ {body} }} /* bpf_map_update_elem inlined: {} */",
+                "if (r4 > {}) {{ r0 = {}; }} else {{ {body} }} /* bpf_map_update_elem inlined: {} */",
+                UpdateFlags::MAX_RAW,
                 imm64(-EINVAL),
                 map_name(map)
             ))
@@ -562,12 +565,12 @@ fn element_base(map: MapId, per_cpu: bool) -> String {
 }
 
 /// Linux errno values the update helper returns, negated in r0.
-const E2BIG: i32 = 7;
-const EEXIST: i32 = 17;
-const EINVAL: i32 = 22;
+const E2BIG: i32 = Errno::E2BIG.code();
+const EEXIST: i32 = Errno::EEXIST.code();
+const EINVAL: i32 = Errno::EINVAL.code();
 
 /// Linux's `bpf_tail_call`.
-pub(super) const TAIL_CALL_HELPER: u32 = 12;
+pub(super) const TAIL_CALL_HELPER: u32 = bpf2c_abi::helper::id::TAIL_CALL;
 
 fn memory(env: &Env, pc: usize, insn: &Insn) -> Result<String> {
     let err = |m: String| env.error(pc, m);

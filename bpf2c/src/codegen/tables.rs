@@ -18,14 +18,7 @@ pub(super) const TABLE_NAMES: [&str; 5] = [
 ];
 
 fn map_type_constant(t: MapType) -> &'static str {
-    match t {
-        MapType::Hash => "BPF2C_MAP_TYPE_HASH",
-        MapType::Array => "BPF2C_MAP_TYPE_ARRAY",
-        MapType::ProgArray => "BPF2C_MAP_TYPE_PROG_ARRAY",
-        MapType::PercpuHash => "BPF2C_MAP_TYPE_PERCPU_HASH",
-        MapType::PercpuArray => "BPF2C_MAP_TYPE_PERCPU_ARRAY",
-        MapType::LruHash => "BPF2C_MAP_TYPE_LRU_HASH",
-    }
+    t.abi_macro()
 }
 
 /// The bytes of a global-data map's value, or None when it starts all zero.
@@ -238,10 +231,7 @@ pub(super) fn programs(m: &Module, out: &mut Out) {
             .iter()
             .map(|&f| obj.functions[f].insns.len())
             .sum();
-        let prog_type = match p.prog_type {
-            crate::object::ProgramType::Raw => "BPF2C_PROG_TYPE_RAW",
-            crate::object::ProgramType::Xdp => "BPF2C_PROG_TYPE_XDP",
-        };
+        let prog_type = p.prog_type.abi_macro();
         out.line(format!(
             "    {{ {}, {}, {prog_type}, {slots}, {} }},",
             c_string(&p.name),

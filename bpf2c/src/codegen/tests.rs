@@ -530,9 +530,13 @@ fn xdp_context_loads_are_rewritten() {
     };
     let f = facts(&[(0, ctx(0)), (1, ctx(4)), (2, CtxFact::NotCtx)]);
     let c = generate(&obj, Some(&f), &CodegenOptions::default()).unwrap();
-    assert!(c.contains("    r2 = bpf2c_load64(r1); /* xdp_md.data: a 64-bit pointer natively */\n"));
     assert!(c.contains(
-        "    r3 = bpf2c_load64(r1 + 8); /* xdp_md.data_end: a 64-bit pointer natively */\n"
+        "    r2 = bpf2c_load64(r1 + offsetof(bpf2c_xdp_context_t, data)); \
+         /* xdp_md.data: a 64-bit pointer natively */\n"
+    ));
+    assert!(c.contains(
+        "    r3 = bpf2c_load64(r1 + offsetof(bpf2c_xdp_context_t, data_end)); \
+         /* xdp_md.data_end: a 64-bit pointer natively */\n"
     ));
     assert!(c.contains("    r0 = bpf2c_load8(r2);\n"));
     assert!(c.contains("BPF2C_PROG_TYPE_XDP"));

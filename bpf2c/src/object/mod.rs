@@ -23,110 +23,8 @@ pub type MapId = usize;
 /// Index into [`Object::functions`].
 pub type FunctionId = usize;
 
-/// Map types the runtime implements, numbered as in `linux/bpf.h`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum MapType {
-    Hash,
-    Array,
-    ProgArray,
-    PercpuHash,
-    PercpuArray,
-    LruHash,
-}
-
-impl MapType {
-    /// The Linux map type number (`BPF_MAP_TYPE_*`).
-    pub fn linux_id(self) -> u32 {
-        match self {
-            MapType::Hash => 1,
-            MapType::Array => 2,
-            MapType::ProgArray => 3,
-            MapType::PercpuHash => 5,
-            MapType::PercpuArray => 6,
-            MapType::LruHash => 9,
-        }
-    }
-
-    /// The map type for a Linux number, or None when the runtime lacks it.
-    pub fn from_linux_id(id: u32) -> Option<MapType> {
-        Some(match id {
-            1 => MapType::Hash,
-            2 => MapType::Array,
-            3 => MapType::ProgArray,
-            5 => MapType::PercpuHash,
-            6 => MapType::PercpuArray,
-            9 => MapType::LruHash,
-            _ => return None,
-        })
-    }
-
-    /// The `BPF_MAP_TYPE_*` name, for messages and generated comments.
-    pub fn name(self) -> &'static str {
-        match self {
-            MapType::Hash => "BPF_MAP_TYPE_HASH",
-            MapType::Array => "BPF_MAP_TYPE_ARRAY",
-            MapType::ProgArray => "BPF_MAP_TYPE_PROG_ARRAY",
-            MapType::PercpuHash => "BPF_MAP_TYPE_PERCPU_HASH",
-            MapType::PercpuArray => "BPF_MAP_TYPE_PERCPU_ARRAY",
-            MapType::LruHash => "BPF_MAP_TYPE_LRU_HASH",
-        }
-    }
-
-    /// The Linux name of a map type number, including types the runtime lacks.
-    pub fn linux_name(id: u32) -> String {
-        const NAMES: [&str; 34] = [
-            "UNSPEC",
-            "HASH",
-            "ARRAY",
-            "PROG_ARRAY",
-            "PERF_EVENT_ARRAY",
-            "PERCPU_HASH",
-            "PERCPU_ARRAY",
-            "STACK_TRACE",
-            "CGROUP_ARRAY",
-            "LRU_HASH",
-            "LRU_PERCPU_HASH",
-            "LPM_TRIE",
-            "ARRAY_OF_MAPS",
-            "HASH_OF_MAPS",
-            "DEVMAP",
-            "SOCKMAP",
-            "CPUMAP",
-            "XSKMAP",
-            "SOCKHASH",
-            "CGROUP_STORAGE",
-            "REUSEPORT_SOCKARRAY",
-            "PERCPU_CGROUP_STORAGE",
-            "QUEUE",
-            "STACK",
-            "SK_STORAGE",
-            "DEVMAP_HASH",
-            "STRUCT_OPS",
-            "RINGBUF",
-            "INODE_STORAGE",
-            "TASK_STORAGE",
-            "BLOOM_FILTER",
-            "USER_RINGBUF",
-            "CGRP_STORAGE",
-            "ARENA",
-        ];
-        match NAMES.get(id as usize) {
-            Some(n) => format!("BPF_MAP_TYPE_{n}"),
-            None => format!("map type {id}"),
-        }
-    }
-
-    pub fn is_array_like(self) -> bool {
-        matches!(
-            self,
-            MapType::Array | MapType::PercpuArray | MapType::ProgArray
-        )
-    }
-
-    pub fn is_per_cpu(self) -> bool {
-        matches!(self, MapType::PercpuArray | MapType::PercpuHash)
-    }
-}
+/// Map types the runtime implements, numbered as in `linux/bpf.h` (defined by the ABI).
+pub use bpf2c_abi::MapType;
 
 /// A map's definition: what the runtime needs to create it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -221,41 +119,8 @@ impl Function {
     }
 }
 
-/// Program types the runtime supports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ProgramType {
-    /// r1 points to a memory buffer and r2 holds its length (the conformance contract).
-    Raw,
-    /// An XDP program reading `struct xdp_md`.
-    Xdp,
-}
-
-impl ProgramType {
-    /// The program type a section name gives, following libbpf's section prefixes.
-    pub fn from_section(section: &str) -> Option<ProgramType> {
-        let prefix = section.split('/').next().unwrap_or(section);
-        match prefix {
-            "xdp" | "xdp.frags" => Some(ProgramType::Xdp),
-            "raw" => Some(ProgramType::Raw),
-            _ => None,
-        }
-    }
-
-    /// The `BPF2C_PROG_TYPE_*` number of the ABI header.
-    pub fn abi_id(self) -> u32 {
-        match self {
-            ProgramType::Raw => 0,
-            ProgramType::Xdp => 1,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ProgramType::Raw => "raw",
-            ProgramType::Xdp => "xdp",
-        }
-    }
-}
+/// Program types the runtime supports (defined by the ABI).
+pub use bpf2c_abi::ProgramType;
 
 /// A program: an entry function plus everything it calls.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -290,7 +155,7 @@ pub struct Object {
 }
 
 /// Deepest chain of BPF-to-BPF calls, counting the entry function, as in Linux.
-pub const MAX_CALL_DEPTH: usize = 8;
+pub use bpf2c_abi::MAX_CALL_DEPTH;
 
 impl Object {
     /// Location of instruction `insn` of function `func`, for diagnostics.
@@ -448,40 +313,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn section_names_give_program_types() {
-        assert_eq!(ProgramType::from_section("xdp"), Some(ProgramType::Xdp));
-        assert_eq!(
-            ProgramType::from_section("xdp/counter"),
-            Some(ProgramType::Xdp)
-        );
-        assert_eq!(
-            ProgramType::from_section("raw/plugin"),
-            Some(ProgramType::Raw)
-        );
-        assert_eq!(ProgramType::from_section("kprobe/sys_open"), None);
-        assert_eq!(ProgramType::from_section("xdpfoo"), None);
-    }
-
-    #[test]
     fn identifiers_are_sanitized() {
         assert_eq!(c_identifier("flow-table.v2"), "flow_table_v2");
         assert_eq!(c_identifier("3maps"), "_3maps");
-    }
-
-    #[test]
-    fn map_type_numbers_roundtrip() {
-        for t in [
-            MapType::Hash,
-            MapType::Array,
-            MapType::ProgArray,
-            MapType::PercpuHash,
-            MapType::PercpuArray,
-            MapType::LruHash,
-        ] {
-            assert_eq!(MapType::from_linux_id(t.linux_id()), Some(t));
-        }
-        assert_eq!(MapType::from_linux_id(12), None);
-        assert_eq!(MapType::linux_name(12), "BPF_MAP_TYPE_ARRAY_OF_MAPS");
     }
 }
 

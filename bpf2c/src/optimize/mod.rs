@@ -208,9 +208,7 @@ pub struct Plan {
 }
 
 /// `BPF2C_ARRAY_STRIDE`: what the runtime steps array elements by.
-pub fn array_stride(value_size: u32) -> u64 {
-    (value_size as u64 + 7) & !7
-}
+pub use bpf2c_abi::ffi::array_stride;
 
 /// `HASH` for `BPF_MAP_TYPE_HASH`: the names reasons and the report use.
 pub fn short_type_name(t: MapType) -> &'static str {

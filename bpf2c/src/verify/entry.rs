@@ -13,14 +13,17 @@ use prevail::crab::string_constraints::StringInvariant;
 use prevail::spec::ebpf_base::EbpfCtxDescriptor;
 use prevail::spec::type_descriptors::EbpfProgramType;
 
+use bpf2c_abi::context;
+use bpf2c_abi::program::prog_type;
+
 use crate::object::ProgramType;
 
-/// `struct xdp_md` as programs read it.
+/// `struct xdp_md` as programs read it, from the ABI's layout table.
 static XDP_MD: EbpfCtxDescriptor = EbpfCtxDescriptor {
-    size: 24,
-    data: 0,
-    end: 4,
-    meta: 8,
+    size: context::XDP_MD.size as i32,
+    data: context::XDP_MD.offset_of("data") as i32,
+    end: context::XDP_MD.offset_of("data_end") as i32,
+    meta: context::XDP_MD.offset_of("data_meta") as i32,
 };
 
 /// No context struct: r1 is set up by the explicit entry state instead.
@@ -32,29 +35,26 @@ static NO_CONTEXT: EbpfCtxDescriptor = EbpfCtxDescriptor {
 };
 
 /// Largest XDP packet the verifier assumes, as in Linux (and the runtime enforces it).
-pub const MAX_XDP_PACKET: u32 = 65535;
+pub const MAX_XDP_PACKET: u32 = ProgramType::Xdp.max_data_size();
 
 /// Largest raw-program buffer the verifier assumes (and the runtime enforces it).
-pub const MAX_RAW_BUFFER: u32 = 1 << 24;
+pub const MAX_RAW_BUFFER: u32 = ProgramType::Raw.max_data_size();
 
 /// The largest data size (inclusive) PREVAIL assumes for a program type.
 pub fn max_data_size(t: ProgramType) -> u32 {
-    match t {
-        ProgramType::Xdp => MAX_XDP_PACKET,
-        ProgramType::Raw => MAX_RAW_BUFFER,
-    }
+    t.max_data_size()
 }
 
 pub fn prevail_program_type(t: ProgramType) -> EbpfProgramType {
-    let (name, ctx, linux_type) = match t {
-        // BPF_PROG_TYPE_XDP = 6; the number is informational only.
-        ProgramType::Xdp => ("xdp", &XDP_MD, 6),
-        ProgramType::Raw => ("raw", &NO_CONTEXT, 0),
+    let ctx = match t {
+        ProgramType::Xdp => &XDP_MD,
+        ProgramType::Raw => &NO_CONTEXT,
     };
     EbpfProgramType {
-        name: name.to_string(),
+        name: t.name().to_string(),
         ctx_descriptor: Some(ctx),
-        platform_specific_data: linux_type,
+        // The Linux program type number is informational only.
+        platform_specific_data: t.linux_type().unwrap_or(prog_type::UNSPEC).into(),
         section_prefixes: vec![],
         is_privileged: false,
         is_sleepable: false,

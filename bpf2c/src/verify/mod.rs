@@ -221,7 +221,7 @@ fn verifier_options(obj: &Object, prog: usize) -> EbpfVerifierOptions {
             big_endian: !obj.little_endian,
             // Termination is enforced at run time by the back-edge budget instead.
             check_for_termination: false,
-            subprogram_stack_size: 512,
+            subprogram_stack_size: bpf2c_abi::STACK_SIZE as i32,
             max_call_stack_frames: MAX_CALL_DEPTH as i32,
             // PREVAIL assumes packet_size < max_packet_size.
             max_packet_size: entry::max_data_size(t) as i32 + 1,

@@ -50,7 +50,7 @@ pub fn map_descriptors(obj: &Object) -> Vec<EbpfMapDescriptor> {
         .enumerate()
         .map(|(i, m)| EbpfMapDescriptor {
             original_fd: map_handle(i),
-            map_type: m.def.map_type.linux_id(),
+            map_type: m.def.map_type.raw(),
             key_size: m.def.key_size,
             value_size: m.def.value_size,
             max_entries: m.def.max_entries,
@@ -163,15 +163,15 @@ impl EbpfPlatform for Platform {
     }
 
     fn get_map_type(&self, platform_specific_type: u32) -> EbpfMapType {
-        let known = MapType::from_linux_id(platform_specific_type);
+        let known = MapType::from_raw(platform_specific_type);
         let value_type = match known {
             Some(MapType::ProgArray) => EbpfMapValueType::Program,
             _ => EbpfMapValueType::Any,
         };
         EbpfMapType {
             platform_specific_type,
-            name: MapType::linux_name(platform_specific_type),
-            is_array: known.is_some_and(MapType::is_array_like),
+            name: bpf2c_abi::map::map_type_label(platform_specific_type),
+            is_array: known.is_some_and(MapType::has_index_keys),
             value_type,
         }
     }

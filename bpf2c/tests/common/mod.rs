@@ -53,7 +53,7 @@ pub fn manifest_dir() -> PathBuf {
 }
 
 pub fn runtime_include() -> PathBuf {
-    manifest_dir().join("../bpf2c-runtime/include")
+    bpf2c_runtime::include_dir()
 }
 
 /// The C compilers to test with: gcc always, clang-19 when it is installed.

@@ -177,12 +177,12 @@ fn check_def(
     max_entries: u32,
     map_flags: u32,
 ) -> std::result::Result<MapDef, String> {
-    let map_type = MapType::from_linux_id(type_id).ok_or_else(|| {
+    let map_type = MapType::from_raw(type_id).ok_or_else(|| {
         format!(
             "map '{name}' has type {}, which is not supported (supported: \
              BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, \
              BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_HASH)",
-            MapType::linux_name(type_id)
+            bpf2c_abi::map::map_type_label(type_id)
         )
     })?;
     let tname = map_type.name();
@@ -192,7 +192,7 @@ fn check_def(
     if value_size == 0 {
         return Err(format!("map '{name}' ({tname}) has a value size of 0"));
     }
-    if map_type.is_array_like() && key_size != 4 {
+    if map_type.has_index_keys() && key_size != 4 {
         return Err(format!(
             "map '{name}' ({tname}) must have 4-byte keys, not {key_size}-byte keys"
         ));

@@ -2,7 +2,8 @@
  * bpf2c.h: the module ABI shared by code that bpf2c generates and the bpf2c runtime.
  *
  * This header is the only thing the translator and the runtime have in common. Generated C
- * includes it; the runtime's Rust side mirrors its structures with #[repr(C)] types.
+ * includes it; the crate bpf2c-abi, which both the translator and the runtime build on,
+ * mirrors its structures with #[repr(C)] types and tests the mirrors against it.
  *
  * Versioning. A module records the ABI version and the size of every table element it was
  * compiled against (bpf2c_module_t.abi_version, .map_data_version, .map_data_size). A runtime
@@ -57,7 +58,7 @@ extern "C" {
 #define BPF2C_MAX_XDP_PACKET 65535u
 #define BPF2C_MAX_RAW_DATA (1u << 24)
 
-/* Map types, numbered as in linux/bpf.h. */
+/* Map types, numbered as in linux/bpf.h (enum bpf_map_type). */
 #define BPF2C_MAP_TYPE_HASH 1u
 #define BPF2C_MAP_TYPE_ARRAY 2u
 #define BPF2C_MAP_TYPE_PROG_ARRAY 3u
@@ -65,7 +66,7 @@ extern "C" {
 #define BPF2C_MAP_TYPE_PERCPU_ARRAY 6u
 #define BPF2C_MAP_TYPE_LRU_HASH 9u
 
-/* Program types known to the runtime. */
+/* Program types known to the runtime: bpf2c's own numbering, not enum bpf_prog_type. */
 #define BPF2C_PROG_TYPE_RAW 0u /* r1 = memory buffer, r2 = its length */
 #define BPF2C_PROG_TYPE_XDP 1u /* r1 = bpf2c_xdp_context_t, read through struct xdp_md */
 
@@ -169,8 +170,21 @@ struct bpf2c_invocation {
 typedef uint64_t (*bpf2c_function_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
                                       uint64_t r5, bpf2c_invocation_t *invocation);
 
-/* The native context of an XDP program. Programs read it through struct xdp_md; the
- * translator rewrites each proven context access to the matching field here. */
+/* struct xdp_md of linux/bpf.h, field for field: the context as XDP programs were compiled
+ * to read it. Generated code never reads this struct; it is here so that the contract states
+ * both sides of the rewrite below, and so that its layout is checked like the rest. */
+typedef struct bpf2c_xdp_md {
+    uint32_t data;
+    uint32_t data_end;
+    uint32_t data_meta;
+    uint32_t ingress_ifindex;
+    uint32_t rx_queue_index;
+    uint32_t egress_ifindex;
+} bpf2c_xdp_md_t;
+
+/* The native context of an XDP program. Programs read it through struct xdp_md
+ * (bpf2c_xdp_md_t); the translator rewrites each proven context access to the field of the
+ * same name here, as offsetof(bpf2c_xdp_context_t, field). */
 typedef struct bpf2c_xdp_context {
     uint64_t data;      /* address of the first packet byte */
     uint64_t data_end;  /* address one past the last packet byte */

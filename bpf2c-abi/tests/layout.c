@@ -1,25 +1,28 @@
 /*
- * The C compiler's view of bpf2c.h: every struct's size and field offsets and every
- * constant, as a table. The Rust mirrors in src/ffi.rs are tested against it, so a drift
- * between the header and the mirrors fails the build's tests instead of corrupting memory.
- * Nothing outside the tests references this table, so it is not linked into programs.
+ * The C compiler's view of bpf2c.h: every struct's size, alignment and field offsets and
+ * every constant, printed as "name value" lines. tests/header_layout.rs compiles and runs
+ * this program and compares its output with the Rust mirrors in src/ffi.rs and the context
+ * tables in src/context.rs, so a drift between the header and the Rust side fails the tests
+ * instead of corrupting memory. The list is kept by hand, independently of the Rust side, so
+ * a field added on one side only shows up as a difference.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "bpf2c.h"
 
-typedef struct bpf2c_rt_layout_entry {
+typedef struct layout_entry {
     const char *name;
     uint64_t value;
-} bpf2c_rt_layout_entry_t;
+} layout_entry_t;
 
 #define SIZE(t) {"sizeof " #t, sizeof(t)}
 #define ALIGN(t) {"alignof " #t, _Alignof(t)}
 #define OFF(t, f) {#t "." #f, offsetof(t, f)}
 #define CONST(c) {#c, (uint64_t)(c)}
 
-const bpf2c_rt_layout_entry_t bpf2c_rt_layout[] = {
+static const layout_entry_t layout[] = {
     SIZE(bpf2c_map_data_t),
     ALIGN(bpf2c_map_data_t),
     OFF(bpf2c_map_data_t, version),
@@ -56,6 +59,15 @@ const bpf2c_rt_layout_entry_t bpf2c_rt_layout[] = {
     OFF(bpf2c_prandom_t, state),
     OFF(bpf2c_prandom_t, shared),
     OFF(bpf2c_prandom_t, reserved),
+
+    SIZE(bpf2c_xdp_md_t),
+    ALIGN(bpf2c_xdp_md_t),
+    OFF(bpf2c_xdp_md_t, data),
+    OFF(bpf2c_xdp_md_t, data_end),
+    OFF(bpf2c_xdp_md_t, data_meta),
+    OFF(bpf2c_xdp_md_t, ingress_ifindex),
+    OFF(bpf2c_xdp_md_t, rx_queue_index),
+    OFF(bpf2c_xdp_md_t, egress_ifindex),
 
     SIZE(bpf2c_xdp_context_t),
     ALIGN(bpf2c_xdp_context_t),
@@ -171,4 +183,9 @@ const bpf2c_rt_layout_entry_t bpf2c_rt_layout[] = {
     CONST(BPF2C_UNWIND_BAD_HELPER),
 };
 
-const size_t bpf2c_rt_layout_count = sizeof(bpf2c_rt_layout) / sizeof(bpf2c_rt_layout[0]);
+int main(void)
+{
+    for (size_t i = 0; i < sizeof(layout) / sizeof(layout[0]); i++)
+        printf("%s %llu\n", layout[i].name, (unsigned long long)layout[i].value);
+    return 0;
+}
