@@ -13,6 +13,7 @@ pub mod helpers;
 pub mod insn;
 pub mod object;
 pub mod optimize;
+pub mod runnable;
 pub mod verify;
 
 pub use error::{Error, Location, Result};

@@ -64,6 +64,28 @@ impl Diagnostic {
         }
     }
 
+    /// A program refused while loading: the error's location, and its message.
+    pub fn load_error(obj: &Object, program: &str, e: &crate::error::Error) -> Diagnostic {
+        let mut d = Diagnostic::program_level(obj, program, e.message.clone());
+        d.section = e.location.section.clone();
+        d.function = e.location.function.clone();
+        d.insn = e.location.insn;
+        let func = obj
+            .functions
+            .iter()
+            .find(|f| Some(&f.name) == e.location.function.as_ref());
+        if let (Some(f), Some(insn)) = (func, e.location.insn) {
+            d.disasm = f.insns.get(insn).map(|_| disasm_at(&f.insns, insn));
+            d.source = f.line_at(insn).map(|l| SourceLine {
+                file: l.file.clone(),
+                line: l.line,
+                column: l.column,
+                text: l.source.clone(),
+            });
+        }
+        d
+    }
+
     /// A diagnostic at one instruction, with its disassembly and source line filled in.
     pub fn at(
         obj: &Object,

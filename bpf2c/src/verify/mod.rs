@@ -65,6 +65,9 @@ impl Default for VerifyOptions {
 #[derive(Clone, Debug)]
 pub struct ProgramVerdict {
     pub program: String,
+    /// The program's section, and the program type it was verified as.
+    pub section: String,
+    pub program_type: String,
     pub verified: bool,
     /// Why it was refused (empty when verified).
     pub diagnostics: Vec<Diagnostic>,
@@ -88,15 +91,22 @@ pub fn verify_object(obj: &Object, opts: &VerifyOptions) -> Vec<ProgramVerdict> 
 pub fn verify_program(obj: &Object, prog: usize, opts: &VerifyOptions) -> ProgramVerdict {
     let program = &obj.programs[prog];
     let (insns, layout) = link::link(obj, program.entry);
-    let refuse = |message: String| ProgramVerdict {
+    let refuse_with = |diagnostic: Diagnostic| ProgramVerdict {
         program: program.name.clone(),
+        section: program.section.clone(),
+        program_type: program.prog_type.name().to_string(),
         verified: false,
-        diagnostics: vec![Diagnostic::program_level(obj, &program.name, message)],
+        diagnostics: vec![diagnostic],
         facts: None,
         instructions: insns.len(),
         verify_time: Duration::ZERO,
         facts_time: Duration::ZERO,
     };
+    let refuse =
+        |message: String| refuse_with(Diagnostic::program_level(obj, &program.name, message));
+    if let Some(e) = &program.refusal {
+        return refuse_with(Diagnostic::load_error(obj, &program.name, e));
+    }
     if insns.len() > opts.max_instructions {
         return refuse(format!(
             "the program has {} instructions with its subprograms; the verifier's limit is {}",
@@ -211,7 +221,7 @@ enum Outcome {
 }
 
 fn verifier_options(obj: &Object, prog: usize) -> EbpfVerifierOptions {
-    let t = obj.programs[prog].prog_type;
+    let t = &obj.programs[prog].prog_type;
     EbpfVerifierOptions {
         runtime: EbpfRuntimeConfig {
             strict: false,
@@ -251,7 +261,8 @@ fn analyse(
     };
     let program = &obj.programs[prog];
     let start = Instant::now();
-    let program_type = entry::prevail_program_type(program.prog_type);
+    let program_type =
+        entry::prevail_program_type(&program.prog_type, &obj.path.display().to_string());
     let platform = platform::Platform::new(obj, helpers, program_type.clone());
     let mut raw = RawProgram {
         filename: obj.path.display().to_string(),
@@ -278,6 +289,8 @@ fn analyse(
     };
     let fail = |diagnostics: Vec<Diagnostic>| ProgramVerdict {
         program: program.name.clone(),
+        section: program.section.clone(),
+        program_type: program.prog_type.name().to_string(),
         verified: false,
         diagnostics,
         facts: None,
@@ -329,7 +342,7 @@ fn analyse(
     check_deadline();
     let mut registry = VariableRegistry::new();
     let ctx = DomainContext::new(&raw.info, &cfg, opts, &platform);
-    let result = match entry::entry_state(program.prog_type) {
+    let result = match entry::entry_state(&program.prog_type) {
         None => fwd_analyzer::analyze(&cfg, &ctx, &mut registry),
         Some(state) => fwd_analyzer::analyze_with_entry(&cfg, &state, &ctx, &mut registry),
     };
@@ -367,6 +380,8 @@ fn analyse(
     let facts = extract_facts(obj, insns, layout, &result, &mut registry);
     ProgramVerdict {
         program: program.name.clone(),
+        section: program.section.clone(),
+        program_type: program.prog_type.name().to_string(),
         verified: true,
         diagnostics: vec![],
         facts: Some(facts),

@@ -121,6 +121,8 @@ pub fn report_verdicts_in(
                 "package": package,
                 "object": object,
                 "program": v.program,
+                "section": v.section,
+                "program_type": v.program_type,
                 "verified": v.verified,
                 "instructions": v.instructions,
                 "verify_time_ms": v.verify_time.as_secs_f64() * 1e3,

@@ -48,6 +48,9 @@ pub fn run(shell: &Shell, args: VerifyArgs) -> CmdResult {
             ..VerifyOptions::default()
         };
         let object = unit.object.display.clone();
+        for note in &obj.notes {
+            shell.note(format!("{object}: {note}"));
+        }
         for (p, prog) in obj.programs.iter().enumerate() {
             if args.program.as_ref().is_some_and(|want| want != &prog.name) {
                 continue;
@@ -67,9 +70,7 @@ pub fn run(shell: &Shell, args: VerifyArgs) -> CmdResult {
                     .unwrap_or_default();
                 println!(
                     "{prefix}{object}: program '{}' ({}, {} instructions): {outcome}",
-                    verdict.program,
-                    prog.prog_type.name(),
-                    verdict.instructions
+                    verdict.program, prog.prog_type, verdict.instructions
                 );
             }
             super::report_verdicts_in(

@@ -7,12 +7,15 @@ use object::elf as abi;
 use super::{relocation_type_name, ElfFile, Section, R_BPF_64_64, R_BPF_64_ABS64};
 use crate::error::Result;
 use crate::object::btf::{Btf, BtfError, BtfKind, TypeId};
-use crate::object::{Map, MapDef, MapId, MapOrigin, MapType, Program};
+use crate::object::{Map, MapDef, MapId, MapKind, MapOrigin, MapType, Program};
 
 /// Bytes of a legacy record that hold the fields we read (type, key_size, value_size,
 /// max_entries); `map_flags` follows when the record is long enough.
 const LEGACY_MIN_RECORD: u64 = 16;
 const LEGACY_FLAGS_END: u64 = 20;
+/// Records this long carry `inner_map_idx` (the iproute2 / PREVAIL layout), the index in the
+/// same section of the map whose definition a map of maps' inner maps have.
+const LEGACY_INNER_END: u64 = 24;
 
 /// The maps of an object and how symbols and sections name them.
 pub(super) struct Maps {
@@ -150,7 +153,7 @@ fn global_data(
         Map {
             name: sec.name.clone(),
             def: MapDef {
-                map_type: MapType::Array,
+                map_type: MapKind::Runs(MapType::Array),
                 key_size: 4,
                 value_size,
                 max_entries: 1,
@@ -162,13 +165,18 @@ fn global_data(
             },
             initial_data: (!sec.is_nobits()).then(|| sec.data.to_vec()),
             initial_programs: Vec::new(),
+            inner_map: None,
+            is_inner_template: false,
         },
     );
     maps.by_section.insert(sec.index, id);
     Ok(())
 }
 
-/// Checks a definition's numbers the way Linux would at map creation, and maps the type.
+/// Checks a definition's numbers the way Linux would at map creation, for the map types the
+/// runtime implements. Types only verified here are taken as written, as PREVAIL takes them:
+/// their size rules differ per type (a ring buffer has no key or value) and matter only to
+/// the kernel that creates them.
 fn check_def(
     name: &str,
     type_id: u32,
@@ -177,19 +185,26 @@ fn check_def(
     max_entries: u32,
     map_flags: u32,
 ) -> std::result::Result<MapDef, String> {
-    let map_type = MapType::from_raw(type_id).ok_or_else(|| {
-        format!(
-            "map '{name}' has type {}, which is not supported (supported: \
-             BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, \
-             BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_HASH)",
-            bpf2c_abi::map::map_type_label(type_id)
-        )
-    })?;
+    let mut def = MapDef {
+        map_type: MapKind::from_raw(type_id),
+        key_size,
+        value_size,
+        max_entries,
+        map_flags,
+    };
+    let Some(map_type) = def.map_type.runtime() else {
+        return Ok(def);
+    };
     let tname = map_type.name();
+    if map_type == MapType::ProgArray && value_size == 0 {
+        // Old objects leave a program array's value size 0: its values are program
+        // references, whose size the loader, not the object, decides.
+        def.value_size = 4;
+    }
     if max_entries == 0 {
         return Err(format!("map '{name}' ({tname}) has max_entries 0"));
     }
-    if value_size == 0 {
+    if def.value_size == 0 {
         return Err(format!("map '{name}' ({tname}) has a value size of 0"));
     }
     if map_type.has_index_keys() && key_size != 4 {
@@ -200,18 +215,20 @@ fn check_def(
     if key_size == 0 {
         return Err(format!("map '{name}' ({tname}) has a key size of 0"));
     }
-    if map_type == MapType::ProgArray && value_size != 4 {
+    if map_type == MapType::ProgArray && def.value_size != 4 {
         return Err(format!(
             "map '{name}' ({tname}) must have 4-byte values, not {value_size}-byte values"
         ));
     }
-    Ok(MapDef {
-        map_type,
-        key_size,
-        value_size,
-        max_entries,
-        map_flags,
-    })
+    Ok(def)
+}
+
+/// Whether a Linux map type holds maps (ARRAY_OF_MAPS, HASH_OF_MAPS).
+fn holds_maps(map_type: MapKind) -> bool {
+    matches!(
+        map_type.raw(),
+        bpf2c_abi::map::map_type::ARRAY_OF_MAPS | bpf2c_abi::map::map_type::HASH_OF_MAPS
+    )
 }
 
 /// Legacy `struct bpf_map_def` records. Records may be longer than libbpf's 20 bytes
@@ -257,6 +274,8 @@ fn legacy_maps(elf: &ElfFile<'_>, sec: &Section<'_>, maps: &mut Maps) -> Result<
             "legacy map definitions have no contents (NOBITS)".into()
         ));
     }
+    let first = maps.maps.len();
+    let mut inner_links = Vec::new();
     for (i, sym) in syms.iter().enumerate() {
         let expected = stride.checked_mul(i as u64);
         if Some(sym.value) != expected || (sym.size != 0 && sym.size != stride) {
@@ -279,6 +298,9 @@ fn legacy_maps(elf: &ElfFile<'_>, sec: &Section<'_>, maps: &mut Maps) -> Result<
         };
         let def =
             check_def(&sym.name, field(0)?, field(1)?, field(2)?, field(3)?, flags).map_err(err)?;
+        if holds_maps(def.map_type) && stride >= LEGACY_INNER_END {
+            inner_links.push((first.saturating_add(i), field(5)?, sym.name.clone()));
+        }
         let id = push(
             maps,
             Map {
@@ -289,9 +311,26 @@ fn legacy_maps(elf: &ElfFile<'_>, sec: &Section<'_>, maps: &mut Maps) -> Result<
                 },
                 initial_data: None,
                 initial_programs: Vec::new(),
+                inner_map: None,
+                is_inner_template: false,
             },
         );
         maps.by_symbol.insert((sec.index, sym.value), id);
+    }
+    for (outer, index, name) in inner_links {
+        let inner = usize::try_from(index)
+            .ok()
+            .filter(|&k| k < syms.len())
+            .map(|k| first.saturating_add(k))
+            .ok_or_else(|| {
+                err(format!(
+                    "map '{name}' names inner map {index}, but the section has {} maps",
+                    syms.len()
+                ))
+            })?;
+        if let Some(m) = maps.maps.get_mut(outer) {
+            m.inner_map = Some(inner);
+        }
     }
     Ok(())
 }
@@ -308,6 +347,8 @@ struct BtfMapDef {
     value_type: Option<TypeId>,
     /// Byte offset of the `values` array within the definition.
     values_offset: Option<u64>,
+    /// The struct type `values` points to: for a map of maps, its inner maps' definition.
+    values_pointee: Option<TypeId>,
 }
 
 /// `__uint(name, N)` is `int (*name)[N]`: the number is the array's element count.
@@ -367,7 +408,7 @@ fn parse_btf_def(btf: &Btf, name: &str, ty: TypeId) -> std::result::Result<BtfMa
             }
             "values" => {
                 let arr = btf.array(m.ty).map_err(field)?;
-                btf.pointee(arr.elem).map_err(field)?;
+                def.values_pointee = Some(btf.pointee(arr.elem).map_err(field)?);
                 if m.bit_offset % 8 != 0 {
                     return Err(format!("map '{name}': 'values' is not byte-aligned"));
                 }
@@ -443,6 +484,12 @@ fn btf_maps(
             def.map_flags,
         )
         .map_err(err)?;
+        let inner_map = match def.values_pointee {
+            Some(pointee) if holds_maps(checked.map_type) => {
+                Some(btf_inner_map(btf, name, pointee, maps).map_err(err)?)
+            }
+            _ => None,
+        };
         let offset = u64::from(v.offset);
         let end = offset.saturating_add(size);
         if end > sec.size {
@@ -465,6 +512,8 @@ fn btf_maps(
                 },
                 initial_data: None,
                 initial_programs: Vec::new(),
+                inner_map,
+                is_inner_template: false,
             },
         );
         maps.by_symbol.insert((sec.index, offset), id);
@@ -472,6 +521,47 @@ fn btf_maps(
     }
 
     initial_programs(elf, sec, &placed, maps)
+}
+
+/// The template map a BTF map of maps declares with `__array(values, struct { ... })`: the
+/// definition every inner map has. No instruction names it.
+fn btf_inner_map(
+    btf: &Btf,
+    outer: &str,
+    pointee: TypeId,
+    maps: &mut Maps,
+) -> std::result::Result<MapId, String> {
+    let name = format!("{outer}.inner");
+    let (resolved, _) = btf
+        .resolved_kind(pointee)
+        .map_err(|e| format!("map '{outer}': inner map: {e}"))?;
+    let def = parse_btf_def(btf, &name, resolved)?;
+    let map_type = def
+        .map_type
+        .ok_or_else(|| format!("map '{outer}': the inner map definition does not set its type"))?;
+    let checked = check_def(
+        &name,
+        map_type,
+        def.key_size.unwrap_or(0),
+        def.value_size.unwrap_or(0),
+        def.max_entries,
+        def.map_flags,
+    )?;
+    Ok(push(
+        maps,
+        Map {
+            name,
+            def: checked,
+            origin: MapOrigin::Btf {
+                key_type: def.key_type,
+                value_type: def.value_type,
+            },
+            initial_data: None,
+            initial_programs: Vec::new(),
+            inner_map: None,
+            is_inner_template: true,
+        },
+    ))
 }
 
 /// `.values = { [i] = &prog }` of a PROG_ARRAY: each entry is a relocation at the slot's
