@@ -134,17 +134,12 @@ struct Symbol {
     value: u64,
     size: u64,
     kind: u8,
-    bind: u8,
     section: SymSection,
 }
 
 impl Symbol {
     fn in_section(&self, index: usize) -> bool {
         self.section == SymSection::Section(index)
-    }
-
-    fn is_global(&self) -> bool {
-        self.bind == abi::STB_GLOBAL || self.bind == abi::STB_WEAK
     }
 }
 
@@ -285,7 +280,6 @@ impl<'a> ElfFile<'a> {
                 value: sym.st_value(endian),
                 size: sym.st_size(endian),
                 kind: sym.st_type(),
-                bind: sym.st_bind(),
                 section,
             });
         }

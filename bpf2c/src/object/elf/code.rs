@@ -21,8 +21,6 @@ pub(super) type Entry = (usize, std::result::Result<ProgramKind, Error>);
 pub(super) struct RawFunction {
     pub function: Function,
     pub section_index: usize,
-    /// Whether the function symbol is global, which makes it a program outside `.text`.
-    pub global: bool,
 }
 
 pub(super) struct Code {
@@ -72,7 +70,6 @@ impl Code {
                 functions.push(RawFunction {
                     function: new_function(sec.name.clone(), &sec.name, 0, insns),
                     section_index: sec.index,
-                    global: true,
                 });
                 continue;
             }
@@ -132,7 +129,6 @@ impl Code {
                 functions.push(RawFunction {
                     function: new_function(sym.name.clone(), &sec.name, start, body),
                     section_index: sec.index,
-                    global: sym.is_global(),
                 });
             }
         }
@@ -435,11 +431,10 @@ impl Code {
         Ok(())
     }
 
-    /// The programs, found as libbpf and PREVAIL find them: every global function in an
-    /// executable section other than `.text`; in a section without global functions (old
-    /// objects made of static functions), its functions no other function calls; and when no
-    /// section but `.text` holds code, the `.text` functions no other function calls. Each
-    /// comes with its program type, or why the type cannot be verified.
+    /// The programs, found as libbpf and PREVAIL find them: every function of an executable
+    /// section other than `.text` (global or, in old objects, static); and when no section
+    /// but `.text` holds code, the `.text` functions no other function calls. Each comes with
+    /// its program type, or why the type cannot be verified.
     pub fn program_entries(&self, elf: &ElfFile<'_>) -> Result<Vec<Entry>> {
         let mut called = vec![false; self.functions.len()];
         for f in &self.functions {
@@ -452,24 +447,11 @@ impl Code {
             }
         }
         let uncalled = |id: usize| !called.get(id).copied().unwrap_or(true);
-        let with_globals: BTreeSet<usize> = self
-            .functions
-            .iter()
-            .filter(|f| f.global)
-            .map(|f| f.section_index)
-            .collect();
         let mut ids: Vec<usize> = self
             .functions
             .iter()
             .enumerate()
-            .filter(|(id, f)| {
-                f.function.section != ".text"
-                    && if with_globals.contains(&f.section_index) {
-                        f.global
-                    } else {
-                        uncalled(*id)
-                    }
-            })
+            .filter(|(_, f)| f.function.section != ".text")
             .map(|(id, _)| id)
             .collect();
         if ids.is_empty() {
