@@ -776,7 +776,7 @@ fn direct_value_access_needs_an_array_and_an_offset_inside_the_value() {
             vec![f],
             vec![map(
                 "m",
-                map_type: MapKind::Runs(map_type),
+                map_type,
                 MapOrigin::Legacy {
                     section: "maps".into(),
                 },
