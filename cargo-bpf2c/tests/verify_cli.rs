@@ -245,20 +245,20 @@ fn an_object_that_does_not_load_is_a_json_diagnostic_too() {
         "verify",
         "--message-format",
         "json",
-        "tests/bpf/err_ringbuf.o",
+        "tests/bpf/err_map_def.o",
         "tests/bpf/multi_prog.o",
     ]);
     assert_eq!(o.status.code(), Some(1));
     let msgs = json_lines(&o);
     assert_eq!(msgs[0]["reason"], "diagnostic");
-    assert_eq!(msgs[0]["object"], "tests/bpf/err_ringbuf.o");
+    assert_eq!(msgs[0]["object"], "tests/bpf/err_map_def.o");
     assert_eq!(msgs[0]["program"], Value::Null);
     assert_eq!(msgs[0]["insn"], Value::Null);
     assert_eq!(msgs[0]["line"], Value::Null);
     assert!(msgs[0]["message"]
         .as_str()
         .unwrap()
-        .contains("BPF_MAP_TYPE_RINGBUF, which is not supported"));
+        .contains("key_size 8 disagrees with the 4-byte key type"));
     // The other object is still verified.
     let ok: Vec<&Value> = msgs
         .iter()

@@ -7,7 +7,7 @@ use object::read::elf::{FileHeader as _, SectionHeader as _};
 
 use super::*;
 use crate::insn::*;
-use crate::object::{MapKind, Function, Map, MapOrigin, MapType, ProgramType, Reloc};
+use crate::object::{Function, Map, MapKind, MapOrigin, MapType, ProgramType, Reloc};
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/bpf")
@@ -70,7 +70,10 @@ fn map<'a>(obj: &'a Object, name: &str) -> &'a Map {
 /// (section, offset, size) summary of a map definition.
 fn def(m: &Map) -> (MapType, u32, u32, u32, u32) {
     (
-        m.def.map_type.runtime().expect("a map type the runtime implements"),
+        m.def
+            .map_type
+            .runtime()
+            .expect("a map type the runtime implements"),
         m.def.key_size,
         m.def.value_size,
         m.def.max_entries,
@@ -487,7 +490,13 @@ fn xdp_programs() {
     let progs: Vec<(&str, &str, ProgramType)> = obj
         .programs
         .iter()
-        .map(|p| (p.name.as_str(), p.section.as_str(), p.prog_type.runtime().unwrap()))
+        .map(|p| {
+            (
+                p.name.as_str(),
+                p.section.as_str(),
+                p.prog_type.runtime().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         progs,
@@ -814,7 +823,9 @@ fn unknown_relocation_types_are_named() {
     );
 
     put_u64(&mut bytes, rel + 8, (info & !0xffff_ffff) | 77);
-    assert!(first_refusal(from_bytes(&bytes)).message.contains("type 77"));
+    assert!(first_refusal(from_bytes(&bytes))
+        .message
+        .contains("type 77"));
 }
 
 #[test]
