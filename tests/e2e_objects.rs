@@ -360,6 +360,16 @@ fn legacy_and_typedef_maps_are_distinct_maps() {
 // Global data
 // ---------------------------------------------------------------------------------------
 
+/// The address just past `.bss` (one lddw of `buf + 16`) is the end of `buf`: a write of 7
+/// through it minus one lands in buf's last byte.
+#[test]
+fn the_address_past_global_data_is_the_end_of_it() {
+    let (built, inst) = instance("global_end.o", quiet());
+    assert_eq!(run_len(&inst, "past_end", 0), 7);
+    let buf = read_global(&inst, &built.obj, "buf");
+    assert_eq!(buf, [[0u8; 15].as_slice(), &[7]].concat());
+}
+
 #[test]
 fn global_data_sections_are_read_and_written_from_rust() {
     let capture = TraceCapture::new();

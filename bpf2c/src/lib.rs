@@ -15,5 +15,6 @@ pub mod object;
 pub mod optimize;
 pub mod runnable;
 pub mod verify;
+pub mod xdp_context;
 
 pub use error::{Error, Location, Result};

@@ -7,13 +7,12 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use bpf2c::facts::InsnRef;
-use bpf2c::helpers::HelperSet;
 use bpf2c::object::{load_file, InputFormat};
 use bpf2c::verify::{verify_object, VerifyOptions};
-use support::{objects_in, repo};
+use support::{helpers_for, objects_in, repo};
 
 /// What the suite expects of an object, from its name.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -23,25 +22,6 @@ enum Expect {
     LoadError,
     /// `fail_*`: loads, fails verification.
     Refused,
-}
-
-/// The helpers an object may call: the standard ones, plus those its example package declares.
-fn helpers_for(path: &Path) -> HelperSet {
-    let mut set = HelperSet::standard();
-    // examples/<name>/bpf/<object>.o: the package manifest is two levels up.
-    let manifest = path
-        .parent()
-        .and_then(|bpf| bpf.parent())
-        .map(|pkg| pkg.join("Cargo.toml"));
-    if let Some(manifest) =
-        manifest.filter(|m| m.is_file() && path.starts_with(repo().join("examples")))
-    {
-        let config = bpf2c_build::metadata::from_manifest(&manifest).unwrap();
-        for h in config.helpers {
-            set.add(h).unwrap();
-        }
-    }
-    set
 }
 
 /// Every object the suite covers, and what it must do.

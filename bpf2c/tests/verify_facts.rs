@@ -341,11 +341,20 @@ fn a_moved_context_pointer_keeps_its_offset() {
     );
 }
 
+/// The facts of a program whose proof succeeded but that translation refuses: they are kept
+/// in the verdict, and show why.
+fn facts_of_untranslatable(obj: &Object, program: &str) -> ProgramFacts {
+    let v = verify(obj, program);
+    assert!(!v.verified, "{program}: translation must refuse it");
+    v.facts
+        .expect("PREVAIL's proof succeeded, so there are facts")
+}
+
 #[test]
 fn a_base_that_may_be_the_context_or_the_stack_is_ambiguous() {
-    let obj = load(&format!("{CONTEXT}.o"));
+    let obj = load("tests/bpf/reject/context.o");
     let f = function(&obj, "either_base");
-    let facts = facts(&obj, "either_base");
+    let facts = facts_of_untranslatable(&obj, "either_base");
     let at = |insn| facts.insns[&InsnRef { function: f, insn }].clone();
     assert_eq!(at(1), ctx_load(CtxFact::NotCtx)); // the stack store
     assert_eq!(
@@ -356,4 +365,21 @@ fn a_base_that_may_be_the_context_or_the_stack_is_ambiguous() {
         })
     );
     assert_eq!(at(7), ctx_load(CtxFact::Ambiguous));
+}
+
+#[test]
+fn a_context_index_that_depends_on_the_input_is_a_varying_offset() {
+    let obj = load("tests/bpf/reject/context.o");
+    let f = function(&obj, "variable_offset");
+    let facts = facts_of_untranslatable(&obj, "variable_offset");
+    let at = |insn| facts.insns[&InsnRef { function: f, insn }].clone();
+    assert_eq!(
+        at(0),
+        ctx_load(CtxFact::Ctx {
+            reg_offset: 0,
+            field_offset: 12
+        })
+    );
+    // r1 += (ifindex & 1) * 4, then a load at r1 + 12: field 3 or 4.
+    assert_eq!(at(4), ctx_load(CtxFact::VaryingOffset));
 }

@@ -6,6 +6,10 @@
 //! The C sources are in `tests/bpf/reject/`; the line marked `REJECT(<program>)` is where the
 //! diagnostic must point. Three more cases are built here as raw bytecode because structural
 //! validation refuses them before the verifier runs.
+//!
+//! `context` holds programs PREVAIL proves safe but translation cannot carry out; verification
+//! refuses them with translation's own reason, and code generation must refuse them at the
+//! same instruction with the same words.
 
 mod support;
 
@@ -28,8 +32,9 @@ struct Case {
     disasm: &'static str,
     /// Must appear in the plain-words message.
     message: &'static str,
-    /// Must appear in the verifier's own statement.
-    detail: &'static str,
+    /// Must appear in the verifier's own statement; None for a refusal of translation,
+    /// whose message is translation's own reason and has no verifier statement.
+    detail: Option<&'static str>,
 }
 
 const fn case(
@@ -47,7 +52,26 @@ const fn case(
         insn,
         disasm,
         message,
-        detail,
+        detail: Some(detail),
+    }
+}
+
+/// A program PREVAIL proves safe but translation cannot carry out: `message` is the start
+/// of translation's reason, which the diagnostic must carry word for word.
+const fn untranslatable(
+    program: &'static str,
+    insn: usize,
+    disasm: &'static str,
+    message: &'static str,
+) -> Case {
+    Case {
+        object: "context",
+        program,
+        function: None,
+        insn,
+        disasm,
+        message,
+        detail: None,
     }
 }
 
@@ -189,7 +213,7 @@ const CASES: &[Case] = &[
         insn: 0,
         disasm: "r0 = *(u8 *)(r1 + 0)",
         message: "r1 is used as a pointer here, but it may be NULL",
-        detail: "Invalid type (r1.type in {ctx, stack, packet, shared",
+        detail: Some("Invalid type (r1.type in {ctx, stack, packet, shared"),
     },
     // Helpers: unknown ids, argument kinds and sizes.
     case(
@@ -297,6 +321,47 @@ const CASES: &[Case] = &[
         "r0 must hold a number at exit",
         "Invalid type (r0.type == number)",
     ),
+    // XDP context accesses that only translation refuses.
+    untranslatable(
+        "ctx_store",
+        1,
+        "*(u32 *)(r1 + 16) = r2",
+        "the program writes to the context (xdp_md.rx_queue_index); context fields may only \
+         be read",
+    ),
+    untranslatable(
+        "ctx_atomic_add",
+        1,
+        "lock *(u32 *)(r1 + 12) add= w2",
+        "an atomic operation writes to the context (xdp_md.ingress_ifindex); context fields \
+         may only be read",
+    ),
+    untranslatable(
+        "data_narrow",
+        0,
+        "r2 = *(u16 *)(r1 + 0)",
+        "xdp_md.data is a packet pointer, which must be read whole with a plain 32-bit load \
+         (this is a 16-bit load)",
+    ),
+    untranslatable(
+        "wide_at_16",
+        0,
+        "r1 = *(u64 *)(r1 + 16)",
+        "a read of 8 bytes at offset 16 of the context spans fields xdp_md.rx_queue_index to \
+         xdp_md.egress_ifindex",
+    ),
+    untranslatable(
+        "variable_offset",
+        4,
+        "r0 = *(u32 *)(r1 + 12)",
+        "the offset into the context is not a single value here",
+    ),
+    untranslatable(
+        "either_base",
+        7,
+        "r0 = *(u32 *)(r6 + 0)",
+        "the base register points into the context on some paths",
+    ),
 ];
 
 /// Programs of the reject corpus that the verifier accepts although they are unsafe for our
@@ -355,12 +420,50 @@ fn check(c: &Case) -> Result<(), String> {
         src.text.contains(&format!("REJECT({})", c.program)),
         src.text.clone(),
     );
-    expect("message", d.message.contains(c.message), d.message.clone());
-    expect(
-        "detail",
-        d.detail.as_deref().is_some_and(|t| t.contains(c.detail)),
-        format!("{:?}", d.detail),
-    );
+    match c.detail {
+        Some(detail) => {
+            expect("message", d.message.contains(c.message), d.message.clone());
+            expect(
+                "detail",
+                d.detail.as_deref().is_some_and(|t| t.contains(detail)),
+                format!("{:?}", d.detail),
+            );
+        }
+        None => {
+            expect(
+                "message",
+                d.message.starts_with(c.message),
+                d.message.clone(),
+            );
+            expect("detail", d.detail.is_none(), format!("{:?}", d.detail));
+            // Translation refuses it too, at the same place, for the same reason.
+            let facts = verdict
+                .facts
+                .as_ref()
+                .ok_or("no facts, but PREVAIL proved it")?;
+            match generate_alone(&obj, c.program, facts) {
+                Ok(_) => expect("gen", false, "C, but it must be refused".into()),
+                Err(e) => {
+                    expect("gen message", e.message == d.message, e.message.clone());
+                    expect(
+                        "gen function",
+                        e.location.function == d.function,
+                        format!("{:?}", e.location.function),
+                    );
+                    expect(
+                        "gen section",
+                        e.location.section == d.section,
+                        format!("{:?}", e.location.section),
+                    );
+                    expect(
+                        "gen insn",
+                        e.location.insn == d.insn,
+                        format!("{:?}", e.location.insn),
+                    );
+                }
+            }
+        }
+    }
     // The one-line rendering carries every part too.
     let shown = d.to_string();
     for part in [c.program, c.disasm, &format!("{}:{line}", src.file)] {
@@ -382,6 +485,19 @@ fn check(c: &Case) -> Result<(), String> {
     } else {
         Err(wrong.join("\n    "))
     }
+}
+
+/// Generates C for `program` alone (its object's other programs are refused for their own
+/// reasons) under the facts of its proof.
+fn generate_alone(
+    obj: &bpf2c::object::Object,
+    program: &str,
+    facts: &bpf2c::facts::extract::ProgramFacts,
+) -> bpf2c::Result<String> {
+    let mut obj = obj.clone();
+    obj.programs.retain(|p| p.name == program);
+    let facts = bpf2c::facts::ModuleFacts::from_programs([facts]);
+    bpf2c::codegen::generate(&obj, Some(&facts), &Default::default())
 }
 
 #[test]

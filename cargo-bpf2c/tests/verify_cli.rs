@@ -323,3 +323,95 @@ fn malformed_input_is_a_clear_error() {
         stderr(&o)
     );
 }
+
+/// The `reason:` lines of human diagnostics on stderr.
+fn reasons(err: &str) -> Vec<String> {
+    err.lines()
+        .filter_map(|l| l.trim_start().strip_prefix("= reason: "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// What PREVAIL proves safe but translation cannot carry out: `verify` refuses it, and `gen`
+/// refuses it too, for the same reasons at the same places; and an object that verifies
+/// generates.
+#[test]
+fn verify_and_gen_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.c");
+    let out = out.to_str().unwrap();
+    for (object, refused) in [
+        ("tests/bpf/reject/context.o", 6),
+        ("tests/bpf/fail_shared_context.o", 4),
+        ("tests/bpf/xdp_parse.o", 0),
+    ] {
+        let verify = cli(&["verify", object]);
+        let gen = cli(&["gen", object, "-o", out]);
+        let expect = if refused == 0 { 0 } else { 1 };
+        assert_eq!(verify.status.code(), Some(expect), "{}", stderr(&verify));
+        assert_eq!(gen.status.code(), Some(expect), "{}", stderr(&gen));
+        let (why_verify, why_gen) = (reasons(&stderr(&verify)), reasons(&stderr(&gen)));
+        assert_eq!(why_verify.len(), refused, "{object}: {why_verify:#?}");
+        assert_eq!(why_verify, why_gen, "{object}");
+        let places = |o: &Output| -> Vec<String> {
+            stderr(o)
+                .lines()
+                .filter(|l| l.trim_start().starts_with("= instruction "))
+                .map(str::to_string)
+                .collect()
+        };
+        assert_eq!(places(&verify), places(&gen), "{object}");
+    }
+}
+
+/// A translation refusal is a diagnostic like any other: located, with the source line and
+/// the instruction, and no verifier statement.
+#[test]
+fn translation_refusals_are_json_diagnostics() {
+    let o = cli(&[
+        "verify",
+        "--message-format",
+        "json",
+        "tests/bpf/reject/context.o",
+        "--program",
+        "ctx_atomic_add",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let msgs = json_lines(&o);
+    assert_eq!(msgs.len(), 3, "{msgs:#?}");
+    assert_eq!(msgs[0]["reason"], "program-verdict");
+    assert_eq!(msgs[0]["verified"], false);
+    let d = &msgs[1];
+    assert_eq!(d["reason"], "diagnostic");
+    assert_eq!(d["program"], "ctx_atomic_add");
+    assert_eq!(d["function"], "ctx_atomic_add");
+    assert_eq!(d["section"], "xdp");
+    assert_eq!(d["insn"], 1);
+    assert_eq!(d["line"], "./tests/bpf/reject/context.c:19");
+    assert_eq!(d["instruction"], "lock *(u32 *)(r1 + 12) add= w2");
+    assert_eq!(
+        d["message"],
+        "an atomic operation writes to the context (xdp_md.ingress_ifindex); context fields \
+         may only be read"
+    );
+    assert_eq!(d["verifier_message"], Value::Null);
+    assert_eq!(msgs[2]["reason"], "verify-finished");
+    assert_eq!(msgs[2]["failed_programs"], 1);
+
+    // Selecting one program of a group that shares a function still judges it with the group.
+    let o = cli(&[
+        "verify",
+        "tests/bpf/fail_shared_context.o",
+        "--program",
+        "raw_word",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stdout(&o),
+        "tests/bpf/fail_shared_context.o: program 'raw_word' (raw, 6 instructions): FAILED\n"
+    );
+    assert!(stderr(&o).contains(
+        "= instruction 0 of function 'word_16' (section '.text', object \
+         tests/bpf/fail_shared_context.o): r0 = *(u32 *)(r1 + 16)"
+    ));
+}

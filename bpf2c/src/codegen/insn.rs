@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::insn::*;
 use crate::object::{Function, FunctionId, MapId, MapType, Reloc};
 use crate::optimize::{array_stride, Action, Key, Site};
+use crate::xdp_context::{self, Access};
 use bpf2c_abi::{Errno, UpdateFlags};
 
 /// The translation context of one function.
@@ -575,14 +576,11 @@ pub(super) const TAIL_CALL_HELPER: u32 = bpf2c_abi::helper::id::TAIL_CALL;
 fn memory(env: &Env, pc: usize, insn: &Insn) -> Result<String> {
     let err = |m: String| env.error(pc, m);
     if env.rewrite_ctx {
-        match context::classify(env.module.facts, env.func, pc, insn).map_err(err)? {
-            context::Access::Plain => {}
-            context::Access::Ctx {
-                reg_offset,
-                field_offset,
-            } => {
-                return context::load(insn, reg_offset, field_offset, env.module.obj.little_endian)
-                    .map_err(err)
+        let facts = env.module.facts.and_then(|f| f.get(env.func, pc));
+        match xdp_context::classify(facts, insn).map_err(err)? {
+            Access::Plain => {}
+            Access::Field(read) => {
+                return Ok(context::load(insn, &read, env.module.obj.little_endian))
             }
         }
     }
@@ -695,9 +693,11 @@ fn lddw(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
                     def.map_type.name()
                 )));
             }
-            if *offset >= def.value_size {
+            // The address just past the value is one a program may hold (as the end of a
+            // loop over a global array); the verifier refuses reading through it.
+            if *offset > def.value_size {
                 return Err(err(format!(
-                    "offset {offset} into map {name} is past its {}-byte value",
+                    "offset {offset} into map {name} lies past the end of its {}-byte value",
                     def.value_size
                 )));
             }

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use crate::error::{Error, Location, Result};
 use crate::facts::ModuleFacts;
 use crate::insn::standard_helper_name;
-use crate::object::{Function, Object, ProgramType, Reloc};
+use crate::object::{Function, Object, Reloc};
 use crate::optimize::{Action, Disabled, Plan};
 
 pub use names::{c_string, sanitize_identifier};
@@ -147,14 +147,11 @@ impl<'a> Module<'a> {
         }
         let helpers = ids.into_iter().collect();
 
-        let mut xdp_functions = vec![false; obj.functions.len()];
+        let xdp_functions = crate::xdp_context::xdp_functions(obj);
         let mut reachable = vec![false; obj.functions.len()];
         for p in &obj.programs {
             for f in obj.reachable_functions(p.entry) {
                 reachable[f] = true;
-                if p.prog_type == ProgramType::Xdp {
-                    xdp_functions[f] = true;
-                }
             }
         }
         check_plan(obj, plan)?;

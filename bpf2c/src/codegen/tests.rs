@@ -551,7 +551,7 @@ fn xdp_context_loads_are_rewritten() {
     assert_eq!(err.location.function.as_deref(), Some("xdp_prog"));
     assert!(
         err.message
-            .contains("cannot be proven; xdp programs need verification facts"),
+            .contains("known only from verification facts, and XDP programs are translated"),
         "{err}"
     );
     let partial = facts(&[(0, ctx(0)), (1, ctx(4))]);
@@ -574,12 +574,20 @@ fn xdp_context_writes_and_ambiguity_are_refused() {
         },
     )]);
     let err = generate(&store, Some(&f), &CodegenOptions::default()).unwrap_err();
-    assert!(err.message.contains("writes the xdp context"), "{err}");
+    assert_eq!(
+        err.message,
+        "the program writes to the context (xdp_md.ingress_ifindex); context fields may only \
+         be read"
+    );
+    assert_eq!(err.location.insn, Some(0));
 
     let load = xdp_object(vec![i(BPF_LDX | BPF_MEM | BPF_W, 0, 1, 0, 0), EXIT]);
     let f = facts(&[(0, CtxFact::Ambiguous)]);
     let err = generate(&load, Some(&f), &CodegenOptions::default()).unwrap_err();
-    assert!(err.message.contains("may or may not"), "{err}");
+    assert!(err.message.contains("on some paths"), "{err}");
+    let f = facts(&[(0, CtxFact::VaryingOffset)]);
+    let err = generate(&load, Some(&f), &CodegenOptions::default()).unwrap_err();
+    assert!(err.message.contains("not a single value"), "{err}");
 }
 
 #[test]
@@ -795,8 +803,14 @@ fn direct_value_access_needs_an_array_and_an_offset_inside_the_value() {
     .unwrap_err();
     assert!(err.message.contains("only ARRAY maps"), "{err}");
     assert_eq!(err.location.insn, Some(0));
-    let err = generate(&build(MapType::Array, 24), None, &CodegenOptions::default()).unwrap_err();
-    assert!(err.message.contains("past its 24-byte value"), "{err}");
+    let end = gen(&build(MapType::Array, 24));
+    assert!(end
+        .contains("    r1 = (uint64_t)(uintptr_t)rt->map_data[0].array_data + 24; /* m + 24 */\n"));
+    let err = generate(&build(MapType::Array, 25), None, &CodegenOptions::default()).unwrap_err();
+    assert!(
+        err.message.contains("past the end of its 24-byte value"),
+        "{err}"
+    );
 }
 
 #[test]

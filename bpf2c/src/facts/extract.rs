@@ -134,7 +134,7 @@ fn ctx_fact(pre: &EbpfDomain, base: u8, off: i16, registry: &mut VariableRegistr
             reg_offset: lo,
             field_offset: lo + off as i64,
         },
-        _ => CtxFact::Ambiguous,
+        _ => CtxFact::VaryingOffset,
     }
 }
 
@@ -193,8 +193,7 @@ pub fn join(a: &InsnFacts, b: &InsnFacts) -> InsnFacts {
         return a.clone();
     }
     let ctx = match (a.ctx, b.ctx) {
-        (Some(x), Some(y)) if x == y => Some(x),
-        (Some(_), Some(_)) => Some(CtxFact::Ambiguous),
+        (Some(x), Some(y)) => Some(join_ctx(x, y)),
         (x, None) | (None, x) => x,
     };
     let map_call = match (&a.map_call, &b.map_call) {
@@ -211,6 +210,17 @@ pub fn join(a: &InsnFacts, b: &InsnFacts) -> InsnFacts {
         reached: true,
         ctx,
         map_call,
+    }
+}
+
+/// Two context facts of one access: the same fact, the context at varying offsets, or
+/// ambiguous once the context meets anything else.
+fn join_ctx(a: CtxFact, b: CtxFact) -> CtxFact {
+    let in_ctx = |f: CtxFact| matches!(f, CtxFact::Ctx { .. } | CtxFact::VaryingOffset);
+    match (a, b) {
+        _ if a == b => a,
+        _ if in_ctx(a) && in_ctx(b) => CtxFact::VaryingOffset,
+        _ => CtxFact::Ambiguous,
     }
 }
 
@@ -294,5 +304,18 @@ mod tests {
         };
         assert_eq!(join(&a, &b).ctx, Some(CtxFact::Ambiguous));
         assert_eq!(join(&b, &b).ctx, b.ctx);
+        // The context at two offsets is the context at a varying offset, until something
+        // that is not the context joins.
+        let c = InsnFacts {
+            ctx: Some(CtxFact::Ctx {
+                reg_offset: 4,
+                field_offset: 8,
+            }),
+            ..b.clone()
+        };
+        let varying = join(&b, &c);
+        assert_eq!(varying.ctx, Some(CtxFact::VaryingOffset));
+        assert_eq!(join(&varying, &b).ctx, Some(CtxFact::VaryingOffset));
+        assert_eq!(join(&varying, &a).ctx, Some(CtxFact::Ambiguous));
     }
 }

@@ -23,7 +23,10 @@ pub enum CtxFact {
     /// The base register always points into the context, `reg_offset` bytes past its start,
     /// so the access touches the context field at `field_offset` (= reg_offset + insn.off).
     Ctx { reg_offset: i64, field_offset: i64 },
-    /// The base may or may not be the context, or its offset is not a single value.
+    /// The base register always points into the context, but its offset is not a single
+    /// value: it depends on the input, or differs between paths or calling contexts.
+    VaryingOffset,
+    /// The base register may point into the context or elsewhere.
     Ambiguous,
 }
 

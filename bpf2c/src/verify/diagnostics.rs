@@ -95,6 +95,25 @@ impl Diagnostic {
         call_chain: Vec<String>,
         helpers: &HelperSet,
     ) -> Diagnostic {
+        let insn = obj.functions[at.function].insns.get(at.insn);
+        let message = explain(verifier_message, insn, helpers);
+        let detail = (message != verifier_message).then(|| verifier_message.to_string());
+        Diagnostic {
+            detail,
+            call_chain,
+            ..Diagnostic::located(obj, program, at, message)
+        }
+    }
+
+    /// A diagnostic at one instruction that PREVAIL accepted but translation cannot carry
+    /// out: `reason` is the translation's own, word for word, so that `verify` and `gen`
+    /// refuse for the same reason.
+    pub fn untranslatable(obj: &Object, program: &str, at: InsnRef, reason: &str) -> Diagnostic {
+        Diagnostic::located(obj, program, at, reason.to_string())
+    }
+
+    /// A diagnostic at one instruction, with its disassembly and source line filled in.
+    fn located(obj: &Object, program: &str, at: InsnRef, message: String) -> Diagnostic {
         let func = &obj.functions[at.function];
         let source = func.line_at(at.insn).map(|l| SourceLine {
             file: l.file.clone(),
@@ -102,10 +121,7 @@ impl Diagnostic {
             column: l.column,
             text: l.source.clone(),
         });
-        let insn = func.insns.get(at.insn);
-        let disasm = insn.map(|_| disassemble(obj, at));
-        let message = explain(verifier_message, insn, helpers);
-        let detail = (message != verifier_message).then(|| verifier_message.to_string());
+        let disasm = func.insns.get(at.insn).map(|_| disassemble(obj, at));
         Diagnostic {
             object: obj.path.display().to_string(),
             program: program.to_string(),
@@ -115,8 +131,8 @@ impl Diagnostic {
             source,
             disasm,
             message,
-            detail,
-            call_chain,
+            detail: None,
+            call_chain: vec![],
         }
     }
 

@@ -3,14 +3,18 @@
 //! Each program is linked ([`link`]), handed to PREVAIL with a platform that describes
 //! exactly our runtime ([`platform`]) and an entry state per program type ([`entry`]), and
 //! analysed. A refusal becomes [`Diagnostic`]s; a success yields per-instruction facts
-//! ([`crate::facts`]). The analysis runs contained: on its own thread with a large stack,
-//! under a time limit and an instruction limit, with panics turned into errors.
+//! ([`crate::facts`]), which then decide whether translation can carry the program out
+//! ([`translation`]): the verdict is about the whole pipeline, not PREVAIL alone. The
+//! analysis runs contained: on its own thread with a large stack, under a time limit and an
+//! instruction limit, with panics turned into errors.
 
 pub mod diagnostics;
 pub mod entry;
 pub mod link;
 pub mod platform;
+mod translation;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -71,7 +75,8 @@ pub struct ProgramVerdict {
     pub verified: bool,
     /// Why it was refused (empty when verified).
     pub diagnostics: Vec<Diagnostic>,
-    /// What the proof established, when verified.
+    /// What PREVAIL's proof established: present when the proof succeeded, also when
+    /// translation then refused the program.
     pub facts: Option<ProgramFacts>,
     /// Instruction slots analysed (entry plus callees).
     pub instructions: usize,
@@ -80,14 +85,51 @@ pub struct ProgramVerdict {
     pub facts_time: Duration,
 }
 
-/// Verifies every program of `obj`.
+/// Verifies every program of `obj`, as parts of one object: see [`verify_programs`].
 pub fn verify_object(obj: &Object, opts: &VerifyOptions) -> Vec<ProgramVerdict> {
-    (0..obj.programs.len())
-        .map(|p| verify_program(obj, p, opts))
-        .collect()
+    let all: Vec<usize> = (0..obj.programs.len()).collect();
+    verify_programs(obj, &all, opts)
 }
 
-/// Verifies program number `prog` of `obj`.
+/// Verifies the programs of `obj` numbered in `selected`, and returns their verdicts in that
+/// order. Each is judged as a part of its object: the object is translated as a whole, with
+/// one C function per eBPF function whatever programs share it, so a program that verifies
+/// alone is still refused when translation cannot serve it together with the programs it
+/// shares functions with. Those programs are analysed as well for that reason.
+pub fn verify_programs(
+    obj: &Object,
+    selected: &[usize],
+    opts: &VerifyOptions,
+) -> Vec<ProgramVerdict> {
+    let mut verdicts: BTreeMap<usize, ProgramVerdict> = sharing_functions(obj, selected)
+        .into_iter()
+        .map(|p| (p, verify_program(obj, p, opts)))
+        .collect();
+    translation::check_together(obj, &mut verdicts);
+    selected.iter().map(|p| verdicts[p].clone()).collect()
+}
+
+/// The programs of `selected` and every program that runs a function one of them runs.
+fn sharing_functions(obj: &Object, selected: &[usize]) -> BTreeSet<usize> {
+    let functions: BTreeSet<usize> = selected
+        .iter()
+        .flat_map(|&p| obj.reachable_functions(obj.programs[p].entry))
+        .collect();
+    let mut out: BTreeSet<usize> = selected.iter().copied().collect();
+    for (p, program) in obj.programs.iter().enumerate() {
+        if obj
+            .reachable_functions(program.entry)
+            .iter()
+            .any(|f| functions.contains(f))
+        {
+            out.insert(p);
+        }
+    }
+    out
+}
+
+/// Verifies program number `prog` of `obj` on its own. Whether it can also be translated
+/// together with the other programs of its object is [`verify_programs`]'s question.
 pub fn verify_program(obj: &Object, prog: usize, opts: &VerifyOptions) -> ProgramVerdict {
     let program = &obj.programs[prog];
     let (insns, layout) = link::link(obj, program.entry);
@@ -378,16 +420,18 @@ fn analyse(
 
     let facts_start = Instant::now();
     let facts = extract_facts(obj, insns, layout, &result, &mut registry);
+    let facts_time = facts_start.elapsed();
+    let untranslatable = translation::check_program(obj, prog, &facts);
     ProgramVerdict {
         program: program.name.clone(),
         section: program.section.clone(),
         program_type: program.prog_type.name().to_string(),
-        verified: true,
-        diagnostics: vec![],
+        verified: untranslatable.is_empty(),
+        diagnostics: untranslatable,
         facts: Some(facts),
         instructions: insns.len(),
         verify_time,
-        facts_time: facts_start.elapsed(),
+        facts_time,
     }
 }
 

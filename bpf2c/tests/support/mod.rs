@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use bpf2c::helpers::HelperSet;
 use bpf2c::object::{load_file, InputFormat, Object};
 use bpf2c::verify::{verify_program, ProgramVerdict, VerifyOptions};
 
@@ -59,4 +60,23 @@ pub fn objects_in(dir: &str) -> Vec<PathBuf> {
         .collect();
     out.sort();
     out
+}
+
+/// The helpers an object may call: the standard ones, plus those its example package declares.
+pub fn helpers_for(path: &Path) -> HelperSet {
+    let mut set = HelperSet::standard();
+    // examples/<name>/bpf/<object>.o: the package manifest is two levels up.
+    let manifest = path
+        .parent()
+        .and_then(|bpf| bpf.parent())
+        .map(|pkg| pkg.join("Cargo.toml"));
+    if let Some(manifest) =
+        manifest.filter(|m| m.is_file() && path.starts_with(repo().join("examples")))
+    {
+        let config = bpf2c_build::metadata::from_manifest(&manifest).unwrap();
+        for h in config.helpers {
+            set.add(h).unwrap();
+        }
+    }
+    set
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use bpf2c::object::Object;
-use bpf2c::verify::{verify_program, VerifyOptions};
+use bpf2c::verify::{verify_programs, VerifyOptions};
 use bpf2c_build::pipeline;
 use serde_json::json;
 
@@ -51,12 +51,18 @@ pub fn run(shell: &Shell, args: VerifyArgs) -> CmdResult {
         for note in &obj.notes {
             shell.note(format!("{object}: {note}"));
         }
-        for (p, prog) in obj.programs.iter().enumerate() {
-            if args.program.as_ref().is_some_and(|want| want != &prog.name) {
-                continue;
-            }
-            matched = true;
-            let verdict = verify_program(&obj, p, &options);
+        let selected: Vec<usize> = (0..obj.programs.len())
+            .filter(|&p| {
+                args.program
+                    .as_ref()
+                    .is_none_or(|want| want == &obj.programs[p].name)
+            })
+            .collect();
+        matched |= !selected.is_empty();
+        // Judged as parts of the object, as translation will take them.
+        let verdicts = verify_programs(&obj, &selected, &options);
+        for (&p, verdict) in selected.iter().zip(verdicts) {
+            let prog = &obj.programs[p];
             programs += 1;
             if !verdict.verified {
                 failed += 1;

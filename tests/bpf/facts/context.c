@@ -36,21 +36,4 @@ SEC("xdp") __attribute__((naked)) int moved_context(void)
 		"exit;");
 }
 
-/* A load whose base is the context on one path and the stack on the other. */
-SEC("xdp") __attribute__((naked)) int either_base(void)
-{
-	asm volatile(
-		"r2 = 0;"
-		"*(u64 *)(r10 - 8) = r2;"
-		"r6 = r10;"
-		"r6 += -8;"
-		"r3 = *(u32 *)(r1 + 12);"
-		"if r3 == 0 goto 1f;"
-		"r6 = r1;"
-		"1:"
-		"r0 = *(u32 *)(r6 + 0);" // the load at instruction 7
-		"r0 = 2;"
-		"exit;");
-}
-
 char LICENSE[] SEC("license") = "GPL";
