@@ -49,7 +49,8 @@ impl Platform {
     }
 }
 
-/// One descriptor per map object, with the handle [`map_handle`] gives it.
+/// One descriptor per map object, with the handle [`map_handle`] gives it. A map of maps
+/// points at its inner-map template, so a lookup in it gives a map of the template's shape.
 pub fn map_descriptors(obj: &Object) -> Vec<EbpfMapDescriptor> {
     obj.maps
         .iter()
@@ -60,9 +61,9 @@ pub fn map_descriptors(obj: &Object) -> Vec<EbpfMapDescriptor> {
             key_size: m.def.key_size,
             value_size: m.def.value_size,
             max_entries: m.def.max_entries,
-            inner_map_fd: -1,
+            inner_map_fd: m.inner_map.map_or(-1, map_handle),
             name: m.name.clone(),
-            is_inner_map_template: false,
+            is_inner_map_template: m.is_inner_template,
         })
         .collect()
 }
