@@ -278,6 +278,7 @@ fn rich_object() -> Object {
         origin,
         initial_data: data,
         initial_programs: Vec::new(),
+        initial_maps: Vec::new(),
         inner_map: None,
         is_inner_template: false,
     };

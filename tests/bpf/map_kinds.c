@@ -1,6 +1,6 @@
 // One map of each class the runtime does not implement but verification must know: event
 // output (perf event array, ring buffer), longest-prefix match, redirect targets (device,
-// CPU and AF_XDP socket maps) and maps of maps whose inner map BTF describes.
+// CPU and AF_XDP socket maps) and maps of maps whose inner map BTF describes, one of them filled through `.values`.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -70,6 +70,18 @@ struct {
 	__array(values, struct inner_counts);
 } counts_by_id SEC(".maps");
 
+/* A map of maps filled when loaded: slot 0 holds `counts_slot0`. */
+struct inner_counts counts_slot0 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct inner_counts);
+} counts_preset SEC(".maps") = {
+	.values = { [0] = &counts_slot0 },
+};
+
 /* Sends the packet length to user space both ways. */
 SEC("tc") int emit_len(struct __sk_buff *skb)
 {
@@ -111,7 +123,9 @@ static int bump(void *outer, __u32 slot)
 
 SEC("xdp") int count_nested(struct xdp_md *ctx)
 {
-	return bump(&counts_by_slot, 1) + bump(&counts_by_id, 7) ? XDP_PASS : XDP_DROP;
+	int bumped = bump(&counts_by_slot, 1) + bump(&counts_by_id, 7) + bump(&counts_preset, 0);
+
+	return bumped ? XDP_PASS : XDP_DROP;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -209,6 +209,7 @@ pub fn generated_program(min_insns: usize) -> Object {
         },
         initial_data: None,
         initial_programs: Vec::new(),
+        initial_maps: Vec::new(),
         inner_map: None,
         is_inner_template: false,
     };

@@ -80,6 +80,7 @@ fn map(name: &str, map_type: MapType, origin: MapOrigin, data: Option<Vec<u8>>) 
         origin,
         initial_data: data,
         initial_programs: Vec::new(),
+        initial_maps: Vec::new(),
         inner_map: None,
         is_inner_template: false,
     }

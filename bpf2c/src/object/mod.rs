@@ -64,6 +64,8 @@ pub struct Map {
     pub initial_data: Option<Vec<u8>>,
     /// Initial entries of a PROG_ARRAY declared with `.values`: (index, function name).
     pub initial_programs: Vec<(u32, String)>,
+    /// Initial entries of a map of maps declared with `.values`: (index, inner map).
+    pub initial_maps: Vec<(u32, MapId)>,
     /// For a map of maps: the map (often a template that no instruction names) whose
     /// definition every inner map has.
     pub inner_map: Option<MapId>,

@@ -47,6 +47,7 @@ fn map(name: &str, map_type: MapType, value_size: u32, max_entries: u32) -> Map 
         },
         initial_data: None,
         initial_programs: Vec::new(),
+        initial_maps: Vec::new(),
         inner_map: None,
         is_inner_template: false,
     }

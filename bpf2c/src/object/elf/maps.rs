@@ -13,8 +13,10 @@ use crate::object::{Map, MapDef, MapId, MapKind, MapOrigin, MapType, Program};
 /// max_entries); `map_flags` follows when the record is long enough.
 const LEGACY_MIN_RECORD: u64 = 16;
 const LEGACY_FLAGS_END: u64 = 20;
-/// Records this long carry `inner_map_idx` (the iproute2 / PREVAIL layout), the index in the
-/// same section of the map whose definition a map of maps' inner maps have.
+/// Records this long carry `inner_map_idx` (the iproute2 / PREVAIL layout): the index, among
+/// all legacy maps of the object in section order (as PREVAIL's loader counts them), of the
+/// map whose definition a map of maps' inner maps have. Old objects often give each map its
+/// own `maps/<name>` section, so the index crosses sections.
 const LEGACY_INNER_END: u64 = 24;
 
 /// The maps of an object and how symbols and sections name them.
@@ -24,6 +26,18 @@ pub(super) struct Maps {
     by_symbol: BTreeMap<(usize, u64), MapId>,
     /// Global data maps by section index.
     by_section: BTreeMap<usize, MapId>,
+    /// Legacy maps in the order `inner_map_idx` counts them.
+    legacy: Vec<MapId>,
+    /// Legacy maps of maps and the `inner_map_idx` each names, resolved once every legacy
+    /// section is read.
+    legacy_inner: Vec<LegacyInnerLink>,
+}
+
+/// A legacy map of maps' `inner_map_idx`, not yet resolved.
+struct LegacyInnerLink {
+    outer: MapId,
+    index: u32,
+    section: String,
 }
 
 /// What a relocation's symbol names, as far as maps are concerned.
@@ -106,6 +120,8 @@ pub(super) fn collect(elf: &ElfFile<'_>, btf: Option<&Btf>) -> Result<Maps> {
         maps: Vec::new(),
         by_symbol: BTreeMap::new(),
         by_section: BTreeMap::new(),
+        legacy: Vec::new(),
+        legacy_inner: Vec::new(),
     };
     for sec in &elf.sections {
         if sec.sh_type != abi::SHT_PROGBITS && !sec.is_nobits() {
@@ -119,7 +135,32 @@ pub(super) fn collect(elf: &ElfFile<'_>, btf: Option<&Btf>) -> Result<Maps> {
             btf_maps(elf, sec, btf, &mut maps)?;
         }
     }
+    resolve_legacy_inner_maps(elf, &mut maps)?;
     Ok(maps)
+}
+
+/// Points each legacy map of maps at the legacy map its `inner_map_idx` names.
+fn resolve_legacy_inner_maps(elf: &ElfFile<'_>, maps: &mut Maps) -> Result<()> {
+    for link in std::mem::take(&mut maps.legacy_inner) {
+        let inner = usize::try_from(link.index)
+            .ok()
+            .and_then(|k| maps.legacy.get(k).copied());
+        let Some(inner) = inner else {
+            return Err(elf.error_in(
+                &link.section,
+                format!(
+                    "map '{}' names inner map {}, but the object has {} legacy maps",
+                    maps.name(link.outer),
+                    link.index,
+                    maps.legacy.len()
+                ),
+            ));
+        };
+        if let Some(m) = maps.maps.get_mut(link.outer) {
+            m.inner_map = Some(inner);
+        }
+    }
+    Ok(())
 }
 
 fn push(maps: &mut Maps, map: Map) -> MapId {
@@ -165,6 +206,7 @@ fn global_data(
             },
             initial_data: (!sec.is_nobits()).then(|| sec.data.to_vec()),
             initial_programs: Vec::new(),
+            initial_maps: Vec::new(),
             inner_map: None,
             is_inner_template: false,
         },
@@ -274,8 +316,6 @@ fn legacy_maps(elf: &ElfFile<'_>, sec: &Section<'_>, maps: &mut Maps) -> Result<
             "legacy map definitions have no contents (NOBITS)".into()
         ));
     }
-    let first = maps.maps.len();
-    let mut inner_links = Vec::new();
     for (i, sym) in syms.iter().enumerate() {
         let expected = stride.checked_mul(i as u64);
         if Some(sym.value) != expected || (sym.size != 0 && sym.size != stride) {
@@ -298,9 +338,11 @@ fn legacy_maps(elf: &ElfFile<'_>, sec: &Section<'_>, maps: &mut Maps) -> Result<
         };
         let def =
             check_def(&sym.name, field(0)?, field(1)?, field(2)?, field(3)?, flags).map_err(err)?;
-        if holds_maps(def.map_type) && stride >= LEGACY_INNER_END {
-            inner_links.push((first.saturating_add(i), field(5)?, sym.name.clone()));
-        }
+        let inner_index = if holds_maps(def.map_type) && stride >= LEGACY_INNER_END {
+            Some(field(5)?)
+        } else {
+            None
+        };
         let id = push(
             maps,
             Map {
@@ -311,25 +353,19 @@ fn legacy_maps(elf: &ElfFile<'_>, sec: &Section<'_>, maps: &mut Maps) -> Result<
                 },
                 initial_data: None,
                 initial_programs: Vec::new(),
+                initial_maps: Vec::new(),
                 inner_map: None,
                 is_inner_template: false,
             },
         );
         maps.by_symbol.insert((sec.index, sym.value), id);
-    }
-    for (outer, index, name) in inner_links {
-        let inner = usize::try_from(index)
-            .ok()
-            .filter(|&k| k < syms.len())
-            .map(|k| first.saturating_add(k))
-            .ok_or_else(|| {
-                err(format!(
-                    "map '{name}' names inner map {index}, but the section has {} maps",
-                    syms.len()
-                ))
-            })?;
-        if let Some(m) = maps.maps.get_mut(outer) {
-            m.inner_map = Some(inner);
+        maps.legacy.push(id);
+        if let Some(index) = inner_index {
+            maps.legacy_inner.push(LegacyInnerLink {
+                outer: id,
+                index,
+                section: sec.name.clone(),
+            });
         }
     }
     Ok(())
@@ -512,6 +548,7 @@ fn btf_maps(
                 },
                 initial_data: None,
                 initial_programs: Vec::new(),
+                initial_maps: Vec::new(),
                 inner_map,
                 is_inner_template: false,
             },
@@ -558,14 +595,16 @@ fn btf_inner_map(
             },
             initial_data: None,
             initial_programs: Vec::new(),
+            initial_maps: Vec::new(),
             inner_map: None,
             is_inner_template: true,
         },
     ))
 }
 
-/// `.values = { [i] = &prog }` of a PROG_ARRAY: each entry is a relocation at the slot's
-/// offset in `.maps`, against the program's symbol.
+/// `.values = { [i] = &prog }` of a PROG_ARRAY, or `{ [i] = &map }` of a map of maps: each
+/// entry is a relocation at the slot's offset in `.maps`, against the program's or map's
+/// symbol.
 fn initial_programs(
     elf: &ElfFile<'_>,
     sec: &Section<'_>,
@@ -617,34 +656,75 @@ fn initial_programs(
         let is_function = sym.kind == abi::STT_FUNC
             && matches!(sym.section, super::SymSection::Section(s)
                 if elf.section(s).is_some_and(|s| s.is_executable()));
-        let Some(m) = maps.maps.get_mut(map) else {
+        // A map of maps lists maps of the same `.maps` section.
+        let listed_map = match sym.section {
+            super::SymSection::Section(s) if s == sec.index => {
+                maps.by_symbol.get(&(s, sym.value)).copied()
+            }
+            _ => None,
+        };
+        let Some(m) = maps.maps.get(map) else {
             continue;
         };
-        if m.def.map_type != MapType::ProgArray || !is_function {
-            return Err(err(format!(
-                "map '{map_name}': initial value {slot} ('{}') is not supported; only \
-                 BPF_MAP_TYPE_PROG_ARRAY maps may list programs",
-                sym.name
-            )));
-        }
+        let max_entries = m.def.max_entries;
         let slot = u32::try_from(slot)
             .ok()
-            .filter(|&s| s < m.def.max_entries)
+            .filter(|&s| s < max_entries)
             .ok_or_else(|| {
                 err(format!(
-                    "map '{map_name}': initial value index {slot} is beyond max_entries {}",
-                    m.def.max_entries
+                    "map '{map_name}': initial value index {slot} is beyond max_entries \
+                     {max_entries}"
                 ))
             })?;
-        if m.initial_programs.iter().any(|&(s, _)| s == slot) {
+        if m.initial_programs.iter().any(|&(s, _)| s == slot)
+            || m.initial_maps.iter().any(|&(s, _)| s == slot)
+        {
             return Err(err(format!(
                 "map '{map_name}': initial value {slot} is set twice"
             )));
         }
-        m.initial_programs.push((slot, sym.name.clone()));
-        m.initial_programs.sort();
+        let entry = match (holds_maps(m.def.map_type), listed_map) {
+            (true, Some(inner)) => InitialEntry::Map(inner),
+            (false, _) if m.def.map_type == MapType::ProgArray && is_function => {
+                InitialEntry::Program(sym.name.clone())
+            }
+            (true, None) => {
+                return Err(err(format!(
+                    "map '{map_name}': initial value {slot} ('{}') is not a map of the \
+                     '.maps' section",
+                    sym.name
+                )))
+            }
+            (false, _) => {
+                return Err(err(format!(
+                    "map '{map_name}': initial value {slot} ('{}') is not supported; only \
+                     BPF_MAP_TYPE_PROG_ARRAY maps may list programs and maps of maps list \
+                     maps",
+                    sym.name
+                )))
+            }
+        };
+        let Some(m) = maps.maps.get_mut(map) else {
+            continue;
+        };
+        match entry {
+            InitialEntry::Map(inner) => {
+                m.initial_maps.push((slot, inner));
+                m.initial_maps.sort();
+            }
+            InitialEntry::Program(name) => {
+                m.initial_programs.push((slot, name));
+                m.initial_programs.sort();
+            }
+        }
     }
     Ok(())
+}
+
+/// What one `.values` slot holds.
+enum InitialEntry {
+    Program(String),
+    Map(MapId),
 }
 
 #[cfg(test)]
