@@ -415,3 +415,97 @@ fn translation_refusals_are_json_diagnostics() {
          tests/bpf/fail_shared_context.o): r0 = *(u32 *)(r1 + 16)"
     ));
 }
+
+#[test]
+fn json_verdicts_name_the_section_and_program_type() {
+    let o = cli(&[
+        "verify",
+        "--message-format",
+        "json",
+        "tests/bpf/err_fentry.o",
+        "tests/bpf/tracing_helpers.o",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let got: Vec<(String, String, String, bool)> = json_lines(&o)
+        .iter()
+        .filter(|m| m["reason"] == "program-verdict")
+        .map(|v| {
+            (
+                v["program"].as_str().unwrap().to_string(),
+                v["section"].as_str().unwrap().to_string(),
+                v["program_type"].as_str().unwrap().to_string(),
+                v["verified"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let want = [
+        ("on_unlink", "fentry/do_unlinkat", "unsupported", false),
+        ("probe_unlink", "kprobe/do_unlinkat", "kprobe", true),
+        ("trace_open", "kprobe/do_sys_openat2", "kprobe", true),
+        ("lower_ttl", "tc", "sched_cls", true),
+        ("probe_read_number", "raw", "raw", true),
+    ]
+    .map(|(p, s, t, v)| (p.to_string(), s.to_string(), t.to_string(), v));
+    assert_eq!(got, want);
+    // The refused program's diagnostic carries its section too.
+    let d = json_lines(&o)
+        .into_iter()
+        .find(|m| m["reason"] == "diagnostic")
+        .unwrap();
+    assert_eq!(
+        (&d["program"], &d["section"], &d["function"]),
+        (
+            &Value::from("on_unlink"),
+            &Value::from("fentry/do_unlinkat"),
+            &Value::from("on_unlink")
+        )
+    );
+}
+
+#[test]
+fn gen_and_run_refuse_naming_every_piece_the_runtime_lacks() {
+    let pieces = [
+        "program 'trace_open': program type kprobe is verified but cannot run here",
+        "program 'lower_ttl': program type sched_cls is verified but cannot run here",
+        "map 'events': BPF_MAP_TYPE_PERF_EVENT_ARRAY is verified but the runtime has no such map",
+        "helper 4 (bpf_probe_read) is not provided by this runtime: provide it as a custom helper",
+        "helper 9 (bpf_skb_store_bytes) is not provided by this runtime",
+        "helper 16 (bpf_get_current_comm) is not provided by this runtime",
+        "helper 25 (bpf_perf_event_output) is not provided by this runtime",
+        "helper 26 (bpf_skb_load_bytes) is not provided by this runtime",
+        "helper 113 (bpf_probe_read_kernel) is not provided by this runtime",
+    ];
+    let out = std::env::temp_dir().join(format!("bpf2c-gen-refusal-{}.c", std::process::id()));
+    for args in [
+        vec![
+            "gen",
+            "tests/bpf/tracing_helpers.o",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        vec![
+            "run",
+            "tests/bpf/tracing_helpers.o",
+            "--program",
+            "probe_read_number",
+        ],
+    ] {
+        let o = cli(&args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(
+                "error: tests/bpf/tracing_helpers.o: the runtime cannot run this object: "
+            ),
+            "{args:?}: {err}"
+        );
+        for piece in pieces {
+            assert!(
+                err.contains(piece),
+                "{args:?}: {piece:?} missing from {err}"
+            );
+        }
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert!(!out.exists(), "gen wrote C although it refused");
+}
