@@ -509,3 +509,106 @@ fn gen_and_run_refuse_naming_every_piece_the_runtime_lacks() {
     }
     assert!(!out.exists(), "gen wrote C although it refused");
 }
+
+#[test]
+fn program_type_gives_the_type_a_section_name_does_not() {
+    // By its name, `my_probe` is a socket filter and the probe is refused.
+    let o = cli(&[
+        "verify",
+        "--message-format",
+        "json",
+        "tests/bpf/custom_section_probe.o",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let verdict = |o: &Output| {
+        json_lines(o)
+            .into_iter()
+            .find(|m| m["reason"] == "program-verdict")
+            .unwrap()
+    };
+    let v = verdict(&o);
+    assert_eq!(
+        (&v["program_type"], &v["verified"]),
+        (&Value::from("socket_filter"), &Value::from(false))
+    );
+    // As a kprobe it verifies.
+    let o = cli(&[
+        "verify",
+        "--message-format",
+        "json",
+        "--program-type",
+        "my_probe=kprobe",
+        "tests/bpf/custom_section_probe.o",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = verdict(&o);
+    assert_eq!(
+        (&v["section"], &v["program_type"], &v["verified"]),
+        (
+            &Value::from("my_probe"),
+            &Value::from("kprobe"),
+            &Value::from(true)
+        )
+    );
+    // As a raw program, a section-less raw function runs: 3 + 7.
+    let o = cli(&[
+        "run",
+        "tests/bpf/custom_section_raw.o",
+        "--program-type",
+        "my_filter=raw",
+        "--data-hex",
+        "0307",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(out["retval"], 10);
+    // gen takes it too; without it, gen refuses.
+    for (args, code) in [(vec!["--program-type", "my_filter=raw"], 0), (vec![], 1)] {
+        let mut all = vec!["gen", "tests/bpf/custom_section_raw.o"];
+        all.extend(args);
+        let o = cli(&all);
+        assert_eq!(o.status.code(), Some(code), "{all:?}: {}", stderr(&o));
+        assert_eq!(stdout(&o).contains("sum_two"), code == 0, "{all:?}");
+    }
+}
+
+#[test]
+fn a_wrong_program_type_is_a_clear_error() {
+    // An unknown type: a usage error listing the types.
+    let o = cli(&[
+        "verify",
+        "--program-type",
+        "my_probe=kprob",
+        "tests/bpf/custom_section_probe.o",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("unknown program type 'kprob' for section 'my_probe' (known types: xdp, raw,"),
+        "{err}"
+    );
+    // A section the object does not have: named, with the sections it has.
+    let o = cli(&[
+        "gen",
+        "--program-type",
+        "my_prob=kprobe",
+        "tests/bpf/custom_section_probe.o",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(
+            "tests/bpf/custom_section_probe.o: a program type is given for section 'my_prob', \
+             which holds no program (program sections: my_probe)"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = cli(&[
+        "verify",
+        "--program-type",
+        "my_probe",
+        "tests/bpf/custom_section_probe.o",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("'my_probe' is not SECTION=TYPE"));
+}

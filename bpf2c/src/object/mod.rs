@@ -11,6 +11,7 @@ mod bytes;
 pub mod elf;
 pub mod kinds;
 pub mod raw;
+pub mod type_override;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -27,6 +28,7 @@ pub type FunctionId = usize;
 /// Map types the runtime implements, numbered as in `linux/bpf.h` (defined by the ABI).
 pub use bpf2c_abi::MapType;
 pub use kinds::{MapKind, ProgramKind};
+pub use type_override::ProgramTypeOverride;
 
 /// A map's definition: what the runtime needs to create it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use bpf2c::driver::{translate, TranslateError, TranslateOptions, Translation};
 use bpf2c::helpers::HelperSet;
-use bpf2c::object::{load_file, InputFormat, Object};
+use bpf2c::object::{load_file, InputFormat, Object, ProgramTypeOverride};
 use bpf2c::verify::{Diagnostic, ProgramVerdict};
 use serde_json::json;
 
@@ -27,6 +27,17 @@ pub fn load(path: &Path, raw: bool) -> Result<Object, Failure> {
         InputFormat::Elf
     };
     load_file(path, format).map_err(Failure::from)
+}
+
+/// [`load`], then the program types `--program-type` gives.
+pub fn load_typed(
+    path: &Path,
+    raw: bool,
+    program_types: &[ProgramTypeOverride],
+) -> Result<Object, Failure> {
+    let mut obj = load(path, raw)?;
+    obj.override_program_types(program_types)?;
+    Ok(obj)
 }
 
 /// Verifies (unless `--no-verify`) and translates, with status lines; a refusal prints every
