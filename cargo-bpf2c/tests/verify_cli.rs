@@ -612,3 +612,35 @@ fn a_wrong_program_type_is_a_clear_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("'my_probe' is not SECTION=TYPE"));
 }
+
+#[test]
+fn a_program_over_the_instruction_limit_stops_verify_and_gen_at_once() {
+    // 39,999 moves and an exit: past the 32,768-instruction limit, refused before analysis.
+    let mut bytes = Vec::new();
+    for i in 0..39_999i32 {
+        bytes.extend_from_slice(&[0xb7, 0, 0, 0]);
+        bytes.extend_from_slice(&i.to_le_bytes());
+    }
+    bytes.extend_from_slice(&[0x95, 0, 0, 0, 0, 0, 0, 0]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.bin");
+    std::fs::write(&path, bytes).unwrap();
+    let path = path.to_str().unwrap();
+    let reason = "the program has 40000 instructions with its subprograms; the verifier's limit \
+                  is 32768";
+    for args in [
+        vec!["verify", "--raw", path],
+        vec!["gen", "--raw", path, "-o", "/dev/null"],
+    ] {
+        let start = std::time::Instant::now();
+        let o = cli(&args);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "{args:?}"
+        );
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains(reason), "{args:?}: {err}");
+        assert!(err.contains("program 'big' failed verification"), "{err}");
+    }
+}
