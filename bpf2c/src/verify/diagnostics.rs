@@ -288,6 +288,16 @@ pub fn explain(msg: &str, insn: Option<&Insn>, helpers: &HelperSet) -> String {
                     never a pointer or an uninitialised value"
                 .to_string();
         }
+        let mode = i.opcode & 0xe0;
+        if i.class() == crate::insn::BPF_LD
+            && (mode == crate::insn::BPF_ABS || mode == crate::insn::BPF_IND)
+            && reg == 6
+        {
+            return "a legacy packet load (LD_ABS/LD_IND) needs the program's socket buffer \
+                    context in r6, and r6 does not hold it here (only socket buffer program \
+                    types such as socket filters and tc have one)"
+                .to_string();
+        }
         if kinds.len() > 1 && kinds.iter().any(|k| k == "ctx") && !i.is_call() {
             return format!(
                 "r{reg} is used as a pointer here, but it may be NULL, a plain number or \

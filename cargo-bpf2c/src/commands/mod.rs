@@ -192,6 +192,12 @@ pub fn render_diagnostic(d: &Diagnostic) -> String {
             "   = instruction {insn} of function '{func}' (section '{section}', object {}): {what}\n",
             d.object
         ));
+    } else if let (Some(func), Some(section)) = (&d.function, &d.section) {
+        // A refusal of the whole program (its type, a relocation...): where it is.
+        out.push_str(&format!(
+            "   = function '{func}' (section '{section}', object {})\n",
+            d.object
+        ));
     } else {
         out.push_str(&format!("   = object {}\n", d.object));
     }
