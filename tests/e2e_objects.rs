@@ -303,33 +303,15 @@ fn tail_calls_stop_at_the_linux_limit() {
     assert_eq!(run(&inst, "again", &mut [0u8; 4]), 68);
 }
 
+/// An object with maps and no program has nothing to verify or run: loading it is an error
+/// naming the file (as `cargo bpf2c run` reports it; see tests/cli.rs).
 #[test]
-fn maps_only_object_loads_with_its_maps() {
-    let (built, inst) = instance("maps_only.o", quiet());
-    assert!(built.obj.programs.is_empty());
-    assert!(inst.programs().is_empty());
-    let flows = inst.map("flows").unwrap();
-    let def = flows.definition();
-    assert_eq!(
-        (def.map_type, def.key_size, def.value_size, def.max_entries),
-        (MapType::Hash, 16, 16, 1024)
-    );
-    assert_eq!(def.map_flags, 1, "BPF_F_NO_PREALLOC");
-    let config = inst.map("config").unwrap();
-    let def = config.definition();
-    assert_eq!(
-        (def.map_type, def.key_size, def.value_size, def.max_entries),
-        (MapType::Array, 4, 16, 8)
-    );
-    assert_eq!(config.entries().len(), 8);
-
-    let key = [1u8; 16];
-    let value: Vec<u8> = (0..16).collect();
-    flows.update(&key, &value, UpdateFlags::Any).unwrap();
-    assert_eq!(flows.lookup(&key).unwrap(), Some(value));
-    assert!(flows
-        .update(&[0u8; 4], &[0u8; 16], UpdateFlags::Any)
-        .is_err());
+fn maps_only_object_is_refused_for_holding_no_program() {
+    let path = bpf2c_tests::repo_root().join("tests/bpf/maps_only.o");
+    let e = bpf2c::object::load_file(&path, bpf2c::object::InputFormat::Elf)
+        .expect_err("an object without programs");
+    assert_eq!(e.location.file, path);
+    assert!(e.message.starts_with("the object holds no program"), "{e}");
 }
 
 #[test]

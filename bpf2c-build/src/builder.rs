@@ -22,6 +22,9 @@ pub struct ObjectOptions {
     /// The exported C symbol; default `bpf2c_module_<name>`. Two crates linked into one
     /// binary need distinct symbols.
     pub module_symbol: Option<String>,
+    /// Program types for sections whose names do not say the type; each section must hold
+    /// a program.
+    pub program_types: Vec<bpf2c::object::ProgramTypeOverride>,
 }
 
 impl Default for ObjectOptions {
@@ -30,6 +33,7 @@ impl Default for ObjectOptions {
             optimize: true,
             name: None,
             module_symbol: None,
+            program_types: Vec::new(),
         }
     }
 }
@@ -171,6 +175,8 @@ impl Builder {
             name: options.name,
             optimize: options.optimize,
             module_symbol: options.module_symbol,
+            package_program_types: Vec::new(),
+            program_types: options.program_types,
         });
         self
     }
@@ -462,6 +468,7 @@ mod tests {
                         optimize: false,
                         name: Some("limiter".into()),
                         module_symbol: Some("limiter_module".into()),
+                        ..ObjectOptions::default()
                     },
                 )
         };

@@ -9,6 +9,9 @@
 //! objects = ["bpf/*.o"]            # paths or globs, relative to the package root
 //! no-opt = false                   # default for every object
 //!
+//! [package.metadata.bpf2c.program-types]  # for sections whose names do not say the type;
+//! my_probe = "kprobe"                      # applies to every object with such a section
+//!
 //! [[package.metadata.bpf2c.helpers]]
 //! id = 1000
 //! name = "host_log"
@@ -19,6 +22,7 @@
 //! no-opt = true
 //! name = "pricing"                 # module/bindings name (default: the file stem)
 //! module-symbol = "my_symbol"      # exported C symbol (default: bpf2c_module_<name>)
+//! program-types = { my_filter = "raw" }  # this object must have the section
 //! ```
 //!
 //! Unknown keys are errors, so a typo never silently does nothing.
@@ -27,14 +31,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use bpf2c::helpers::{HelperArg, HelperDecl, HelperReturn};
+use bpf2c::object::ProgramTypeOverride;
 use serde_json::Value;
 
 use crate::glob;
 
 /// The keys of `[package.metadata.bpf2c]`.
-pub const PACKAGE_KEYS: [&str; 4] = ["objects", "no-opt", "helpers", "object"];
+pub const PACKAGE_KEYS: [&str; 5] = ["objects", "no-opt", "helpers", "object", "program-types"];
 /// The keys of `[package.metadata.bpf2c.object."<path>"]`.
-pub const OBJECT_KEYS: [&str; 3] = ["no-opt", "name", "module-symbol"];
+pub const OBJECT_KEYS: [&str; 4] = ["no-opt", "name", "module-symbol", "program-types"];
 /// The keys of one `[[package.metadata.bpf2c.helpers]]` entry.
 pub const HELPER_KEYS: [&str; 4] = ["id", "name", "args", "ret"];
 
@@ -49,6 +54,11 @@ pub struct ObjectConfig {
     pub name: Option<String>,
     pub optimize: bool,
     pub module_symbol: Option<String>,
+    /// The package's `program-types`: applied to the programs of the sections this object has.
+    pub package_program_types: Vec<ProgramTypeOverride>,
+    /// The object's own `program-types`: each section must hold a program. Applied after the
+    /// package's, so they win.
+    pub program_types: Vec<ProgramTypeOverride>,
 }
 
 /// What a package declares.
@@ -99,6 +109,10 @@ pub fn parse(table: Option<&Value>, root: &Path) -> Result<PackageConfig, String
         }
     }
     paths.sort();
+    let package_types = match t.get("program-types") {
+        None => Vec::new(),
+        Some(v) => program_types(v, "[package.metadata.bpf2c.program-types]")?,
+    };
 
     let mut per_object: BTreeMap<String, &serde_json::Map<String, Value>> = BTreeMap::new();
     if let Some(objects) = t.get("object") {
@@ -127,6 +141,8 @@ pub fn parse(table: Option<&Value>, root: &Path) -> Result<PackageConfig, String
             name: None,
             optimize: !default_no_opt,
             module_symbol: None,
+            package_program_types: package_types.clone(),
+            program_types: Vec::new(),
         };
         if let Some(o) = per_object.get(&p) {
             let where_ = format!("[package.metadata.bpf2c.object.\"{p}\"]");
@@ -140,6 +156,9 @@ pub fn parse(table: Option<&Value>, root: &Path) -> Result<PackageConfig, String
             }
             if let Some(v) = o.get("module-symbol") {
                 cfg.module_symbol = Some(identifier(v, &format!("{where_} module-symbol"))?);
+            }
+            if let Some(v) = o.get("program-types") {
+                cfg.program_types = program_types(v, &format!("{where_} program-types"))?;
             }
         }
         objects.push(cfg);
@@ -155,6 +174,21 @@ pub fn parse(table: Option<&Value>, root: &Path) -> Result<PackageConfig, String
         }
     }
     Ok(PackageConfig { objects, helpers })
+}
+
+/// A `program-types` table: section name = program type name.
+fn program_types(v: &Value, what: &str) -> Result<Vec<ProgramTypeOverride>, String> {
+    let t = v
+        .as_object()
+        .ok_or(format!("{what} must be a table of section = \"type\""))?;
+    t.iter()
+        .map(|(section, ty)| {
+            let ty = ty.as_str().ok_or(format!(
+                "{what}: the type of section '{section}' must be a string"
+            ))?;
+            ProgramTypeOverride::new(section, ty).map_err(|e| format!("{what}: {e}"))
+        })
+        .collect()
 }
 
 /// `./bpf/x.o` and `bpf//x.o` name `bpf/x.o`.
@@ -333,8 +367,9 @@ mod tests {
                 .contains("does not list")
         );
         assert!(
-            err(json!({"objects": ["bpf/a.o"], "object": {"bpf/a.o": {"noopt": true}}}))
-                .contains("unknown key 'noopt' (known keys: no-opt, name, module-symbol)")
+            err(json!({"objects": ["bpf/a.o"], "object": {"bpf/a.o": {"noopt": true}}})).contains(
+                "unknown key 'noopt' (known keys: no-opt, name, module-symbol, program-types)"
+            )
         );
         assert!(
             err(json!({"helpers": [{"id": 5, "name": "x", "args": ["pointer"]}]}))
@@ -347,6 +382,49 @@ mod tests {
         assert!(
             err(json!({"objects": ["bpf/a.o"], "object": {"bpf/a.o": {"name": "a-b"}}}))
                 .contains("is not an identifier")
+        );
+    }
+
+    #[test]
+    fn program_types_are_read_for_the_package_and_per_object() {
+        let d = tree();
+        let cfg = parse(
+            Some(&json!({
+                "objects": ["bpf/a.o", "bpf/b.o"],
+                "program-types": {"probe": "kprobe"},
+                "object": {"bpf/b.o": {"program-types": {"filter": "raw", "probe": "tracepoint"}}},
+            })),
+            d.path(),
+        )
+        .unwrap();
+        let types = |v: &[ProgramTypeOverride]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|o| (o.section.clone(), o.kind.name().to_string()))
+                .collect()
+        };
+        let pair = |s: &str, t: &str| (s.to_string(), t.to_string());
+        for o in &cfg.objects {
+            assert_eq!(types(&o.package_program_types), [pair("probe", "kprobe")]);
+        }
+        assert!(cfg.objects[0].program_types.is_empty());
+        assert_eq!(
+            types(&cfg.objects[1].program_types),
+            [pair("filter", "raw"), pair("probe", "tracepoint")]
+        );
+        let err = |v: Value| parse(Some(&v), d.path()).unwrap_err();
+        assert!(
+            err(json!({"program-types": {"probe": "kprob"}})).starts_with(
+                "[package.metadata.bpf2c.program-types]: unknown program type 'kprob' for section \
+             'probe' (known types: xdp, raw,"
+            )
+        );
+        assert_eq!(
+            err(json!({"program-types": {"probe": 3}})),
+            "[package.metadata.bpf2c.program-types]: the type of section 'probe' must be a string"
+        );
+        assert_eq!(
+            err(json!({"program-types": ["probe"]})),
+            "[package.metadata.bpf2c.program-types] must be a table of section = \"type\""
         );
     }
 

@@ -150,6 +150,9 @@ pub fn load(cfg: &ObjectConfig) -> Result<Object, Failure> {
     if let Some(name) = &cfg.name {
         obj.name = c_identifier(name);
     }
+    obj.override_program_types_where_present(&cfg.package_program_types);
+    obj.override_program_types(&cfg.program_types)
+        .map_err(|e| Failure::Object(e.to_string()))?;
     Ok(obj)
 }
 

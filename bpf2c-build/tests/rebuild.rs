@@ -258,7 +258,6 @@ bpf2c_runtime::include_bindings!("tail_calls");
 bpf2c_runtime::include_bindings!("subprograms");
 bpf2c_runtime::include_bindings!("typedef_maps");
 bpf2c_runtime::include_bindings!("xdp_parse");
-bpf2c_runtime::include_bindings!("maps_only");
 bpf2c_runtime::include_bindings!("multi_prog");
 bpf2c_runtime::include_bindings!("atomics");
 bpf2c_runtime::include_bindings!("helpers");
@@ -305,7 +304,6 @@ fn main() {
     let _ = typedef_maps::TypedefMaps::load().unwrap();
     let x = xdp_parse::XdpParse::load().unwrap();
     println!("xdp {}", x.xdp_pass_all().run(&mut [0u8; 64]).unwrap());
-    maps_only::MapsOnly::load().unwrap();
     multi_prog::MultiProg::load().unwrap();
     atomics::Atomics::load().unwrap();
     helpers::Helpers::load_with(quiet()).unwrap();
@@ -327,7 +325,6 @@ fn bindings_of_the_corpus_compile_and_run() {
         "subprograms",
         "typedef_maps",
         "xdp_parse",
-        "maps_only",
         "multi_prog",
         "atomics",
         "helpers",

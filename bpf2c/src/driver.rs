@@ -106,6 +106,8 @@ pub fn translate(obj: &Object, opts: &TranslateOptions) -> Result<Translation, T
     } else {
         (Vec::new(), None)
     };
+    crate::runnable::check_runnable(obj, &opts.verify_options.helpers)
+        .map_err(TranslateError::Codegen)?;
     let codegen_options = CodegenOptions {
         verified: opts.verify,
         optimize: opts.optimize && opts.verify,

@@ -15,6 +15,7 @@ pub mod helpers;
 pub mod insn;
 pub mod object;
 pub mod optimize;
+pub mod runnable;
 pub mod verify;
 pub mod xdp_context;
 

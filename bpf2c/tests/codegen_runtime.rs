@@ -160,10 +160,12 @@ fn xdp_case() -> Case {
         programs: vec![Program {
             name: "xdp_prog".into(),
             section: "xdp".into(),
-            prog_type: ProgramType::Xdp,
+            prog_type: bpf2c::object::ProgramKind::Runs(ProgramType::Xdp),
+            refusal: None,
             entry: 0,
         }],
         btf: None,
+        notes: Vec::new(),
     };
     let mut facts = ModuleFacts::default();
     let ctx = |reg_offset, field_offset| CtxFact::Ctx {
@@ -267,7 +269,7 @@ fn rich_object() -> Object {
     let map = |name: &str, map_type, origin, data: Option<Vec<u8>>| Map {
         name: name.into(),
         def: MapDef {
-            map_type,
+            map_type: bpf2c::object::MapKind::Runs(map_type),
             key_size: 4,
             value_size: 32,
             max_entries: 8,
@@ -276,6 +278,9 @@ fn rich_object() -> Object {
         origin,
         initial_data: data,
         initial_programs: Vec::new(),
+        initial_maps: Vec::new(),
+        inner_map: None,
+        is_inner_template: false,
     };
     let func = |name: &str, section: &str, insns: Vec<Insn>| Function {
         name: name.into(),
@@ -369,17 +374,20 @@ fn rich_object() -> Object {
             Program {
                 name: "main".into(),
                 section: "raw/a".into(),
-                prog_type: ProgramType::Raw,
+                prog_type: bpf2c::object::ProgramKind::Runs(ProgramType::Raw),
+                refusal: None,
                 entry: 0,
             },
             Program {
                 name: "main".into(),
                 section: "raw/b".into(),
-                prog_type: ProgramType::Raw,
+                prog_type: bpf2c::object::ProgramKind::Runs(ProgramType::Raw),
+                refusal: None,
                 entry: 1,
             },
         ],
         btf: None,
+        notes: Vec::new(),
     }
 }
 

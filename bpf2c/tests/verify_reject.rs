@@ -222,8 +222,8 @@ const CASES: &[Case] = &[
         "probe_read",
         6,
         "call bpf_probe_read#4",
-        "calls helper 4 (bpf_probe_read), which the runtime does not provide",
-        "helper function is unavailable on this platform",
+        "argument 3 of bpf_probe_read (r3) must be a number",
+        "Invalid type (r3.type == number)",
     ),
     case(
         "helpers",

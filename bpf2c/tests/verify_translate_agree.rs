@@ -5,6 +5,10 @@
 //! Translation is tried two ways: through the driver (`gen` and `run`), which must never
 //! fail after verification succeeded, and by code generation straight from the facts of
 //! PREVAIL's proofs, which must refuse exactly what verification refused.
+//!
+//! One exception is by design: verification accepts every Linux program type, map type and
+//! helper, the runtime runs a few. An object that verifies but needs what the runtime lacks is
+//! refused by the driver with exactly `runnable::check_runnable`'s error, naming every piece.
 
 mod support;
 
@@ -42,6 +46,7 @@ fn corpus() -> Vec<PathBuf> {
 fn check(obj: &Object, opts: &VerifyOptions) -> Result<Outcome, String> {
     let verdicts = verify_object(obj, opts);
     let verified = verdicts.iter().all(|v| v.verified);
+    let runnable = bpf2c::runnable::check_runnable(obj, &opts.helpers);
 
     // The driver: verification first, then C. A refusal must come from verification.
     let driver = translate(
@@ -51,6 +56,15 @@ fn check(obj: &Object, opts: &VerifyOptions) -> Result<Outcome, String> {
             ..TranslateOptions::default()
         },
     );
+    if let (true, Err(missing)) = (verified, &runnable) {
+        return match &driver {
+            Err(TranslateError::Codegen(e)) if e == missing => Ok(Outcome::VerifiedNotRunnable),
+            other => Err(format!(
+                "verified but not runnable ({missing}), yet the driver gave {:?}",
+                other.as_ref().map(|_| "C")
+            )),
+        };
+    }
     match (&driver, verified) {
         (Ok(_), true) | (Err(TranslateError::Refused(_)), false) => {}
         (Ok(_), false) => return Err("verification refused it, but the driver translated".into()),
@@ -103,6 +117,9 @@ enum Outcome {
     RefusedByPrevail,
     /// PREVAIL proved every program, and translation (so verification) refused one.
     RefusedForTranslation,
+    /// Verified, but the runtime lacks a program type, map type, helper or instruction it
+    /// needs; gen and run say which.
+    VerifiedNotRunnable,
 }
 
 #[test]
@@ -145,6 +162,20 @@ fn every_object_verifies_exactly_when_it_translates() {
             "tests/bpf/reject/context.o"
         ]
     );
+    let not_runnable: Vec<&str> = outcomes
+        .iter()
+        .filter(|(_, o)| *o == Outcome::VerifiedNotRunnable)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    for name in [
+        "tests/bpf/sections.o",
+        "tests/bpf/map_kinds.o",
+        "tests/bpf/tracing_helpers.o",
+        "tests/bpf/packet_ld_abs.o",
+        "tests/bpf/legacy_map_in_map.o",
+    ] {
+        assert!(not_runnable.contains(&name), "{name}: {outcomes:?}");
+    }
 }
 
 /// Programs that verify alone but not together: each is refused at the shared load, for the

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use bpf2c::object::ProgramTypeOverride;
 use clap::{Args, Parser, Subcommand};
 
 use crate::shell::{ColorChoice, MessageFormat};
@@ -73,6 +74,11 @@ pub struct TranslateArgs {
     /// Read the input as raw little-endian bytecode instead of ELF
     #[arg(long)]
     pub raw: bool,
+    /// Verify the programs of section SECTION as program type TYPE (repeatable): for sections
+    /// whose names do not say their type. TYPE: xdp, raw, or a Linux type such as kprobe,
+    /// sched_cls, socket_filter
+    #[arg(long = "program-type", value_name = "SECTION=TYPE", value_parser = ProgramTypeOverride::parse)]
+    pub program_types: Vec<ProgramTypeOverride>,
 }
 
 /// Where objects come from when none is named: the packages of the workspace, through
@@ -103,6 +109,11 @@ pub struct VerifyArgs {
     /// Read the input as raw little-endian bytecode instead of ELF
     #[arg(long)]
     pub raw: bool,
+    /// Verify the programs of section SECTION as program type TYPE (repeatable): for sections
+    /// whose names do not say their type. TYPE: xdp, raw, or a Linux type such as kprobe,
+    /// sched_cls, socket_filter
+    #[arg(long = "program-type", value_name = "SECTION=TYPE", value_parser = ProgramTypeOverride::parse)]
+    pub program_types: Vec<ProgramTypeOverride>,
 }
 
 #[derive(Args, Debug)]

@@ -82,6 +82,8 @@ pub fn resolve(objects: &[PathBuf], ws: &WorkspaceArgs) -> Result<Vec<Unit>, Fai
                     name: None,
                     optimize: true,
                     module_symbol: None,
+                    package_program_types: Vec::new(),
+                    program_types: Vec::new(),
                 },
                 helpers: HelperSet::standard(),
                 out_dir: target.join("bpf2c"),

@@ -245,20 +245,20 @@ fn an_object_that_does_not_load_is_a_json_diagnostic_too() {
         "verify",
         "--message-format",
         "json",
-        "tests/bpf/err_ringbuf.o",
+        "tests/bpf/err_map_def.o",
         "tests/bpf/multi_prog.o",
     ]);
     assert_eq!(o.status.code(), Some(1));
     let msgs = json_lines(&o);
     assert_eq!(msgs[0]["reason"], "diagnostic");
-    assert_eq!(msgs[0]["object"], "tests/bpf/err_ringbuf.o");
+    assert_eq!(msgs[0]["object"], "tests/bpf/err_map_def.o");
     assert_eq!(msgs[0]["program"], Value::Null);
     assert_eq!(msgs[0]["insn"], Value::Null);
     assert_eq!(msgs[0]["line"], Value::Null);
     assert!(msgs[0]["message"]
         .as_str()
         .unwrap()
-        .contains("BPF_MAP_TYPE_RINGBUF, which is not supported"));
+        .contains("key_size 8 disagrees with the 4-byte key type"));
     // The other object is still verified.
     let ok: Vec<&Value> = msgs
         .iter()
@@ -414,4 +414,233 @@ fn translation_refusals_are_json_diagnostics() {
         "= instruction 0 of function 'word_16' (section '.text', object \
          tests/bpf/fail_shared_context.o): r0 = *(u32 *)(r1 + 16)"
     ));
+}
+
+#[test]
+fn json_verdicts_name_the_section_and_program_type() {
+    let o = cli(&[
+        "verify",
+        "--message-format",
+        "json",
+        "tests/bpf/err_fentry.o",
+        "tests/bpf/tracing_helpers.o",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let got: Vec<(String, String, String, bool)> = json_lines(&o)
+        .iter()
+        .filter(|m| m["reason"] == "program-verdict")
+        .map(|v| {
+            (
+                v["program"].as_str().unwrap().to_string(),
+                v["section"].as_str().unwrap().to_string(),
+                v["program_type"].as_str().unwrap().to_string(),
+                v["verified"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let want = [
+        ("on_unlink", "fentry/do_unlinkat", "unsupported", false),
+        ("probe_unlink", "kprobe/do_unlinkat", "kprobe", true),
+        ("trace_open", "kprobe/do_sys_openat2", "kprobe", true),
+        ("lower_ttl", "tc", "sched_cls", true),
+        ("probe_read_number", "raw", "raw", true),
+    ]
+    .map(|(p, s, t, v)| (p.to_string(), s.to_string(), t.to_string(), v));
+    assert_eq!(got, want);
+    // The refused program's diagnostic carries its section too.
+    let d = json_lines(&o)
+        .into_iter()
+        .find(|m| m["reason"] == "diagnostic")
+        .unwrap();
+    assert_eq!(
+        (&d["program"], &d["section"], &d["function"]),
+        (
+            &Value::from("on_unlink"),
+            &Value::from("fentry/do_unlinkat"),
+            &Value::from("on_unlink")
+        )
+    );
+}
+
+#[test]
+fn gen_and_run_refuse_naming_every_piece_the_runtime_lacks() {
+    let pieces = [
+        "program 'trace_open': program type kprobe is verified but cannot run here",
+        "program 'lower_ttl': program type sched_cls is verified but cannot run here",
+        "map 'events': BPF_MAP_TYPE_PERF_EVENT_ARRAY is verified but the runtime has no such map",
+        "helper 4 (bpf_probe_read) is not provided by this runtime: provide it as a custom helper",
+        "helper 9 (bpf_skb_store_bytes) is not provided by this runtime",
+        "helper 16 (bpf_get_current_comm) is not provided by this runtime",
+        "helper 25 (bpf_perf_event_output) is not provided by this runtime",
+        "helper 26 (bpf_skb_load_bytes) is not provided by this runtime",
+        "helper 113 (bpf_probe_read_kernel) is not provided by this runtime",
+    ];
+    let out = std::env::temp_dir().join(format!("bpf2c-gen-refusal-{}.c", std::process::id()));
+    for args in [
+        vec![
+            "gen",
+            "tests/bpf/tracing_helpers.o",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        vec![
+            "run",
+            "tests/bpf/tracing_helpers.o",
+            "--program",
+            "probe_read_number",
+        ],
+    ] {
+        let o = cli(&args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(
+                "error: tests/bpf/tracing_helpers.o: the runtime cannot run this object: "
+            ),
+            "{args:?}: {err}"
+        );
+        for piece in pieces {
+            assert!(
+                err.contains(piece),
+                "{args:?}: {piece:?} missing from {err}"
+            );
+        }
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert!(!out.exists(), "gen wrote C although it refused");
+}
+
+#[test]
+fn program_type_gives_the_type_a_section_name_does_not() {
+    // By its name, `my_probe` is a socket filter and the probe is refused.
+    let o = cli(&[
+        "verify",
+        "--message-format",
+        "json",
+        "tests/bpf/custom_section_probe.o",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let verdict = |o: &Output| {
+        json_lines(o)
+            .into_iter()
+            .find(|m| m["reason"] == "program-verdict")
+            .unwrap()
+    };
+    let v = verdict(&o);
+    assert_eq!(
+        (&v["program_type"], &v["verified"]),
+        (&Value::from("socket_filter"), &Value::from(false))
+    );
+    // As a kprobe it verifies.
+    let o = cli(&[
+        "verify",
+        "--message-format",
+        "json",
+        "--program-type",
+        "my_probe=kprobe",
+        "tests/bpf/custom_section_probe.o",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = verdict(&o);
+    assert_eq!(
+        (&v["section"], &v["program_type"], &v["verified"]),
+        (
+            &Value::from("my_probe"),
+            &Value::from("kprobe"),
+            &Value::from(true)
+        )
+    );
+    // As a raw program, a section-less raw function runs: 3 + 7.
+    let o = cli(&[
+        "run",
+        "tests/bpf/custom_section_raw.o",
+        "--program-type",
+        "my_filter=raw",
+        "--data-hex",
+        "0307",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(out["retval"], 10);
+    // gen takes it too; without it, gen refuses.
+    for (args, code) in [(vec!["--program-type", "my_filter=raw"], 0), (vec![], 1)] {
+        let mut all = vec!["gen", "tests/bpf/custom_section_raw.o"];
+        all.extend(args);
+        let o = cli(&all);
+        assert_eq!(o.status.code(), Some(code), "{all:?}: {}", stderr(&o));
+        assert_eq!(stdout(&o).contains("sum_two"), code == 0, "{all:?}");
+    }
+}
+
+#[test]
+fn a_wrong_program_type_is_a_clear_error() {
+    // An unknown type: a usage error listing the types.
+    let o = cli(&[
+        "verify",
+        "--program-type",
+        "my_probe=kprob",
+        "tests/bpf/custom_section_probe.o",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("unknown program type 'kprob' for section 'my_probe' (known types: xdp, raw,"),
+        "{err}"
+    );
+    // A section the object does not have: named, with the sections it has.
+    let o = cli(&[
+        "gen",
+        "--program-type",
+        "my_prob=kprobe",
+        "tests/bpf/custom_section_probe.o",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(
+            "tests/bpf/custom_section_probe.o: a program type is given for section 'my_prob', \
+             which holds no program (program sections: my_probe)"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = cli(&[
+        "verify",
+        "--program-type",
+        "my_probe",
+        "tests/bpf/custom_section_probe.o",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("'my_probe' is not SECTION=TYPE"));
+}
+
+#[test]
+fn a_program_over_the_instruction_limit_stops_verify_and_gen_at_once() {
+    // 39,999 moves and an exit: past the 32,768-instruction limit, refused before analysis.
+    let mut bytes = Vec::new();
+    for i in 0..39_999i32 {
+        bytes.extend_from_slice(&[0xb7, 0, 0, 0]);
+        bytes.extend_from_slice(&i.to_le_bytes());
+    }
+    bytes.extend_from_slice(&[0x95, 0, 0, 0, 0, 0, 0, 0]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.bin");
+    std::fs::write(&path, bytes).unwrap();
+    let path = path.to_str().unwrap();
+    let reason = "the program has 40000 instructions with its subprograms; the verifier's limit \
+                  is 32768";
+    for args in [
+        vec!["verify", "--raw", path],
+        vec!["gen", "--raw", path, "-o", "/dev/null"],
+    ] {
+        let start = std::time::Instant::now();
+        let o = cli(&args);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "{args:?}"
+        );
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains(reason), "{args:?}: {err}");
+        assert!(err.contains("program 'big' failed verification"), "{err}");
+    }
 }

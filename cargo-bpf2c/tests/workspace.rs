@@ -343,7 +343,7 @@ fn metadata_mistakes_name_the_key() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains(
-            "package good: [package.metadata.bpf2c.object.\"bpf/maps_basic.o\"]: unknown key 'no_opt' (known keys: no-opt, name, module-symbol)"
+            "package good: [package.metadata.bpf2c.object.\"bpf/maps_basic.o\"]: unknown key 'no_opt' (known keys: no-opt, name, module-symbol, program-types)"
         ),
         "{}",
         text(&out.stderr)
@@ -396,6 +396,90 @@ fn report_covers_the_workspace_with_per_object_options() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("unchecked.o"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn program_types_in_the_metadata_apply_to_the_package_objects() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[workspace]\nresolver = \"2\"\nmembers = [\"typed\"]\n",
+    )
+    .unwrap();
+    let dir = root.join("typed");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::create_dir_all(dir.join("bpf")).unwrap();
+    std::fs::write(dir.join("src/lib.rs"), "").unwrap();
+    for o in ["custom_section_probe.o", "custom_section_raw.o"] {
+        std::fs::copy(repo(&format!("tests/bpf/{o}")), dir.join("bpf").join(o)).unwrap();
+    }
+    let manifest = dir.join("Cargo.toml");
+    let write = |metadata: &str| {
+        std::fs::write(
+            &manifest,
+            format!(
+                "[package]\nname = \"typed\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+                 [package.metadata.bpf2c]\nobjects = [\"bpf/*.o\"]\n{metadata}"
+            ),
+        )
+        .unwrap()
+    };
+    let verdicts = |out: &Output| -> Vec<(String, String, bool)> {
+        json_lines(out)
+            .iter()
+            .filter(|m| m["reason"] == "program-verdict")
+            .map(|v| {
+                (
+                    v["program"].as_str().unwrap().to_string(),
+                    v["program_type"].as_str().unwrap().to_string(),
+                    v["verified"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let row = |p: &str, t: &str, ok: bool| (p.to_string(), t.to_string(), ok);
+    // Package-wide for the probe's section, per object for the raw one.
+    write(
+        "program-types = { my_probe = \"kprobe\" }\n\
+         [package.metadata.bpf2c.object.\"bpf/custom_section_raw.o\"]\n\
+         program-types = { my_filter = \"raw\" }\n",
+    );
+    let out = cargo_bpf2c(root, &["verify", "--message-format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        verdicts(&out),
+        [
+            row("read_returned", "kprobe", true),
+            row("sum_two", "raw", true)
+        ]
+    );
+    // Without them, both are read by section name and refused.
+    write("");
+    let out = cargo_bpf2c(root, &["verify", "--message-format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        verdicts(&out),
+        [
+            row("read_returned", "socket_filter", false),
+            row("sum_two", "socket_filter", false)
+        ]
+    );
+    // An object's own entry must name one of its sections.
+    write(
+        "[package.metadata.bpf2c.object.\"bpf/custom_section_raw.o\"]\n\
+         program-types = { my_filtr = \"raw\" }\n",
+    );
+    let out = cargo_bpf2c(root, &["verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(
+            "a program type is given for section 'my_filtr', which holds no program (program \
+             sections: my_filter)"
+        ),
         "{}",
         text(&out.stderr)
     );

@@ -197,7 +197,7 @@ pub fn generated_program(min_insns: usize) -> Object {
     let map = |name: &str, map_type, key_size, value_size, max_entries| Map {
         name: name.to_string(),
         def: MapDef {
-            map_type,
+            map_type: bpf2c::object::MapKind::Runs(map_type),
             key_size,
             value_size,
             max_entries,
@@ -209,6 +209,9 @@ pub fn generated_program(min_insns: usize) -> Object {
         },
         initial_data: None,
         initial_programs: Vec::new(),
+        initial_maps: Vec::new(),
+        inner_map: None,
+        is_inner_template: false,
     };
     let obj = Object {
         path: PathBuf::from(format!("generated_{}.o", e.insns.len())),
@@ -230,10 +233,12 @@ pub fn generated_program(min_insns: usize) -> Object {
         programs: vec![Program {
             name: "generated".to_string(),
             section: "raw".to_string(),
-            prog_type: ProgramType::Raw,
+            prog_type: bpf2c::object::ProgramKind::Runs(ProgramType::Raw),
+            refusal: None,
             entry: 0,
         }],
         btf: None,
+        notes: Vec::new(),
     };
     bpf2c::object::validate::validate_object(&obj).expect("the generated program is well-formed");
     obj

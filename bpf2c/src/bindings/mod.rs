@@ -111,10 +111,18 @@ pub fn generate(obj: &Object, opts: &BindingsOptions) -> Result<String> {
     methods.reserve(&RESERVED);
 
     // Programs.
+    // Bindings are generated for objects that run here, whose programs all have a runtime
+    // type; a program without one gets no method.
     let programs: Vec<(String, String, ProgramType)> = obj
         .programs
         .iter()
-        .map(|p| (p.name.clone(), methods.claim(&snake(&p.name)), p.prog_type))
+        .filter_map(|p| {
+            Some((
+                p.name.clone(),
+                methods.claim(&snake(&p.name)),
+                p.prog_type.runtime()?,
+            ))
+        })
         .collect();
 
     // Maps other than global data.
@@ -293,8 +301,8 @@ fn map_view(
         Some(k) => format!("{what} (key `{k}`, value `{v}`)"),
         None => format!("{what} (value `{v}`)"),
     };
-    match def.map_type {
-        MapType::Array | MapType::PercpuArray => match value {
+    match def.map_type.runtime() {
+        Some(MapType::Array | MapType::PercpuArray) => match value {
             Ok((v, c)) if def.key_size == 4 => {
                 let doc = with_types(None, &c);
                 if def.map_type == MapType::Array {
@@ -306,7 +314,7 @@ fn map_view(
             Ok(_) => (MapView::Raw("its keys are not 4 bytes".into()), what),
             Err(e) => (MapView::Raw(e), what),
         },
-        MapType::Hash | MapType::LruHash | MapType::PercpuHash => {
+        Some(MapType::Hash | MapType::LruHash | MapType::PercpuHash) => {
             match (sized(key, def.key_size, key_type), value) {
                 (Ok((k, kc)), Ok((v, vc))) => {
                     let doc = with_types(Some(&kc), &vc);
@@ -319,7 +327,11 @@ fn map_view(
                 (Err(e), _) | (_, Err(e)) => (MapView::Raw(e), what),
             }
         }
-        MapType::ProgArray => (MapView::ProgArray, what),
+        Some(MapType::ProgArray) => (MapView::ProgArray, what),
+        None => (
+            MapView::Raw(format!("the runtime has no {}", def.map_type)),
+            what,
+        ),
     }
 }
 

@@ -6,7 +6,7 @@ use super::names::{c_string, comment_text};
 use super::out::Out;
 use super::Module;
 use crate::error::{Error, Result};
-use crate::object::{Map, MapOrigin, MapType};
+use crate::object::{Map, MapKind, MapOrigin};
 
 /// Names of the static tables, which a module symbol must not take.
 pub(super) const TABLE_NAMES: [&str; 5] = [
@@ -17,8 +17,13 @@ pub(super) const TABLE_NAMES: [&str; 5] = [
     "bpf2c_map_assumptions",
 ];
 
-fn map_type_constant(t: MapType) -> &'static str {
-    t.abi_macro()
+/// The C constant of a map type; generation refuses objects with maps the runtime lacks
+/// before it gets here, so the Linux number of such a type is only ever a fallback.
+fn map_type_constant(t: MapKind) -> String {
+    match t {
+        MapKind::Runs(t) => t.abi_macro().to_string(),
+        MapKind::VerifyOnly(raw) => raw.to_string(),
+    }
 }
 
 /// The bytes of a global-data map's value, or None when it starts all zero.
@@ -231,7 +236,7 @@ pub(super) fn programs(m: &Module, out: &mut Out) {
             .iter()
             .map(|&f| obj.functions[f].insns.len())
             .sum();
-        let prog_type = p.prog_type.abi_macro();
+        let prog_type = p.prog_type.runtime().map_or("0", |t| t.abi_macro());
         out.line(format!(
             "    {{ {}, {}, {prog_type}, {slots}, {} }},",
             c_string(&p.name),

@@ -7,7 +7,7 @@ use super::*;
 use crate::facts::{CtxFact, InsnFacts, InsnRef};
 use crate::insn::*;
 use crate::object::{
-    Function, LineInfo, Map, MapDef, MapOrigin, MapType, ObjectKind, Program, ProgramType,
+    Function, LineInfo, Map, MapDef, MapKind, MapOrigin, MapType, ObjectKind, Program, ProgramType,
 };
 
 fn i(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
@@ -47,8 +47,9 @@ fn program(name: &str, section: &str, prog_type: ProgramType, entry: usize) -> P
     Program {
         name: name.into(),
         section: section.into(),
-        prog_type,
+        prog_type: crate::object::ProgramKind::Runs(prog_type),
         entry,
+        refusal: None,
     }
 }
 
@@ -62,6 +63,7 @@ fn object(functions: Vec<Function>, maps: Vec<Map>, programs: Vec<Program>) -> O
         functions,
         programs,
         btf: None,
+        notes: Vec::new(),
     }
 }
 
@@ -69,7 +71,7 @@ fn map(name: &str, map_type: MapType, origin: MapOrigin, data: Option<Vec<u8>>) 
     Map {
         name: name.into(),
         def: MapDef {
-            map_type,
+            map_type: MapKind::Runs(map_type),
             key_size: 4,
             value_size: 24,
             max_entries: 1,
@@ -78,6 +80,9 @@ fn map(name: &str, map_type: MapType, origin: MapOrigin, data: Option<Vec<u8>>) 
         origin,
         initial_data: data,
         initial_programs: Vec::new(),
+        initial_maps: Vec::new(),
+        inner_map: None,
+        is_inner_template: false,
     }
 }
 

@@ -69,24 +69,22 @@ pub fn load_elf(bytes: &[u8], path: &Path) -> Result<Object> {
         _ => None,
     };
 
-    // Unsupported program types and CO-RE come first: they say most plainly why an object
-    // written for the kernel cannot load here.
     let mut code = code::Code::collect(&elf)?;
-    let entries = code.program_entries(&elf)?;
     if let (Some(btf), Some(ext)) = (&btf, &ext) {
-        lines::reject_core_relocations(&elf, &code, btf, ext)?;
+        lines::reject_core_relocations(&elf, &mut code, btf, ext)?;
         lines::attach_line_info(&elf, &mut code, ext)?;
     }
     let maps = maps::collect(&elf, btf.as_ref())?;
     code.resolve_relocations(&elf, &maps)?;
-    let (functions, programs) = code.finish(&elf, &entries)?;
+    let entries = code.program_entries(&elf)?;
+    let (functions, programs) = code.finish(&elf, entries)?;
     let maps = maps.finish(&elf, &programs)?;
 
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let object = Object {
+    let mut object = Object {
         path: path.to_path_buf(),
         name: super::c_identifier(&stem),
         kind: ObjectKind::Elf,
@@ -95,8 +93,9 @@ pub fn load_elf(bytes: &[u8], path: &Path) -> Result<Object> {
         functions,
         programs,
         btf,
+        notes: elf.notes.clone(),
     };
-    validate::validate_object(&object)?;
+    validate::validate_programs(&mut object);
     Ok(object)
 }
 
@@ -135,17 +134,12 @@ struct Symbol {
     value: u64,
     size: u64,
     kind: u8,
-    bind: u8,
     section: SymSection,
 }
 
 impl Symbol {
     fn in_section(&self, index: usize) -> bool {
         self.section == SymSection::Section(index)
-    }
-
-    fn is_global(&self) -> bool {
-        self.bind == abi::STB_GLOBAL || self.bind == abi::STB_WEAK
     }
 }
 
@@ -171,6 +165,7 @@ struct ElfFile<'a> {
     symbols: Vec<Symbol>,
     /// Relocation tables keyed by the index of the section they patch.
     relocations: BTreeMap<usize, Vec<RelocationTable>>,
+    notes: Vec<String>,
 }
 
 // Relocation types of the eBPF ELF ABI.
@@ -208,7 +203,13 @@ impl<'a> ElfFile<'a> {
             .endian()
             .map_err(|e| err(format!("invalid ELF header: {e}")))?;
         let machine = header.e_machine(endian);
-        if machine != abi::EM_BPF {
+        let mut notes = Vec::new();
+        if machine == abi::EM_NONE {
+            // Clang before 3.9 (and some hand-made objects) left the machine unset.
+            notes.push(
+                "the ELF machine is 0 (EM_NONE), as old compilers wrote it; read as eBPF".into(),
+            );
+        } else if machine != abi::EM_BPF {
             return Err(err(format!(
                 "not an eBPF object: the ELF machine is {machine}, not EM_BPF ({})",
                 abi::EM_BPF
@@ -279,7 +280,6 @@ impl<'a> ElfFile<'a> {
                 value: sym.st_value(endian),
                 size: sym.st_size(endian),
                 kind: sym.st_type(),
-                bind: sym.st_bind(),
                 section,
             });
         }
@@ -339,6 +339,7 @@ impl<'a> ElfFile<'a> {
             sections,
             symbols,
             relocations,
+            notes,
         })
     }
 

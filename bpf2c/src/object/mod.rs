@@ -9,7 +9,9 @@
 pub mod btf;
 mod bytes;
 pub mod elf;
+pub mod kinds;
 pub mod raw;
+pub mod type_override;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -25,11 +27,13 @@ pub type FunctionId = usize;
 
 /// Map types the runtime implements, numbered as in `linux/bpf.h` (defined by the ABI).
 pub use bpf2c_abi::MapType;
+pub use kinds::{MapKind, ProgramKind};
+pub use type_override::ProgramTypeOverride;
 
 /// A map's definition: what the runtime needs to create it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct MapDef {
-    pub map_type: MapType,
+    pub map_type: MapKind,
     pub key_size: u32,
     pub value_size: u32,
     pub max_entries: u32,
@@ -62,6 +66,13 @@ pub struct Map {
     pub initial_data: Option<Vec<u8>>,
     /// Initial entries of a PROG_ARRAY declared with `.values`: (index, function name).
     pub initial_programs: Vec<(u32, String)>,
+    /// Initial entries of a map of maps declared with `.values`: (index, inner map).
+    pub initial_maps: Vec<(u32, MapId)>,
+    /// For a map of maps: the map (often a template that no instruction names) whose
+    /// definition every inner map has.
+    pub inner_map: Option<MapId>,
+    /// A template describing the inner maps of a map of maps, not a map of its own.
+    pub is_inner_template: bool,
 }
 
 impl Map {
@@ -128,8 +139,12 @@ pub struct Program {
     /// The entry function's symbol name.
     pub name: String,
     pub section: String,
-    pub prog_type: ProgramType,
+    pub prog_type: ProgramKind,
     pub entry: FunctionId,
+    /// Why the program cannot be verified, when loading it already showed that (an
+    /// unsupported relocation, a CO-RE relocation, a program type needing kernel BTF...).
+    /// The object's other programs are unaffected.
+    pub refusal: Option<Error>,
 }
 
 /// Where an object came from.
@@ -152,6 +167,9 @@ pub struct Object {
     pub programs: Vec<Program>,
     /// The object's BTF, when it has any.
     pub btf: Option<btf::Btf>,
+    /// Things about the object worth saying that do not stop it loading (an old compiler's
+    /// ELF header, for one).
+    pub notes: Vec<String>,
 }
 
 /// Deepest chain of BPF-to-BPF calls, counting the entry function, as in Linux.
@@ -213,6 +231,12 @@ impl Object {
     /// on chains deeper than [`MAX_CALL_DEPTH`]. Each function is explored once, so shared
     /// callees cost nothing extra however many paths lead to them.
     pub fn call_depths(&self) -> Result<Vec<usize>> {
+        let entries: Vec<FunctionId> = self.programs.iter().map(|p| p.entry).collect();
+        self.call_depths_from(&entries)
+    }
+
+    /// [`Object::call_depths`] for the functions the given entries run.
+    pub fn call_depths_from(&self, entries: &[FunctionId]) -> Result<Vec<usize>> {
         struct Walk<'a> {
             obj: &'a Object,
             depth: Vec<usize>,
@@ -287,8 +311,8 @@ impl Object {
             on_path: vec![false; n],
             path: Vec::new(),
         };
-        for p in &self.programs {
-            walk.visit(p.entry)?;
+        for &entry in entries {
+            walk.visit(entry)?;
         }
         Ok(walk.depth)
     }

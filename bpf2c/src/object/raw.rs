@@ -87,10 +87,12 @@ pub fn load_raw(bytes: &[u8], path: &Path, name: &str) -> Result<Object> {
         programs: vec![Program {
             name: name.to_string(),
             section: "raw".to_string(),
-            prog_type: ProgramType::Raw,
+            prog_type: crate::object::ProgramKind::Runs(ProgramType::Raw),
+            refusal: None,
             entry: 0,
         }],
         btf: None,
+        notes: Vec::new(),
     };
     validate::validate_object(&object)?;
     Ok(object)

@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use crate::facts::{InsnRef, KeyFact, ModuleFacts};
 use crate::helpers::id;
 use crate::insn::{Insn, BPF_CALL, BPF_JMP};
-use crate::object::{FunctionId, MapId, MapOrigin, MapType, Object};
+use crate::object::{FunctionId, MapId, MapKind, MapOrigin, MapType, Object};
 
 /// How an inlined array access treats its key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -211,8 +211,8 @@ pub struct Plan {
 pub use bpf2c_abi::ffi::array_stride;
 
 /// `HASH` for `BPF_MAP_TYPE_HASH`: the names reasons and the report use.
-pub fn short_type_name(t: MapType) -> &'static str {
-    t.name().trim_start_matches("BPF_MAP_TYPE_")
+pub fn short_type_name(t: MapKind) -> String {
+    t.name().trim_start_matches("BPF_MAP_TYPE_").to_string()
 }
 
 fn helper_word(helper: u32) -> &'static str {
@@ -412,20 +412,22 @@ fn decide(obj: &Object, facts: &ModuleFacts, fid: FunctionId, at: InsnRef, helpe
             helper_word(helper)
         )
     };
-    let action = match (helper, t) {
+    let action = match (helper, t.runtime()) {
         // Array keys are always 4 bytes; anything else would be a malformed object.
-        (_, MapType::Array | MapType::PercpuArray) if m.def.key_size != 4 => Action::Helper {
+        (_, Some(MapType::Array | MapType::PercpuArray)) if m.def.key_size != 4 => Action::Helper {
             reason: format!("map {} has {}-byte keys", m.name, m.def.key_size),
         },
-        (id::MAP_LOOKUP_ELEM, MapType::Array | MapType::PercpuArray) => Action::InlineLookup {
-            map,
-            key: key(),
-            per_cpu: t == MapType::PercpuArray,
-        },
-        (id::MAP_LOOKUP_ELEM, MapType::Hash | MapType::LruHash | MapType::PercpuHash) => {
+        (id::MAP_LOOKUP_ELEM, Some(MapType::Array | MapType::PercpuArray)) => {
+            Action::InlineLookup {
+                map,
+                key: key(),
+                per_cpu: t == MapType::PercpuArray,
+            }
+        }
+        (id::MAP_LOOKUP_ELEM, Some(MapType::Hash | MapType::LruHash | MapType::PercpuHash)) => {
             Action::DirectLookup { map }
         }
-        (id::MAP_UPDATE_ELEM, MapType::Array) => match &m.origin {
+        (id::MAP_UPDATE_ELEM, Some(MapType::Array)) => match &m.origin {
             MapOrigin::GlobalData {
                 read_only: true,
                 section,

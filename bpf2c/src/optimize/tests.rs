@@ -10,7 +10,7 @@ use super::*;
 use crate::facts::{InsnFacts, MapCallFact};
 use crate::insn::*;
 use crate::object::{
-    Function, LineInfo, Map, MapDef, MapOrigin, ObjectKind, Program, ProgramType, Reloc,
+    Function, LineInfo, Map, MapDef, MapKind, MapOrigin, ObjectKind, Program, ProgramType, Reloc,
 };
 
 fn call(helper: i32) -> Insn {
@@ -35,7 +35,7 @@ fn map(name: &str, map_type: MapType, value_size: u32, max_entries: u32) -> Map 
     Map {
         name: name.into(),
         def: MapDef {
-            map_type,
+            map_type: MapKind::Runs(map_type),
             key_size: 4,
             value_size,
             max_entries,
@@ -47,6 +47,9 @@ fn map(name: &str, map_type: MapType, value_size: u32, max_entries: u32) -> Map 
         },
         initial_data: None,
         initial_programs: Vec::new(),
+        initial_maps: Vec::new(),
+        inner_map: None,
+        is_inner_template: false,
     }
 }
 
@@ -114,17 +117,20 @@ fn object() -> Object {
             Program {
                 name: "main".into(),
                 section: "raw".into(),
-                prog_type: ProgramType::Raw,
+                prog_type: crate::object::ProgramKind::Runs(ProgramType::Raw),
+                refusal: None,
                 entry: 0,
             },
             Program {
                 name: "other".into(),
                 section: "raw/other".into(),
-                prog_type: ProgramType::Raw,
+                prog_type: crate::object::ProgramKind::Runs(ProgramType::Raw),
+                refusal: None,
                 entry: 1,
             },
         ],
         btf: None,
+        notes: Vec::new(),
     }
 }
 

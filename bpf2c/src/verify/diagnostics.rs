@@ -64,6 +64,28 @@ impl Diagnostic {
         }
     }
 
+    /// A program refused while loading: the error's location, and its message.
+    pub fn load_error(obj: &Object, program: &str, e: &crate::error::Error) -> Diagnostic {
+        let mut d = Diagnostic::program_level(obj, program, e.message.clone());
+        d.section = e.location.section.clone();
+        d.function = e.location.function.clone();
+        d.insn = e.location.insn;
+        let func = obj
+            .functions
+            .iter()
+            .find(|f| Some(&f.name) == e.location.function.as_ref());
+        if let (Some(f), Some(insn)) = (func, e.location.insn) {
+            d.disasm = f.insns.get(insn).map(|_| disasm_at(&f.insns, insn));
+            d.source = f.line_at(insn).map(|l| SourceLine {
+                file: l.file.clone(),
+                line: l.line,
+                column: l.column,
+                text: l.source.clone(),
+            });
+        }
+        d
+    }
+
     /// A diagnostic at one instruction, with its disassembly and source line filled in.
     pub fn at(
         obj: &Object,
@@ -264,6 +286,16 @@ pub fn explain(msg: &str, insn: Option<&Insn>, helpers: &HelperSet) -> String {
         if i.is_exit() && reg == 0 {
             return "r0 must hold a number at exit: a program (or function) returns a number, \
                     never a pointer or an uninitialised value"
+                .to_string();
+        }
+        let mode = i.opcode & 0xe0;
+        if i.class() == crate::insn::BPF_LD
+            && (mode == crate::insn::BPF_ABS || mode == crate::insn::BPF_IND)
+            && reg == 6
+        {
+            return "a legacy packet load (LD_ABS/LD_IND) needs the program's socket buffer \
+                    context in r6, and r6 does not hold it here (only socket buffer program \
+                    types such as socket filters and tc have one)"
                 .to_string();
         }
         if kinds.len() > 1 && kinds.iter().any(|k| k == "ctx") && !i.is_call() {

@@ -16,7 +16,11 @@ use prevail::spec::type_descriptors::EbpfProgramType;
 use bpf2c_abi::context;
 use bpf2c_abi::program::prog_type;
 
-use crate::object::ProgramType;
+use prevail::linux::linux_platform::LinuxPlatform;
+use prevail::platform::EbpfPlatform;
+use prevail::spec::config::EbpfRuntimeConfig;
+
+use crate::object::{ProgramKind, ProgramType};
 
 /// `struct xdp_md` as programs read it, from the ABI's layout table.
 static XDP_MD: EbpfCtxDescriptor = EbpfCtxDescriptor {
@@ -40,12 +44,30 @@ pub const MAX_XDP_PACKET: u32 = ProgramType::Xdp.max_data_size();
 /// Largest raw-program buffer the verifier assumes (and the runtime enforces it).
 pub const MAX_RAW_BUFFER: u32 = ProgramType::Raw.max_data_size();
 
-/// The largest data size (inclusive) PREVAIL assumes for a program type.
-pub fn max_data_size(t: ProgramType) -> u32 {
-    t.max_data_size()
+/// The largest data size (inclusive) PREVAIL assumes for a program type; Linux types the
+/// runtime does not run get PREVAIL's default.
+pub fn max_data_size(t: &ProgramKind) -> u32 {
+    match t {
+        ProgramKind::Runs(t) => t.max_data_size(),
+        ProgramKind::VerifyOnly { .. } => {
+            (EbpfRuntimeConfig::DEFAULT_MAX_PACKET_SIZE as u32).saturating_sub(1)
+        }
+    }
 }
 
-pub fn prevail_program_type(t: ProgramType) -> EbpfProgramType {
+/// The program type PREVAIL verifies a program as: ours for the types the runtime runs,
+/// PREVAIL's Linux platform's for the others (read from the same section name and object
+/// path it was chosen from).
+pub fn prevail_program_type(t: &ProgramKind, path: &str) -> EbpfProgramType {
+    match t {
+        ProgramKind::Runs(t) => runtime_program_type(*t),
+        ProgramKind::VerifyOnly {
+            prevail_section, ..
+        } => LinuxPlatform::new().get_program_type(prevail_section, path),
+    }
+}
+
+fn runtime_program_type(t: ProgramType) -> EbpfProgramType {
     let ctx = match t {
         ProgramType::Xdp => &XDP_MD,
         ProgramType::Raw => &NO_CONTEXT,
@@ -63,10 +85,10 @@ pub fn prevail_program_type(t: ProgramType) -> EbpfProgramType {
 
 /// The explicit entry state for program types that need one; None means PREVAIL's default
 /// (r1 = context).
-pub fn entry_state(t: ProgramType) -> Option<StringInvariant> {
+pub fn entry_state(t: &ProgramKind) -> Option<StringInvariant> {
     match t {
-        ProgramType::Xdp => None,
-        ProgramType::Raw => {
+        ProgramKind::Runs(ProgramType::Xdp) | ProgramKind::VerifyOnly { .. } => None,
+        ProgramKind::Runs(ProgramType::Raw) => {
             let max = MAX_RAW_BUFFER;
             let constraints: BTreeSet<String> = [
                 "r1.type=packet".to_string(),

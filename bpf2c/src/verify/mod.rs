@@ -69,6 +69,9 @@ impl Default for VerifyOptions {
 #[derive(Clone, Debug)]
 pub struct ProgramVerdict {
     pub program: String,
+    /// The program's section, and the program type it was verified as.
+    pub section: String,
+    pub program_type: String,
     pub verified: bool,
     /// Why it was refused (empty when verified).
     pub diagnostics: Vec<Diagnostic>,
@@ -130,15 +133,22 @@ fn sharing_functions(obj: &Object, selected: &[usize]) -> BTreeSet<usize> {
 pub fn verify_program(obj: &Object, prog: usize, opts: &VerifyOptions) -> ProgramVerdict {
     let program = &obj.programs[prog];
     let (insns, layout) = link::link(obj, program.entry);
-    let refuse = |message: String| ProgramVerdict {
+    let refuse_with = |diagnostic: Diagnostic| ProgramVerdict {
         program: program.name.clone(),
+        section: program.section.clone(),
+        program_type: program.prog_type.name().to_string(),
         verified: false,
-        diagnostics: vec![Diagnostic::program_level(obj, &program.name, message)],
+        diagnostics: vec![diagnostic],
         facts: None,
         instructions: insns.len(),
         verify_time: Duration::ZERO,
         facts_time: Duration::ZERO,
     };
+    let refuse =
+        |message: String| refuse_with(Diagnostic::program_level(obj, &program.name, message));
+    if let Some(e) = &program.refusal {
+        return refuse_with(Diagnostic::load_error(obj, &program.name, e));
+    }
     if insns.len() > opts.max_instructions {
         return refuse(format!(
             "the program has {} instructions with its subprograms; the verifier's limit is {}",
@@ -253,7 +263,7 @@ enum Outcome {
 }
 
 fn verifier_options(obj: &Object, prog: usize) -> EbpfVerifierOptions {
-    let t = obj.programs[prog].prog_type;
+    let t = &obj.programs[prog].prog_type;
     EbpfVerifierOptions {
         runtime: EbpfRuntimeConfig {
             strict: false,
@@ -293,7 +303,8 @@ fn analyse(
     };
     let program = &obj.programs[prog];
     let start = Instant::now();
-    let program_type = entry::prevail_program_type(program.prog_type);
+    let program_type =
+        entry::prevail_program_type(&program.prog_type, &obj.path.display().to_string());
     let platform = platform::Platform::new(obj, helpers, program_type.clone());
     let mut raw = RawProgram {
         filename: obj.path.display().to_string(),
@@ -320,6 +331,8 @@ fn analyse(
     };
     let fail = |diagnostics: Vec<Diagnostic>| ProgramVerdict {
         program: program.name.clone(),
+        section: program.section.clone(),
+        program_type: program.prog_type.name().to_string(),
         verified: false,
         diagnostics,
         facts: None,
@@ -371,7 +384,7 @@ fn analyse(
     check_deadline();
     let mut registry = VariableRegistry::new();
     let ctx = DomainContext::new(&raw.info, &cfg, opts, &platform);
-    let result = match entry::entry_state(program.prog_type) {
+    let result = match entry::entry_state(&program.prog_type) {
         None => fwd_analyzer::analyze(&cfg, &ctx, &mut registry),
         Some(state) => fwd_analyzer::analyze_with_entry(&cfg, &state, &ctx, &mut registry),
     };
@@ -411,6 +424,8 @@ fn analyse(
     let untranslatable = translation::check_program(obj, prog, &facts);
     ProgramVerdict {
         program: program.name.clone(),
+        section: program.section.clone(),
+        program_type: program.prog_type.name().to_string(),
         verified: untranslatable.is_empty(),
         diagnostics: untranslatable,
         facts: Some(facts),

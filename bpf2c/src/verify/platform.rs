@@ -1,34 +1,40 @@
-//! The verifier's view of our runtime: exactly the helpers it implements, with Linux's
-//! prototypes for the standard ones and the host's declarations for custom ones, and the map
-//! types it supports. A helper the runtime lacks is unusable, so a call to it fails
-//! verification.
+//! The verifier's view of a program's world: PREVAIL's Linux platform (every helper it
+//! describes, usable as it gates them per program type; every map type it knows; its
+//! builtin calls), with the host's declarations of custom helpers taking precedence, and the
+//! object's own maps. Whether the runtime can execute what verifies is `gen`'s question, not
+//! verification's.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Mutex, OnceLock};
 
 use prevail::elf_loader::UnmarshalError;
+use prevail::linux::linux_platform::LinuxPlatform;
 use prevail::linux::spec_prototypes::{HelperPrototype, PROTOTYPES};
 use prevail::platform::EbpfPlatform;
 use prevail::spec::config::EbpfVerifierOptions;
 use prevail::spec::ebpf_base::{EbpfArgumentType, EbpfReturnType};
 use prevail::spec::type_descriptors::{
-    EbpfMapDescriptor, EbpfMapType, EbpfMapValueType, EbpfProgramType,
+    EbpfMapDescriptor, EbpfMapType, EbpfProgramType, EbpfStructDescriptor,
 };
 
 use super::link::map_handle;
-use crate::helpers::{HelperArg, HelperDecl, HelperReturn, HelperSet, STANDARD_HELPER_IDS};
-use crate::object::{MapType, Object};
+use crate::helpers::{HelperArg, HelperDecl, HelperReturn, HelperSet};
+use crate::object::Object;
 
 /// The platform handed to PREVAIL for one object.
 pub struct Platform {
     maps: Vec<EbpfMapDescriptor>,
     custom: BTreeMap<i32, HelperPrototype>,
     program_type: EbpfProgramType,
+    linux: LinuxPlatform,
 }
 
 impl Platform {
     pub fn new(obj: &Object, helpers: &HelperSet, program_type: EbpfProgramType) -> Platform {
+        let mut linux = LinuxPlatform::new();
+        linux.set_program_type(&program_type);
         Platform {
+            linux,
             maps: map_descriptors(obj),
             custom: helpers
                 .custom()
@@ -43,7 +49,8 @@ impl Platform {
     }
 }
 
-/// One descriptor per map object, with the handle [`map_handle`] gives it.
+/// One descriptor per map object, with the handle [`map_handle`] gives it. A map of maps
+/// points at its inner-map template, so a lookup in it gives a map of the template's shape.
 pub fn map_descriptors(obj: &Object) -> Vec<EbpfMapDescriptor> {
     obj.maps
         .iter()
@@ -54,9 +61,9 @@ pub fn map_descriptors(obj: &Object) -> Vec<EbpfMapDescriptor> {
             key_size: m.def.key_size,
             value_size: m.def.value_size,
             max_entries: m.def.max_entries,
-            inner_map_fd: -1,
+            inner_map_fd: m.inner_map.map_or(-1, map_handle),
             name: m.name.clone(),
-            is_inner_map_template: false,
+            is_inner_map_template: m.is_inner_template,
         })
         .collect()
 }
@@ -121,18 +128,21 @@ impl EbpfPlatform for Platform {
     }
 
     fn try_get_helper_prototype(&self, n: i32) -> Option<&HelperPrototype> {
-        if let Some(p) = self.custom.get(&n) {
-            return Some(p);
-        }
-        if n >= 0 && STANDARD_HELPER_IDS.contains(&(n as u32)) {
-            return PROTOTYPES.get(n as usize);
-        }
-        None
+        self.custom
+            .get(&n)
+            .or_else(|| self.linux.try_get_helper_prototype(n))
     }
 
     fn is_helper_usable(&self, n: i32) -> bool {
-        // Usable only with a prototype: PREVAIL panics on a usable id without one.
-        self.try_get_helper_prototype(n).is_some()
+        self.custom.contains_key(&n) || self.linux.is_helper_usable(n)
+    }
+
+    fn resolve_builtin_call(&self, name: &str) -> Option<i32> {
+        self.linux.resolve_builtin_call(name)
+    }
+
+    fn get_builtin_call(&self, id: i32) -> Option<prevail::ir::syntax::Call> {
+        self.linux.get_builtin_call(id)
     }
 
     fn map_record_size(&self) -> usize {
@@ -163,17 +173,13 @@ impl EbpfPlatform for Platform {
     }
 
     fn get_map_type(&self, platform_specific_type: u32) -> EbpfMapType {
-        let known = MapType::from_raw(platform_specific_type);
-        let value_type = match known {
-            Some(MapType::ProgArray) => EbpfMapValueType::Program,
-            _ => EbpfMapValueType::Any,
-        };
-        EbpfMapType {
-            platform_specific_type,
-            name: bpf2c_abi::map::map_type_label(platform_specific_type),
-            is_array: known.is_some_and(MapType::has_index_keys),
-            value_type,
-        }
+        let mut t = self.linux.get_map_type(platform_specific_type);
+        t.name = bpf2c_abi::map::map_type_label(platform_specific_type);
+        t
+    }
+
+    fn sock_common_layout(&self) -> Option<&'static EbpfStructDescriptor> {
+        self.linux.sock_common_layout()
     }
 
     fn supported_conformance_groups(&self) -> u32 {

@@ -21,7 +21,7 @@ pub fn run(shell: &Shell, args: GenArgs) -> CmdResult {
 }
 
 fn one(shell: &Shell, args: &GenArgs, object: &Path) -> CmdResult {
-    let obj = super::load(object, args.translate.raw)?;
+    let obj = super::load_typed(object, args.translate.raw, &args.translate.program_types)?;
     // A package that declares the object may declare host helpers its programs call.
     let helpers = if args.translate.raw {
         bpf2c::helpers::HelperSet::standard()
@@ -71,6 +71,13 @@ fn workspace_mode(shell: &Shell, args: &GenArgs) -> CmdResult {
     if args.translate.raw || args.translate.no_verify {
         return Err(Failure(
             "--raw and --no-verify need an OBJECT: workspace objects are always verified ELF"
+                .into(),
+        ));
+    }
+    if !args.translate.program_types.is_empty() {
+        return Err(Failure(
+            "--program-type needs an OBJECT: in workspace mode, give program types per package \
+             with `program-types` in [package.metadata.bpf2c]"
                 .into(),
         ));
     }

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use bpf2c::driver::{translate, TranslateError, TranslateOptions, Translation};
 use bpf2c::helpers::HelperSet;
-use bpf2c::object::{load_file, InputFormat, Object};
+use bpf2c::object::{load_file, InputFormat, Object, ProgramTypeOverride};
 use bpf2c::verify::{Diagnostic, ProgramVerdict};
 use serde_json::json;
 
@@ -27,6 +27,17 @@ pub fn load(path: &Path, raw: bool) -> Result<Object, Failure> {
         InputFormat::Elf
     };
     load_file(path, format).map_err(Failure::from)
+}
+
+/// [`load`], then the program types `--program-type` gives.
+pub fn load_typed(
+    path: &Path,
+    raw: bool,
+    program_types: &[ProgramTypeOverride],
+) -> Result<Object, Failure> {
+    let mut obj = load(path, raw)?;
+    obj.override_program_types(program_types)?;
+    Ok(obj)
 }
 
 /// Verifies (unless `--no-verify`) and translates, with status lines; a refusal prints every
@@ -121,6 +132,8 @@ pub fn report_verdicts_in(
                 "package": package,
                 "object": object,
                 "program": v.program,
+                "section": v.section,
+                "program_type": v.program_type,
                 "verified": v.verified,
                 "instructions": v.instructions,
                 "verify_time_ms": v.verify_time.as_secs_f64() * 1e3,
@@ -177,6 +190,12 @@ pub fn render_diagnostic(d: &Diagnostic) -> String {
         let what = d.disasm.as_deref().unwrap_or("");
         out.push_str(&format!(
             "   = instruction {insn} of function '{func}' (section '{section}', object {}): {what}\n",
+            d.object
+        ));
+    } else if let (Some(func), Some(section)) = (&d.function, &d.section) {
+        // A refusal of the whole program (its type, a relocation...): where it is.
+        out.push_str(&format!(
+            "   = function '{func}' (section '{section}', object {})\n",
             d.object
         ));
     } else {

@@ -30,6 +30,7 @@ pub fn run(args: PluginArgs) -> CmdResult {
         no_verify: true,
         no_opt: true,
         raw: true,
+        program_types: Vec::new(),
     };
     let instance = super::run::instantiate(&shell, &obj, &translate, Options::default())?;
     let prog = instance.program("plugin").map_err(Failure::from)?;

@@ -66,7 +66,7 @@ fn one(
     translate: &TranslateArgs,
     helpers: HelperSet,
 ) -> Result<(), Failure> {
-    let obj = super::load(path, translate.raw)?;
+    let obj = super::load_typed(path, translate.raw, &translate.program_types)?;
     let translation = super::translate_object_with(shell, &obj, translate, helpers, None, None)?;
     let rows = call_sites(&obj, &translation.plan);
     let object = path.display().to_string();

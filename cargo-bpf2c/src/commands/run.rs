@@ -56,7 +56,11 @@ pub fn instantiate(
 }
 
 pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {
-    let obj = super::load(&args.object, args.translate.raw)?;
+    let obj = super::load_typed(
+        &args.object,
+        args.translate.raw,
+        &args.translate.program_types,
+    )?;
     if obj.little_endian != cfg!(target_endian = "little") {
         return Err(Failure(format!(
             "{}: the object is {}-endian, but this host is {}-endian, so it cannot run here",

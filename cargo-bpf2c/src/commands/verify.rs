@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use bpf2c::object::Object;
+use bpf2c::object::{Object, ProgramTypeOverride};
 use bpf2c::verify::{verify_programs, VerifyOptions};
 use bpf2c_build::pipeline;
 use serde_json::json;
@@ -27,7 +27,7 @@ pub fn run(shell: &Shell, args: VerifyArgs) -> CmdResult {
             "Verifying",
             format!("{}{}", Shell::progress(i, units.len()), unit.label()),
         );
-        let obj = match load(unit, args.raw) {
+        let obj = match load(unit, args.raw, &args.program_types) {
             Ok(o) => o,
             Err(Failure(msg)) => {
                 broken += 1;
@@ -48,6 +48,9 @@ pub fn run(shell: &Shell, args: VerifyArgs) -> CmdResult {
             ..VerifyOptions::default()
         };
         let object = unit.object.display.clone();
+        for note in &obj.notes {
+            shell.note(format!("{object}: {note}"));
+        }
         let selected: Vec<usize> = (0..obj.programs.len())
             .filter(|&p| {
                 args.program
@@ -73,9 +76,7 @@ pub fn run(shell: &Shell, args: VerifyArgs) -> CmdResult {
                     .unwrap_or_default();
                 println!(
                     "{prefix}{object}: program '{}' ({}, {} instructions): {outcome}",
-                    verdict.program,
-                    prog.prog_type.name(),
-                    verdict.instructions
+                    verdict.program, prog.prog_type, verdict.instructions
                 );
             }
             super::report_verdicts_in(
@@ -128,9 +129,13 @@ pub fn run(shell: &Shell, args: VerifyArgs) -> CmdResult {
     }
 }
 
-fn load(unit: &Unit, raw: bool) -> Result<Object, Failure> {
+fn load(unit: &Unit, raw: bool, program_types: &[ProgramTypeOverride]) -> Result<Object, Failure> {
+    let path = PathBuf::from(&unit.object.path);
     if raw {
-        return super::load(&PathBuf::from(&unit.object.path), true);
+        return super::load_typed(&path, true, program_types);
     }
-    pipeline::load(&unit.object).map_err(|f| Failure(f.short_messages().join("; ")))
+    let mut obj =
+        pipeline::load(&unit.object).map_err(|f| Failure(f.short_messages().join("; ")))?;
+    obj.override_program_types(program_types)?;
+    Ok(obj)
 }

@@ -245,9 +245,11 @@ fn optimization_never_changes_what_programs_do() {
                     .iter()
                     .any(|i| i.is_helper_call() && i.imm == 5)
             });
-            let inputs = match p.prog_type {
-                ProgramType::Raw => raw_inputs(&keys, &mut rng),
-                ProgramType::Xdp => xdp_inputs(&mut rng),
+            // Objects that run at all hold only program types the runtime runs.
+            let inputs = match p.prog_type.runtime() {
+                Some(ProgramType::Raw) => raw_inputs(&keys, &mut rng),
+                Some(ProgramType::Xdp) => xdp_inputs(&mut rng),
+                None => panic!("{}: {} cannot run here", p.name, p.prog_type),
             };
             for input in inputs {
                 let mut data = [input.clone(), input.clone()];

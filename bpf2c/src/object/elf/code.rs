@@ -10,27 +10,30 @@ use super::{
 };
 use crate::error::{Error, Location, Result};
 use crate::insn::{Insn, BPF_PSEUDO_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE, INSN_SIZE};
-use crate::object::{Function, FunctionId, Program, ProgramType, Reloc};
+use crate::object::kinds::program_kind;
+use crate::object::{Function, FunctionId, Program, ProgramKind, Reloc};
+
+/// A program's entry function and its type, or why its type cannot be verified.
+pub(super) type Entry = (usize, std::result::Result<ProgramKind, Error>);
 
 /// A function before unreachable ones are dropped; relocations use indices into
 /// [`Code::functions`].
 pub(super) struct RawFunction {
     pub function: Function,
     pub section_index: usize,
-    /// Whether the function symbol is global, which makes it a program outside `.text`.
-    pub global: bool,
 }
 
 pub(super) struct Code {
     pub functions: Vec<RawFunction>,
     /// Function ids by (section index, first slot), to find a slot's function quickly.
     starts: BTreeMap<(usize, usize), usize>,
+    /// Functions that cannot be loaded, with the first reason: the programs that run them
+    /// are refused, the object's other programs are not.
+    pub broken: BTreeMap<usize, Error>,
 }
 
 /// [`INSN_SIZE`] for byte offsets and symbol values, which ELF gives as u64.
 const SLOT: u64 = INSN_SIZE as u64;
-
-const SUPPORTED_SECTIONS: &str = "xdp, xdp/<name>, xdp.frags, raw, raw/<name>";
 
 impl Code {
     /// Splits every executable section into functions along its function symbols.
@@ -67,7 +70,6 @@ impl Code {
                 functions.push(RawFunction {
                     function: new_function(sec.name.clone(), &sec.name, 0, insns),
                     section_index: sec.index,
-                    global: true,
                 });
                 continue;
             }
@@ -127,7 +129,6 @@ impl Code {
                 functions.push(RawFunction {
                     function: new_function(sym.name.clone(), &sec.name, start, body),
                     section_index: sec.index,
-                    global: sym.is_global(),
                 });
             }
         }
@@ -136,7 +137,11 @@ impl Code {
             .enumerate()
             .map(|(id, f)| ((f.section_index, f.function.section_offset), id))
             .collect();
-        Ok(Code { functions, starts })
+        Ok(Code {
+            functions,
+            starts,
+            broken: BTreeMap::new(),
+        })
     }
 
     /// The function of `section` holding slot `slot`, with the slot's index in it.
@@ -165,15 +170,21 @@ impl Code {
             self.functions.iter().map(|f| f.section_index).collect();
         for &section in &code_sections {
             for (table, rel) in elf.relocations_for(section) {
-                self.apply(elf, maps, section, table, rel)?;
+                if let Err((func, e)) = self.apply(elf, maps, section, table, rel)? {
+                    self.broken.entry(func).or_insert(e);
+                }
             }
         }
         for id in 0..self.functions.len() {
-            self.resolve_local_calls(elf, id)?;
+            if let Err(e) = self.resolve_local_calls(elf, id) {
+                self.broken.entry(id).or_insert(e);
+            }
         }
         Ok(())
     }
 
+    /// Applies one relocation. The outer error concerns the object (a relocation outside
+    /// every function); the inner one concerns the function holding the relocation.
     fn apply(
         &mut self,
         elf: &ElfFile<'_>,
@@ -181,9 +192,9 @@ impl Code {
         section: usize,
         table: &str,
         rel: &Relocation,
-    ) -> Result<()> {
+    ) -> Result<std::result::Result<(), (usize, Error)>> {
         if rel.r_type == R_BPF_NONE {
-            return Ok(());
+            return Ok(Ok(()));
         }
         let sec_name = elf.section_name(section).to_string();
         let slot = usize::try_from(rel.offset)
@@ -208,6 +219,20 @@ impl Code {
                 ),
             )
         })?;
+        Ok(self
+            .apply_in(elf, maps, table, rel, func, local)
+            .map_err(|e| (func, e)))
+    }
+
+    fn apply_in(
+        &mut self,
+        elf: &ElfFile<'_>,
+        maps: &Maps,
+        table: &str,
+        rel: &Relocation,
+        func: usize,
+        local: usize,
+    ) -> Result<()> {
         let fail = |msg: String| self.insn_error(elf, func, local, msg);
         let sym = elf.symbol(rel.symbol).ok_or_else(|| {
             fail(format!(
@@ -406,39 +431,67 @@ impl Code {
         Ok(())
     }
 
-    /// The programs: every global function outside `.text`, in a section whose program type
-    /// is supported.
-    pub fn program_entries(&self, elf: &ElfFile<'_>) -> Result<Vec<(usize, ProgramType)>> {
-        let mut entries = Vec::new();
-        for (id, f) in self.functions.iter().enumerate() {
-            let section = &f.function.section;
-            if section == ".text" || !f.global {
-                continue;
+    /// The programs, found as libbpf and PREVAIL find them: every function of an executable
+    /// section other than `.text` (global or, in old objects, static); and when no section
+    /// but `.text` holds code, the `.text` functions no other function calls. Each comes with
+    /// its program type, or why the type cannot be verified.
+    pub fn program_entries(&self, elf: &ElfFile<'_>) -> Result<Vec<Entry>> {
+        let mut called = vec![false; self.functions.len()];
+        for f in &self.functions {
+            for r in f.function.relocs.values() {
+                if let Reloc::Call(c) = *r {
+                    if let Some(flag) = called.get_mut(c) {
+                        *flag = true;
+                    }
+                }
             }
-            let prog_type = ProgramType::from_section(section).ok_or_else(|| {
-                elf.error_in(
-                    section,
-                    format!(
-                        "program '{}' is in section '{section}', whose program type is not \
-                         supported (supported sections: {SUPPORTED_SECTIONS})",
-                        f.function.name
-                    ),
-                )
-            })?;
-            entries.push((id, prog_type));
         }
-        Ok(entries)
+        let uncalled = |id: usize| !called.get(id).copied().unwrap_or(true);
+        let mut ids: Vec<usize> = self
+            .functions
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.function.section != ".text")
+            .map(|(id, _)| id)
+            .collect();
+        if ids.is_empty() {
+            ids = (0..self.functions.len())
+                .filter(|&id| uncalled(id))
+                .collect();
+        }
+        if ids.is_empty() {
+            return Err(Error::new(
+                Location::file(elf.path),
+                "the object holds no program: no executable section has a function that could \
+                 be one",
+            ));
+        }
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| {
+                let f = self.functions.get(id)?;
+                let kind = program_kind(&f.function.section, elf.path).map_err(|reason| {
+                    Error::new(
+                        Location::file(elf.path)
+                            .section(&f.function.section)
+                            .function(&f.function.name),
+                        reason,
+                    )
+                });
+                Some((id, kind))
+            })
+            .collect())
     }
 
     /// Drops functions no program reaches and renumbers the rest.
     pub fn finish(
         self,
         elf: &ElfFile<'_>,
-        entries: &[(usize, ProgramType)],
+        entries: Vec<Entry>,
     ) -> Result<(Vec<Function>, Vec<Program>)> {
         // Reachability over raw ids; the walk visits each function once.
         let mut keep = vec![false; self.functions.len()];
-        let mut stack: Vec<usize> = entries.iter().map(|&(id, _)| id).collect();
+        let mut stack: Vec<usize> = entries.iter().map(|(id, _)| *id).collect();
         while let Some(id) = stack.pop() {
             match keep.get_mut(id) {
                 Some(k) if !*k => *k = true,
@@ -473,15 +526,48 @@ impl Code {
             new_id.insert(id, next);
         }
 
+        // A program is refused with the first reason any function it runs cannot be loaded.
+        let refusal_of = |entry: usize| -> Option<Error> {
+            let mut seen = BTreeSet::new();
+            let mut stack = vec![entry];
+            while let Some(id) = stack.pop() {
+                if !seen.insert(id) {
+                    continue;
+                }
+                if let Some(e) = self.broken.get(&id) {
+                    return Some(e.clone());
+                }
+                if let Some(f) = self.functions.get(id) {
+                    for r in f.function.relocs.values().rev() {
+                        if let Reloc::Call(c) = *r {
+                            stack.push(c);
+                        }
+                    }
+                }
+            }
+            None
+        };
         let programs = entries
-            .iter()
-            .filter_map(|&(id, prog_type)| {
+            .into_iter()
+            .filter_map(|(id, kind)| {
                 let f = self.functions.get(id)?;
+                let (prog_type, refusal) = match kind {
+                    Ok(kind) => (kind, refusal_of(id)),
+                    // The type cannot be verified; the name says what it would have been.
+                    Err(e) => (
+                        ProgramKind::VerifyOnly {
+                            name: "unsupported".to_string(),
+                            prevail_section: f.function.section.clone(),
+                        },
+                        Some(e),
+                    ),
+                };
                 Some(Program {
                     name: f.function.name.clone(),
                     section: f.function.section.clone(),
                     prog_type,
                     entry: *new_id.get(&id)?,
+                    refusal,
                 })
             })
             .collect();

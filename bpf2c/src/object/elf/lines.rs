@@ -31,41 +31,47 @@ fn place(elf: &ElfFile<'_>, name: &str, insn_off: u32) -> Option<(usize, usize)>
 /// kernel to relocate against here, so an object that needs them is refused.
 pub(super) fn reject_core_relocations(
     elf: &ElfFile<'_>,
-    code: &Code,
+    code: &mut Code,
     btf: &Btf,
     ext: &BtfExt,
 ) -> Result<()> {
-    let Some((group, relo)) = ext
-        .core_relos
-        .iter()
-        .find_map(|g| g.records.first().map(|r| (g, r)))
-    else {
-        return Ok(());
-    };
-    let mut loc = Location::file(elf.path).section(&group.section);
-    let slot = place(elf, &group.section, relo.insn_off);
-    match slot.and_then(|(sec, slot)| code.locate(sec, slot)) {
-        Some((func, local)) => {
-            if let Some(f) = code.functions.get(func) {
-                loc = loc.function(&f.function.name);
-            }
-            loc = loc.insn(local);
-        }
-        None => {
-            if let Some((_, slot)) = slot {
-                loc = loc.insn(slot);
+    for group in &ext.core_relos {
+        for relo in &group.records {
+            let reason = format!(
+                "CO-RE relocations are not supported ({} relocation of type '{}', access {})",
+                relo.kind_name(),
+                btf.display_name(relo.type_id),
+                relo.access
+            );
+            let slot = place(elf, &group.section, relo.insn_off);
+            match slot.and_then(|(sec, slot)| code.locate(sec, slot)) {
+                // A relocation marks its own function: the programs running it are refused,
+                // the object's other programs are not.
+                Some((func, local)) => {
+                    let name = code
+                        .functions
+                        .get(func)
+                        .map(|f| f.function.name.clone())
+                        .unwrap_or_default();
+                    let loc = Location::file(elf.path)
+                        .section(&group.section)
+                        .function(&name)
+                        .insn(local);
+                    code.broken
+                        .entry(func)
+                        .or_insert_with(|| Error::new(loc, reason));
+                }
+                None => {
+                    let mut loc = Location::file(elf.path).section(&group.section);
+                    if let Some((_, slot)) = slot {
+                        loc = loc.insn(slot);
+                    }
+                    return Err(Error::new(loc, reason));
+                }
             }
         }
     }
-    Err(Error::new(
-        loc,
-        format!(
-            "CO-RE relocations are not supported ({} relocation of type '{}', access {})",
-            relo.kind_name(),
-            btf.display_name(relo.type_id),
-            relo.access
-        ),
-    ))
+    Ok(())
 }
 
 /// Converts line records (byte offsets in sections) into per-function instruction indices.

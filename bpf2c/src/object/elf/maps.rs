@@ -7,12 +7,17 @@ use object::elf as abi;
 use super::{relocation_type_name, ElfFile, Section, R_BPF_64_64, R_BPF_64_ABS64};
 use crate::error::Result;
 use crate::object::btf::{Btf, BtfError, BtfKind, TypeId};
-use crate::object::{Map, MapDef, MapId, MapOrigin, MapType, Program};
+use crate::object::{Map, MapDef, MapId, MapKind, MapOrigin, MapType, Program};
 
 /// Bytes of a legacy record that hold the fields we read (type, key_size, value_size,
 /// max_entries); `map_flags` follows when the record is long enough.
 const LEGACY_MIN_RECORD: u64 = 16;
 const LEGACY_FLAGS_END: u64 = 20;
+/// Records this long carry `inner_map_idx` (the iproute2 / PREVAIL layout): the index, among
+/// all legacy maps of the object in section order (as PREVAIL's loader counts them), of the
+/// map whose definition a map of maps' inner maps have. Old objects often give each map its
+/// own `maps/<name>` section, so the index crosses sections.
+const LEGACY_INNER_END: u64 = 24;
 
 /// The maps of an object and how symbols and sections name them.
 pub(super) struct Maps {
@@ -21,6 +26,18 @@ pub(super) struct Maps {
     by_symbol: BTreeMap<(usize, u64), MapId>,
     /// Global data maps by section index.
     by_section: BTreeMap<usize, MapId>,
+    /// Legacy maps in the order `inner_map_idx` counts them.
+    legacy: Vec<MapId>,
+    /// Legacy maps of maps and the `inner_map_idx` each names, resolved once every legacy
+    /// section is read.
+    legacy_inner: Vec<LegacyInnerLink>,
+}
+
+/// A legacy map of maps' `inner_map_idx`, not yet resolved.
+struct LegacyInnerLink {
+    outer: MapId,
+    index: u32,
+    section: String,
 }
 
 /// What a relocation's symbol names, as far as maps are concerned.
@@ -103,6 +120,8 @@ pub(super) fn collect(elf: &ElfFile<'_>, btf: Option<&Btf>) -> Result<Maps> {
         maps: Vec::new(),
         by_symbol: BTreeMap::new(),
         by_section: BTreeMap::new(),
+        legacy: Vec::new(),
+        legacy_inner: Vec::new(),
     };
     for sec in &elf.sections {
         if sec.sh_type != abi::SHT_PROGBITS && !sec.is_nobits() {
@@ -116,7 +135,32 @@ pub(super) fn collect(elf: &ElfFile<'_>, btf: Option<&Btf>) -> Result<Maps> {
             btf_maps(elf, sec, btf, &mut maps)?;
         }
     }
+    resolve_legacy_inner_maps(elf, &mut maps)?;
     Ok(maps)
+}
+
+/// Points each legacy map of maps at the legacy map its `inner_map_idx` names.
+fn resolve_legacy_inner_maps(elf: &ElfFile<'_>, maps: &mut Maps) -> Result<()> {
+    for link in std::mem::take(&mut maps.legacy_inner) {
+        let inner = usize::try_from(link.index)
+            .ok()
+            .and_then(|k| maps.legacy.get(k).copied());
+        let Some(inner) = inner else {
+            return Err(elf.error_in(
+                &link.section,
+                format!(
+                    "map '{}' names inner map {}, but the object has {} legacy maps",
+                    maps.name(link.outer),
+                    link.index,
+                    maps.legacy.len()
+                ),
+            ));
+        };
+        if let Some(m) = maps.maps.get_mut(link.outer) {
+            m.inner_map = Some(inner);
+        }
+    }
+    Ok(())
 }
 
 fn push(maps: &mut Maps, map: Map) -> MapId {
@@ -150,7 +194,7 @@ fn global_data(
         Map {
             name: sec.name.clone(),
             def: MapDef {
-                map_type: MapType::Array,
+                map_type: MapKind::Runs(MapType::Array),
                 key_size: 4,
                 value_size,
                 max_entries: 1,
@@ -162,13 +206,19 @@ fn global_data(
             },
             initial_data: (!sec.is_nobits()).then(|| sec.data.to_vec()),
             initial_programs: Vec::new(),
+            initial_maps: Vec::new(),
+            inner_map: None,
+            is_inner_template: false,
         },
     );
     maps.by_section.insert(sec.index, id);
     Ok(())
 }
 
-/// Checks a definition's numbers the way Linux would at map creation, and maps the type.
+/// Checks a definition's numbers the way Linux would at map creation, for the map types the
+/// runtime implements. Types only verified here are taken as written, as PREVAIL takes them:
+/// their size rules differ per type (a ring buffer has no key or value) and matter only to
+/// the kernel that creates them.
 fn check_def(
     name: &str,
     type_id: u32,
@@ -177,19 +227,26 @@ fn check_def(
     max_entries: u32,
     map_flags: u32,
 ) -> std::result::Result<MapDef, String> {
-    let map_type = MapType::from_raw(type_id).ok_or_else(|| {
-        format!(
-            "map '{name}' has type {}, which is not supported (supported: \
-             BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PROG_ARRAY, \
-             BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_LRU_HASH)",
-            bpf2c_abi::map::map_type_label(type_id)
-        )
-    })?;
+    let mut def = MapDef {
+        map_type: MapKind::from_raw(type_id),
+        key_size,
+        value_size,
+        max_entries,
+        map_flags,
+    };
+    let Some(map_type) = def.map_type.runtime() else {
+        return Ok(def);
+    };
     let tname = map_type.name();
+    if map_type == MapType::ProgArray && value_size == 0 {
+        // Old objects leave a program array's value size 0: its values are program
+        // references, whose size the loader, not the object, decides.
+        def.value_size = 4;
+    }
     if max_entries == 0 {
         return Err(format!("map '{name}' ({tname}) has max_entries 0"));
     }
-    if value_size == 0 {
+    if def.value_size == 0 {
         return Err(format!("map '{name}' ({tname}) has a value size of 0"));
     }
     if map_type.has_index_keys() && key_size != 4 {
@@ -200,18 +257,20 @@ fn check_def(
     if key_size == 0 {
         return Err(format!("map '{name}' ({tname}) has a key size of 0"));
     }
-    if map_type == MapType::ProgArray && value_size != 4 {
+    if map_type == MapType::ProgArray && def.value_size != 4 {
         return Err(format!(
             "map '{name}' ({tname}) must have 4-byte values, not {value_size}-byte values"
         ));
     }
-    Ok(MapDef {
-        map_type,
-        key_size,
-        value_size,
-        max_entries,
-        map_flags,
-    })
+    Ok(def)
+}
+
+/// Whether a Linux map type holds maps (ARRAY_OF_MAPS, HASH_OF_MAPS).
+fn holds_maps(map_type: MapKind) -> bool {
+    matches!(
+        map_type.raw(),
+        bpf2c_abi::map::map_type::ARRAY_OF_MAPS | bpf2c_abi::map::map_type::HASH_OF_MAPS
+    )
 }
 
 /// Legacy `struct bpf_map_def` records. Records may be longer than libbpf's 20 bytes
@@ -279,6 +338,11 @@ fn legacy_maps(elf: &ElfFile<'_>, sec: &Section<'_>, maps: &mut Maps) -> Result<
         };
         let def =
             check_def(&sym.name, field(0)?, field(1)?, field(2)?, field(3)?, flags).map_err(err)?;
+        let inner_index = if holds_maps(def.map_type) && stride >= LEGACY_INNER_END {
+            Some(field(5)?)
+        } else {
+            None
+        };
         let id = push(
             maps,
             Map {
@@ -289,9 +353,20 @@ fn legacy_maps(elf: &ElfFile<'_>, sec: &Section<'_>, maps: &mut Maps) -> Result<
                 },
                 initial_data: None,
                 initial_programs: Vec::new(),
+                initial_maps: Vec::new(),
+                inner_map: None,
+                is_inner_template: false,
             },
         );
         maps.by_symbol.insert((sec.index, sym.value), id);
+        maps.legacy.push(id);
+        if let Some(index) = inner_index {
+            maps.legacy_inner.push(LegacyInnerLink {
+                outer: id,
+                index,
+                section: sec.name.clone(),
+            });
+        }
     }
     Ok(())
 }
@@ -308,6 +383,8 @@ struct BtfMapDef {
     value_type: Option<TypeId>,
     /// Byte offset of the `values` array within the definition.
     values_offset: Option<u64>,
+    /// The struct type `values` points to: for a map of maps, its inner maps' definition.
+    values_pointee: Option<TypeId>,
 }
 
 /// `__uint(name, N)` is `int (*name)[N]`: the number is the array's element count.
@@ -367,7 +444,7 @@ fn parse_btf_def(btf: &Btf, name: &str, ty: TypeId) -> std::result::Result<BtfMa
             }
             "values" => {
                 let arr = btf.array(m.ty).map_err(field)?;
-                btf.pointee(arr.elem).map_err(field)?;
+                def.values_pointee = Some(btf.pointee(arr.elem).map_err(field)?);
                 if m.bit_offset % 8 != 0 {
                     return Err(format!("map '{name}': 'values' is not byte-aligned"));
                 }
@@ -443,6 +520,12 @@ fn btf_maps(
             def.map_flags,
         )
         .map_err(err)?;
+        let inner_map = match def.values_pointee {
+            Some(pointee) if holds_maps(checked.map_type) => {
+                Some(btf_inner_map(btf, name, pointee, maps).map_err(err)?)
+            }
+            _ => None,
+        };
         let offset = u64::from(v.offset);
         let end = offset.saturating_add(size);
         if end > sec.size {
@@ -465,6 +548,9 @@ fn btf_maps(
                 },
                 initial_data: None,
                 initial_programs: Vec::new(),
+                initial_maps: Vec::new(),
+                inner_map,
+                is_inner_template: false,
             },
         );
         maps.by_symbol.insert((sec.index, offset), id);
@@ -474,8 +560,51 @@ fn btf_maps(
     initial_programs(elf, sec, &placed, maps)
 }
 
-/// `.values = { [i] = &prog }` of a PROG_ARRAY: each entry is a relocation at the slot's
-/// offset in `.maps`, against the program's symbol.
+/// The template map a BTF map of maps declares with `__array(values, struct { ... })`: the
+/// definition every inner map has. No instruction names it.
+fn btf_inner_map(
+    btf: &Btf,
+    outer: &str,
+    pointee: TypeId,
+    maps: &mut Maps,
+) -> std::result::Result<MapId, String> {
+    let name = format!("{outer}.inner");
+    let (resolved, _) = btf
+        .resolved_kind(pointee)
+        .map_err(|e| format!("map '{outer}': inner map: {e}"))?;
+    let def = parse_btf_def(btf, &name, resolved)?;
+    let map_type = def
+        .map_type
+        .ok_or_else(|| format!("map '{outer}': the inner map definition does not set its type"))?;
+    let checked = check_def(
+        &name,
+        map_type,
+        def.key_size.unwrap_or(0),
+        def.value_size.unwrap_or(0),
+        def.max_entries,
+        def.map_flags,
+    )?;
+    Ok(push(
+        maps,
+        Map {
+            name,
+            def: checked,
+            origin: MapOrigin::Btf {
+                key_type: def.key_type,
+                value_type: def.value_type,
+            },
+            initial_data: None,
+            initial_programs: Vec::new(),
+            initial_maps: Vec::new(),
+            inner_map: None,
+            is_inner_template: true,
+        },
+    ))
+}
+
+/// `.values = { [i] = &prog }` of a PROG_ARRAY, or `{ [i] = &map }` of a map of maps: each
+/// entry is a relocation at the slot's offset in `.maps`, against the program's or map's
+/// symbol.
 fn initial_programs(
     elf: &ElfFile<'_>,
     sec: &Section<'_>,
@@ -527,34 +656,75 @@ fn initial_programs(
         let is_function = sym.kind == abi::STT_FUNC
             && matches!(sym.section, super::SymSection::Section(s)
                 if elf.section(s).is_some_and(|s| s.is_executable()));
-        let Some(m) = maps.maps.get_mut(map) else {
+        // A map of maps lists maps of the same `.maps` section.
+        let listed_map = match sym.section {
+            super::SymSection::Section(s) if s == sec.index => {
+                maps.by_symbol.get(&(s, sym.value)).copied()
+            }
+            _ => None,
+        };
+        let Some(m) = maps.maps.get(map) else {
             continue;
         };
-        if m.def.map_type != MapType::ProgArray || !is_function {
-            return Err(err(format!(
-                "map '{map_name}': initial value {slot} ('{}') is not supported; only \
-                 BPF_MAP_TYPE_PROG_ARRAY maps may list programs",
-                sym.name
-            )));
-        }
+        let max_entries = m.def.max_entries;
         let slot = u32::try_from(slot)
             .ok()
-            .filter(|&s| s < m.def.max_entries)
+            .filter(|&s| s < max_entries)
             .ok_or_else(|| {
                 err(format!(
-                    "map '{map_name}': initial value index {slot} is beyond max_entries {}",
-                    m.def.max_entries
+                    "map '{map_name}': initial value index {slot} is beyond max_entries \
+                     {max_entries}"
                 ))
             })?;
-        if m.initial_programs.iter().any(|&(s, _)| s == slot) {
+        if m.initial_programs.iter().any(|&(s, _)| s == slot)
+            || m.initial_maps.iter().any(|&(s, _)| s == slot)
+        {
             return Err(err(format!(
                 "map '{map_name}': initial value {slot} is set twice"
             )));
         }
-        m.initial_programs.push((slot, sym.name.clone()));
-        m.initial_programs.sort();
+        let entry = match (holds_maps(m.def.map_type), listed_map) {
+            (true, Some(inner)) => InitialEntry::Map(inner),
+            (false, _) if m.def.map_type == MapType::ProgArray && is_function => {
+                InitialEntry::Program(sym.name.clone())
+            }
+            (true, None) => {
+                return Err(err(format!(
+                    "map '{map_name}': initial value {slot} ('{}') is not a map of the \
+                     '.maps' section",
+                    sym.name
+                )))
+            }
+            (false, _) => {
+                return Err(err(format!(
+                    "map '{map_name}': initial value {slot} ('{}') is not supported; only \
+                     BPF_MAP_TYPE_PROG_ARRAY maps may list programs and maps of maps list \
+                     maps",
+                    sym.name
+                )))
+            }
+        };
+        let Some(m) = maps.maps.get_mut(map) else {
+            continue;
+        };
+        match entry {
+            InitialEntry::Map(inner) => {
+                m.initial_maps.push((slot, inner));
+                m.initial_maps.sort();
+            }
+            InitialEntry::Program(name) => {
+                m.initial_programs.push((slot, name));
+                m.initial_programs.sort();
+            }
+        }
     }
     Ok(())
+}
+
+/// What one `.values` slot holds.
+enum InitialEntry {
+    Program(String),
+    Map(MapId),
 }
 
 #[cfg(test)]
@@ -576,8 +746,11 @@ mod tests {
     #[test]
     fn definitions_are_checked_like_linux() {
         assert!(check_def("m", 2, 4, 8, 1, 0).is_ok());
-        let e = check_def("rb", 27, 0, 0, 4096, 0).unwrap_err();
-        assert!(e.contains("'rb' has type BPF_MAP_TYPE_RINGBUF"), "{e}");
+        // Types the runtime lacks are taken as written (a ring buffer has no key or value).
+        let rb = check_def("rb", 27, 0, 0, 4096, 0).unwrap();
+        assert_eq!(rb.map_type, MapKind::VerifyOnly(27));
+        // A legacy program array's value size 0 is the loader's 4.
+        assert_eq!(check_def("pa", 3, 4, 0, 8, 0).unwrap().value_size, 4);
         assert!(check_def("m", 2, 8, 8, 1, 0)
             .unwrap_err()
             .contains("4-byte keys"));

@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Compares `cargo bpf2c verify` with a reference verifier over a corpus of objects.
+
+DIR holds eBPF objects (any depth) and reference.jsonl: one JSON line per program with
+`object` (relative to DIR), `section`, `function`, `verdict` ("pass"/"fail") and `message`.
+Every object DIR holds or the reference names is verified by one CLI run with a time limit;
+the verdicts are joined per program with the reference's and summarised: agreement, programs
+passing here that the reference refuses (each must be explained), programs failing here that
+pass the reference (grouped by our first reason), panics and timeouts.
+
+Run through scripts/corpus.sh, which builds the CLI first.
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+
+
+def run_object(binary, path, timeout):
+    """One CLI run over one object: (verdict records, object-level errors, status, seconds)."""
+    start = time.monotonic()
+    try:
+        proc = subprocess.run(
+            [binary, "bpf2c", "verify", "--message-format", "json", path],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return [], [], "timeout", time.monotonic() - start
+    elapsed = time.monotonic() - start
+    verdicts, errors = [], []
+    current = None
+    for line in proc.stdout.splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if rec.get("reason") == "program-verdict":
+            current = dict(rec, diagnostics=[])
+            verdicts.append(current)
+        elif rec.get("reason") == "diagnostic":
+            if rec.get("program") is None:
+                errors.append(rec.get("message", ""))
+            elif current is not None and current["program"] == rec["program"]:
+                current["diagnostics"].append(rec)
+    status = "ok"
+    if proc.returncode == 101 or "panicked at" in proc.stderr:
+        status = "panic"
+    elif proc.returncode not in (0, 1, 2):
+        status = f"exit {proc.returncode}"
+    return verdicts, errors, status, elapsed
+
+
+def first_reason(verdict):
+    """Our first-line reason for a failed verdict."""
+    for d in verdict["diagnostics"]:
+        msg = d.get("message") or ""
+        detail = d.get("verifier_message")
+        return f"{msg}: {detail}" if detail and detail not in msg else msg
+    return "(no diagnostic)"
+
+
+def reason_class(reason):
+    """A reason with numbers and quoted names blanked, so like failures group together."""
+    reason = re.sub(r"^\S+\.o: ", "", reason)
+    reason = re.sub(r"'[^']*'", "'…'", reason)
+    reason = re.sub(r"\b\d+\b", "N", reason)
+    return reason[:160]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dir")
+    ap.add_argument("--bin", required=True, help="the cargo-bpf2c binary")
+    ap.add_argument("--timeout", type=float, default=900, help="seconds per object")
+    ap.add_argument("--jobs", type=int, default=1, help="objects verified at once")
+    ap.add_argument("--json", help="write the joined per-program results here")
+    args = ap.parse_args()
+
+    root = os.path.abspath(args.dir)
+    reference = []
+    with open(os.path.join(root, "reference.jsonl")) as f:
+        for line in f:
+            if line.strip():
+                reference.append(json.loads(line))
+    objects = {r["object"] for r in reference}
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            if name.endswith(".o"):
+                objects.add(os.path.relpath(os.path.join(dirpath, name), root))
+    objects = sorted(objects)
+
+    results = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {
+            pool.submit(run_object, args.bin, os.path.join(root, o), args.timeout): o
+            for o in objects
+        }
+        for done, fut in enumerate(concurrent.futures.as_completed(futures), 1):
+            obj = futures[fut]
+            results[obj] = fut.result()
+            print(f"[{done}/{len(objects)}] {obj} ({results[obj][3]:.1f} s)", file=sys.stderr)
+
+    rows = []
+    seen = set()
+    for ref in reference:
+        obj = ref["object"]
+        verdicts, errors, status, _ = results[obj]
+        mine = [v for v in verdicts if v["program"] == ref["function"]]
+        with_section = [v for v in mine if v.get("section") == ref["section"]]
+        mine = with_section or mine
+        row = {
+            "object": obj,
+            "section": ref["section"],
+            "function": ref["function"],
+            "reference": ref["verdict"],
+            "reference_message": ref.get("message"),
+            "status": status,
+        }
+        if mine:
+            v = mine[0]
+            seen.add((obj, id(v)))
+            row["here"] = "pass" if v["verified"] else "fail"
+            row["reason"] = None if v["verified"] else first_reason(v)
+            row["program_type"] = v.get("program_type")
+        elif status != "ok":
+            row["here"] = "fail"
+            row["reason"] = status
+        elif errors:
+            row["here"] = "fail"
+            row["reason"] = errors[0]
+        else:
+            row["here"] = "fail"
+            row["reason"] = "not found as a program here"
+        rows.append(row)
+    extra = [
+        (obj, v["program"], v.get("section"))
+        for obj, (verdicts, _, _, _) in results.items()
+        for v in verdicts
+        if (obj, id(v)) not in seen
+    ]
+
+    total = len(rows)
+    agree = sum(r["here"] == r["reference"] for r in rows)
+    unsound = [r for r in rows if r["here"] == "pass" and r["reference"] == "fail"]
+    missed = [r for r in rows if r["here"] == "fail" and r["reference"] == "pass"]
+    panics = sorted(o for o, res in results.items() if res[2] == "panic")
+    internal = [r for r in rows if r["reason"] and "failed internally" in r["reason"]]
+    timeouts = sorted(o for o, res in results.items() if res[2] == "timeout")
+    odd = sorted((o, res[2]) for o, res in results.items() if res[2].startswith("exit"))
+
+    print(f"programs: {total}")
+    print(f"agreeing verdicts: {agree} ({100.0 * agree / max(total, 1):.1f}%)")
+    print(f"pass here, pass in reference: {sum(r['here'] == r['reference'] == 'pass' for r in rows)}")
+    print(f"fail here, fail in reference: {sum(r['here'] == r['reference'] == 'fail' for r in rows)}")
+    print(f"\npass here / fail in reference: {len(unsound)}")
+    for r in unsound:
+        print(f"  {r['object']} {r['section']} {r['function']}: reference: {r['reference_message']}")
+    print(f"\nfail here / pass in reference: {len(missed)}")
+    groups = defaultdict(list)
+    for r in missed:
+        groups[reason_class(r["reason"])].append(r)
+    for reason, rs in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        print(f"  {len(rs):4}  {reason}")
+        for r in rs[:3]:
+            print(f"          e.g. {r['object']} {r['section']} {r['function']}")
+    print(f"\npanics (process): {len(panics)} {panics}")
+    print(f"verifier internal failures: {len(internal)}")
+    for r in internal:
+        print(f"  {r['object']} {r['section']} {r['function']}: {r['reason']}")
+    print(f"timeouts: {len(timeouts)} {timeouts}")
+    if odd:
+        print(f"other exits: {odd}")
+    print(f"programs here that the reference does not list: {len(extra)}")
+    for e in extra[:20]:
+        print(f"  {e}")
+    both_fail = Counter(
+        reason_class(r["reason"]) for r in rows if r["here"] == r["reference"] == "fail"
+    )
+    print("\nfail in both, by our reason (top 15):")
+    for reason, n in both_fail.most_common(15):
+        print(f"  {n:4}  {reason}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"rows": rows, "extra": extra}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
