@@ -105,6 +105,10 @@ pub struct Finding {
 pub struct BatchReport {
     pub tally: Tally,
     pub findings: Vec<Finding>,
+    /// Wall time spent verifying and translating, compiling, and running both sides.
+    pub translate_time: Duration,
+    pub compile_time: Duration,
+    pub run_time: Duration,
 }
 
 /// How to run batches.
@@ -252,7 +256,7 @@ pub fn translate_program(p: &Program) -> Translated {
 /// How long the verifier may take on one generated program. A few generated programs
 /// (loops holding conditionals) take PREVAIL minutes; they count as timeouts, not as
 /// verified programs.
-pub const VERIFY_TIME_LIMIT: Duration = Duration::from_secs(3);
+pub const VERIFY_TIME_LIMIT: Duration = Duration::from_secs(2);
 
 fn verify_options() -> bpf2c::verify::VerifyOptions {
     bpf2c::verify::VerifyOptions {
@@ -474,6 +478,21 @@ fn compare(p: &Program, native: &NativeRun, reference: &interp::Run) -> Option<S
     (!diffs.is_empty()).then(|| diffs.join("; "))
 }
 
+/// Translates every program, one thread per core, keeping the order.
+fn translate_all(programs: &[Program]) -> Vec<Translated> {
+    let per = programs.len().div_ceil(cc::jobs()).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = programs
+            .chunks(per)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(translate_program).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("translation does not panic"))
+            .collect()
+    })
+}
+
 /// Generates, verifies, translates and runs the programs of `seeds` in one batch.
 pub fn run_batch(seeds: impl IntoIterator<Item = u64>, config: &Config) -> Result<BatchReport, String> {
     run_programs(seeds.into_iter().map(gen::generate).collect(), config)
@@ -485,10 +504,13 @@ pub fn run_programs(programs: Vec<Program>, config: &Config) -> Result<BatchRepo
     let mut report = BatchReport::default();
     let mut accepted: Vec<Program> = Vec::new();
     let mut units = Vec::new();
-    for p in programs {
+    let started = Instant::now();
+    // Verification and translation take as long as compiling: one thread per core.
+    let translated = translate_all(&programs);
+    for (p, t) in programs.into_iter().zip(translated) {
         let seed = p.seed;
         report.tally.generated += 1;
-        match translate_program(&p) {
+        match t {
             Translated::Refused => {}
             Translated::OutOfTime => report.tally.verifier_timeouts += 1,
             Translated::Failed(e) => {
@@ -509,9 +531,11 @@ pub fn run_programs(programs: Vec<Program>, config: &Config) -> Result<BatchRepo
             }
         }
     }
+    report.translate_time = started.elapsed();
     if accepted.is_empty() {
         return Ok(report);
     }
+    let started = Instant::now();
     let references: Vec<interp::Run> = accepted
         .iter()
         .map(|p| interp::run(&p.bytes(), &p.input, &p.maps, STEP_BUDGET))
@@ -520,11 +544,14 @@ pub fn run_programs(programs: Vec<Program>, config: &Config) -> Result<BatchRepo
     let table = step_table(&refs);
     let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
     let exe = build_driver(config, units, table, dir.path())?;
+    report.compile_time = started.elapsed();
+    let started = Instant::now();
     let execution = execute(&exe, config.timeout).map_err(|e| format!("running the driver: {e}"))?;
     let natives = parse_output(&execution.stdout, accepted.len(), gen::map_specs().len());
     // With -fno-sanitize-recover the driver stops at the first report; the program whose
     // run did not finish is the one that caused it (or hung).
     let stopped_at = natives.iter().position(|n| !n.dumped);
+    report.run_time = started.elapsed();
     for (i, ((p, native), reference)) in accepted.iter().zip(&natives).zip(&references).enumerate() {
         if Some(i) == stopped_at {
             let what = if execution.timed_out {

@@ -346,7 +346,7 @@ impl Gen {
             depth: 0,
             in_loop: false,
         };
-        let blocks = 4 + self.rng.below(if index == 0 { 28 } else { 12 });
+        let blocks = 3 + self.rng.below(if index == 0 { 18 } else { 8 });
         for _ in 0..blocks {
             self.block(&mut a, &scope);
         }
@@ -619,9 +619,9 @@ impl Gen {
             self.block(a, &inner);
         }
         a.emit(ALU64 | ADD | K, counter, 0, 0, 1);
-        let class = if self.rng.chance(50) { JMP } else { JMP32 };
+        // A 64-bit comparison: with a 32-bit one PREVAIL may take minutes to find the bound.
         let back = top as i64 - a.code.len() as i64 - 1;
-        a.emit(class | JLT | K, counter, 0, back as i16, bound);
+        a.emit(JMP | JLT | K, counter, 0, back as i16, bound);
     }
 
     /// Reinitializes r1-r5 after a call, which leaves them unreadable.

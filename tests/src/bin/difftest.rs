@@ -103,6 +103,10 @@ fn main() -> ExitCode {
                     println!("FINDING seed {}: {}", f.seed, f.what);
                 }
                 total.add(&report.tally);
+                println!(
+                    "difftest: batch times: translate {:.1?}, compile {:.1?}, run {:.1?}",
+                    report.translate_time, report.compile_time, report.run_time
+                );
             }
             Err(e) => {
                 eprintln!("difftest: batch of seeds {next}..{batch_end} failed: {e}");
