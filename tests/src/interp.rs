@@ -64,10 +64,9 @@ impl MapState {
     fn new(spec: MapSpec) -> MapState {
         let slots = (0..spec.max_entries)
             .map(|i| match spec.kind {
-                MapKind::Array => Some((
-                    i.to_le_bytes().to_vec(),
-                    vec![0; spec.value_size as usize],
-                )),
+                MapKind::Array => {
+                    Some((i.to_le_bytes().to_vec(), vec![0; spec.value_size as usize]))
+                }
                 MapKind::Hash => None,
             })
             .collect();
@@ -372,7 +371,13 @@ impl Machine<'_> {
             i.imm as i64 as u64
         };
         let taken = if narrow {
-            condition(op, a as u32 as u64, b as u32 as u64, a as i32 as i64, b as i32 as i64)?
+            condition(
+                op,
+                a as u32 as u64,
+                b as u32 as u64,
+                a as i32 as i64,
+                b as i32 as i64,
+            )?
         } else {
             condition(op, a, b, a as i64, b as i64)?
         };
@@ -535,14 +540,17 @@ impl Machine<'_> {
             let within = (address - MAP_VALUE_BASE) % MAP_STRIDE;
             let slot = (within / SLOT_STRIDE) as usize;
             let at = (within % SLOT_STRIDE) as usize;
-            if let Some(Some((_, value))) = self.maps.get_mut(map).and_then(|m| m.slots.get_mut(slot))
+            if let Some(Some((_, value))) =
+                self.maps.get_mut(map).and_then(|m| m.slots.get_mut(slot))
             {
                 if at + size <= value.len() {
                     return Ok(&mut value[at..at + size]);
                 }
             }
         }
-        Err(format!("{size}-byte access at {address:#x} is outside every region"))
+        Err(format!(
+            "{size}-byte access at {address:#x} is outside every region"
+        ))
     }
 
     fn read(&mut self, address: u64, size: usize) -> Result<Vec<u8>, Fault> {
@@ -695,7 +703,11 @@ mod tests {
     fn matches_the_conformance_suite() {
         let mut checked = 0;
         for case in load_suite() {
-            if case.notes.iter().any(|n| n == "helper-call" || n == "callx") {
+            if case
+                .notes
+                .iter()
+                .any(|n| n == "helper-call" || n == "callx")
+            {
                 continue;
             }
             let run = run(&case.program, &case.memory, &[], 1_000_000);
@@ -738,6 +750,10 @@ mod tests {
         // r0 = *(u64 *)(r10 + 0): one past the top of the stack.
         let program = [0x79, 0xa0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
         let run = run(&program, &[], &[], 10);
-        assert!(matches!(run.outcome, Outcome::Fault { pc: 0, .. }), "{:?}", run.outcome);
+        assert!(
+            matches!(run.outcome, Outcome::Fault { pc: 0, .. }),
+            "{:?}",
+            run.outcome
+        );
     }
 }

@@ -32,9 +32,13 @@ fn parse_args() -> Result<Args, String> {
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value\n{}", usage()));
+        let mut value = || {
+            it.next()
+                .ok_or_else(|| format!("{flag} needs a value\n{}", usage()))
+        };
         let number = |v: String| -> Result<u64, String> {
-            v.parse().map_err(|_| format!("{flag}: '{v}' is not a number"))
+            v.parse()
+                .map_err(|_| format!("{flag}: '{v}' is not a number"))
         };
         match flag.as_str() {
             "--programs" => args.programs = number(value()?)?,
