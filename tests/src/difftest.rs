@@ -323,7 +323,9 @@ fn step_table(programs: &[&Program]) -> String {
 /// Parses the driver's output into one run per program, in step order.
 fn parse_output(stdout: &str, programs: usize, map_count: usize) -> Vec<NativeRun> {
     let mut runs = vec![NativeRun::default(); programs];
-    let mut maps: Vec<Vec<Vec<(Vec<u8>, Vec<u8>)>>> = vec![vec![Vec::new(); map_count]; programs];
+    // Per program, per map, the (key, value) entries dumped.
+    type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+    let mut maps: Vec<Vec<Entries>> = vec![vec![Vec::new(); map_count]; programs];
     for line in stdout.lines() {
         let parts: Vec<&str> = line.split(' ').collect();
         let step: usize = match parts.get(1).and_then(|s| s.parse().ok()) {

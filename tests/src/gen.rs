@@ -83,7 +83,7 @@ impl Rng {
         Rng(seed)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -93,7 +93,7 @@ impl Rng {
 
     /// A number in 0..n.
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
 
     /// True with probability `percent`/100.
@@ -120,7 +120,7 @@ impl Rng {
             ]),
             2 => self.pick(&[0x80, 0x7f, 0xff, -0x80, -0x81, 0x1234_5678, -0x1234_5678]),
             3 | 4 => self.below(256) as i32 - 128,
-            _ => self.next() as i32,
+            _ => self.next_u64() as i32,
         }
     }
 
@@ -139,7 +139,7 @@ impl Rng {
                 0xffff_ffff_8000_0000,
             ]),
             1 => self.imm() as i64 as u64,
-            _ => self.next(),
+            _ => self.next_u64(),
         }
     }
 }
@@ -292,7 +292,7 @@ pub fn generate(seed: u64) -> Program {
     } else {
         BUFFER_SIZE as usize + g.rng.below(9) as usize
     };
-    let input = (0..input_len).map(|_| g.rng.next() as u8).collect();
+    let input = (0..input_len).map(|_| g.rng.next_u64() as u8).collect();
     Program {
         seed,
         slots,

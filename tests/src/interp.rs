@@ -527,7 +527,7 @@ impl Machine<'_> {
             let at = (address - INPUT_BASE) as usize;
             return Ok(&mut self.memory[at..at + size]);
         }
-        if address >= STACK_BASE && address < MAP_VALUE_BASE {
+        if (STACK_BASE..MAP_VALUE_BASE).contains(&address) {
             let frame = ((address - STACK_BASE) / STACK_STRIDE) as usize;
             let base = STACK_BASE + frame as u64 * STACK_STRIDE;
             if frame <= self.frames.len() && fits(base, STACK_SIZE) {
@@ -535,7 +535,7 @@ impl Machine<'_> {
                 return Ok(&mut self.stacks[frame][at..at + size]);
             }
         }
-        if address >= MAP_VALUE_BASE && address < MAP_HANDLE_BASE {
+        if (MAP_VALUE_BASE..MAP_HANDLE_BASE).contains(&address) {
             let map = ((address - MAP_VALUE_BASE) / MAP_STRIDE) as usize;
             let within = (address - MAP_VALUE_BASE) % MAP_STRIDE;
             let slot = (within / SLOT_STRIDE) as usize;
