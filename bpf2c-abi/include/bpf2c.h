@@ -414,17 +414,36 @@ static inline uint64_t bpf2c_to_le64(uint64_t a) { return a; }
 #endif
 
 /* Atomics: real read-modify-write operations, sequentially consistent, because programs run
- * on many threads at once. The fetch forms return the old value. */
+ * on many threads at once. The fetch forms return the old value.
+ *
+ * GCC (seen with 12.2 at -O1 and above, x86-64) miscompiles __atomic_fetch_or/and/xor whose
+ * operand is the result of the same operation on an earlier loop iteration, as in the eBPF
+ * loop `r8 = atomic_fetch_xor(*(u64 *)(r10 - 16), r8)`: the compare-exchange loop it expands
+ * the builtin into stores a wrong value. Under GCC those three are therefore written as an
+ * explicit compare-exchange loop, which is what GCC emits for them on x86-64 anyway. */
+#if defined(BPF2C_GNU_BUILTINS) && !defined(__clang__)
+#define BPF2C_ATOMIC_BITWISE(bits, name, op)                                                    \
+    static inline uint64_t bpf2c_atomic_##name##bits(uint64_t a, uint64_t v)                    \
+    {                                                                                           \
+        uint##bits##_t *p = (uint##bits##_t *)(uintptr_t)a;                                     \
+        uint##bits##_t old = __atomic_load_n(p, __ATOMIC_RELAXED);                              \
+        while (!__atomic_compare_exchange_n(p, &old, (uint##bits##_t)(old op (uint##bits##_t)v), 1, \
+                                            __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))                \
+            ;                                                                                   \
+        return old;                                                                             \
+    }
+#elif defined(BPF2C_GNU_BUILTINS)
+#define BPF2C_ATOMIC_BITWISE(bits, name, op)                                                    \
+    static inline uint64_t bpf2c_atomic_##name##bits(uint64_t a, uint64_t v)                    \
+    { return __atomic_fetch_##name((uint##bits##_t *)(uintptr_t)a, (uint##bits##_t)v, __ATOMIC_SEQ_CST); }
+#endif
 #if defined(BPF2C_GNU_BUILTINS)
 #define BPF2C_ATOMIC_OPS(bits)                                                                  \
     static inline uint64_t bpf2c_atomic_add##bits(uint64_t a, uint64_t v)                       \
     { return __atomic_fetch_add((uint##bits##_t *)(uintptr_t)a, (uint##bits##_t)v, __ATOMIC_SEQ_CST); } \
-    static inline uint64_t bpf2c_atomic_or##bits(uint64_t a, uint64_t v)                        \
-    { return __atomic_fetch_or((uint##bits##_t *)(uintptr_t)a, (uint##bits##_t)v, __ATOMIC_SEQ_CST); } \
-    static inline uint64_t bpf2c_atomic_and##bits(uint64_t a, uint64_t v)                       \
-    { return __atomic_fetch_and((uint##bits##_t *)(uintptr_t)a, (uint##bits##_t)v, __ATOMIC_SEQ_CST); } \
-    static inline uint64_t bpf2c_atomic_xor##bits(uint64_t a, uint64_t v)                       \
-    { return __atomic_fetch_xor((uint##bits##_t *)(uintptr_t)a, (uint##bits##_t)v, __ATOMIC_SEQ_CST); } \
+    BPF2C_ATOMIC_BITWISE(bits, or, |)                                                           \
+    BPF2C_ATOMIC_BITWISE(bits, and, &)                                                          \
+    BPF2C_ATOMIC_BITWISE(bits, xor, ^)                                                          \
     static inline uint64_t bpf2c_atomic_xchg##bits(uint64_t a, uint64_t v)                      \
     { return __atomic_exchange_n((uint##bits##_t *)(uintptr_t)a, (uint##bits##_t)v, __ATOMIC_SEQ_CST); } \
     static inline uint64_t bpf2c_atomic_cmpxchg##bits(uint64_t a, uint64_t expected, uint64_t v) \
@@ -437,6 +456,7 @@ static inline uint64_t bpf2c_to_le64(uint64_t a) { return a; }
 BPF2C_ATOMIC_OPS(32)
 BPF2C_ATOMIC_OPS(64)
 #undef BPF2C_ATOMIC_OPS
+#undef BPF2C_ATOMIC_BITWISE
 #else
 /* The _Interlocked* intrinsics are full barriers, so as strong as __ATOMIC_SEQ_CST. The 32-bit
  * forms take long, which is 32 bits wide wherever _MSC_VER is defined (LLP64). */

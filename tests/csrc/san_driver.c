@@ -12,6 +12,9 @@
  *
  * Output, one line per step: "step <i> r0 <r0> unwind <reason> out <hex>" for a run,
  * "step <i> update <result>" for a map update, and "trace <i> <text>" per trace_printk.
+ * A step with neither a program nor a map dumps the module's maps: "step <i> dump" and then
+ * "map <i> <map index> <key hex> <value hex>" for every element present (every array
+ * element; hash entries in slot order).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,8 +47,8 @@ typedef struct drv_instance {
     bpf2c_runtime_context_t rt;
 } drv_instance_t;
 
-static drv_instance_t instances[64];
-static size_t instance_count;
+static drv_instance_t *instances;
+static size_t instance_count, instance_capacity;
 static size_t current_step;
 /* The generator inlined bpf_get_prandom_u32 calls and h_prandom both step. */
 static bpf2c_prandom_t generator = {0x9e3779b97f4a7c15u, 0, 0};
@@ -315,9 +318,13 @@ static drv_instance_t *instance_of(const bpf2c_module_t *module)
     for (size_t i = 0; i < instance_count; i++)
         if (instances[i].module == module)
             return &instances[i];
-    if (instance_count == sizeof instances / sizeof instances[0]) {
-        fprintf(stderr, "too many modules\n");
-        exit(2);
+    if (instance_count == instance_capacity) {
+        instance_capacity = instance_capacity ? 2 * instance_capacity : 64;
+        instances = realloc(instances, instance_capacity * sizeof *instances);
+        if (!instances) {
+            fprintf(stderr, "out of memory\n");
+            exit(2);
+        }
     }
     if (module->magic != BPF2C_ABI_MAGIC || module->abi_version != BPF2C_ABI_VERSION ||
         module->module_size != sizeof(bpf2c_module_t)) {
@@ -398,6 +405,35 @@ static int update_step(const drv_step_t *s)
     return 1;
 }
 
+static void print_hex(const uint8_t *bytes, size_t size)
+{
+    for (size_t i = 0; i < size; i++)
+        printf("%02x", bytes[i]);
+}
+
+static int dump_step(const drv_step_t *s)
+{
+    drv_instance_t *in = instance_of(s->module);
+    printf("step %zu dump\n", current_step);
+    for (uint32_t i = 0; i < s->module->map_count; i++) {
+        drv_map_t *m = &in->maps[i];
+        for (uint32_t k = 0; k < m->max_entries; k++) {
+            if (is_hash(m->type) ? !m->used[k]
+                                 : m->type == BPF2C_MAP_TYPE_PROG_ARRAY)
+                continue;
+            printf("map %zu %" PRIu32 " ", current_step, i);
+            if (is_hash(m->type))
+                print_hex(m->keys + (size_t)k * m->key_size, m->key_size);
+            else
+                print_hex((const uint8_t *)&k, sizeof k);
+            printf(" ");
+            print_hex(m->values + (size_t)k * m->stride, m->value_size);
+            printf("\n");
+        }
+    }
+    return 0;
+}
+
 static int run_step(const drv_step_t *s)
 {
     drv_instance_t *in = instance_of(s->module);
@@ -453,7 +489,7 @@ int main(void)
     int failed = 0;
     for (current_step = 0; current_step < drv_step_count; current_step++) {
         const drv_step_t *s = &drv_steps[current_step];
-        failed |= s->program ? run_step(s) : update_step(s);
+        failed |= s->program ? run_step(s) : s->map ? update_step(s) : dump_step(s);
         fflush(stdout);
     }
     for (size_t i = 0; i < instance_count; i++) {
@@ -469,5 +505,6 @@ int main(void)
         free(in->map_data);
         free(in->helpers);
     }
+    free(instances);
     return failed;
 }

@@ -5,6 +5,9 @@
 pub mod cc;
 pub mod cli;
 pub mod conformance;
+pub mod difftest;
+pub mod gen;
+pub mod interp;
 pub mod pipeline;
 pub mod soak;
 
