@@ -19,17 +19,15 @@ use crate::facts::{CtxFact, InsnFacts, InsnRef};
 use crate::insn::*;
 use crate::object::{FunctionId, Object, ProgramType};
 
-/// One field of `struct xdp_md`, as the ABI crate lays it out; its native place is the
-/// field of the same name in `bpf2c_xdp_context_t`.
-pub type Field = CtxField;
-
 /// Size of `struct xdp_md` in bytes.
 pub const XDP_MD_SIZE: i64 = XDP_MD.size as i64;
 
 /// A read of one context field that translation can rewrite.
 #[derive(Debug, PartialEq, Eq)]
 pub struct FieldRead {
-    pub field: &'static Field,
+    /// The `struct xdp_md` field read; its native place is the field of the same name in
+    /// `bpf2c_xdp_context_t`.
+    pub field: &'static CtxField,
     /// How far past the start of the context the base register points.
     pub reg_offset: i64,
     /// The first byte read, counted from the start of the field.
@@ -47,11 +45,6 @@ pub enum Access {
     Plain,
     /// A context read, rewritten to the native field.
     Field(FieldRead),
-}
-
-/// The field holding context offset `offset`, if any.
-fn field_at(offset: i64) -> Option<&'static Field> {
-    XDP_MD.field_at(offset)
 }
 
 /// What the facts of one memory access in a function that XDP programs run say about it:
@@ -99,7 +92,7 @@ fn field_read(insn: &Insn, reg_offset: i64, field_offset: i64) -> Result<FieldRe
         } else {
             "the program writes to the context"
         };
-        let field = match field_at(field_offset) {
+        let field = match XDP_MD.field_at(field_offset) {
             Some(f) => format!(" (xdp_md.{})", f.name),
             None => String::new(),
         };
@@ -127,10 +120,14 @@ fn field_read(insn: &Insn, reg_offset: i64, field_offset: i64) -> Result<FieldRe
              struct xdp_md ({XDP_MD_SIZE} bytes)"
         ));
     }
-    let field = field_at(field_offset).expect("an offset inside xdp_md is in a field");
+    let field = XDP_MD
+        .field_at(field_offset)
+        .expect("an offset inside xdp_md is in a field");
     let within = field_offset - i64::from(field.offset);
     if within + size > i64::from(field.size) {
-        let last = field_at(field_offset + size - 1).map_or("?", |f| f.name);
+        let last = XDP_MD
+            .field_at(field_offset + size - 1)
+            .map_or("?", |f| f.name);
         return Err(format!(
             "a read of {size} bytes at offset {field_offset} of the context spans fields \
              xdp_md.{} to xdp_md.{last}; translation reads one field at a time, because the \
@@ -324,9 +321,9 @@ mod tests {
 
     #[test]
     fn fields_are_found_by_offset() {
-        assert_eq!(field_at(0).map(|f| f.name), Some("data"));
-        assert_eq!(field_at(23).map(|f| f.name), Some("egress_ifindex"));
-        assert_eq!(field_at(24), None);
-        assert_eq!(field_at(-1), None);
+        assert_eq!(XDP_MD.field_at(0).map(|f| f.name), Some("data"));
+        assert_eq!(XDP_MD.field_at(23).map(|f| f.name), Some("egress_ifindex"));
+        assert_eq!(XDP_MD.field_at(24), None);
+        assert_eq!(XDP_MD.field_at(-1), None);
     }
 }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use bpf2c::facts::InsnRef;
 use bpf2c::object::{load_file, InputFormat};
 use bpf2c::verify::{verify_object, VerifyOptions};
-use support::{helpers_for, objects_in, repo};
+use support::{example_object_dirs, helpers_for, objects_in, repo};
 
 /// What the suite expects of an object, from its name.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -27,14 +27,7 @@ enum Expect {
 /// Every object the suite covers, and what it must do.
 fn corpus() -> Vec<(PathBuf, Expect)> {
     let mut dirs = vec!["tests/bpf".to_string(), "tests/bpf/facts".to_string()];
-    if let Ok(examples) = std::fs::read_dir(repo().join("examples")) {
-        let mut found: Vec<String> = examples
-            .filter_map(|e| e.ok())
-            .map(|e| format!("examples/{}/bpf", e.file_name().to_string_lossy()))
-            .collect();
-        found.sort();
-        dirs.extend(found);
-    }
+    dirs.extend(example_object_dirs());
     dirs.iter()
         .flat_map(|d| objects_in(d))
         .map(|p| {

@@ -19,7 +19,7 @@ use bpf2c::driver::{translate, TranslateError, TranslateOptions};
 use bpf2c::facts::ModuleFacts;
 use bpf2c::object::{load_file, InputFormat, Object};
 use bpf2c::verify::{verify_object, ProgramVerdict, VerifyOptions};
-use support::{helpers_for, objects_in, repo};
+use support::{example_object_dirs, helpers_for, objects_in, repo};
 
 /// Every object of the test corpus and the examples.
 fn corpus() -> Vec<PathBuf> {
@@ -31,14 +31,7 @@ fn corpus() -> Vec<PathBuf> {
     ]
     .map(String::from)
     .to_vec();
-    if let Ok(examples) = std::fs::read_dir(repo().join("examples")) {
-        let mut found: Vec<String> = examples
-            .filter_map(|e| e.ok())
-            .map(|e| format!("examples/{}/bpf", e.file_name().to_string_lossy()))
-            .collect();
-        found.sort();
-        dirs.extend(found);
-    }
+    dirs.extend(example_object_dirs());
     dirs.iter().flat_map(|d| objects_in(d)).collect()
 }
 

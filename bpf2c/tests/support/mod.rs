@@ -49,6 +49,20 @@ pub fn marker_line(source: &str, marker: &str) -> u32 {
     hits[0] as u32
 }
 
+/// The `bpf` directory of every example crate, relative to the repository, in name order.
+pub fn example_object_dirs() -> Vec<String> {
+    let mut found: Vec<String> = std::fs::read_dir(repo().join("examples"))
+        .map(|examples| {
+            examples
+                .filter_map(|e| e.ok())
+                .map(|e| format!("examples/{}/bpf", e.file_name().to_string_lossy()))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
 /// Every `*.o` directly inside `dir` (relative to the repository root), sorted.
 pub fn objects_in(dir: &str) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(repo().join(dir)) else {
