@@ -218,6 +218,50 @@ typedef struct bpf2c_xdp_context {
     uint32_t reserved;
 } bpf2c_xdp_context_t;
 
+/* The native context of the programs that read struct __sk_buff (socket filters, tc,
+ * cgroup skb). As for XDP, the packet pointers come first and are 64 bits wide; every other
+ * field has the name and size of the __sk_buff field it stands for (flow_keys and sk, kernel
+ * pointers there, are 64-bit numbers here: 0, as no socket or flow dissector exists in user
+ * space). The translator rewrites each proven context access to
+ * offsetof(bpf2c_skb_context_t, field). */
+typedef struct bpf2c_skb_context {
+    uint64_t data;      /* address of the first packet byte */
+    uint64_t data_end;  /* address one past the last packet byte */
+    uint64_t data_meta; /* address of the metadata area (equal to data when it is empty) */
+    uint32_t len;
+    uint32_t pkt_type;
+    uint32_t mark;
+    uint32_t queue_mapping;
+    uint32_t protocol;
+    uint32_t vlan_present;
+    uint32_t vlan_tci;
+    uint32_t vlan_proto;
+    uint32_t priority;
+    uint32_t ingress_ifindex;
+    uint32_t ifindex;
+    uint32_t tc_index;
+    uint32_t cb[5];
+    uint32_t hash;
+    uint32_t tc_classid;
+    uint32_t napi_id;
+    uint32_t family;
+    uint32_t remote_ip4;
+    uint32_t local_ip4;
+    uint32_t remote_ip6[4];
+    uint32_t local_ip6[4];
+    uint32_t remote_port;
+    uint32_t local_port;
+    uint32_t wire_len;
+    uint32_t gso_segs;
+    uint32_t gso_size;
+    uint64_t tstamp;
+    uint64_t hwtstamp;
+    uint64_t flow_keys;
+    uint64_t sk;
+    uint8_t tstamp_type;
+    uint8_t reserved[7];
+} bpf2c_skb_context_t;
+
 /* ---------------------------------------------------------------------------------------- */
 /* Module metadata, emitted by the translator                                               */
 /* ---------------------------------------------------------------------------------------- */

@@ -178,6 +178,51 @@ pub const SK_BUFF: CtxLayout = CtxLayout {
     ],
 };
 
+/// bpf2c.h's `bpf2c_skb_context_t`: what r1 really points to in a program that reads
+/// [`SK_BUFF`]. Every field of `SK_BUFF` has a field of the same name and size here, except
+/// that the packet pointers and kernel pointers are 64 bits wide.
+pub const SKB_NATIVE: CtxLayout = CtxLayout {
+    c_name: "bpf2c_skb_context_t",
+    size: 208,
+    fields: fields![
+        data 0 8 PacketData,
+        data_end 8 8 PacketEnd,
+        data_meta 16 8 PacketMeta,
+        len 24 4 Scalar,
+        pkt_type 28 4 Scalar,
+        mark 32 4 Scalar,
+        queue_mapping 36 4 Scalar,
+        protocol 40 4 Scalar,
+        vlan_present 44 4 Scalar,
+        vlan_tci 48 4 Scalar,
+        vlan_proto 52 4 Scalar,
+        priority 56 4 Scalar,
+        ingress_ifindex 60 4 Scalar,
+        ifindex 64 4 Scalar,
+        tc_index 68 4 Scalar,
+        cb 72 20 Scalar,
+        hash 92 4 Scalar,
+        tc_classid 96 4 Scalar,
+        napi_id 100 4 Scalar,
+        family 104 4 Scalar,
+        remote_ip4 108 4 Scalar,
+        local_ip4 112 4 Scalar,
+        remote_ip6 116 16 Scalar,
+        local_ip6 132 16 Scalar,
+        remote_port 148 4 Scalar,
+        local_port 152 4 Scalar,
+        wire_len 156 4 Scalar,
+        gso_segs 160 4 Scalar,
+        gso_size 164 4 Scalar,
+        tstamp 168 8 Scalar,
+        hwtstamp 176 8 Scalar,
+        flow_keys 184 8 Pointer,
+        sk 192 8 Pointer,
+        tstamp_type 200 1 Scalar,
+        reserved 201 7 Scalar,
+    ],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,10 +231,11 @@ mod tests {
         let mut end = 0;
         for f in layout.fields {
             assert!(f.offset >= end, "{}.{} overlaps", layout.c_name, f.name);
-            // Fields of other sizes are arrays of 32-bit numbers.
+            // Fields of other sizes are arrays of 32-bit numbers, or of bytes (padding).
             let align = match f.size {
                 1 | 2 | 4 | 8 => f.size,
-                _ => 4,
+                s if s % 4 == 0 => 4,
+                _ => 1,
             };
             assert_eq!(
                 f.offset % align,
@@ -205,7 +251,7 @@ mod tests {
 
     #[test]
     fn layouts_are_well_formed() {
-        for layout in [&XDP_MD, &XDP_NATIVE, &SK_BUFF] {
+        for layout in [&XDP_MD, &XDP_NATIVE, &SK_BUFF, &SKB_NATIVE] {
             check_well_formed(layout);
         }
     }
@@ -214,6 +260,20 @@ mod tests {
     fn every_xdp_md_field_has_a_native_field() {
         for f in XDP_MD.fields {
             let native = XDP_NATIVE.field(f.name).unwrap();
+            assert_eq!(native.kind, f.kind, "{}", f.name);
+            let native_size = if f.kind.is_packet_pointer() {
+                8
+            } else {
+                f.size
+            };
+            assert_eq!(native.size, native_size, "{}", f.name);
+        }
+    }
+
+    #[test]
+    fn every_sk_buff_field_has_a_native_field() {
+        for f in SK_BUFF.fields {
+            let native = SKB_NATIVE.field(f.name).unwrap();
             assert_eq!(native.kind, f.kind, "{}", f.name);
             let native_size = if f.kind.is_packet_pointer() {
                 8

@@ -151,6 +151,48 @@ pub struct bpf2c_xdp_context_t {
     pub reserved: u32,
 }
 
+/// What a program reading `struct __sk_buff` really gets in r1 (see
+/// [`crate::context::SKB_NATIVE`]).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct bpf2c_skb_context_t {
+    pub data: u64,
+    pub data_end: u64,
+    pub data_meta: u64,
+    pub len: u32,
+    pub pkt_type: u32,
+    pub mark: u32,
+    pub queue_mapping: u32,
+    pub protocol: u32,
+    pub vlan_present: u32,
+    pub vlan_tci: u32,
+    pub vlan_proto: u32,
+    pub priority: u32,
+    pub ingress_ifindex: u32,
+    pub ifindex: u32,
+    pub tc_index: u32,
+    pub cb: [u32; 5],
+    pub hash: u32,
+    pub tc_classid: u32,
+    pub napi_id: u32,
+    pub family: u32,
+    pub remote_ip4: u32,
+    pub local_ip4: u32,
+    pub remote_ip6: [u32; 4],
+    pub local_ip6: [u32; 4],
+    pub remote_port: u32,
+    pub local_port: u32,
+    pub wire_len: u32,
+    pub gso_segs: u32,
+    pub gso_size: u32,
+    pub tstamp: u64,
+    pub hwtstamp: u64,
+    pub flow_keys: u64,
+    pub sk: u64,
+    pub tstamp_type: u8,
+    pub reserved: [u8; 7],
+}
+
 /// A map's definition as the module declares it (`bpf2c_map_definition_t`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

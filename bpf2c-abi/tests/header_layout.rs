@@ -8,7 +8,7 @@ use std::mem::{align_of, offset_of, size_of};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bpf2c_abi::context::{CtxLayout, SK_BUFF, XDP_MD, XDP_NATIVE};
+use bpf2c_abi::context::{CtxLayout, SKB_NATIVE, SK_BUFF, XDP_MD, XDP_NATIVE};
 use bpf2c_abi::ffi::*;
 use bpf2c_abi::helper::LINUX_HELPERS;
 use bpf2c_abi::map::LINUX_MAP_TYPES;
@@ -114,6 +114,20 @@ fn rust_layout() -> BTreeMap<String, u64> {
         "data" => data, "data_end" => data_end, "data_meta" => data_meta,
         "ingress_ifindex" => ingress_ifindex, "rx_queue_index" => rx_queue_index,
         "egress_ifindex" => egress_ifindex, "reserved" => reserved,
+    });
+    layout!(m; "bpf2c_skb_context_t": bpf2c_skb_context_t {
+        "data" => data, "data_end" => data_end, "data_meta" => data_meta, "len" => len,
+        "pkt_type" => pkt_type, "mark" => mark, "queue_mapping" => queue_mapping,
+        "protocol" => protocol, "vlan_present" => vlan_present, "vlan_tci" => vlan_tci,
+        "vlan_proto" => vlan_proto, "priority" => priority,
+        "ingress_ifindex" => ingress_ifindex, "ifindex" => ifindex, "tc_index" => tc_index,
+        "cb" => cb, "hash" => hash, "tc_classid" => tc_classid, "napi_id" => napi_id,
+        "family" => family, "remote_ip4" => remote_ip4, "local_ip4" => local_ip4,
+        "remote_ip6" => remote_ip6, "local_ip6" => local_ip6, "remote_port" => remote_port,
+        "local_port" => local_port, "wire_len" => wire_len, "gso_segs" => gso_segs,
+        "gso_size" => gso_size, "tstamp" => tstamp, "hwtstamp" => hwtstamp,
+        "flow_keys" => flow_keys, "sk" => sk, "tstamp_type" => tstamp_type,
+        "reserved" => reserved,
     });
     layout!(m; "bpf2c_map_definition_t": bpf2c_map_definition_t {
         "type" => r#type, "key_size" => key_size, "value_size" => value_size,
@@ -243,6 +257,11 @@ fn xdp_tables_match_the_header() {
     let c = c_layout();
     check_table_against_c(&c, &XDP_MD, "bpf2c_xdp_md_t");
     check_table_against_c(&c, &XDP_NATIVE, "bpf2c_xdp_context_t");
+    check_table_against_c(&c, &SKB_NATIVE, "bpf2c_skb_context_t");
+    assert_eq!(
+        u64::from(SKB_NATIVE.size),
+        size_of::<bpf2c_skb_context_t>() as u64
+    );
     // Field sizes through the Rust mirrors, whose layout the test above ties to C.
     let md = bpf2c_xdp_md_t::default();
     let native = bpf2c_xdp_context_t::default();
