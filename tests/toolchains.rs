@@ -362,6 +362,8 @@ fn corpus_steps() -> Vec<Step> {
     steps.push(run("legacy_maps.o", "solo_use", &[]));
     steps.push(run("typedef_maps.o", "bump", &[]));
     steps.push(run("typedef_maps.o", "bump", &[]));
+    steps.push(run("user_space_safe.o", "moved_context_pointer", &[0; 14]));
+    steps.push(run("user_space_safe.o", "callee_copies_r6", &[0; 14]));
     steps
 }
 

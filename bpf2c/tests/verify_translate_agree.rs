@@ -28,6 +28,7 @@ fn corpus() -> Vec<PathBuf> {
         "tests/bpf/reject",
         "tests/bpf/facts",
         "tests/bpf/opt",
+        "tests/bpf/kdiff",
     ]
     .map(String::from)
     .to_vec();

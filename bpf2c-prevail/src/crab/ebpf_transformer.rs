@@ -1797,6 +1797,14 @@ fn transform_call_local(
         return;
     }
     save_callee_saved_registers(dom, &call.stack_frame_prefix, registry);
+    // bpf2c patch: the callee starts with r6-r9 unknown, as the Linux verifier starts it
+    // with them uninitialised ("R6 !read_ok"). The caller's values are only saved, to be
+    // restored on return: a translation that gives each function its own registers (bpf2c's
+    // C, one local per register) does not pass them to the callee, so a callee reading them
+    // would read something else than what was verified.
+    for r in R6.v..=R9.v {
+        dom.state.havoc_register(&Reg { v: r }, registry);
+    }
 
     // Update r10.
     add_to_reg(
