@@ -25,6 +25,7 @@ use crate::types::{MapAssumption, MapSpec, MapType, ProgramInfo};
 pub use map_ref::MapRef;
 pub use options::{Options, DEFAULT_LOOP_BUDGET, DEFAULT_MAX_MAP_BYTES, MAX_CPU_SLOTS};
 pub use run::{Program, RepeatStats};
+pub use crate::redirect::{ClonedPacket, Redirect, RunOutcome};
 
 /// Distinguishes instances so a program handle cannot be used on the wrong one.
 static NEXT_INSTANCE_ID: AtomicU64 = AtomicU64::new(1);
@@ -415,6 +416,13 @@ pub(crate) struct RunState<'a> {
     /// The program running now: the entry program, or the last tail-call target.
     pub program: Cell<usize>,
     failure: RefCell<Option<Failure>>,
+    /// The packet of an XDP or skb run, which the resize helpers change; NULL when the run
+    /// has none (raw programs, `run_with_context`).
+    pub packet: Cell<*mut crate::packet::Packet>,
+    /// The target of the last `bpf_redirect`/`bpf_redirect_map` of the run.
+    pub redirect: RefCell<Option<Redirect>>,
+    /// The copies `bpf_clone_redirect` sent, in order.
+    pub clones: RefCell<Vec<ClonedPacket>>,
 }
 
 enum Failure {
@@ -428,6 +436,9 @@ impl<'a> RunState<'a> {
             inner,
             program: Cell::new(program),
             failure: RefCell::new(None),
+            packet: Cell::new(std::ptr::null_mut()),
+            redirect: RefCell::new(None),
+            clones: RefCell::new(Vec::new()),
         }
     }
 
