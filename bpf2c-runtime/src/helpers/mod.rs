@@ -23,6 +23,8 @@ pub(crate) mod packet;
 pub(crate) mod prandom;
 pub(crate) mod redirect;
 pub(crate) mod skb;
+#[cfg(test)]
+pub(crate) mod testing;
 pub(crate) mod trace;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -169,3 +169,55 @@ pub(crate) unsafe extern "C" fn xdp_adjust_meta(
     ctx.data_meta = packet.address(new_meta as usize);
     0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::helpers::testing::call;
+
+    fn xdp_ctx(packet: &mut Packet) -> bpf2c_xdp_context_t {
+        let (meta, data, end) = packet.bounds();
+        bpf2c_xdp_context_t {
+            data: packet.address(data),
+            data_end: packet.address(end),
+            data_meta: packet.address(meta),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn adjust_head_carries_the_metadata_and_counts_it_against_the_headroom() {
+        let bytes: Vec<u8> = (0..20).collect();
+        let mut p = Packet::new(&bytes);
+        let mut ctx = xdp_ctx(&mut p);
+        assert_eq!(call(xdp_adjust_meta, &mut ctx, &mut p, [(-8i64) as u64, 0, 0, 0]), 0);
+        let meta_at = p.offset_of(ctx.data_meta).unwrap();
+        p.frame_mut()[meta_at..meta_at + 8].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        // 256 - 40 - 8 bytes of headroom remain for the data.
+        let too_far = (-209i64) as u64;
+        assert_eq!(call(xdp_adjust_head, &mut ctx, &mut p, [too_far, 0, 0, 0]), -22);
+        assert_eq!(call(xdp_adjust_head, &mut ctx, &mut p, [(-208i64) as u64, 0, 0, 0]), 0);
+        let (meta, data, end) = (
+            p.offset_of(ctx.data_meta).unwrap(),
+            p.offset_of(ctx.data).unwrap(),
+            p.offset_of(ctx.data_end).unwrap(),
+        );
+        assert_eq!((meta, data, end), (40, 48, 276));
+        assert_eq!(&p.frame_mut()[40..48], &[1, 2, 3, 4, 5, 6, 7, 8]);
+        // Shrinking moves it forward again.
+        assert_eq!(call(xdp_adjust_head, &mut ctx, &mut p, [100, 0, 0, 0]), 0);
+        let meta = p.offset_of(ctx.data_meta).unwrap();
+        assert_eq!(meta, 140);
+        assert_eq!(&p.frame_mut()[140..148], &[1, 2, 3, 4, 5, 6, 7, 8]);
+    }
+
+    #[test]
+    fn a_context_outside_the_runs_frame_gets_einval() {
+        // A context the host built itself (run_with_context), pointing at no frame.
+        let mut ctx = bpf2c_xdp_context_t::default();
+        let mut elsewhere = Packet::with_room(&[0; 14], 0, 0);
+        for helper in [xdp_adjust_head, xdp_adjust_tail, xdp_adjust_meta] {
+            assert_eq!(call(helper, &mut ctx, &mut elsewhere, [0; 4]), -22);
+        }
+    }
+}

@@ -135,3 +135,54 @@ pub(crate) unsafe extern "C" fn clone_redirect(
     });
     0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::helpers::skb::publish;
+    use crate::helpers::testing::call_outcome;
+    use crate::packet::Packet;
+
+    fn skb(bytes: &[u8]) -> (Packet, bpf2c_skb_context_t) {
+        let mut packet = Packet::with_room(bytes, 0, 0);
+        let mut ctx = bpf2c_skb_context_t::default();
+        publish(&mut ctx, &mut packet);
+        (packet, ctx)
+    }
+
+    #[test]
+    fn tc_redirect_takes_only_the_ingress_flag() {
+        let (mut p, mut ctx) = skb(&[1; 14]);
+        // bpf_redirect has no context argument; r1 is the ifindex.
+        let mut ifindex = 3u64;
+        let out = call_outcome(redirect, &mut ifindex, &mut p, [BPF_F_INGRESS, 0, 0, 0]);
+        assert_eq!(out.retval, TC_ACT_REDIRECT);
+        assert!(matches!(
+            out.redirect,
+            Some(Redirect::Ifindex { flags: 1, .. })
+        ));
+        let out = call_outcome(redirect, &mut ctx, &mut p, [2, 0, 0, 0]);
+        assert_eq!((out.retval, out.redirect), (TC_ACT_SHOT, None));
+    }
+
+    #[test]
+    fn clone_redirect_records_a_copy_of_the_packet_as_it_is() {
+        let (mut p, mut ctx) = skb(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 8, 0]);
+        let out = call_outcome(clone_redirect, &mut ctx, &mut p, [5, BPF_F_INGRESS, 0, 0]);
+        assert_eq!(out.retval, 0);
+        assert_eq!(
+            out.clones,
+            [ClonedPacket {
+                ifindex: 5,
+                flags: 1,
+                data: vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 8, 0],
+            }]
+        );
+        assert_eq!(out.redirect, None);
+        let einval = fail(errno::EINVAL);
+        let out = call_outcome(clone_redirect, &mut ctx, &mut p, [5, 2, 0, 0]);
+        assert_eq!((out.retval, out.clones.len()), (einval, 0));
+        let out = call_outcome(clone_redirect, &mut ctx, &mut p, [0, 0, 0, 0]);
+        assert_eq!((out.retval, out.clones.len()), (einval, 0));
+    }
+}

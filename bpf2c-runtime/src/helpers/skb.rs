@@ -594,3 +594,259 @@ fn pop_packet_tag(skb: &mut Skb) -> Result<u16, i64> {
     skb.packet.skb.network_offset = skb.packet.skb.network_offset.saturating_sub(4);
     Ok(tci)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::helpers::testing::call;
+
+    const EINVAL: i64 = -22;
+    const EFAULT: i64 = -14;
+    const ENOMEM: i64 = -12;
+    const ENOTSUPP: i64 = -524;
+    const EALREADY: i64 = -114;
+
+    /// Ethernet (MACs 1..=12, the given ethertype), then `rest`.
+    fn frame(ethertype: u16, rest: &[u8]) -> Vec<u8> {
+        let mut bytes: Vec<u8> = (1..=12).collect();
+        bytes.extend_from_slice(&ethertype.to_be_bytes());
+        bytes.extend_from_slice(rest);
+        bytes
+    }
+
+    /// An IPv4 packet: a 20-byte header of bytes 0x40.. and an 8-byte payload of 0xe0...
+    fn ipv4() -> Vec<u8> {
+        let header: Vec<u8> = (0x40..0x54).collect();
+        let payload: Vec<u8> = (0xe0..0xe8).collect();
+        frame(ETH_P_IP, &[header, payload].concat())
+    }
+
+    /// A packet without room (so growth reallocates) and its context.
+    fn setup(bytes: &[u8], ethertype: u16) -> (Packet, bpf2c_skb_context_t) {
+        let mut packet = Packet::with_room(bytes, 0, 0);
+        let mut ctx = bpf2c_skb_context_t {
+            protocol: be16(ethertype),
+            ..Default::default()
+        };
+        publish(&mut ctx, &mut packet);
+        (packet, ctx)
+    }
+
+    fn check_published(packet: &mut Packet, ctx: &bpf2c_skb_context_t) {
+        let (meta, data, end) = packet.bounds();
+        assert_eq!(ctx.data, packet.address(data));
+        assert_eq!(ctx.data_end, packet.address(end));
+        assert_eq!(ctx.data_meta, packet.address(meta));
+        assert_eq!(ctx.len as usize, end - data);
+    }
+
+    #[test]
+    fn load_bytes_copies_or_zeroes_and_faults() {
+        let (mut p, mut ctx) = setup(&ipv4(), ETH_P_IP);
+        let mut buf = [0xffu8; 4];
+        let to = buf.as_mut_ptr() as u64;
+        assert_eq!(call(skb_load_bytes, &mut ctx, &mut p, [14, to, 4, 0]), 0);
+        assert_eq!(buf, [0x40, 0x41, 0x42, 0x43]);
+        // 42 bytes: offset 39 + 4 is past the end.
+        assert_eq!(call(skb_load_bytes, &mut ctx, &mut p, [39, to, 4, 0]), EFAULT);
+        assert_eq!(buf, [0; 4]);
+        assert_eq!(call(skb_load_bytes, &mut ctx, &mut p, [38, to, 4, 0]), 0);
+        assert_eq!(buf, [0xe4, 0xe5, 0xe6, 0xe7]);
+    }
+
+    #[test]
+    fn store_bytes_writes_checks_flags_and_invalidates_the_hash() {
+        let (mut p, mut ctx) = setup(&ipv4(), ETH_P_IP);
+        ctx.hash = 77;
+        let src = [9u8, 8];
+        let from = src.as_ptr() as u64;
+        assert_eq!(call(skb_store_bytes, &mut ctx, &mut p, [0, from, 2, 1]), 0);
+        assert_eq!(&p.data()[..3], &[9, 8, 3]);
+        assert_eq!(ctx.hash, 77);
+        assert_eq!(call(skb_store_bytes, &mut ctx, &mut p, [40, from, 2, 2]), 0);
+        assert_eq!(&p.data()[40..], &[9, 8]);
+        assert_eq!(ctx.hash, 0);
+        assert_eq!(call(skb_store_bytes, &mut ctx, &mut p, [41, from, 2, 0]), EFAULT);
+        assert_eq!(call(skb_store_bytes, &mut ctx, &mut p, [0, from, 2, 4]), EINVAL);
+        assert_eq!(p.len(), 42);
+    }
+
+    #[test]
+    fn pull_data_succeeds_within_the_linear_packet() {
+        let (mut p, mut ctx) = setup(&ipv4(), ETH_P_IP);
+        assert_eq!(call(skb_pull_data, &mut ctx, &mut p, [42, 0, 0, 0]), 0);
+        assert_eq!(call(skb_pull_data, &mut ctx, &mut p, [0, 0, 0, 0]), 0);
+        assert_eq!(call(skb_pull_data, &mut ctx, &mut p, [43, 0, 0, 0]), ENOMEM);
+    }
+
+    #[test]
+    fn change_head_prepends_zeros_up_to_the_maximum_length() {
+        let bytes = ipv4();
+        let (mut p, mut ctx) = setup(&bytes, ETH_P_IP);
+        assert_eq!(call(skb_change_head, &mut ctx, &mut p, [4, 0, 0, 0]), 0);
+        assert_eq!(p.data(), &[&[0u8; 4][..], &bytes].concat()[..]);
+        assert_eq!(p.skb.network_offset, 18);
+        check_published(&mut p, &ctx);
+        assert_eq!(call(skb_change_head, &mut ctx, &mut p, [4, 1, 0, 0]), EINVAL);
+        // 46 bytes now; BPF_SKB_MAX_LEN is 16064.
+        let exact = (BPF_SKB_MAX_LEN - 46) as u64;
+        assert_eq!(call(skb_change_head, &mut ctx, &mut p, [exact + 1, 0, 0, 0]), EINVAL);
+        assert_eq!(call(skb_change_head, &mut ctx, &mut p, [exact, 0, 0, 0]), 0);
+        assert_eq!(ctx.len, 16064);
+        assert_eq!(&p.data()[16064 - 42..], &bytes[..]);
+    }
+
+    #[test]
+    fn change_tail_trims_and_zero_extends_down_to_the_network_header() {
+        let bytes = ipv4();
+        let (mut p, mut ctx) = setup(&bytes, ETH_P_IP);
+        assert_eq!(call(skb_change_tail, &mut ctx, &mut p, [50, 0, 0, 0]), 0);
+        assert_eq!(p.data(), &[&bytes[..], &[0u8; 8]].concat()[..]);
+        check_published(&mut p, &ctx);
+        assert_eq!(call(skb_change_tail, &mut ctx, &mut p, [14, 0, 0, 0]), 0);
+        assert_eq!(p.data(), &bytes[..14]);
+        assert_eq!(call(skb_change_tail, &mut ctx, &mut p, [13, 0, 0, 0]), EINVAL);
+        assert_eq!(call(skb_change_tail, &mut ctx, &mut p, [16065, 0, 0, 0]), EINVAL);
+        assert_eq!(call(skb_change_tail, &mut ctx, &mut p, [20, 1, 0, 0]), EINVAL);
+        assert_eq!(call(skb_change_tail, &mut ctx, &mut p, [16064, 0, 0, 0]), 0);
+        assert_eq!(ctx.len, 16064);
+    }
+
+    #[test]
+    fn change_type_allows_host_to_otherhost_only() {
+        let (mut p, mut ctx) = setup(&ipv4(), ETH_P_IP);
+        assert_eq!(call(skb_change_type, &mut ctx, &mut p, [3, 0, 0, 0]), 0);
+        assert_eq!(ctx.pkt_type, 3);
+        assert_eq!(call(skb_change_type, &mut ctx, &mut p, [4, 0, 0, 0]), EINVAL);
+        ctx.pkt_type = 5; // PACKET_LOOPBACK: not one a program may change
+        assert_eq!(call(skb_change_type, &mut ctx, &mut p, [0, 0, 0, 0]), EINVAL);
+        assert_eq!(ctx.pkt_type, 5);
+    }
+
+    #[test]
+    fn change_proto_makes_and_takes_room_for_the_ipv6_header() {
+        let bytes = ipv4();
+        let (mut p, mut ctx) = setup(&bytes, ETH_P_IP);
+        let v6 = u64::from(ETH_P_IPV6.to_be());
+        let v4 = u64::from(ETH_P_IP.to_be());
+        assert_eq!(call(skb_change_proto, &mut ctx, &mut p, [v4, 0, 0, 0]), ENOTSUPP);
+        assert_eq!(call(skb_change_proto, &mut ctx, &mut p, [v6, 1, 0, 0]), EINVAL);
+        assert_eq!(call(skb_change_proto, &mut ctx, &mut p, [v6, 0, 0, 0]), 0);
+        let grown = [&bytes[..14], &[0u8; 20], &bytes[14..]].concat();
+        assert_eq!(p.data(), &grown[..]);
+        assert_eq!(ctx.protocol, be16(ETH_P_IPV6));
+        check_published(&mut p, &ctx);
+        assert_eq!(call(skb_change_proto, &mut ctx, &mut p, [v4, 0, 0, 0]), 0);
+        assert_eq!(p.data(), &bytes[..]);
+        assert_eq!(ctx.protocol, be16(ETH_P_IP));
+    }
+
+    #[test]
+    fn adjust_room_grows_and_shrinks_at_the_mac_or_network_header() {
+        let bytes = ipv4();
+        let (mut p, mut ctx) = setup(&bytes, ETH_P_IP);
+        let mac = BPF_ADJ_ROOM_MAC;
+        let net = BPF_ADJ_ROOM_NET;
+        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [8, mac, 0, 0]), 0);
+        assert_eq!(p.data(), &[&bytes[..14], &[0u8; 8], &bytes[14..]].concat()[..]);
+        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [(-8i64) as u64, mac, 0, 0]), 0);
+        assert_eq!(p.data(), &bytes[..]);
+        // NET: after the 20-byte IPv4 header.
+        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [8, net, 0, 0]), 0);
+        assert_eq!(p.data(), &[&bytes[..34], &[0u8; 8], &bytes[34..]].concat()[..]);
+        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [(-16i64) as u64, net, 0, 0]), 0);
+        assert_eq!(p.data(), &bytes[..34]);
+        check_published(&mut p, &ctx);
+        // 20 bytes past the network header remain, the IPv4 minimum: no more shrinking.
+        assert_eq!(
+            call(skb_adjust_room, &mut ctx, &mut p, [(-1i64) as u64, mac, 0, 0]),
+            ENOTSUPP
+        );
+        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [0x1000, mac, 0, 0]), EFAULT);
+        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [4, 2, 0, 0]), ENOTSUPP);
+        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [4, mac, 1 << 9, 0]), EINVAL);
+        let decap = BPF_F_ADJ_ROOM_DECAP_L3_IPV4;
+        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [4, mac, decap, 0]), EINVAL);
+        let (mut arp, mut arp_ctx) = setup(&frame(0x0806, &[0; 28]), 0x0806);
+        assert_eq!(call(skb_adjust_room, &mut arp_ctx, &mut arp, [4, mac, 0, 0]), ENOTSUPP);
+    }
+
+    #[test]
+    fn adjust_room_encapsulates_once_and_decapsulates_to_the_inner_protocol() {
+        let bytes = ipv4();
+        let (mut p, mut ctx) = setup(&bytes, ETH_P_IP);
+        let mac = BPF_ADJ_ROOM_MAC;
+        let both = ENCAP_L3_MASK;
+        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [20, mac, both, 0]), EINVAL);
+        let eth_bad = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4
+            | BPF_F_ADJ_ROOM_ENCAP_L2_ETH
+            | (10 << BPF_ADJ_ROOM_ENCAP_L2_SHIFT);
+        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [38, mac, eth_bad, 0]), EINVAL);
+        let too_long = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | (24 << BPF_ADJ_ROOM_ENCAP_L2_SHIFT);
+        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [20, mac, too_long, 0]), EINVAL);
+        assert_eq!(p.data(), &bytes[..]);
+        // IPv4 in IPv6: room for the outer header, and the protocol becomes IPv6.
+        let v6_outer = BPF_F_ADJ_ROOM_ENCAP_L3_IPV6;
+        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [40, mac, v6_outer, 0]), 0);
+        assert_eq!(ctx.protocol, be16(ETH_P_IPV6));
+        assert!(p.skb.encapsulation);
+        assert_eq!(p.data(), &[&bytes[..14], &[0u8; 40], &bytes[14..]].concat()[..]);
+        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [8, mac, v6_outer, 0]), EALREADY);
+        // Decapsulation back to IPv4: 40 bytes off, the IPv4 minimum checked.
+        let decap = BPF_F_ADJ_ROOM_DECAP_L3_IPV4;
+        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [(-40i64) as u64, mac, decap, 0]), 0);
+        assert_eq!(ctx.protocol, be16(ETH_P_IP));
+        assert_eq!(p.data(), &bytes[..]);
+        // 28 bytes past the network header; leaving fewer than 20 is refused.
+        assert_eq!(
+            call(skb_adjust_room, &mut ctx, &mut p, [(-9i64) as u64, mac, decap, 0]),
+            ENOTSUPP
+        );
+    }
+
+    #[test]
+    fn vlan_push_keeps_the_tag_outside_then_moves_it_into_the_packet() {
+        let bytes = ipv4();
+        let (mut p, mut ctx) = setup(&bytes, ETH_P_IP);
+        let q = u64::from(ETH_P_8021Q.to_be());
+        let ad = u64::from(ETH_P_8021AD.to_be());
+        assert_eq!(call(skb_vlan_push, &mut ctx, &mut p, [q, 100, 0, 0]), 0);
+        assert_eq!((ctx.vlan_present, ctx.vlan_tci, ctx.vlan_proto), (1, 100, be16(0x8100)));
+        assert_eq!(p.data(), &bytes[..]);
+        // A second tag: the first goes into the packet after the MAC addresses.
+        assert_eq!(call(skb_vlan_push, &mut ctx, &mut p, [ad, 200, 0, 0]), 0);
+        let tagged = [&bytes[..12], &[0x81, 0x00, 0x00, 100], &bytes[12..]].concat();
+        assert_eq!(p.data(), &tagged[..]);
+        assert_eq!((ctx.vlan_tci, ctx.vlan_proto), (200, be16(0x88a8)));
+        assert_eq!(ctx.protocol, be16(0x8100));
+        assert_eq!(p.skb.network_offset, 18);
+        check_published(&mut p, &ctx);
+        // Pop: the accelerated tag goes, and the packet's tag takes its place.
+        assert_eq!(call(skb_vlan_pop, &mut ctx, &mut p, [0; 4]), 0);
+        assert_eq!(p.data(), &bytes[..]);
+        assert_eq!((ctx.vlan_present, ctx.vlan_tci, ctx.vlan_proto), (1, 100, be16(0x8100)));
+        assert_eq!(ctx.protocol, be16(ETH_P_IP));
+        assert_eq!(p.skb.network_offset, 14);
+        assert_eq!(call(skb_vlan_pop, &mut ctx, &mut p, [0; 4]), 0);
+        assert_eq!((ctx.vlan_present, ctx.vlan_tci, ctx.vlan_proto), (0, 0, 0));
+        assert_eq!(call(skb_vlan_pop, &mut ctx, &mut p, [0; 4]), 0);
+        assert_eq!(p.data(), &bytes[..]);
+        // Any other protocol means 802.1Q.
+        assert_eq!(call(skb_vlan_push, &mut ctx, &mut p, [0x1234, 7, 0, 0]), 0);
+        assert_eq!(ctx.vlan_proto, be16(0x8100));
+    }
+
+    #[test]
+    fn vlan_pop_takes_a_tag_out_of_the_packet_without_an_accelerated_one() {
+        let inner = ipv4();
+        let tagged = [&inner[..12], &[0x81, 0x00, 0x0f, 0xff], &inner[12..]].concat();
+        let (mut p, mut ctx) = setup(&tagged, ETH_P_8021Q);
+        assert_eq!(call(skb_vlan_pop, &mut ctx, &mut p, [0; 4]), 0);
+        assert_eq!(p.data(), &inner[..]);
+        assert_eq!(ctx.protocol, be16(ETH_P_IP));
+        assert_eq!(ctx.vlan_present, 0);
+        // A tag cut short cannot be popped.
+        let (mut short, mut short_ctx) = setup(&tagged[..17], ETH_P_8021Q);
+        assert_eq!(call(skb_vlan_pop, &mut short_ctx, &mut short, [0; 4]), ENOMEM);
+    }
+}

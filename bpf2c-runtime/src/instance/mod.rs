@@ -431,7 +431,7 @@ enum Failure {
 }
 
 impl<'a> RunState<'a> {
-    fn new(inner: &'a Instance, program: usize) -> RunState<'a> {
+    pub(crate) fn new(inner: &'a Instance, program: usize) -> RunState<'a> {
         RunState {
             inner,
             program: Cell::new(program),
@@ -471,7 +471,7 @@ impl<'a> RunState<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ffi::*;
 
@@ -489,7 +489,10 @@ mod tests {
 
     /// The unit tests' module was never verified (its "program" is `ret_cpu`), so it is
     /// instantiated the unsafe way.
-    fn instantiate(image: ModuleImage, options: Options) -> Result<Instance, LoadError> {
+    pub(crate) fn instantiate(
+        image: ModuleImage,
+        options: Options,
+    ) -> Result<Instance, LoadError> {
         // SAFETY: the module's one program is ret_cpu above, which only reads its
         // invocation's cpu field: memory-safe without a verifier's proof.
         unsafe { Instance::new_unverified(image, options) }
@@ -497,7 +500,7 @@ mod tests {
 
     /// A module written in Rust: one ARRAY (value 12) and, if asked, one PERCPU_ARRAY
     /// (value 8), both addressed directly by "inlined code".
-    fn image(per_cpu: bool) -> ModuleImage {
+    pub(crate) fn image(per_cpu: bool) -> ModuleImage {
         try_image(per_cpu, |_| {}).unwrap()
     }
 
