@@ -346,3 +346,44 @@ fn cli_run_reports_the_final_packet_the_metadata_and_the_redirect() {
         json!("aa000000fcffffff000000000000000000000000")
     );
 }
+
+#[test]
+fn cli_run_fills_redirect_maps_from_maps_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let maps_in = dir.path().join("maps.json");
+    std::fs::write(&maps_in, r#"{"devs": {"01000000": "09000000"}}"#).unwrap();
+    let result = cli::run_json(&[
+        "run",
+        "tests/bpf/packet_room.o",
+        "--program",
+        "to_dev",
+        "--data-hex",
+        "0100000000000000000000000000",
+        "--maps-in",
+        maps_in.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        result["redirect"],
+        json!({
+            "map": "devs",
+            "map_type": "BPF_MAP_TYPE_DEVMAP",
+            "key": 1,
+            "flags": 0,
+            "value": "09000000",
+        })
+    );
+    assert_eq!(result["retval"], json!(4));
+    // Key 2 is empty: the fallback action in the flags' low bits (XDP_PASS), no redirect.
+    let result = cli::run_json(&[
+        "run",
+        "tests/bpf/packet_room.o",
+        "--program",
+        "to_dev",
+        "--data-hex",
+        "0200000002000000000000000000",
+        "--maps-in",
+        maps_in.to_str().unwrap(),
+    ]);
+    assert_eq!(result["retval"], json!(2));
+    assert!(result.get("redirect").is_none(), "{result}");
+}

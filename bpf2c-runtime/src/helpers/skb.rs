@@ -83,13 +83,9 @@ impl<'a> Skb<'a> {
         // SAFETY: this function's contract.
         let packet = unsafe { run_packet(inv) }?;
         // The context's pointers are the truth during a run; the packet follows them.
-        let meta = packet.offset_of(ctx.data_meta)?;
-        let data = packet.offset_of(ctx.data)?;
-        let end = packet.offset_of(ctx.data_end)?;
-        if !(meta <= data && data <= end) {
+        if !adopt_bounds(ctx, packet) {
             return None;
         }
-        packet.set_bounds(meta, data, end);
         Some(Skb { ctx, packet })
     }
 
@@ -141,7 +137,26 @@ impl<'a> Skb<'a> {
     }
 }
 
-/// Points an skb context at a packet's bounds and sets its len.
+/// Moves a packet's bounds to where an skb context points (what a run does when the
+/// program returns); false, leaving the packet alone, when they are not inside its frame.
+pub(crate) fn adopt_bounds(ctx: &bpf2c_skb_context_t, packet: &mut Packet) -> bool {
+    let bounds = (
+        packet.offset_of(ctx.data_meta),
+        packet.offset_of(ctx.data),
+        packet.offset_of(ctx.data_end),
+    );
+    match bounds {
+        (Some(meta), Some(data), Some(end)) if meta <= data && data <= end => {
+            packet.set_bounds(meta, data, end);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Points an skb context at a packet's bounds and sets its len: how an skb run sets up its
+/// context over a [`Packet`] (with `RunState::packet` set to it), and what every resize
+/// helper does after changing the packet.
 pub(crate) fn publish(ctx: &mut bpf2c_skb_context_t, packet: &mut Packet) {
     let (meta, data, end) = packet.bounds();
     ctx.data_meta = packet.address(meta);
