@@ -64,7 +64,10 @@ fn adjust_head_grows_into_the_headroom_up_to_the_xdp_frame() {
     assert_eq!(&packet.data()[216..], &bytes[..]);
 
     let mut packet = Packet::new(&args_packet((-217i32) as u32, 0, 16));
-    assert_eq!(helper_result(&run(&inst, "adjust_head", &mut packet)), EINVAL);
+    assert_eq!(
+        helper_result(&run(&inst, "adjust_head", &mut packet)),
+        EINVAL
+    );
     assert_eq!(packet.data(), &args_packet((-217i32) as u32, 0, 16)[..]);
     assert_eq!(packet.headroom(), XDP_PACKET_HEADROOM);
 }
@@ -81,7 +84,10 @@ fn adjust_head_shrinks_down_to_an_ethernet_header() {
     assert_eq!(packet.headroom(), 258);
 
     let mut packet = Packet::new(&args_packet(3, 0, 16));
-    assert_eq!(helper_result(&run(&inst, "adjust_head", &mut packet)), EINVAL);
+    assert_eq!(
+        helper_result(&run(&inst, "adjust_head", &mut packet)),
+        EINVAL
+    );
     assert_eq!(packet.len(), 16);
 }
 
@@ -101,7 +107,10 @@ fn adjust_tail_grows_into_the_tailroom_zeroed_and_keeps_14_bytes() {
     assert_eq!(packet.data()[16 + room - 1], 0xbb);
 
     let mut packet = Packet::new(&args_packet(room as u32 + 1, 0, 16));
-    assert_eq!(helper_result(&run(&inst, "adjust_tail", &mut packet)), EINVAL);
+    assert_eq!(
+        helper_result(&run(&inst, "adjust_tail", &mut packet)),
+        EINVAL
+    );
     assert_eq!(packet.len(), 16);
 
     let mut packet = Packet::new(&args_packet((-2i32) as u32, 0, 16));
@@ -109,7 +118,10 @@ fn adjust_tail_grows_into_the_tailroom_zeroed_and_keeps_14_bytes() {
     assert_eq!(packet.len(), 14);
     assert_eq!(packet.data()[13], 0xbb);
     let mut packet = Packet::new(&args_packet((-3i32) as u32, 0, 16));
-    assert_eq!(helper_result(&run(&inst, "adjust_tail", &mut packet)), EINVAL);
+    assert_eq!(
+        helper_result(&run(&inst, "adjust_tail", &mut packet)),
+        EINVAL
+    );
     assert_eq!(packet.len(), 16);
 }
 
@@ -161,7 +173,9 @@ fn encapsulation_pushes_an_outer_ipv4_header_after_the_ethernet_header() {
     let inst = object();
     let inner: Vec<u8> = [
         &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x08, 0x00][..],
-        &[0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2],
+        &[
+            0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ],
     ]
     .concat();
     let mut packet = Packet::new(&inner);
@@ -197,7 +211,11 @@ fn redirect_to_an_ifindex_records_it_and_refuses_flags_in_xdp() {
 }
 
 fn redirect_map(inst: &Instance, program: &str, key: u32, flags: u32) -> RunOutcome {
-    run(inst, program, &mut Packet::new(&args_packet(key, flags, 14)))
+    run(
+        inst,
+        program,
+        &mut Packet::new(&args_packet(key, flags, 14)),
+    )
 }
 
 fn map_target(map: &str, map_type: MapType, key: u32, value: &[u8]) -> Option<Redirect> {
@@ -284,7 +302,10 @@ fn devmap_hash_cpumap_and_xskmap_redirect_through_their_entries() {
     cpus.update(&key32(1), &val, UpdateFlags::Any).unwrap();
     let outcome = redirect_map(&inst, "to_cpu", 1, 0);
     assert_eq!(outcome.retval, XDP_REDIRECT);
-    assert_eq!(outcome.redirect, map_target("cpus", MapType::Cpumap, 1, &val));
+    assert_eq!(
+        outcome.redirect,
+        map_target("cpus", MapType::Cpumap, 1, &val)
+    );
     assert_eq!(redirect_map(&inst, "to_cpu", 1, 8).retval, XDP_ABORTED);
     assert_eq!(redirect_map(&inst, "to_cpu", 0, 3).retval, XDP_TX);
     assert!(cpus.update(&key32(2), &val, UpdateFlags::Any).is_err());

@@ -47,11 +47,11 @@ pub use instance::{
     ClonedPacket, Instance, MapRef, Options, Program, Redirect, RepeatStats, RunOutcome,
     DEFAULT_LOOP_BUDGET, DEFAULT_MAX_MAP_BYTES, MAX_CPU_SLOTS,
 };
-pub use packet::Packet;
 pub use module::{
     ModuleImage, MAX_FUNCTIONS, MAX_HELPERS, MAX_KEY_SIZE, MAX_MAPS, MAX_NAME_LEN, MAX_PROGRAMS,
     MAX_VALUE_SIZE,
 };
+pub use packet::Packet;
 pub use types::{
     HelperSpec, MapAssumption, MapSpec, MapType, ProgramInfo, ProgramType, UpdateFlags,
 };

@@ -79,7 +79,11 @@ impl Packet {
     /// has 3456 bytes of tailroom. A longer packet gets a larger frame with no tailroom.
     pub fn new(bytes: &[u8]) -> Packet {
         let usable = XDP_FRAME_SIZE - SKB_SHARED_INFO_SIZE - XDP_PACKET_HEADROOM;
-        Packet::with_room(bytes, XDP_PACKET_HEADROOM, usable.saturating_sub(bytes.len()))
+        Packet::with_room(
+            bytes,
+            XDP_PACKET_HEADROOM,
+            usable.saturating_sub(bytes.len()),
+        )
     }
 
     /// `bytes` with exactly `headroom` bytes before them and `tailroom` after them.
@@ -209,7 +213,10 @@ mod tests {
     fn reserving_room_keeps_the_bytes_and_their_order() {
         let mut p = Packet::with_room(&[1, 2, 3], 2, 1);
         p.reserve_room(10, 5);
-        assert_eq!((p.headroom(), p.tailroom(), p.data()), (10, 5, &[1u8, 2, 3][..]));
+        assert_eq!(
+            (p.headroom(), p.tailroom(), p.data()),
+            (10, 5, &[1u8, 2, 3][..])
+        );
         p.reserve_room(4, 2);
         assert_eq!((p.headroom(), p.tailroom()), (10, 5));
     }

@@ -455,10 +455,7 @@ impl<'a> XdpProgram<'a> {
 
     /// Runs the program over a packet with room, which it may also grow, shrink and give
     /// metadata; returns the action and any redirect target.
-    pub fn run_packet(
-        &self,
-        packet: &mut crate::Packet,
-    ) -> Result<crate::RunOutcome, RunError> {
+    pub fn run_packet(&self, packet: &mut crate::Packet) -> Result<crate::RunOutcome, RunError> {
         self.instance.run_xdp_packet(&self.program, packet)
     }
 }

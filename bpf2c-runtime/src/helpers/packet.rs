@@ -190,13 +190,27 @@ mod tests {
         let bytes: Vec<u8> = (0..20).collect();
         let mut p = Packet::new(&bytes);
         let mut ctx = xdp_ctx(&mut p);
-        assert_eq!(call(xdp_adjust_meta, &mut ctx, &mut p, [(-8i64) as u64, 0, 0, 0]), 0);
+        assert_eq!(
+            call(xdp_adjust_meta, &mut ctx, &mut p, [(-8i64) as u64, 0, 0, 0]),
+            0
+        );
         let meta_at = p.offset_of(ctx.data_meta).unwrap();
         p.frame_mut()[meta_at..meta_at + 8].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
         // 256 - 40 - 8 bytes of headroom remain for the data.
         let too_far = (-209i64) as u64;
-        assert_eq!(call(xdp_adjust_head, &mut ctx, &mut p, [too_far, 0, 0, 0]), -22);
-        assert_eq!(call(xdp_adjust_head, &mut ctx, &mut p, [(-208i64) as u64, 0, 0, 0]), 0);
+        assert_eq!(
+            call(xdp_adjust_head, &mut ctx, &mut p, [too_far, 0, 0, 0]),
+            -22
+        );
+        assert_eq!(
+            call(
+                xdp_adjust_head,
+                &mut ctx,
+                &mut p,
+                [(-208i64) as u64, 0, 0, 0]
+            ),
+            0
+        );
         let (meta, data, end) = (
             p.offset_of(ctx.data_meta).unwrap(),
             p.offset_of(ctx.data).unwrap(),

@@ -127,7 +127,11 @@ pub(crate) unsafe extern "C" fn clone_redirect(
     else {
         return fail(errno::EINVAL);
     };
-    let bytes = packet.frame_mut().get(data..end).unwrap_or_default().to_vec();
+    let bytes = packet
+        .frame_mut()
+        .get(data..end)
+        .unwrap_or_default()
+        .to_vec();
     state.clones.borrow_mut().push(ClonedPacket {
         ifindex,
         flags,

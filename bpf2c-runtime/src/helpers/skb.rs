@@ -169,7 +169,11 @@ pub(crate) fn publish(ctx: &mut bpf2c_skb_context_t, packet: &mut Packet) {
 ///
 /// # Safety
 /// As [`Skb::from_call`].
-unsafe fn with_skb(ctx: u64, inv: *mut bpf2c_invocation_t, op: impl FnOnce(&mut Skb) -> u64) -> u64 {
+unsafe fn with_skb(
+    ctx: u64,
+    inv: *mut bpf2c_invocation_t,
+    op: impl FnOnce(&mut Skb) -> u64,
+) -> u64 {
     // SAFETY: this function's contract.
     let Some(mut skb) = (unsafe { Skb::from_call(ctx, inv) }) else {
         return fail(errno::EINVAL);
@@ -663,7 +667,10 @@ mod tests {
         assert_eq!(call(skb_load_bytes, &mut ctx, &mut p, [14, to, 4, 0]), 0);
         assert_eq!(buf, [0x40, 0x41, 0x42, 0x43]);
         // 42 bytes: offset 39 + 4 is past the end.
-        assert_eq!(call(skb_load_bytes, &mut ctx, &mut p, [39, to, 4, 0]), EFAULT);
+        assert_eq!(
+            call(skb_load_bytes, &mut ctx, &mut p, [39, to, 4, 0]),
+            EFAULT
+        );
         assert_eq!(buf, [0; 4]);
         assert_eq!(call(skb_load_bytes, &mut ctx, &mut p, [38, to, 4, 0]), 0);
         assert_eq!(buf, [0xe4, 0xe5, 0xe6, 0xe7]);
@@ -681,8 +688,14 @@ mod tests {
         assert_eq!(call(skb_store_bytes, &mut ctx, &mut p, [40, from, 2, 2]), 0);
         assert_eq!(&p.data()[40..], &[9, 8]);
         assert_eq!(ctx.hash, 0);
-        assert_eq!(call(skb_store_bytes, &mut ctx, &mut p, [41, from, 2, 0]), EFAULT);
-        assert_eq!(call(skb_store_bytes, &mut ctx, &mut p, [0, from, 2, 4]), EINVAL);
+        assert_eq!(
+            call(skb_store_bytes, &mut ctx, &mut p, [41, from, 2, 0]),
+            EFAULT
+        );
+        assert_eq!(
+            call(skb_store_bytes, &mut ctx, &mut p, [0, from, 2, 4]),
+            EINVAL
+        );
         assert_eq!(p.len(), 42);
     }
 
@@ -702,10 +715,16 @@ mod tests {
         assert_eq!(p.data(), &[&[0u8; 4][..], &bytes].concat()[..]);
         assert_eq!(p.skb.network_offset, 18);
         check_published(&mut p, &ctx);
-        assert_eq!(call(skb_change_head, &mut ctx, &mut p, [4, 1, 0, 0]), EINVAL);
+        assert_eq!(
+            call(skb_change_head, &mut ctx, &mut p, [4, 1, 0, 0]),
+            EINVAL
+        );
         // 46 bytes now; BPF_SKB_MAX_LEN is 16064.
         let exact = (BPF_SKB_MAX_LEN - 46) as u64;
-        assert_eq!(call(skb_change_head, &mut ctx, &mut p, [exact + 1, 0, 0, 0]), EINVAL);
+        assert_eq!(
+            call(skb_change_head, &mut ctx, &mut p, [exact + 1, 0, 0, 0]),
+            EINVAL
+        );
         assert_eq!(call(skb_change_head, &mut ctx, &mut p, [exact, 0, 0, 0]), 0);
         assert_eq!(ctx.len, 16064);
         assert_eq!(&p.data()[16064 - 42..], &bytes[..]);
@@ -720,9 +739,18 @@ mod tests {
         check_published(&mut p, &ctx);
         assert_eq!(call(skb_change_tail, &mut ctx, &mut p, [14, 0, 0, 0]), 0);
         assert_eq!(p.data(), &bytes[..14]);
-        assert_eq!(call(skb_change_tail, &mut ctx, &mut p, [13, 0, 0, 0]), EINVAL);
-        assert_eq!(call(skb_change_tail, &mut ctx, &mut p, [16065, 0, 0, 0]), EINVAL);
-        assert_eq!(call(skb_change_tail, &mut ctx, &mut p, [20, 1, 0, 0]), EINVAL);
+        assert_eq!(
+            call(skb_change_tail, &mut ctx, &mut p, [13, 0, 0, 0]),
+            EINVAL
+        );
+        assert_eq!(
+            call(skb_change_tail, &mut ctx, &mut p, [16065, 0, 0, 0]),
+            EINVAL
+        );
+        assert_eq!(
+            call(skb_change_tail, &mut ctx, &mut p, [20, 1, 0, 0]),
+            EINVAL
+        );
         assert_eq!(call(skb_change_tail, &mut ctx, &mut p, [16064, 0, 0, 0]), 0);
         assert_eq!(ctx.len, 16064);
     }
@@ -732,9 +760,15 @@ mod tests {
         let (mut p, mut ctx) = setup(&ipv4(), ETH_P_IP);
         assert_eq!(call(skb_change_type, &mut ctx, &mut p, [3, 0, 0, 0]), 0);
         assert_eq!(ctx.pkt_type, 3);
-        assert_eq!(call(skb_change_type, &mut ctx, &mut p, [4, 0, 0, 0]), EINVAL);
+        assert_eq!(
+            call(skb_change_type, &mut ctx, &mut p, [4, 0, 0, 0]),
+            EINVAL
+        );
         ctx.pkt_type = 5; // PACKET_LOOPBACK: not one a program may change
-        assert_eq!(call(skb_change_type, &mut ctx, &mut p, [0, 0, 0, 0]), EINVAL);
+        assert_eq!(
+            call(skb_change_type, &mut ctx, &mut p, [0, 0, 0, 0]),
+            EINVAL
+        );
         assert_eq!(ctx.pkt_type, 5);
     }
 
@@ -744,8 +778,14 @@ mod tests {
         let (mut p, mut ctx) = setup(&bytes, ETH_P_IP);
         let v6 = u64::from(ETH_P_IPV6.to_be());
         let v4 = u64::from(ETH_P_IP.to_be());
-        assert_eq!(call(skb_change_proto, &mut ctx, &mut p, [v4, 0, 0, 0]), ENOTSUPP);
-        assert_eq!(call(skb_change_proto, &mut ctx, &mut p, [v6, 1, 0, 0]), EINVAL);
+        assert_eq!(
+            call(skb_change_proto, &mut ctx, &mut p, [v4, 0, 0, 0]),
+            ENOTSUPP
+        );
+        assert_eq!(
+            call(skb_change_proto, &mut ctx, &mut p, [v6, 1, 0, 0]),
+            EINVAL
+        );
         assert_eq!(call(skb_change_proto, &mut ctx, &mut p, [v6, 0, 0, 0]), 0);
         let grown = [&bytes[..14], &[0u8; 20], &bytes[14..]].concat();
         assert_eq!(p.data(), &grown[..]);
@@ -763,27 +803,69 @@ mod tests {
         let mac = BPF_ADJ_ROOM_MAC;
         let net = BPF_ADJ_ROOM_NET;
         assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [8, mac, 0, 0]), 0);
-        assert_eq!(p.data(), &[&bytes[..14], &[0u8; 8], &bytes[14..]].concat()[..]);
-        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [(-8i64) as u64, mac, 0, 0]), 0);
+        assert_eq!(
+            p.data(),
+            &[&bytes[..14], &[0u8; 8], &bytes[14..]].concat()[..]
+        );
+        assert_eq!(
+            call(
+                skb_adjust_room,
+                &mut ctx,
+                &mut p,
+                [(-8i64) as u64, mac, 0, 0]
+            ),
+            0
+        );
         assert_eq!(p.data(), &bytes[..]);
         // NET: after the 20-byte IPv4 header.
         assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [8, net, 0, 0]), 0);
-        assert_eq!(p.data(), &[&bytes[..34], &[0u8; 8], &bytes[34..]].concat()[..]);
-        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [(-16i64) as u64, net, 0, 0]), 0);
+        assert_eq!(
+            p.data(),
+            &[&bytes[..34], &[0u8; 8], &bytes[34..]].concat()[..]
+        );
+        assert_eq!(
+            call(
+                skb_adjust_room,
+                &mut ctx,
+                &mut p,
+                [(-16i64) as u64, net, 0, 0]
+            ),
+            0
+        );
         assert_eq!(p.data(), &bytes[..34]);
         check_published(&mut p, &ctx);
         // 20 bytes past the network header remain, the IPv4 minimum: no more shrinking.
         assert_eq!(
-            call(skb_adjust_room, &mut ctx, &mut p, [(-1i64) as u64, mac, 0, 0]),
+            call(
+                skb_adjust_room,
+                &mut ctx,
+                &mut p,
+                [(-1i64) as u64, mac, 0, 0]
+            ),
             ENOTSUPP
         );
-        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [0x1000, mac, 0, 0]), EFAULT);
-        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [4, 2, 0, 0]), ENOTSUPP);
-        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [4, mac, 1 << 9, 0]), EINVAL);
+        assert_eq!(
+            call(skb_adjust_room, &mut ctx, &mut p, [0x1000, mac, 0, 0]),
+            EFAULT
+        );
+        assert_eq!(
+            call(skb_adjust_room, &mut ctx, &mut p, [4, 2, 0, 0]),
+            ENOTSUPP
+        );
+        assert_eq!(
+            call(skb_adjust_room, &mut ctx, &mut p, [4, mac, 1 << 9, 0]),
+            EINVAL
+        );
         let decap = BPF_F_ADJ_ROOM_DECAP_L3_IPV4;
-        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [4, mac, decap, 0]), EINVAL);
+        assert_eq!(
+            call(skb_adjust_room, &mut ctx, &mut p, [4, mac, decap, 0]),
+            EINVAL
+        );
         let (mut arp, mut arp_ctx) = setup(&frame(0x0806, &[0; 28]), 0x0806);
-        assert_eq!(call(skb_adjust_room, &mut arp_ctx, &mut arp, [4, mac, 0, 0]), ENOTSUPP);
+        assert_eq!(
+            call(skb_adjust_room, &mut arp_ctx, &mut arp, [4, mac, 0, 0]),
+            ENOTSUPP
+        );
     }
 
     #[test]
@@ -792,29 +874,60 @@ mod tests {
         let (mut p, mut ctx) = setup(&bytes, ETH_P_IP);
         let mac = BPF_ADJ_ROOM_MAC;
         let both = ENCAP_L3_MASK;
-        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [20, mac, both, 0]), EINVAL);
+        assert_eq!(
+            call(skb_adjust_room, &mut ctx, &mut p, [20, mac, both, 0]),
+            EINVAL
+        );
         let eth_bad = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4
             | BPF_F_ADJ_ROOM_ENCAP_L2_ETH
             | (10 << BPF_ADJ_ROOM_ENCAP_L2_SHIFT);
-        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [38, mac, eth_bad, 0]), EINVAL);
+        assert_eq!(
+            call(skb_adjust_room, &mut ctx, &mut p, [38, mac, eth_bad, 0]),
+            EINVAL
+        );
         let too_long = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | (24 << BPF_ADJ_ROOM_ENCAP_L2_SHIFT);
-        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [20, mac, too_long, 0]), EINVAL);
+        assert_eq!(
+            call(skb_adjust_room, &mut ctx, &mut p, [20, mac, too_long, 0]),
+            EINVAL
+        );
         assert_eq!(p.data(), &bytes[..]);
         // IPv4 in IPv6: room for the outer header, and the protocol becomes IPv6.
         let v6_outer = BPF_F_ADJ_ROOM_ENCAP_L3_IPV6;
-        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [40, mac, v6_outer, 0]), 0);
+        assert_eq!(
+            call(skb_adjust_room, &mut ctx, &mut p, [40, mac, v6_outer, 0]),
+            0
+        );
         assert_eq!(ctx.protocol, be16(ETH_P_IPV6));
         assert!(p.skb.encapsulation);
-        assert_eq!(p.data(), &[&bytes[..14], &[0u8; 40], &bytes[14..]].concat()[..]);
-        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [8, mac, v6_outer, 0]), EALREADY);
+        assert_eq!(
+            p.data(),
+            &[&bytes[..14], &[0u8; 40], &bytes[14..]].concat()[..]
+        );
+        assert_eq!(
+            call(skb_adjust_room, &mut ctx, &mut p, [8, mac, v6_outer, 0]),
+            EALREADY
+        );
         // Decapsulation back to IPv4: 40 bytes off, the IPv4 minimum checked.
         let decap = BPF_F_ADJ_ROOM_DECAP_L3_IPV4;
-        assert_eq!(call(skb_adjust_room, &mut ctx, &mut p, [(-40i64) as u64, mac, decap, 0]), 0);
+        assert_eq!(
+            call(
+                skb_adjust_room,
+                &mut ctx,
+                &mut p,
+                [(-40i64) as u64, mac, decap, 0]
+            ),
+            0
+        );
         assert_eq!(ctx.protocol, be16(ETH_P_IP));
         assert_eq!(p.data(), &bytes[..]);
         // 28 bytes past the network header; leaving fewer than 20 is refused.
         assert_eq!(
-            call(skb_adjust_room, &mut ctx, &mut p, [(-9i64) as u64, mac, decap, 0]),
+            call(
+                skb_adjust_room,
+                &mut ctx,
+                &mut p,
+                [(-9i64) as u64, mac, decap, 0]
+            ),
             ENOTSUPP
         );
     }
@@ -826,7 +939,10 @@ mod tests {
         let q = u64::from(ETH_P_8021Q.to_be());
         let ad = u64::from(ETH_P_8021AD.to_be());
         assert_eq!(call(skb_vlan_push, &mut ctx, &mut p, [q, 100, 0, 0]), 0);
-        assert_eq!((ctx.vlan_present, ctx.vlan_tci, ctx.vlan_proto), (1, 100, be16(0x8100)));
+        assert_eq!(
+            (ctx.vlan_present, ctx.vlan_tci, ctx.vlan_proto),
+            (1, 100, be16(0x8100))
+        );
         assert_eq!(p.data(), &bytes[..]);
         // A second tag: the first goes into the packet after the MAC addresses.
         assert_eq!(call(skb_vlan_push, &mut ctx, &mut p, [ad, 200, 0, 0]), 0);
@@ -839,7 +955,10 @@ mod tests {
         // Pop: the accelerated tag goes, and the packet's tag takes its place.
         assert_eq!(call(skb_vlan_pop, &mut ctx, &mut p, [0; 4]), 0);
         assert_eq!(p.data(), &bytes[..]);
-        assert_eq!((ctx.vlan_present, ctx.vlan_tci, ctx.vlan_proto), (1, 100, be16(0x8100)));
+        assert_eq!(
+            (ctx.vlan_present, ctx.vlan_tci, ctx.vlan_proto),
+            (1, 100, be16(0x8100))
+        );
         assert_eq!(ctx.protocol, be16(ETH_P_IP));
         assert_eq!(p.skb.network_offset, 14);
         assert_eq!(call(skb_vlan_pop, &mut ctx, &mut p, [0; 4]), 0);
@@ -862,6 +981,9 @@ mod tests {
         assert_eq!(ctx.vlan_present, 0);
         // A tag cut short cannot be popped.
         let (mut short, mut short_ctx) = setup(&tagged[..17], ETH_P_8021Q);
-        assert_eq!(call(skb_vlan_pop, &mut short_ctx, &mut short, [0; 4]), ENOMEM);
+        assert_eq!(
+            call(skb_vlan_pop, &mut short_ctx, &mut short, [0; 4]),
+            ENOMEM
+        );
     }
 }

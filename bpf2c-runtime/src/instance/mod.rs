@@ -22,10 +22,10 @@ use crate::maps::{footprint, Map};
 use crate::module::ModuleImage;
 use crate::types::{MapAssumption, MapSpec, MapType, ProgramInfo};
 
+pub use crate::redirect::{ClonedPacket, Redirect, RunOutcome};
 pub use map_ref::MapRef;
 pub use options::{Options, DEFAULT_LOOP_BUDGET, DEFAULT_MAX_MAP_BYTES, MAX_CPU_SLOTS};
 pub use run::{Program, RepeatStats};
-pub use crate::redirect::{ClonedPacket, Redirect, RunOutcome};
 
 /// Distinguishes instances so a program handle cannot be used on the wrong one.
 static NEXT_INSTANCE_ID: AtomicU64 = AtomicU64::new(1);
@@ -489,10 +489,7 @@ pub(crate) mod tests {
 
     /// The unit tests' module was never verified (its "program" is `ret_cpu`), so it is
     /// instantiated the unsafe way.
-    pub(crate) fn instantiate(
-        image: ModuleImage,
-        options: Options,
-    ) -> Result<Instance, LoadError> {
+    pub(crate) fn instantiate(image: ModuleImage, options: Options) -> Result<Instance, LoadError> {
         // SAFETY: the module's one program is ret_cpu above, which only reads its
         // invocation's cpu field: memory-safe without a verifier's proof.
         unsafe { Instance::new_unverified(image, options) }

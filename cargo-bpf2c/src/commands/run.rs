@@ -211,7 +211,9 @@ fn add_redirect(result: &mut Value, run: &RunOutcome) {
         let clones: Vec<Value> = run
             .clones
             .iter()
-            .map(|c| json!({ "ifindex": c.ifindex, "flags": c.flags, "data": hex::encode(&c.data) }))
+            .map(
+                |c| json!({ "ifindex": c.ifindex, "flags": c.flags, "data": hex::encode(&c.data) }),
+            )
             .collect();
         result["clones"] = json!(clones);
     }
