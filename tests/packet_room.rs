@@ -180,7 +180,7 @@ fn encapsulation_pushes_an_outer_ipv4_header_after_the_ethernet_header() {
     .concat();
     let mut packet = Packet::new(&inner);
     assert_eq!(run(&inst, "encap_ipip", &mut packet).retval, XDP_TX);
-    let mut outer = vec![0u8; 20];
+    let mut outer = [0u8; 20];
     outer[0] = 0x45;
     outer[8] = 64;
     outer[9] = 4;

@@ -163,7 +163,7 @@ pub(crate) unsafe extern "C" fn xdp_adjust_meta(
         return fail(errno::EINVAL);
     }
     let metalen = data - new_meta as usize;
-    if metalen % 4 != 0 || metalen > XDP_MAX_META {
+    if !metalen.is_multiple_of(4) || metalen > XDP_MAX_META {
         return fail(errno::EACCES);
     }
     ctx.data_meta = packet.address(new_meta as usize);
