@@ -212,7 +212,8 @@ impl Instance {
         self.check_data(prog, data.len())?;
         // XDP runs get a frame without room, as `run_xdp` gives them; the context is set up
         // once, so a program that moves its packet's bounds moves them for the next run too.
-        let mut frame = Packet::with_room(data, 0, 0);
+        let is_xdp = program_type == ProgramType::Xdp;
+        let mut frame = Packet::with_room(if is_xdp { data } else { &[] }, 0, 0);
         let mut xdp = xdp_packet_context(&mut frame);
         let entry = match program_type {
             ProgramType::Raw => raw_entry(data),
@@ -221,7 +222,7 @@ impl Instance {
         let function = self.image.programs()[prog.index].function;
         let stats = self.with_cpu(|cpu| {
             let state = RunState::new(self, prog.index);
-            if program_type == ProgramType::Xdp {
+            if is_xdp {
                 state.packet.set(&mut frame as *mut Packet);
             }
             let mut inv = self.invocation(entry, cpu, &state);
@@ -252,7 +253,7 @@ impl Instance {
                 last_return,
             })
         });
-        if program_type == ProgramType::Xdp {
+        if is_xdp {
             data.copy_from_slice(&frame.frame_mut()[..data.len()]);
         }
         stats
