@@ -364,6 +364,55 @@ fn corpus_steps() -> Vec<Step> {
     steps.push(run("typedef_maps.o", "bump", &[]));
     steps.push(run("user_space_safe.o", "moved_context_pointer", &[0; 14]));
     steps.push(run("user_space_safe.o", "callee_copies_r6", &[0; 14]));
+    steps.extend(packet_room_steps());
+    steps
+}
+
+/// The XDP resize and redirect helpers, called by generated code: each program of
+/// packet_room.o takes two little-endian words from the front of its packet (a delta, or a
+/// key or ifindex and flags). Packets have no room here, so growth fails with -EINVAL.
+fn packet_room_steps() -> Vec<Step> {
+    const OBJ: &str = "packet_room.o";
+    let args = |a: i32, b: u32, len: usize| {
+        let mut p: Vec<u8> = (0..len as u8).collect();
+        p[..4].copy_from_slice(&a.to_le_bytes());
+        p[4..8].copy_from_slice(&b.to_le_bytes());
+        p
+    };
+    let mut steps = Vec::new();
+    for delta in [2, 3, -1, 0] {
+        steps.push(run(OBJ, "adjust_head", &args(delta, 0, 16)));
+    }
+    for delta in [-2, -3, 1, 0] {
+        steps.push(run(OBJ, "adjust_tail", &args(delta, 0, 16)));
+    }
+    for delta in [0, -4, 4] {
+        steps.push(run(OBJ, "adjust_meta", &args(delta, 0, 16)));
+    }
+    steps.push(run(OBJ, "encap_ipip", &args(0, 0, 40)));
+    steps.push(run(OBJ, "redirect_ifindex", &args(7, 0, 14)));
+    steps.push(run(OBJ, "redirect_ifindex", &args(7, 1, 14)));
+    steps.push(update(OBJ, "devs", 1, &9u32.to_le_bytes()));
+    let devmap_val = [5u32.to_le_bytes(), 0u32.to_le_bytes()].concat();
+    steps.push(update(OBJ, "dev_hash", 1000, &devmap_val));
+    let cpumap_val = [128u32.to_le_bytes(), 0u32.to_le_bytes()].concat();
+    steps.push(update(OBJ, "cpus", 1, &cpumap_val));
+    steps.push(update(OBJ, "xsks", 3, &42u32.to_le_bytes()));
+    for (program, key, flags) in [
+        ("to_dev", 1, 0),
+        ("to_dev", 2, 2),
+        ("to_dev", 3, 8),
+        ("to_dev", 1, 32),
+        ("to_dev_hash", 1000, 0),
+        ("to_dev_hash", 1001, 1),
+        ("to_cpu", 1, 0),
+        ("to_cpu", 1, 8),
+        ("to_cpu", 0, 3),
+        ("to_xsk", 3, 0),
+        ("to_xsk", 2, 2),
+    ] {
+        steps.push(run(OBJ, program, &args(key, flags, 14)));
+    }
     steps
 }
 

@@ -88,6 +88,10 @@ extern "C" {
 #define BPF2C_MAP_TYPE_PERCPU_HASH 5u
 #define BPF2C_MAP_TYPE_PERCPU_ARRAY 6u
 #define BPF2C_MAP_TYPE_LRU_HASH 9u
+#define BPF2C_MAP_TYPE_DEVMAP 14u
+#define BPF2C_MAP_TYPE_CPUMAP 16u
+#define BPF2C_MAP_TYPE_XSKMAP 17u
+#define BPF2C_MAP_TYPE_DEVMAP_HASH 25u
 
 /* Program types known to the runtime: bpf2c's own numbering, not enum bpf_prog_type. */
 #define BPF2C_PROG_TYPE_RAW 0u /* r1 = memory buffer, r2 = its length */
@@ -211,7 +215,7 @@ typedef struct bpf2c_xdp_md {
 typedef struct bpf2c_xdp_context {
     uint64_t data;      /* address of the first packet byte */
     uint64_t data_end;  /* address one past the last packet byte */
-    uint64_t data_meta; /* equal to data: the runtime has no metadata area */
+    uint64_t data_meta; /* start of the metadata area before data (equal to data when empty) */
     uint32_t ingress_ifindex;
     uint32_t rx_queue_index;
     uint32_t egress_ifindex;

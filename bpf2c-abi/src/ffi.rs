@@ -41,6 +41,10 @@ pub const BPF2C_MAP_TYPE_PROG_ARRAY: u32 = map_type::PROG_ARRAY;
 pub const BPF2C_MAP_TYPE_PERCPU_HASH: u32 = map_type::PERCPU_HASH;
 pub const BPF2C_MAP_TYPE_PERCPU_ARRAY: u32 = map_type::PERCPU_ARRAY;
 pub const BPF2C_MAP_TYPE_LRU_HASH: u32 = map_type::LRU_HASH;
+pub const BPF2C_MAP_TYPE_DEVMAP: u32 = map_type::DEVMAP;
+pub const BPF2C_MAP_TYPE_CPUMAP: u32 = map_type::CPUMAP;
+pub const BPF2C_MAP_TYPE_XSKMAP: u32 = map_type::XSKMAP;
+pub const BPF2C_MAP_TYPE_DEVMAP_HASH: u32 = map_type::DEVMAP_HASH;
 
 pub const BPF2C_PROG_TYPE_RAW: u32 = 0;
 pub const BPF2C_PROG_TYPE_XDP: u32 = 1;

@@ -238,7 +238,7 @@ linux_helpers! {
 /// The helpers every runtime instance provides, by id. The translator lets programs call
 /// these (with Linux's prototypes) and no other standard helper; the runtime implements
 /// exactly these.
-pub const STANDARD_HELPERS: [u32; 9] = [
+pub const STANDARD_HELPERS: [u32; 25] = [
     id::MAP_LOOKUP_ELEM,
     id::MAP_UPDATE_ELEM,
     id::MAP_DELETE_ELEM,
@@ -248,6 +248,24 @@ pub const STANDARD_HELPERS: [u32; 9] = [
     id::GET_SMP_PROCESSOR_ID,
     id::TAIL_CALL,
     id::GET_CURRENT_PID_TGID,
+    // Packets with room and redirects: resizing XDP and skb packets, reading and writing
+    // skb bytes, VLAN tags, and the redirect family.
+    id::SKB_STORE_BYTES,
+    id::CLONE_REDIRECT,
+    id::SKB_VLAN_PUSH,
+    id::SKB_VLAN_POP,
+    id::REDIRECT,
+    id::SKB_LOAD_BYTES,
+    id::SKB_CHANGE_PROTO,
+    id::SKB_CHANGE_TYPE,
+    id::SKB_CHANGE_TAIL,
+    id::SKB_PULL_DATA,
+    id::SKB_CHANGE_HEAD,
+    id::XDP_ADJUST_HEAD,
+    id::SKB_ADJUST_ROOM,
+    id::REDIRECT_MAP,
+    id::XDP_ADJUST_META,
+    id::XDP_ADJUST_TAIL,
 ];
 
 /// Is `helper` one of [`STANDARD_HELPERS`]?

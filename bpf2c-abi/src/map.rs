@@ -67,17 +67,26 @@ pub enum MapType {
     PercpuHash,
     PercpuArray,
     LruHash,
+    // Redirect targets: host-filled, read by bpf_redirect_map.
+    Devmap,
+    Cpumap,
+    Xskmap,
+    DevmapHash,
 }
 
 impl MapType {
     /// Every map type the runtime implements.
-    pub const ALL: [MapType; 6] = [
+    pub const ALL: [MapType; 10] = [
         MapType::Hash,
         MapType::Array,
         MapType::ProgArray,
         MapType::PercpuHash,
         MapType::PercpuArray,
         MapType::LruHash,
+        MapType::Devmap,
+        MapType::Cpumap,
+        MapType::Xskmap,
+        MapType::DevmapHash,
     ];
 
     /// The Linux number (`BPF_MAP_TYPE_*`).
@@ -89,6 +98,10 @@ impl MapType {
             MapType::PercpuHash => map_type::PERCPU_HASH,
             MapType::PercpuArray => map_type::PERCPU_ARRAY,
             MapType::LruHash => map_type::LRU_HASH,
+            MapType::Devmap => map_type::DEVMAP,
+            MapType::Cpumap => map_type::CPUMAP,
+            MapType::Xskmap => map_type::XSKMAP,
+            MapType::DevmapHash => map_type::DEVMAP_HASH,
         }
     }
 
@@ -111,6 +124,10 @@ impl MapType {
             MapType::PercpuHash => "BPF2C_MAP_TYPE_PERCPU_HASH",
             MapType::PercpuArray => "BPF2C_MAP_TYPE_PERCPU_ARRAY",
             MapType::LruHash => "BPF2C_MAP_TYPE_LRU_HASH",
+            MapType::Devmap => "BPF2C_MAP_TYPE_DEVMAP",
+            MapType::Cpumap => "BPF2C_MAP_TYPE_CPUMAP",
+            MapType::Xskmap => "BPF2C_MAP_TYPE_XSKMAP",
+            MapType::DevmapHash => "BPF2C_MAP_TYPE_DEVMAP_HASH",
         }
     }
 
@@ -127,7 +144,20 @@ impl MapType {
 
     /// Keys are indices below max_entries: the arrays and the program array.
     pub fn has_index_keys(self) -> bool {
-        self.is_array() || self == MapType::ProgArray
+        self.is_array()
+            || matches!(
+                self,
+                MapType::ProgArray | MapType::Devmap | MapType::Cpumap | MapType::Xskmap
+            )
+    }
+
+    /// The maps `bpf_redirect_map` sends packets through: devices, CPUs and AF_XDP
+    /// sockets, which only the host fills.
+    pub fn is_redirect_target(self) -> bool {
+        matches!(
+            self,
+            MapType::Devmap | MapType::Cpumap | MapType::Xskmap | MapType::DevmapHash
+        )
     }
 }
 

@@ -163,7 +163,7 @@ fn rust_layout() -> BTreeMap<String, u64> {
         "map_assumption_count" => map_assumption_count, "reserved" => reserved,
         "map_assumptions" => map_assumptions,
     });
-    let consts: [(&str, u64); 31] = [
+    let consts: [(&str, u64); 35] = [
         ("BPF2C_PRANDOM_GAMMA", BPF2C_PRANDOM_GAMMA),
         ("BPF2C_MAX_XDP_PACKET", BPF2C_MAX_XDP_PACKET.into()),
         ("BPF2C_MAX_RAW_DATA", BPF2C_MAX_RAW_DATA.into()),
@@ -194,6 +194,13 @@ fn rust_layout() -> BTreeMap<String, u64> {
             BPF2C_MAP_TYPE_PERCPU_ARRAY.into(),
         ),
         ("BPF2C_MAP_TYPE_LRU_HASH", BPF2C_MAP_TYPE_LRU_HASH.into()),
+        ("BPF2C_MAP_TYPE_DEVMAP", BPF2C_MAP_TYPE_DEVMAP.into()),
+        ("BPF2C_MAP_TYPE_CPUMAP", BPF2C_MAP_TYPE_CPUMAP.into()),
+        ("BPF2C_MAP_TYPE_XSKMAP", BPF2C_MAP_TYPE_XSKMAP.into()),
+        (
+            "BPF2C_MAP_TYPE_DEVMAP_HASH",
+            BPF2C_MAP_TYPE_DEVMAP_HASH.into(),
+        ),
         ("BPF2C_PROG_TYPE_RAW", BPF2C_PROG_TYPE_RAW.into()),
         ("BPF2C_PROG_TYPE_XDP", BPF2C_PROG_TYPE_XDP.into()),
         ("BPF2C_MAP_F_GLOBAL_DATA", BPF2C_MAP_F_GLOBAL_DATA.into()),

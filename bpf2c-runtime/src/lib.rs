@@ -33,6 +33,8 @@ mod helpers;
 mod instance;
 mod maps;
 mod module;
+pub mod packet;
+pub mod redirect;
 pub mod typed;
 mod types;
 
@@ -42,13 +44,14 @@ pub use helpers::{
     TraceCapture, TraceEvent, TraceRecord, TraceSink, MAX_CUSTOM_HELPERS, TRACE_LINE_MAX,
 };
 pub use instance::{
-    Instance, MapRef, Options, Program, RepeatStats, DEFAULT_LOOP_BUDGET, DEFAULT_MAX_MAP_BYTES,
-    MAX_CPU_SLOTS,
+    ClonedPacket, Instance, MapRef, Options, Program, Redirect, RepeatStats, RunOutcome,
+    DEFAULT_LOOP_BUDGET, DEFAULT_MAX_MAP_BYTES, MAX_CPU_SLOTS,
 };
 pub use module::{
     ModuleImage, MAX_FUNCTIONS, MAX_HELPERS, MAX_KEY_SIZE, MAX_MAPS, MAX_NAME_LEN, MAX_PROGRAMS,
     MAX_VALUE_SIZE,
 };
+pub use packet::Packet;
 pub use types::{
     HelperSpec, MapAssumption, MapSpec, MapType, ProgramInfo, ProgramType, UpdateFlags,
 };

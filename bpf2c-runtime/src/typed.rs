@@ -452,6 +452,12 @@ impl<'a> XdpProgram<'a> {
     pub fn run(&self, packet: &mut [u8]) -> Result<u64, RunError> {
         self.instance.run_xdp(&self.program, packet)
     }
+
+    /// Runs the program over a packet with room, which it may also grow, shrink and give
+    /// metadata; returns the action and any redirect target.
+    pub fn run_packet(&self, packet: &mut crate::Packet) -> Result<crate::RunOutcome, RunError> {
+        self.instance.run_xdp_packet(&self.program, packet)
+    }
 }
 
 /// A raw program of an instance: gets a byte buffer (r1) and its length (r2).

@@ -8,7 +8,10 @@
  * data (contiguous elements), HASH, PERCPU_HASH and LRU_HASH (a linear table; LRU evicts
  * the entry with the oldest use), PROG_ARRAY with tail calls, and the helpers map
  * lookup/update/delete, ktime_get_ns, trace_printk (d/i/u/x with l/ll), get_prandom_u32,
- * get_smp_processor_id, tail_call and get_current_pid_tgid.
+ * get_smp_processor_id, tail_call and get_current_pid_tgid; and for XDP packets, which have
+ * no room around them here (as bpf2c-runtime's run_xdp gives them), xdp_adjust_head,
+ * xdp_adjust_tail, xdp_adjust_meta, redirect and redirect_map over DEVMAP, DEVMAP_HASH,
+ * CPUMAP and XSKMAP (kept like hash maps).
  *
  * Output, one line per step: "step <i> r0 <r0> unwind <reason> out <hex>" for a run,
  * "step <i> update <result>" for a map update, and "trace <i> <text>" per trace_printk.
@@ -65,11 +68,23 @@ static void *xcalloc(size_t n, size_t size)
     return p;
 }
 
+static int is_redirect_map(uint32_t t)
+{
+    return t == BPF2C_MAP_TYPE_DEVMAP || t == BPF2C_MAP_TYPE_DEVMAP_HASH ||
+           t == BPF2C_MAP_TYPE_CPUMAP || t == BPF2C_MAP_TYPE_XSKMAP;
+}
+
 static int is_hash(uint32_t t)
 {
     return t == BPF2C_MAP_TYPE_HASH || t == BPF2C_MAP_TYPE_PERCPU_HASH ||
-           t == BPF2C_MAP_TYPE_LRU_HASH;
+           t == BPF2C_MAP_TYPE_LRU_HASH || is_redirect_map(t);
 }
+
+/* The running packet's frame (exactly the packet: no headroom or tailroom), and whether the
+ * running program is an XDP one. */
+static uint8_t *frame;
+static size_t frame_size;
+static int running_xdp;
 
 static uint32_t key_index(const void *key)
 {
@@ -283,6 +298,79 @@ static uint64_t h_pid_tgid(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, u
     return (uint64_t)getpid() << 32 | (uint32_t)syscall(SYS_gettid);
 }
 
+static uint64_t h_xdp_adjust_head(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                                  uint64_t r5, bpf2c_invocation_t *inv)
+{
+    bpf2c_xdp_context_t *x = (bpf2c_xdp_context_t *)(uintptr_t)r1;
+    uint64_t start = (uint64_t)(uintptr_t)frame;
+    uint64_t metalen = x->data - x->data_meta;
+    int64_t data = (int64_t)(x->data - start) + (int32_t)r2;
+    (void)r3, (void)r4, (void)r5, (void)inv;
+    /* No room before the frame, so no xdp_frame either: the metadata may reach its start. */
+    if (data < (int64_t)metalen || data > (int64_t)(x->data_end - start) - 14)
+        return neg(EINVAL);
+    if (metalen)
+        memmove(frame + data - metalen, (void *)(uintptr_t)x->data_meta, metalen);
+    x->data = start + (uint64_t)data;
+    x->data_meta = x->data - metalen;
+    return 0;
+}
+
+static uint64_t h_xdp_adjust_tail(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                                  uint64_t r5, bpf2c_invocation_t *inv)
+{
+    bpf2c_xdp_context_t *x = (bpf2c_xdp_context_t *)(uintptr_t)r1;
+    uint64_t start = (uint64_t)(uintptr_t)frame;
+    int64_t end = (int64_t)(x->data_end - start) + (int32_t)r2;
+    (void)r3, (void)r4, (void)r5, (void)inv;
+    if (end > (int64_t)frame_size || end < (int64_t)(x->data - start) + 14)
+        return neg(EINVAL);
+    x->data_end = start + (uint64_t)end;
+    return 0;
+}
+
+static uint64_t h_xdp_adjust_meta(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                                  uint64_t r5, bpf2c_invocation_t *inv)
+{
+    bpf2c_xdp_context_t *x = (bpf2c_xdp_context_t *)(uintptr_t)r1;
+    uint64_t start = (uint64_t)(uintptr_t)frame;
+    int64_t meta = (int64_t)(x->data_meta - start) + (int32_t)r2;
+    (void)r3, (void)r4, (void)r5, (void)inv;
+    if (meta < 0 || meta > (int64_t)(x->data - start))
+        return neg(EINVAL);
+    uint64_t metalen = (x->data - start) - (uint64_t)meta;
+    if (metalen % 4 || metalen > 252)
+        return neg(EACCES);
+    x->data_meta = start + (uint64_t)meta;
+    return 0;
+}
+
+static uint64_t h_redirect(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                           bpf2c_invocation_t *inv)
+{
+    (void)r1, (void)r3, (void)r4, (void)r5, (void)inv;
+    if (running_xdp)
+        return r2 ? 0 /* XDP_ABORTED */ : 4 /* XDP_REDIRECT */;
+    return r2 & ~1ull ? 2 /* TC_ACT_SHOT */ : 7 /* TC_ACT_REDIRECT */;
+}
+
+static uint64_t h_redirect_map(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                               uint64_t r5, bpf2c_invocation_t *inv)
+{
+    drv_map_t *m = (drv_map_t *)(uintptr_t)r1;
+    uint32_t key = (uint32_t)r2;
+    int device = m->type == BPF2C_MAP_TYPE_DEVMAP || m->type == BPF2C_MAP_TYPE_DEVMAP_HASH;
+    uint64_t allowed = 3 | (device ? (1u << 3) | (1u << 4) : 0);
+    (void)r4, (void)r5, (void)inv;
+    if (!is_redirect_map(m->type) || (r3 & ~allowed))
+        return 0;
+    int found = (m->type == BPF2C_MAP_TYPE_DEVMAP_HASH || key < m->max_entries) &&
+                find_slot(m, &key) >= 0;
+    if (!found && !(r3 & (1u << 3)))
+        return r3 & 3;
+    return 4;
+}
+
 static uint64_t h_missing(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
                           bpf2c_invocation_t *inv)
 {
@@ -303,6 +391,11 @@ static bpf2c_helper_fn helper_for(uint32_t id)
     case 8: return h_cpu;
     case 12: return h_tail_call;
     case 14: return h_pid_tgid;
+    case 23: return h_redirect;
+    case 44: return h_xdp_adjust_head;
+    case 51: return h_redirect_map;
+    case 54: return h_xdp_adjust_meta;
+    case 65: return h_xdp_adjust_tail;
     default: return h_missing;
     }
 }
@@ -453,6 +546,9 @@ static int run_step(const drv_step_t *s)
         (uint64_t)(uintptr_t)buffer, 1, 0, 0, 0,
     };
     int is_xdp = s->module->programs[current].program_type == BPF2C_PROG_TYPE_XDP;
+    frame = buffer;
+    frame_size = s->data_size;
+    running_xdp = is_xdp;
     uint64_t r1 = is_xdp ? (uint64_t)(uintptr_t)&xdp
                          : (s->data_size ? (uint64_t)(uintptr_t)buffer : 0);
     bpf2c_invocation_t inv;

@@ -19,7 +19,12 @@
 //!   for the map's key or value size.
 
 pub(crate) mod custom;
+pub(crate) mod packet;
 pub(crate) mod prandom;
+pub(crate) mod redirect;
+pub(crate) mod skb;
+#[cfg(test)]
+pub(crate) mod testing;
 pub(crate) mod trace;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -44,7 +49,7 @@ extern "C" {
 }
 
 /// The implementations of the standard helpers (`bpf2c_abi::helper::STANDARD_HELPERS`), by id.
-pub(crate) const STANDARD: [(u32, bpf2c_helper_fn); 9] = [
+pub(crate) const STANDARD: [(u32, bpf2c_helper_fn); 25] = [
     (id::MAP_LOOKUP_ELEM, map_lookup_elem),
     (id::MAP_UPDATE_ELEM, map_update_elem),
     (id::MAP_DELETE_ELEM, map_delete_elem),
@@ -54,6 +59,23 @@ pub(crate) const STANDARD: [(u32, bpf2c_helper_fn); 9] = [
     (id::GET_SMP_PROCESSOR_ID, get_smp_processor_id),
     (id::TAIL_CALL, tail_call),
     (id::GET_CURRENT_PID_TGID, get_current_pid_tgid),
+    // Packets with room and redirects (packet.rs, skb.rs, redirect.rs).
+    (id::SKB_STORE_BYTES, skb::skb_store_bytes),
+    (id::CLONE_REDIRECT, redirect::clone_redirect),
+    (id::SKB_VLAN_PUSH, skb::skb_vlan_push),
+    (id::SKB_VLAN_POP, skb::skb_vlan_pop),
+    (id::REDIRECT, redirect::redirect),
+    (id::SKB_LOAD_BYTES, skb::skb_load_bytes),
+    (id::SKB_CHANGE_PROTO, skb::skb_change_proto),
+    (id::SKB_CHANGE_TYPE, skb::skb_change_type),
+    (id::SKB_CHANGE_TAIL, skb::skb_change_tail),
+    (id::SKB_PULL_DATA, skb::skb_pull_data),
+    (id::SKB_CHANGE_HEAD, skb::skb_change_head),
+    (id::XDP_ADJUST_HEAD, packet::xdp_adjust_head),
+    (id::SKB_ADJUST_ROOM, skb::skb_adjust_room),
+    (id::REDIRECT_MAP, redirect::redirect_map),
+    (id::XDP_ADJUST_META, packet::xdp_adjust_meta),
+    (id::XDP_ADJUST_TAIL, packet::xdp_adjust_tail),
 ];
 
 /// The ids and Linux names of the helpers every instance provides.

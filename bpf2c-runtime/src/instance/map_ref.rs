@@ -110,6 +110,10 @@ impl<'a> MapRef<'a> {
                 got: value.len(),
             }));
         };
+        if spec.map_type.is_redirect_target() {
+            return crate::maps::devmap::host_update(self.map, key, value, flags)
+                .map_err(|k| self.err(k));
+        }
         // SAFETY: host sources are slices of the checked length.
         let result = unsafe {
             match &self.map.kind {
@@ -132,6 +136,9 @@ impl<'a> MapRef<'a> {
     /// the slot.
     pub fn delete(&self, key: &[u8]) -> Result<(), MapError> {
         self.check_key(key)?;
+        if self.map.spec.map_type.is_redirect_target() {
+            return crate::maps::devmap::host_delete(self.map, key).map_err(|k| self.err(k));
+        }
         let result = match &self.map.kind {
             MapKind::Array(_) => Err(self.map.unsupported("delete")),
             MapKind::Hash(h) => h.delete(key),

@@ -22,6 +22,7 @@ use crate::maps::{footprint, Map};
 use crate::module::ModuleImage;
 use crate::types::{MapAssumption, MapSpec, MapType, ProgramInfo};
 
+pub use crate::redirect::{ClonedPacket, Redirect, RunOutcome};
 pub use map_ref::MapRef;
 pub use options::{Options, DEFAULT_LOOP_BUDGET, DEFAULT_MAX_MAP_BYTES, MAX_CPU_SLOTS};
 pub use run::{Program, RepeatStats};
@@ -415,6 +416,13 @@ pub(crate) struct RunState<'a> {
     /// The program running now: the entry program, or the last tail-call target.
     pub program: Cell<usize>,
     failure: RefCell<Option<Failure>>,
+    /// The packet of an XDP or skb run, which the resize helpers change; NULL when the run
+    /// has none (raw programs, `run_with_context`).
+    pub packet: Cell<*mut crate::packet::Packet>,
+    /// The target of the last `bpf_redirect`/`bpf_redirect_map` of the run.
+    pub redirect: RefCell<Option<Redirect>>,
+    /// The copies `bpf_clone_redirect` sent, in order.
+    pub clones: RefCell<Vec<ClonedPacket>>,
 }
 
 enum Failure {
@@ -423,11 +431,14 @@ enum Failure {
 }
 
 impl<'a> RunState<'a> {
-    fn new(inner: &'a Instance, program: usize) -> RunState<'a> {
+    pub(crate) fn new(inner: &'a Instance, program: usize) -> RunState<'a> {
         RunState {
             inner,
             program: Cell::new(program),
             failure: RefCell::new(None),
+            packet: Cell::new(std::ptr::null_mut()),
+            redirect: RefCell::new(None),
+            clones: RefCell::new(Vec::new()),
         }
     }
 
@@ -460,7 +471,7 @@ impl<'a> RunState<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ffi::*;
 
@@ -478,7 +489,7 @@ mod tests {
 
     /// The unit tests' module was never verified (its "program" is `ret_cpu`), so it is
     /// instantiated the unsafe way.
-    fn instantiate(image: ModuleImage, options: Options) -> Result<Instance, LoadError> {
+    pub(crate) fn instantiate(image: ModuleImage, options: Options) -> Result<Instance, LoadError> {
         // SAFETY: the module's one program is ret_cpu above, which only reads its
         // invocation's cpu field: memory-safe without a verifier's proof.
         unsafe { Instance::new_unverified(image, options) }
@@ -486,7 +497,7 @@ mod tests {
 
     /// A module written in Rust: one ARRAY (value 12) and, if asked, one PERCPU_ARRAY
     /// (value 8), both addressed directly by "inlined code".
-    fn image(per_cpu: bool) -> ModuleImage {
+    pub(crate) fn image(per_cpu: bool) -> ModuleImage {
         try_image(per_cpu, |_| {}).unwrap()
     }
 

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use super::{Failure, Instance, RunState};
 use crate::error::RunError;
 use crate::ffi::{self, bpf2c_invocation_t, bpf2c_xdp_context_t};
+use crate::packet::Packet;
+use crate::redirect::RunOutcome;
 use crate::types::{ProgramInfo, ProgramType};
 
 /// A program of one instance, found by name once and then cheap to copy and use.
@@ -128,12 +130,41 @@ impl Instance {
 
     /// Runs an XDP program over one packet, which it may rewrite in place. r0 is the XDP
     /// action (XDP_DROP = 1, XDP_PASS = 2, ...).
+    ///
+    /// The packet has no room around it: `bpf_xdp_adjust_head` and `_tail` can only shrink
+    /// it, and the slice keeps every byte where it was (use [`Instance::run_xdp_packet`] to
+    /// see a packet whose bounds moved).
     pub fn run_xdp(&self, prog: &Program, packet: &mut [u8]) -> Result<u64, RunError> {
+        let mut frame = Packet::with_room(packet, 0, 0);
+        let outcome = self.run_xdp_packet(prog, &mut frame)?;
+        // With no room the frame is exactly the slice, byte for byte.
+        packet.copy_from_slice(&frame.frame_mut()[..packet.len()]);
+        Ok(outcome.retval)
+    }
+
+    /// Runs an XDP program over a packet with room ([`Packet::new`]): the program may move
+    /// its start, end and metadata within Linux's limits, and `packet` holds the final
+    /// packet and metadata afterwards. The outcome carries r0 and any redirect target.
+    pub fn run_xdp_packet(
+        &self,
+        prog: &Program,
+        packet: &mut Packet,
+    ) -> Result<RunOutcome, RunError> {
         self.expect_type(prog, ProgramType::Xdp)?;
         self.check_data(prog, packet.len())?;
-        let mut xdp = xdp_context(packet);
+        let mut xdp = xdp_packet_context(packet);
         let entry = xdp_entry(&mut xdp);
-        self.with_cpu(|cpu| self.execute(prog.index, entry, cpu))
+        let state = RunState::new(self, prog.index);
+        state.packet.set(packet as *mut Packet);
+        let retval = self.with_cpu(|cpu| self.execute_in(&state, entry, cpu));
+        state.packet.set(std::ptr::null_mut());
+        // The helpers moved the bounds in the context only; the packet follows them.
+        sync_xdp_bounds(packet, &xdp);
+        Ok(RunOutcome {
+            retval: retval?,
+            redirect: state.redirect.take(),
+            clones: state.clones.take(),
+        })
     }
 
     /// Runs a program with the context its type calls for: raw programs get `data` as a
@@ -179,14 +210,21 @@ impl Instance {
     ) -> Result<RepeatStats, RunError> {
         let program_type = self.info(prog)?.program_type;
         self.check_data(prog, data.len())?;
-        let mut xdp = xdp_context(data);
+        // XDP runs get a frame without room, as `run_xdp` gives them; the context is set up
+        // once, so a program that moves its packet's bounds moves them for the next run too.
+        let is_xdp = program_type == ProgramType::Xdp;
+        let mut frame = Packet::with_room(if is_xdp { data } else { &[] }, 0, 0);
+        let mut xdp = xdp_packet_context(&mut frame);
         let entry = match program_type {
             ProgramType::Raw => raw_entry(data),
             ProgramType::Xdp => xdp_entry(&mut xdp),
         };
         let function = self.image.programs()[prog.index].function;
-        self.with_cpu(|cpu| {
+        let stats = self.with_cpu(|cpu| {
             let state = RunState::new(self, prog.index);
+            if is_xdp {
+                state.packet.set(&mut frame as *mut Packet);
+            }
             let mut inv = self.invocation(entry, cpu, &state);
             let mut last_return = 0;
             let mut done = 0;
@@ -214,7 +252,11 @@ impl Instance {
                 total: start.elapsed(),
                 last_return,
             })
-        })
+        });
+        if is_xdp {
+            data.copy_from_slice(&frame.frame_mut()[..data.len()]);
+        }
+        stats
     }
 
     /// Runs `f` with a CPU slot: leased exclusively if per-CPU data could race, else 0.
@@ -247,8 +289,14 @@ impl Instance {
     /// One run: the entry program, then each tail-call target it hands over to.
     fn execute(&self, program: usize, entry: Entry, cpu: u32) -> Result<u64, RunError> {
         let state = RunState::new(self, program);
-        let mut inv = self.invocation(entry, cpu, &state);
-        let function = self.image.programs()[program].function;
+        self.execute_in(&state, entry, cpu)
+    }
+
+    /// [`Instance::execute`] with a run state the caller prepared (a packet) and reads
+    /// afterwards (a redirect).
+    fn execute_in(&self, state: &RunState<'_>, entry: Entry, cpu: u32) -> Result<u64, RunError> {
+        let mut inv = self.invocation(entry, cpu, state);
+        let function = self.image.programs()[state.program.get()].function;
         // SAFETY: the function comes from a validated module whose code outlives the
         // instance; the invocation and its runtime context are complete and live for the
         // call; and the context is what the program's type promises (checked by the public
@@ -256,7 +304,7 @@ impl Instance {
         // stays inside the memory it is given is the verifier's proof, which Instance::new
         // required, or the promise of Instance::new_unverified's caller.
         let r0 = unsafe { function(entry.r1, entry.r2, 0, 0, 0, &mut inv) };
-        self.settle(entry, &mut inv, &state, r0)
+        self.settle(entry, &mut inv, state, r0)
     }
 
     /// Finishes a run whose current program just returned `r0`: reports a failed helper,
@@ -366,13 +414,28 @@ fn raw_entry(data: &mut [u8]) -> Entry {
     }
 }
 
-fn xdp_context(packet: &mut [u8]) -> bpf2c_xdp_context_t {
-    let start = packet.as_mut_ptr() as u64;
+/// The XDP context of a packet: its data, end and metadata addresses in the frame.
+fn xdp_packet_context(packet: &mut Packet) -> bpf2c_xdp_context_t {
+    let (meta, data, end) = packet.bounds();
     bpf2c_xdp_context_t {
-        data: start,
-        data_end: start + packet.len() as u64,
-        data_meta: start,
+        data: packet.address(data),
+        data_end: packet.address(end),
+        data_meta: packet.address(meta),
+        ingress_ifindex: packet.ingress_ifindex,
+        rx_queue_index: packet.rx_queue_index,
         ..Default::default()
+    }
+}
+
+/// Moves the packet's bounds to where the run's helpers left the context's. XDP frames
+/// never move, so each address is still inside the frame.
+fn sync_xdp_bounds(packet: &mut Packet, xdp: &bpf2c_xdp_context_t) {
+    let (meta, data, end) = packet.bounds();
+    let meta = packet.offset_of(xdp.data_meta).unwrap_or(meta);
+    let data = packet.offset_of(xdp.data).unwrap_or(data);
+    let end = packet.offset_of(xdp.data_end).unwrap_or(end);
+    if meta <= data && data <= end {
+        packet.set_bounds(meta, data, end);
     }
 }
 

@@ -6,6 +6,7 @@
 //! trusts it, as Linux does.
 
 pub(crate) mod array;
+pub(crate) mod devmap;
 pub(crate) mod hash;
 pub(crate) mod prog_array;
 pub(crate) mod shared;
@@ -100,7 +101,13 @@ pub(crate) fn footprint(spec: &MapSpec, cpus: usize) -> Option<usize> {
             entries.checked_mul(spec.stride())?.checked_mul(cpus)
         }
         MapType::ProgArray => entries.checked_mul(4),
-        MapType::Hash | MapType::PercpuHash | MapType::LruHash => {
+        MapType::Hash
+        | MapType::PercpuHash
+        | MapType::LruHash
+        | MapType::Devmap
+        | MapType::Cpumap
+        | MapType::Xskmap
+        | MapType::DevmapHash => {
             let values = entries.checked_mul(spec.stride())?.checked_mul(cpus)?;
             values.checked_add(hash::index_bytes(spec.max_entries, spec.key_size)?)
         }
@@ -123,6 +130,11 @@ impl Map {
             MapType::Hash | MapType::PercpuHash | MapType::LruHash => {
                 let cpus = if spec.map_type.is_per_cpu() { cpus } else { 1 };
                 MapKind::Hash(HashMapStorage::new(&spec, cpus).ok_or_else(nomem)?)
+            }
+            // Redirect targets keep u32-keyed entries in the hash storage (maps/devmap.rs).
+            MapType::Devmap | MapType::Cpumap | MapType::Xskmap | MapType::DevmapHash => {
+                devmap::validate(&spec)?;
+                MapKind::Hash(HashMapStorage::new(&spec, 1).ok_or_else(nomem)?)
             }
             MapType::ProgArray => {
                 let slots = ProgArray::new(&spec, program_count);
@@ -204,6 +216,10 @@ impl Map {
         flags: u64,
         cpu: u32,
     ) -> Result<(), MapErrorKind> {
+        if self.spec.map_type.is_redirect_target() {
+            // Linux's verifier keeps programs from changing redirect maps; only the host can.
+            return Err(self.unsupported("updates from programs"));
+        }
         let flags = UpdateFlags::from_raw(flags).ok_or(MapErrorKind::BadFlags(flags))?;
         let src = Values::Program {
             ptr: value,
@@ -233,6 +249,9 @@ impl Map {
     /// # Safety
     /// `key` is readable for the map's key size.
     pub unsafe fn program_delete(&self, key: *const u8) -> Result<(), MapErrorKind> {
+        if self.spec.map_type.is_redirect_target() {
+            return Err(self.unsupported("deletes from programs"));
+        }
         match &self.kind {
             MapKind::Array(_) => Err(self.unsupported("delete")),
             // SAFETY: the key is readable for the map's key size (this function's contract).

@@ -328,6 +328,13 @@ fn map_view(
             }
         }
         Some(MapType::ProgArray) => (MapView::ProgArray, what),
+        Some(MapType::Devmap | MapType::Cpumap | MapType::Xskmap | MapType::DevmapHash) => (
+            MapView::Raw(format!(
+                "a {} holds redirect targets, filled through its untyped handle",
+                def.map_type
+            )),
+            what,
+        ),
         None => (
             MapView::Raw(format!("the runtime has no {}", def.map_type)),
             what,

@@ -1,9 +1,13 @@
 //! `cargo bpf2c run OBJECT`: compile natively (cached by content), run one program, and
-//! print `{"program", "retval", "data_out"[, "ns_per_run"]}` on stdout.
+//! print `{"program", "retval", "data_out"[, "ns_per_run"]}` on stdout, with `"redirect"`
+//! when the program redirected the packet, `"meta_out"` when it left metadata before it and
+//! `"clones"` when it sent copies.
 
 use std::path::Path;
 
-use bpf2c_runtime::{Instance, ModuleImage, Options, UpdateFlags};
+use bpf2c_runtime::{
+    Instance, ModuleImage, Options, Packet, ProgramType, Redirect, RunOutcome, UpdateFlags,
+};
 use cargo_bpf2c::hex;
 use cargo_bpf2c::maps_file::{self, MapEntries, MapsFile};
 use serde_json::{json, Map, Value};
@@ -131,7 +135,23 @@ pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {
         "Running",
         format!("{program} ({} bytes of data)", data.len()),
     );
+    let is_xdp = instance.programs()[prog.index()].program_type == ProgramType::Xdp;
+    let mut outcome = None;
+    let mut meta = Vec::new();
     let (retval, ns_per_run) = match args.repeat {
+        // XDP programs get the room a driver gives (256 bytes of headroom, a 4 KiB frame),
+        // so they may grow and shrink the packet as in Linux.
+        None if is_xdp => {
+            let mut packet = Packet::new(&data);
+            let run = instance
+                .run_xdp_packet(&prog, &mut packet)
+                .map_err(Failure::from)?;
+            data = packet.data().to_vec();
+            meta = packet.meta().to_vec();
+            let retval = run.retval;
+            outcome = Some(run);
+            (retval, None)
+        }
         None => (instance.run(&prog, &mut data).map_err(Failure::from)?, None),
         // clap refuses 0 (see `RunArgs::repeat`).
         Some(n) => {
@@ -153,8 +173,50 @@ pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {
     if let Some(ns) = ns_per_run {
         result["ns_per_run"] = json!(ns);
     }
+    if !meta.is_empty() {
+        result["meta_out"] = json!(hex::encode(&meta));
+    }
+    if let Some(run) = &outcome {
+        add_redirect(&mut result, run);
+    }
     println!("{result}");
     Ok(Outcome::Success)
+}
+
+/// Adds where the program sent the packet: `"redirect"` with the ifindex, or the map, key
+/// and the entry's value; `"clones"` with each copy `bpf_clone_redirect` sent.
+fn add_redirect(result: &mut Value, run: &RunOutcome) {
+    match &run.redirect {
+        Some(Redirect::Ifindex { ifindex, flags }) => {
+            result["redirect"] = json!({ "ifindex": ifindex, "flags": flags });
+        }
+        Some(Redirect::Map {
+            map,
+            map_type,
+            key,
+            flags,
+            value,
+        }) => {
+            result["redirect"] = json!({
+                "map": map,
+                "map_type": map_type.name(),
+                "key": key,
+                "flags": flags,
+                "value": value.as_ref().map(|v| hex::encode(v)),
+            });
+        }
+        None => {}
+    }
+    if !run.clones.is_empty() {
+        let clones: Vec<Value> = run
+            .clones
+            .iter()
+            .map(
+                |c| json!({ "ifindex": c.ifindex, "flags": c.flags, "data": hex::encode(&c.data) }),
+            )
+            .collect();
+        result["clones"] = json!(clones);
+    }
 }
 
 /// Reads and decodes a `--maps-in` file; which maps exist and what sizes their keys and
