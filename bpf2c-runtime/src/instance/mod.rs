@@ -16,6 +16,8 @@ use crate::error::{LoadError, MapError, MapErrorKind};
 use crate::ffi::{self, bpf2c_helper_fn, bpf2c_invocation_t, bpf2c_map_data_t};
 use crate::helpers::custom::{CustomHelper, MAX_CUSTOM_HELPERS, TRAMPOLINES};
 use crate::helpers::prandom::Prandom;
+use crate::helpers::fib::Fib;
+use crate::helpers::skb::SkbMeta;
 use crate::helpers::{self, id, TraceSink};
 use crate::maps::shared::SharedBuf;
 use crate::maps::{footprint, Map};
@@ -44,6 +46,12 @@ pub struct Instance {
     pub(crate) custom: Vec<CustomHelper>,
     pub(crate) trace: TraceSink,
     pub(crate) prandom: Prandom,
+    /// What bpf_fib_lookup consults.
+    pub(crate) fib: Fib,
+    /// Seed of the flow hash bpf_get_hash_recalc computes.
+    pub(crate) flow_hash_seed: u32,
+    /// The skb state each run starts from.
+    pub(crate) skb_meta: SkbMeta,
     slots: CpuSlots,
     /// Runs lease a CPU slot only when something can observe which one they have.
     lease_needed: bool,
@@ -227,6 +235,9 @@ impl Instance {
             custom: options.helpers,
             trace: options.trace,
             prandom,
+            fib: options.fib,
+            flow_hash_seed: options.flow_hash_seed,
+            skb_meta: options.skb_meta,
             slots: CpuSlots::new(cpus),
             lease_needed,
             loop_budget: options.loop_budget,
@@ -415,6 +426,8 @@ pub(crate) struct RunState<'a> {
     /// The program running now: the entry program, or the last tail-call target.
     pub program: Cell<usize>,
     failure: RefCell<Option<Failure>>,
+    /// The skb state the packet helpers share; None until one first needs it.
+    skb_meta: RefCell<Option<SkbMeta>>,
 }
 
 enum Failure {
@@ -423,12 +436,24 @@ enum Failure {
 }
 
 impl<'a> RunState<'a> {
-    fn new(inner: &'a Instance, program: usize) -> RunState<'a> {
+    pub(crate) fn new(inner: &'a Instance, program: usize) -> RunState<'a> {
         RunState {
             inner,
             program: Cell::new(program),
             failure: RefCell::new(None),
+            skb_meta: RefCell::new(None),
         }
+    }
+
+    /// Runs `f` on the run's skb state, which starts as the instance's default.
+    pub fn with_skb_meta<R>(&self, f: impl FnOnce(&mut SkbMeta) -> R) -> R {
+        let mut meta = self.skb_meta.borrow_mut();
+        f(meta.get_or_insert(self.inner.skb_meta))
+    }
+
+    /// The type of the program running now.
+    pub fn program_type(&self) -> crate::types::ProgramType {
+        self.inner.image.programs()[self.program.get()].program_type
     }
 
     /// The run state of an invocation the runtime started.

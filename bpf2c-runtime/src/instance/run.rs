@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::{Failure, Instance, RunState};
 use crate::error::RunError;
+use crate::helpers::skb::SkbMeta;
 use crate::ffi::{self, bpf2c_invocation_t, bpf2c_xdp_context_t};
 use crate::types::{ProgramInfo, ProgramType};
 
@@ -244,9 +245,46 @@ impl Instance {
         }
     }
 
+    /// Runs a packet program over a context the host built itself, with the skb state the
+    /// packet helpers see (checksum status, tunnel metadata, hash validity) starting from
+    /// `meta` instead of the instance's default; `meta` then holds the state the run left,
+    /// such as a tunnel key the program set (also when the run fails).
+    ///
+    /// # Safety
+    /// As for [`Instance::run_with_context`], with r2 = 0: `context` must be what the
+    /// program's type promises its code and stay valid for the run.
+    pub unsafe fn run_with_skb_meta(
+        &self,
+        prog: &Program,
+        context: *mut c_void,
+        meta: &mut SkbMeta,
+    ) -> Result<u64, RunError> {
+        self.info(prog)?;
+        let entry = Entry {
+            r1: context as u64,
+            r2: 0,
+            context,
+        };
+        self.with_cpu(|cpu| self.execute_with_meta(prog.index, entry, cpu, Some(meta)))
+    }
+
     /// One run: the entry program, then each tail-call target it hands over to.
     fn execute(&self, program: usize, entry: Entry, cpu: u32) -> Result<u64, RunError> {
+        self.execute_with_meta(program, entry, cpu, None)
+    }
+
+    /// [`Instance::execute`], the skb state starting from `meta` and left there if given.
+    fn execute_with_meta(
+        &self,
+        program: usize,
+        entry: Entry,
+        cpu: u32,
+        meta: Option<&mut SkbMeta>,
+    ) -> Result<u64, RunError> {
         let state = RunState::new(self, program);
+        if let Some(m) = &meta {
+            state.skb_meta.replace(Some(**m));
+        }
         let mut inv = self.invocation(entry, cpu, &state);
         let function = self.image.programs()[program].function;
         // SAFETY: the function comes from a validated module whose code outlives the
@@ -256,7 +294,11 @@ impl Instance {
         // stays inside the memory it is given is the verifier's proof, which Instance::new
         // required, or the promise of Instance::new_unverified's caller.
         let r0 = unsafe { function(entry.r1, entry.r2, 0, 0, 0, &mut inv) };
-        self.settle(entry, &mut inv, &state, r0)
+        let result = self.settle(entry, &mut inv, &state, r0);
+        if let (Some(m), Some(last)) = (meta, state.skb_meta.take()) {
+            *m = last;
+        }
+        result
     }
 
     /// Finishes a run whose current program just returned `r0`: reports a failed helper,

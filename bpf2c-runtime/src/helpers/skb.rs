@@ -1,0 +1,150 @@
+//! What the helpers of packet programs reach besides the packet bytes: the parts of a Linux
+//! `struct sk_buff` that `struct __sk_buff` does not show (checksum status, tunnel
+//! metadata, whether the flow hash is valid), and the packet of a native skb context.
+//!
+//! A run starts from the instance's [`SkbMeta`] (`Options::skb_meta`) or the one the host
+//! passes to [`Instance::run_with_skb_meta`](crate::Instance::run_with_skb_meta), and the
+//! host reads the final state back from the latter: a tunnel key the program set, the
+//! checksum state after `bpf_csum_level`, and so on.
+
+use std::net::IpAddr;
+
+use crate::ffi::{bpf2c_invocation_t, bpf2c_skb_context_t};
+use crate::instance::RunState;
+
+/// Linux errno numbers the packet helpers return (negated), beyond [`crate::error::Errno`].
+pub(crate) mod errno {
+    pub const ENOENT: i64 = 2;
+    pub const EFAULT: i64 = 14;
+    pub const EACCES: i64 = 13;
+    pub const EINVAL: i64 = 22;
+    pub const EPROTO: i64 = 71;
+    pub const EAFNOSUPPORT: i64 = 97;
+    /// The kernel-internal "operation not supported" (include/linux/errno.h), which
+    /// `bpf_csum_update` returns as is.
+    pub const ENOTSUPP: i64 = 524;
+
+    /// `-e` in r0.
+    pub const fn neg(e: i64) -> u64 {
+        (-e) as u64
+    }
+}
+
+/// `skb->ip_summed` (and `csum`, `csum_level`): what the stack knows about the packet's
+/// checksums.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IpSummed {
+    /// CHECKSUM_NONE: nothing is known; checksums are checked in software. The default, as
+    /// for a packet built by `BPF_PROG_TEST_RUN`.
+    #[default]
+    None,
+    /// CHECKSUM_UNNECESSARY: the device verified `level + 1` checksums (level 0..=3).
+    Unnecessary { level: u8 },
+    /// CHECKSUM_COMPLETE: the device summed the whole packet; `csum` is that 32-bit
+    /// one's-complement sum (a `__wsum`), kept up to date by the checksum helpers.
+    Complete { csum: u32 },
+    /// CHECKSUM_PARTIAL: the L4 checksum is left for the device to fill in; its field holds
+    /// the pseudo-header sum, so only pseudo-header changes touch it.
+    Partial,
+}
+
+/// Highest `csum_level` (SKB_MAX_CSUM_LEVEL).
+pub const SKB_MAX_CSUM_LEVEL: u8 = 3;
+
+/// The tunnel metadata of an skb (`struct ip_tunnel_info`): what a tunnel device attached
+/// to a received packet, or what `bpf_skb_set_tunnel_key` attached for transmission.
+///
+/// Addresses are the outer header's: on a received packet `src` is the remote end and
+/// `dst` this host; on one to transmit (`tx`) `dst` is the remote end. `bpf_tunnel_key`
+/// shows `src` as `remote_ipv4` and `dst` as `local_ipv4` either way, as Linux does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TunnelInfo {
+    /// Set by the program for transmission (IP_TUNNEL_INFO_TX); false for received metadata.
+    pub tx: bool,
+    /// The tunnel id (VNI, GRE key): `tun_id` in host order.
+    pub id: u64,
+    /// Outer source and destination; both IPv4 or both IPv6.
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub tos: u8,
+    pub ttl: u8,
+    /// IPv6 flow label, host order (20 bits); 0 for IPv4.
+    pub label: u32,
+    /// `tun_flags` bits 0..=15 (IP_TUNNEL_*_BIT): [`tunnel_flags`].
+    pub flags: u16,
+}
+
+/// Bits of [`TunnelInfo::flags`] (Linux's IP_TUNNEL_*_BIT, as `1 << bit`).
+pub mod tunnel_flags {
+    pub const CSUM: u16 = 1 << 0;
+    pub const KEY: u16 = 1 << 2;
+    pub const SEQ: u16 = 1 << 3;
+    pub const DONT_FRAGMENT: u16 = 1 << 8;
+    pub const NOCACHE: u16 = 1 << 13;
+}
+
+impl TunnelInfo {
+    /// Metadata of a packet received through a tunnel with key `id` from `remote` to
+    /// `local` (both of one family), with the KEY flag as a keyed tunnel sets it.
+    pub fn received(id: u64, remote: IpAddr, local: IpAddr) -> TunnelInfo {
+        TunnelInfo {
+            tx: false,
+            id,
+            src: remote,
+            dst: local,
+            tos: 0,
+            ttl: 0,
+            label: 0,
+            flags: tunnel_flags::KEY,
+        }
+    }
+
+    pub fn is_ipv6(&self) -> bool {
+        self.src.is_ipv6()
+    }
+}
+
+/// The per-packet state behind `struct __sk_buff` that only helpers reach.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SkbMeta {
+    /// `skb->ip_summed`, with `csum` or `csum_level`.
+    pub checksum: IpSummed,
+    /// Tunnel metadata: received (host-supplied) or set by `bpf_skb_set_tunnel_key`.
+    pub tunnel: Option<TunnelInfo>,
+    /// Whether the context's `hash` is a valid flow hash (`l4_hash`/`sw_hash` in Linux).
+    /// None: valid exactly when it is non-zero, which is how a host-filled context is read.
+    pub hash_valid: Option<bool>,
+}
+
+/// The packet bytes of a native skb context: `data .. data_end`.
+///
+/// # Safety
+/// `ctx` is a live `bpf2c_skb_context_t` whose packet range is readable and writable and
+/// not otherwise borrowed while the slice lives (the helper contract: the verifier proved
+/// r1 is the program's skb context, which the runtime built over the packet).
+pub(crate) unsafe fn packet<'a>(ctx: *mut bpf2c_skb_context_t) -> &'a mut [u8] {
+    // SAFETY: a live context (this function's contract).
+    let c = unsafe { &*ctx };
+    let len = c.data_end.saturating_sub(c.data) as usize;
+    if len == 0 {
+        return &mut [];
+    }
+    // SAFETY: data .. data_end is the run's packet, readable and writable.
+    unsafe { std::slice::from_raw_parts_mut(c.data as *mut u8, len) }
+}
+
+/// Runs `f` on the run's skb state (starting from the instance's defaults on first use).
+/// Without a run state (a hand-made invocation) `f` gets a fresh default state.
+///
+/// # Safety
+/// `inv` is the run's invocation (the helper contract).
+pub(crate) unsafe fn with_meta<R>(
+    inv: *mut bpf2c_invocation_t,
+    f: impl FnOnce(&mut SkbMeta) -> R,
+) -> R {
+    // SAFETY: the run's invocation, whose host is NULL or its RunState (the contract).
+    match unsafe { RunState::from_invocation(inv) } {
+        Some(state) => state.with_skb_meta(f),
+        None => f(&mut SkbMeta::default()),
+    }
+}
