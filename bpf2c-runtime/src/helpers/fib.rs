@@ -506,3 +506,176 @@ pub(super) unsafe extern "C" fn bpf_fib_lookup(
     unsafe { std::ptr::copy_nonoverlapping(local.as_ptr(), params as *mut u8, 64) };
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAC_OUT: [u8; 6] = [2, 0, 0, 0, 0, 2];
+    const MAC_GW: [u8; 6] = [2, 0, 0, 0, 0, 0xfe];
+
+    fn v4(a: [u8; 4]) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::from(a))
+    }
+
+    fn v6(s: &str) -> IpAddr {
+        IpAddr::V6(s.parse().unwrap())
+    }
+
+    /// An IPv4 request as xdp_fwd_kern.c builds one.
+    fn params_v4(src: [u8; 4], dst: [u8; 4], ifindex: u32, tot_len: u16) -> [u8; 64] {
+        let mut p = [0u8; 64];
+        p[off::FAMILY] = AF_INET;
+        p[1] = 6;
+        put_u16(&mut p, off::TOT_LEN, tot_len);
+        put_u32(&mut p, off::IFINDEX, ifindex);
+        p[off::TOS] = 0x10;
+        p[off::SRC..off::SRC + 4].copy_from_slice(&src);
+        p[off::DST..off::DST + 4].copy_from_slice(&dst);
+        p
+    }
+
+    /// eth1 (2) reaches 10.1.0.0/16 through 10.1.0.254 and 10.1.2.0/24 directly; 10.9/16
+    /// is blackholed, 10.8/16 unreachable, 10.7/16 prohibited, 10.6/16 encapsulated.
+    fn world() -> Fib {
+        Fib::new()
+            .interface(Interface::new(1, [2, 0, 0, 0, 0, 1]))
+            .interface(
+                Interface::new(2, MAC_OUT)
+                    .mtu(1400)
+                    .address(v4([10, 1, 0, 1])),
+            )
+            .interface(Interface::new(3, [2, 0, 0, 0, 0, 3]).forwarding(false))
+            .route(Route::via(v4([10, 1, 0, 0]), 16, v4([10, 1, 0, 254]), 2).metric(100))
+            .route(Route::direct(v4([10, 1, 2, 0]), 24, 2).metric(5))
+            .route(Route::of_kind(v4([10, 9, 0, 0]), 16, RouteKind::Blackhole))
+            .route(Route::of_kind(v4([10, 8, 0, 0]), 16, RouteKind::Unreachable))
+            .route(Route::of_kind(v4([10, 7, 0, 0]), 16, RouteKind::Prohibit))
+            .route(Route::direct(v4([10, 6, 0, 0]), 16, 2).encap())
+            .route(Route::direct(v4([10, 5, 0, 0]), 16, 2).table(100).metric(7))
+            .neighbor(2, v4([10, 1, 0, 254]), MAC_GW)
+            .neighbor(2, v4([10, 1, 2, 3]), [2, 0, 0, 0, 2, 3])
+    }
+
+    #[test]
+    fn the_default_table_forwards_nothing() {
+        let mut p = params_v4([10, 0, 0, 1], [10, 1, 2, 3], 1, 60);
+        let before = p;
+        assert_eq!(fib_lookup(&Fib::default(), &mut p, 64, 0, Caller::Xdp), ret::NOT_FWDED);
+        assert_eq!(p, before);
+    }
+
+    #[test]
+    fn a_gateway_route_fills_every_output_field() {
+        let mut p = params_v4([10, 0, 0, 1], [10, 1, 7, 7], 1, 60);
+        put_u32(&mut p, off::VLAN_PROTO, 0xdead_beef);
+        assert_eq!(fib_lookup(&world(), &mut p, 64, 0, Caller::Xdp), ret::SUCCESS);
+        assert_eq!(p[off::FAMILY], AF_INET);
+        assert_eq!(get_u32(&p, off::IFINDEX), 2);
+        assert_eq!(get_u32(&p, off::TOS), 100, "rt_metric");
+        assert_eq!(p[off::DST..off::DST + 4], [10, 1, 0, 254], "the gateway");
+        assert_eq!(p[off::SRC..off::SRC + 4], [10, 0, 0, 1], "source untouched");
+        assert_eq!(p[off::SMAC..off::SMAC + 6], MAC_OUT);
+        assert_eq!(p[off::DMAC..off::DMAC + 6], MAC_GW);
+        assert_eq!(get_u32(&p, off::VLAN_PROTO), 0, "vlan proto and TCI cleared");
+        // XDP always checks the MTU, so mtu_result is the egress MTU.
+        assert_eq!(get_u16(&p, off::TOT_LEN), 1400);
+    }
+
+    #[test]
+    fn longest_prefix_wins_and_the_destination_itself_is_the_neighbour() {
+        let mut p = params_v4([10, 0, 0, 1], [10, 1, 2, 3], 1, 0);
+        assert_eq!(fib_lookup(&world(), &mut p, 64, 0, Caller::Xdp), ret::SUCCESS);
+        assert_eq!(get_u32(&p, off::TOS), 5);
+        assert_eq!(p[off::DST..off::DST + 4], [10, 1, 2, 3]);
+        assert_eq!(p[off::DMAC..off::DMAC + 6], [2, 0, 0, 0, 2, 3]);
+    }
+
+    #[test]
+    fn failures_return_linuxs_codes() {
+        let w = world();
+        let run = |dst: [u8; 4], ifindex: u32, tot_len: u16, flags: u32| {
+            let mut p = params_v4([10, 0, 0, 1], dst, ifindex, tot_len);
+            let r = fib_lookup(&w, &mut p, 64, flags, Caller::Xdp);
+            (r, p)
+        };
+        assert_eq!(run([10, 9, 1, 1], 1, 0, 0).0, ret::BLACKHOLE);
+        assert_eq!(run([10, 8, 1, 1], 1, 0, 0).0, ret::UNREACHABLE);
+        assert_eq!(run([10, 7, 1, 1], 1, 0, 0).0, ret::PROHIBIT);
+        assert_eq!(run([10, 6, 1, 1], 1, 0, 0).0, ret::UNSUPP_LWT);
+        assert_eq!(run([10, 1, 1, 1], 3, 0, 0).0, ret::FWD_DISABLED);
+        // Too long for the 1400-byte egress: FRAG_NEEDED with the MTU.
+        let (r, p) = run([10, 1, 1, 1], 1, 1401, 0);
+        assert_eq!((r, get_u16(&p, off::TOT_LEN)), (ret::FRAG_NEEDED, 1400));
+        // No neighbour entry for 10.1.2.9: NO_NEIGH, with ifindex and metric already set.
+        let (r, p) = run([10, 1, 2, 9], 1, 0, 0);
+        assert_eq!((r, get_u32(&p, off::IFINDEX)), (ret::NO_NEIGH, 2));
+        assert_eq!(p[off::DMAC..off::DMAC + 6], [0; 6]);
+        // ...which SKIP_NEIGH skips, leaving the MACs alone.
+        let (r, p) = run([10, 1, 2, 9], 1, 0, lookup_flags::SKIP_NEIGH);
+        assert_eq!(r, ret::SUCCESS);
+        assert_eq!(p[off::SMAC..off::SMAC + 6], [0; 6]);
+        // Bad arguments.
+        let mut p = params_v4([10, 0, 0, 1], [10, 1, 2, 3], 1, 0);
+        assert_eq!(fib_lookup(&w, &mut p, 63, 0, Caller::Xdp) as i64, -22);
+        assert_eq!(fib_lookup(&w, &mut p, 64, 1 << 6, Caller::Xdp) as i64, -22);
+        p[off::FAMILY] = 7;
+        assert_eq!(fib_lookup(&w, &mut p, 64, 0, Caller::Xdp) as i64, -97);
+    }
+
+    #[test]
+    fn tables_sources_and_skb_mtu_checks() {
+        let w = world();
+        // 10.5/16 is only in table 100: found with DIRECT|TBID, which clears tbid.
+        let mut p = params_v4([10, 0, 0, 1], [10, 5, 0, 9], 1, 0);
+        assert_eq!(fib_lookup(&w, &mut p, 64, 0, Caller::Xdp), ret::NOT_FWDED);
+        put_u32(&mut p, off::VLAN_PROTO, 100);
+        let f = lookup_flags::DIRECT | lookup_flags::TBID | lookup_flags::SKIP_NEIGH;
+        assert_eq!(fib_lookup(&w, &mut p, 64, f, Caller::Xdp), ret::SUCCESS);
+        assert_eq!((get_u32(&p, off::TOS), get_u32(&p, off::VLAN_PROTO)), (7, 0));
+        put_u32(&mut p, off::VLAN_PROTO, 42);
+        assert_eq!(fib_lookup(&w, &mut p, 64, f, Caller::Xdp), ret::NOT_FWDED);
+        // SRC: the egress interface's address.
+        let mut p = params_v4([0; 4], [10, 1, 2, 3], 1, 0);
+        assert_eq!(fib_lookup(&w, &mut p, 64, lookup_flags::SRC, Caller::Xdp), ret::SUCCESS);
+        assert_eq!(p[off::SRC..off::SRC + 4], [10, 1, 0, 1]);
+        // An skb without tot_len is checked by its length: MTU + 18 bytes pass.
+        let mut p = params_v4([10, 0, 0, 1], [10, 1, 2, 3], 1, 0);
+        assert_eq!(fib_lookup(&w, &mut p, 64, 0, Caller::Skb { len: 1418 }), ret::SUCCESS);
+        assert_eq!(get_u16(&p, off::TOT_LEN), 1400);
+        let mut p = params_v4([10, 0, 0, 1], [10, 1, 2, 3], 1, 0);
+        let r = fib_lookup(&w, &mut p, 64, 0, Caller::Skb { len: 1419 });
+        assert_eq!((r, get_u16(&p, off::TOT_LEN)), (ret::FRAG_NEEDED, 1400));
+    }
+
+    #[test]
+    fn ipv6_lookups() {
+        let w = Fib::new()
+            .interface(Interface::new(4, MAC_OUT).address(v6("2001:db8::1")))
+            .route(Route::via(v6("2001:db8:1::"), 48, v6("fe80::1"), 4).metric(1024))
+            .neighbor(4, v6("fe80::1"), MAC_GW);
+        let mut p = [0u8; 64];
+        p[off::FAMILY] = AF_INET6;
+        put_u32(&mut p, off::IFINDEX, 1);
+        put_addr(&mut p, off::SRC, v6("2001:db8:2::5"));
+        put_addr(&mut p, off::DST, v6("2001:db8:1::9"));
+        let mut q = p;
+        assert_eq!(fib_lookup(&w, &mut q, 64, lookup_flags::SRC, Caller::Xdp), ret::SUCCESS);
+        assert_eq!(get_addr(&q, off::DST, true), v6("fe80::1"));
+        assert_eq!(get_addr(&q, off::SRC, true), v6("2001:db8::1"));
+        assert_eq!((get_u32(&q, off::IFINDEX), get_u32(&q, off::TOS)), (4, 1024));
+        assert_eq!(q[off::DMAC..off::DMAC + 6], MAC_GW);
+        // Link-local destinations are never forwarded.
+        let mut q = p;
+        put_addr(&mut q, off::DST, v6("fe80::7"));
+        assert_eq!(fib_lookup(&w, &mut q, 64, 0, Caller::Xdp), ret::NOT_FWDED);
+        // Without an address to pick from, SRC fails for IPv6.
+        let bare = Fib {
+            interfaces: vec![Interface::new(4, MAC_OUT)],
+            ..w.clone()
+        };
+        let mut q = p;
+        let r = fib_lookup(&bare, &mut q, 64, lookup_flags::SRC, Caller::Xdp);
+        assert_eq!(r, ret::NO_SRC_ADDR);
+    }
+}

@@ -194,3 +194,108 @@ pub(super) unsafe extern "C" fn bpf_skb_set_tunnel_key(
     // SAFETY: the run's invocation (the helper contract).
     ret(unsafe { skb::with_meta(inv, |meta| set_tunnel_key(meta, from, flags)) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn received_v4() -> SkbMeta {
+        let mut info = TunnelInfo::received(
+            0x1_0000_002a,
+            IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+            IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7)),
+        );
+        info.tos = 0x20;
+        info.ttl = 64;
+        SkbMeta {
+            tunnel: Some(info),
+            ..SkbMeta::default()
+        }
+    }
+
+    #[test]
+    fn get_fills_the_key_as_linux_lays_it_out() {
+        let mut k = [0xaau8; TUNNEL_KEY_SIZE];
+        get_tunnel_key(&received_v4(), &mut k, key_flags::TUNINFO_FLAGS).unwrap();
+        // tunnel_id: the low 32 bits, host order.
+        assert_eq!(u32_at(&k, 0), 0x2a);
+        // remote_ipv4 in host order: 192.0.2.1 = 0xc0000201; the rest of remote_ipv6 zero.
+        assert_eq!(u32_at(&k, 4), 0xc000_0201);
+        assert_eq!(k[8..20], [0; 12]);
+        assert_eq!((k[20], k[21]), (0x20, 64));
+        // tunnel_flags: TUNNEL_KEY (bit 2) in network order.
+        assert_eq!(k[22..24], [0x00, 0x04]);
+        assert_eq!(u32_at(&k, 24), 0, "label");
+        assert_eq!(u32_at(&k, 28), 0xc633_6407, "local 198.51.100.7");
+        assert_eq!(k[32..44], [0; 12]);
+        // Without TUNINFO_FLAGS, tunnel_ext is 0.
+        get_tunnel_key(&received_v4(), &mut k, 0).unwrap();
+        assert_eq!(k[22..24], [0, 0]);
+        // An old 24-byte key gets the prefix.
+        let mut short = [0xaau8; 24];
+        get_tunnel_key(&received_v4(), &mut short, 0).unwrap();
+        assert_eq!(short, k[..24]);
+    }
+
+    #[test]
+    fn get_errors_clear_the_buffer() {
+        let mut k = [0xaau8; TUNNEL_KEY_SIZE];
+        assert_eq!(get_tunnel_key(&SkbMeta::default(), &mut k, 0), Err(errno::EINVAL));
+        assert_eq!(k, [0; TUNNEL_KEY_SIZE]);
+        k.fill(1);
+        let r = get_tunnel_key(&received_v4(), &mut k, key_flags::TUNINFO_IPV6);
+        assert_eq!((r, k), (Err(errno::EPROTO), [0; TUNNEL_KEY_SIZE]));
+        assert_eq!(get_tunnel_key(&received_v4(), &mut k, 1 << 5), Err(errno::EINVAL));
+        let mut odd = [1u8; 30];
+        assert_eq!(get_tunnel_key(&received_v4(), &mut odd, 0), Err(errno::EINVAL));
+        assert_eq!(odd, [0; 30]);
+    }
+
+    #[test]
+    fn set_records_transmit_metadata() {
+        let mut k = [0u8; TUNNEL_KEY_SIZE];
+        k[0..4].copy_from_slice(&7u32.to_ne_bytes());
+        k[4..8].copy_from_slice(&0x0a00_0002u32.to_ne_bytes()); // remote 10.0.0.2
+        k[28..32].copy_from_slice(&0x0a00_0001u32.to_ne_bytes()); // local 10.0.0.1
+        k[21] = 9;
+        let mut meta = received_v4();
+        let f = key_flags::ZERO_CSUM_TX | key_flags::DONT_FRAGMENT;
+        set_tunnel_key(&mut meta, &k, f).unwrap();
+        let info = meta.tunnel.unwrap();
+        assert!(info.tx);
+        assert_eq!(info.id, 7);
+        assert_eq!(info.dst, IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)));
+        assert_eq!(info.src, IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)));
+        assert_eq!(info.ttl, 9);
+        use tunnel_flags::*;
+        assert_eq!(info.flags, NOCACHE | DONT_FRAGMENT | KEY);
+        // Reading it back shows src as remote, as Linux's skb_tunnel_info does.
+        let mut back = [0u8; TUNNEL_KEY_SIZE];
+        get_tunnel_key(&meta, &mut back, 0).unwrap();
+        assert_eq!(u32_at(&back, 4), 0x0a00_0001);
+        // A label needs IPv6; tunnel_ext must be 0; unknown flags and sizes fail.
+        let mut bad = k;
+        bad[24] = 1;
+        assert_eq!(set_tunnel_key(&mut meta, &bad, 0), Err(errno::EINVAL));
+        let mut bad = k;
+        bad[22] = 1;
+        assert_eq!(set_tunnel_key(&mut meta, &bad, 0), Err(errno::EINVAL));
+        assert_eq!(set_tunnel_key(&mut meta, &k, 1 << 5), Err(errno::EINVAL));
+        assert_eq!(set_tunnel_key(&mut meta, &k[..12], 0), Err(errno::EINVAL));
+        // IPv6, with the label masked to 20 bits and the checksum flag.
+        let mut k6 = [0u8; TUNNEL_KEY_SIZE];
+        k6[4..20].copy_from_slice(&"2001:db8::2".parse::<Ipv6Addr>().unwrap().octets());
+        k6[24..28].copy_from_slice(&0xfff1_2345u32.to_ne_bytes());
+        set_tunnel_key(&mut meta, &k6, key_flags::TUNINFO_IPV6).unwrap();
+        let info = meta.tunnel.unwrap();
+        assert_eq!(info.dst, IpAddr::V6("2001:db8::2".parse().unwrap()));
+        assert_eq!(info.label, 0x1_2345);
+        assert_eq!(info.flags, NOCACHE | CSUM | KEY);
+        // An 8-byte (IPv4-only) layout cannot be read from IPv6 metadata.
+        let mut eight = [0u8; 8];
+        assert_eq!(
+            get_tunnel_key(&meta, &mut eight, key_flags::TUNINFO_IPV6),
+            Err(errno::EINVAL)
+        );
+    }
+}
