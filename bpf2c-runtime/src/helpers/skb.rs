@@ -8,6 +8,8 @@
 //! checksum state after `bpf_csum_level`, and so on.
 
 use std::net::IpAddr;
+#[cfg(test)]
+use std::ffi::c_void;
 
 use crate::ffi::{bpf2c_invocation_t, bpf2c_skb_context_t};
 use crate::instance::RunState;
@@ -146,5 +148,149 @@ pub(crate) unsafe fn with_meta<R>(
     match unsafe { RunState::from_invocation(inv) } {
         Some(state) => state.with_skb_meta(f),
         None => f(&mut SkbMeta::default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::*;
+    use crate::helpers::{checksum, tunnel};
+    use crate::{Instance, ModuleImage, Options};
+
+    /// The helper table slots of the module below.
+    const HELPERS: [u32; 4] = [
+        crate::helpers::id::CSUM_LEVEL,
+        crate::helpers::id::SKB_SET_TUNNEL_KEY,
+        crate::helpers::id::L4_CSUM_REPLACE,
+        crate::helpers::id::GET_HASH_RECALC,
+    ];
+
+    /// A "program" in Rust that calls helpers through its runtime's table as generated
+    /// code does: raises the checksum level, sets a tunnel key (id 9, remote 10.0.0.2),
+    /// rewrites a checksum at offset 0 for a pseudo-header change 1 -> 2, and returns the
+    /// flow hash.
+    unsafe extern "C" fn program(
+        ctx: u64,
+        _: u64,
+        _: u64,
+        _: u64,
+        _: u64,
+        inv: *mut bpf2c_invocation_t,
+    ) -> u64 {
+        // SAFETY: the runtime calls programs with the run's invocation, whose runtime
+        // context holds one bound helper per entry of HELPERS.
+        let helper = |slot: usize| unsafe { (*(*(*inv).runtime).helpers.add(slot)).unwrap() };
+        let mut key = [0u8; tunnel::TUNNEL_KEY_SIZE];
+        key[0] = 9;
+        key[4..8].copy_from_slice(&0x0a00_0002u32.to_ne_bytes());
+        let from = u32::from_ne_bytes([0, 0, 0, 1]) as u64;
+        let to = u32::from_ne_bytes([0, 0, 0, 2]) as u64;
+        // SAFETY: ctx is the skb context the test built; the key lives across the call.
+        unsafe {
+            helper(0)(ctx, checksum::level::INC, 0, 0, 0, inv);
+            helper(1)(ctx, key.as_ptr() as u64, key.len() as u64, 0, 0, inv);
+            helper(2)(ctx, 0, from, to, checksum::flags::PSEUDO_HDR | 4, inv);
+            helper(3)(ctx, 0, 0, 0, 0, inv)
+        }
+    }
+
+    fn instance(options: Options) -> Instance {
+        let helpers: Vec<bpf2c_helper_entry_t> = HELPERS
+            .iter()
+            .map(|&id| bpf2c_helper_entry_t {
+                id,
+                name: c"h".as_ptr(),
+            })
+            .collect();
+        let programs = [bpf2c_program_entry_t {
+            name: c"tc_prog".as_ptr(),
+            section: c"raw".as_ptr(),
+            program_type: BPF2C_PROG_TYPE_RAW,
+            instruction_count: 1,
+            function: Some(program),
+        }];
+        let module = bpf2c_module_t {
+            magic: BPF2C_ABI_MAGIC,
+            abi_version: BPF2C_ABI_VERSION,
+            module_size: std::mem::size_of::<bpf2c_module_t>() as u32,
+            map_data_version: BPF2C_MAP_DATA_VERSION,
+            map_data_size: std::mem::size_of::<bpf2c_map_data_t>() as u32,
+            runtime_context_size: std::mem::size_of::<bpf2c_runtime_context_t>() as u32,
+            invocation_size: std::mem::size_of::<bpf2c_invocation_t>() as u32,
+            flags: 0,
+            name: c"skb_unit".as_ptr(),
+            maps: std::ptr::null(),
+            map_count: 0,
+            helper_count: helpers.len() as u32,
+            helpers: helpers.as_ptr(),
+            programs: programs.as_ptr(),
+            program_count: 1,
+            function_count: 0,
+            functions: std::ptr::null(),
+            map_assumption_count: 0,
+            reserved: 0,
+            map_assumptions: std::ptr::null(),
+        };
+        // SAFETY: complete local tables, copied by the image; `program` stays loaded.
+        let image = unsafe { ModuleImage::from_ptr(&module) }.unwrap();
+        // SAFETY: `program` only calls the bound helpers with an skb context and a key of
+        // the sizes it passes.
+        unsafe { Instance::new_unverified(image, options) }.unwrap()
+    }
+
+    #[test]
+    fn a_run_starts_from_the_hosts_state_and_hands_back_the_final_one() {
+        // Ethernet + IPv4 + TCP 10.0.0.1:1234 -> 10.0.0.2:80; the checksum at offset 0
+        // (the destination MAC, as far as the helper knows) is 12 34.
+        let mut frame = vec![0u8; 54];
+        frame[..2].copy_from_slice(&[0x12, 0x34]);
+        frame[12..14].copy_from_slice(&[0x08, 0x00]);
+        frame[14] = 0x45;
+        frame[23] = 6;
+        frame[26..30].copy_from_slice(&[10, 0, 0, 1]);
+        frame[30..34].copy_from_slice(&[10, 0, 0, 2]);
+        frame[34..38].copy_from_slice(&[0x04, 0xd2, 0x00, 0x50]);
+        let data = frame.as_mut_ptr() as u64;
+        let mut ctx = bpf2c_skb_context_t {
+            data,
+            data_end: data + frame.len() as u64,
+            data_meta: data,
+            len: frame.len() as u32,
+            ..Default::default()
+        };
+        let inst = instance(Options::default().flow_hash_seed(5));
+        let prog = inst.program("tc_prog").unwrap();
+        let mut meta = SkbMeta {
+            // The packet's sum, 40 00 in memory order.
+            checksum: IpSummed::Complete {
+                csum: u16::from_ne_bytes([0x40, 0x00]) as u32,
+            },
+            ..SkbMeta::default()
+        };
+        // SAFETY: ctx describes `frame`, both alive for the run.
+        let hash = unsafe {
+            inst.run_with_skb_meta(&prog, &mut ctx as *mut _ as *mut c_void, &mut meta)
+        }
+        .unwrap();
+        assert_eq!(hash as u32, crate::helpers::flow_hash::flow_hash(&frame, 5));
+        assert_eq!(ctx.hash, hash as u32);
+        assert_eq!(meta.hash_valid, Some(true));
+        // The field fell by one (12 34 -> 12 33), skb->csum with it (40 00 -> 3f ff).
+        assert_eq!(frame[..2], [0x12, 0x33]);
+        let IpSummed::Complete { csum } = meta.checksum else {
+            panic!("{:?}", meta.checksum)
+        };
+        assert_eq!(checksum::csum_from32to16(csum).to_ne_bytes(), [0x3f, 0xff]);
+        let tunnel = meta.tunnel.unwrap();
+        assert!(tunnel.tx);
+        assert_eq!((tunnel.id, tunnel.dst), (9, "10.0.0.2".parse().unwrap()));
+
+        // From CHECKSUM_NONE, the program's INC makes the packet CHECKSUM_UNNECESSARY.
+        let mut meta = SkbMeta::default();
+        // SAFETY: as above.
+        unsafe { inst.run_with_skb_meta(&prog, &mut ctx as *mut _ as *mut c_void, &mut meta) }
+            .unwrap();
+        assert_eq!(meta.checksum, IpSummed::Unnecessary { level: 0 });
     }
 }
