@@ -51,7 +51,11 @@ fn make_crate(dir: &Path, verdict: u32) {
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::create_dir_all(dir.join("bpf")).unwrap();
     std::fs::write(dir.join("bpf/gate.bpf.c"), SOURCE).unwrap();
-    write_verdict(dir, verdict);
+    std::fs::write(
+        dir.join("bpf/verdict.h"),
+        format!("#define VERDICT {verdict}\n"),
+    )
+    .unwrap();
     std::fs::write(
         dir.join("Cargo.toml"),
         format!(
@@ -71,10 +75,11 @@ fn make_crate(dir: &Path, verdict: u32) {
     std::fs::write(dir.join("src/main.rs"), MAIN).unwrap();
 }
 
+/// Rewrites the header, dated later than anything cargo recorded whatever the file
+/// system's timestamp grain.
 fn write_verdict(dir: &Path, verdict: u32) {
     let path = dir.join("bpf/verdict.h");
     std::fs::write(&path, format!("#define VERDICT {verdict}\n")).unwrap();
-    // Later than anything cargo recorded, whatever the file system's timestamp grain.
     let f = std::fs::File::options().write(true).open(&path).unwrap();
     f.set_modified(SystemTime::now() + Duration::from_secs(2))
         .unwrap();
@@ -151,7 +156,7 @@ fn a_source_is_compiled_and_a_header_change_rebuilds_it() {
     let err = stderr(&broken);
     let line = err
         .lines()
-        .find(|l| l.starts_with("error: bpf/gate.bpf.c: "))
+        .find(|l| l.starts_with("error: demo@0.1.0: bpf/gate.bpf.c: "))
         .unwrap_or_else(|| panic!("{err}"));
     assert!(line.contains("failed") && line.contains("error"), "{line}");
     assert!(err.contains("gate.clang.log"), "{err}");
@@ -167,7 +172,10 @@ fn a_missing_clang_fails_the_build_with_one_clear_line() {
     assert!(!build.status.success());
     let err = stderr(&build);
     assert!(
-        err.contains("error: bpf/gate.bpf.c: BPF2C_CLANG=/nonexistent/clang: no such executable"),
+        err.contains(
+            "error: demo@0.1.0: bpf/gate.bpf.c: BPF2C_CLANG=/nonexistent/clang: no such \
+             executable"
+        ),
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");
