@@ -229,7 +229,10 @@ mod tests {
     fn clang_is_found_or_named_as_missing() {
         let empty = tempfile::tempdir().unwrap();
         let e = find_clang(None, Some(empty.path().as_os_str().to_owned())).unwrap_err();
-        assert!(e.starts_with("no clang found on PATH (tried clang, clang-21"), "{e}");
+        assert!(
+            e.starts_with("no clang found on PATH (tried clang, clang-21"),
+            "{e}"
+        );
         assert!(e.contains("set BPF2C_CLANG=/path/to/clang"), "{e}");
         let e = find_clang(Some("/no/such/clang"), None).unwrap_err();
         assert_eq!(e, "BPF2C_CLANG=/no/such/clang: no such executable");
@@ -243,7 +246,10 @@ mod tests {
             std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
             let found = find_clang(None, Some(empty.path().into())).unwrap();
             assert_eq!(found, fake);
-            assert_eq!(find_clang(Some("clang-19"), Some(empty.path().into())).unwrap(), fake);
+            assert_eq!(
+                find_clang(Some("clang-19"), Some(empty.path().into())).unwrap(),
+                fake
+            );
         }
     }
 }

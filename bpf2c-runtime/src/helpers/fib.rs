@@ -377,7 +377,9 @@ pub fn fib_lookup(fib: &Fib, params: &mut [u8; 64], plen: i32, flags: u32, calle
 /// rt6_need_strict: link-local, multicast and loopback addresses are never forwarded.
 fn v6_strict(a: IpAddr) -> bool {
     match a {
-        IpAddr::V6(a) => a.is_multicast() || a.is_loopback() || (a.segments()[0] & 0xffc0) == 0xfe80,
+        IpAddr::V6(a) => {
+            a.is_multicast() || a.is_loopback() || (a.segments()[0] & 0xffc0) == 0xfe80
+        }
         IpAddr::V4(_) => false,
     }
 }
@@ -491,9 +493,9 @@ pub(super) unsafe extern "C" fn bpf_fib_lookup(
     // XDP and raw programs have no skb; every other Linux packet type's context is one.
     let caller = match state.program_type().linux_type() {
         None | Some(prog_type::XDP) => Caller::Xdp,
-        // SAFETY: r1 is the program's context (the helper contract), an skb context for
-        // the Linux program types that are not XDP.
         Some(_) => Caller::Skb {
+            // SAFETY: r1 is the program's context (the helper contract), an skb context
+            // for the Linux program types that are not XDP.
             len: unsafe { (*(ctx as *const bpf2c_skb_context_t)).len },
         },
     };
@@ -549,7 +551,11 @@ mod tests {
             .route(Route::via(v4([10, 1, 0, 0]), 16, v4([10, 1, 0, 254]), 2).metric(100))
             .route(Route::direct(v4([10, 1, 2, 0]), 24, 2).metric(5))
             .route(Route::of_kind(v4([10, 9, 0, 0]), 16, RouteKind::Blackhole))
-            .route(Route::of_kind(v4([10, 8, 0, 0]), 16, RouteKind::Unreachable))
+            .route(Route::of_kind(
+                v4([10, 8, 0, 0]),
+                16,
+                RouteKind::Unreachable,
+            ))
             .route(Route::of_kind(v4([10, 7, 0, 0]), 16, RouteKind::Prohibit))
             .route(Route::direct(v4([10, 6, 0, 0]), 16, 2).encap())
             .route(Route::direct(v4([10, 5, 0, 0]), 16, 2).table(100).metric(7))
@@ -561,7 +567,10 @@ mod tests {
     fn the_default_table_forwards_nothing() {
         let mut p = params_v4([10, 0, 0, 1], [10, 1, 2, 3], 1, 60);
         let before = p;
-        assert_eq!(fib_lookup(&Fib::default(), &mut p, 64, 0, Caller::Xdp), ret::NOT_FWDED);
+        assert_eq!(
+            fib_lookup(&Fib::default(), &mut p, 64, 0, Caller::Xdp),
+            ret::NOT_FWDED
+        );
         assert_eq!(p, before);
     }
 
@@ -569,7 +578,10 @@ mod tests {
     fn a_gateway_route_fills_every_output_field() {
         let mut p = params_v4([10, 0, 0, 1], [10, 1, 7, 7], 1, 60);
         put_u32(&mut p, off::VLAN_PROTO, 0xdead_beef);
-        assert_eq!(fib_lookup(&world(), &mut p, 64, 0, Caller::Xdp), ret::SUCCESS);
+        assert_eq!(
+            fib_lookup(&world(), &mut p, 64, 0, Caller::Xdp),
+            ret::SUCCESS
+        );
         assert_eq!(p[off::FAMILY], AF_INET);
         assert_eq!(get_u32(&p, off::IFINDEX), 2);
         assert_eq!(get_u32(&p, off::TOS), 100, "rt_metric");
@@ -577,7 +589,11 @@ mod tests {
         assert_eq!(p[off::SRC..off::SRC + 4], [10, 0, 0, 1], "source untouched");
         assert_eq!(p[off::SMAC..off::SMAC + 6], MAC_OUT);
         assert_eq!(p[off::DMAC..off::DMAC + 6], MAC_GW);
-        assert_eq!(get_u32(&p, off::VLAN_PROTO), 0, "vlan proto and TCI cleared");
+        assert_eq!(
+            get_u32(&p, off::VLAN_PROTO),
+            0,
+            "vlan proto and TCI cleared"
+        );
         // XDP always checks the MTU, so mtu_result is the egress MTU.
         assert_eq!(get_u16(&p, off::TOT_LEN), 1400);
     }
@@ -585,7 +601,10 @@ mod tests {
     #[test]
     fn longest_prefix_wins_and_the_destination_itself_is_the_neighbour() {
         let mut p = params_v4([10, 0, 0, 1], [10, 1, 2, 3], 1, 0);
-        assert_eq!(fib_lookup(&world(), &mut p, 64, 0, Caller::Xdp), ret::SUCCESS);
+        assert_eq!(
+            fib_lookup(&world(), &mut p, 64, 0, Caller::Xdp),
+            ret::SUCCESS
+        );
         assert_eq!(get_u32(&p, off::TOS), 5);
         assert_eq!(p[off::DST..off::DST + 4], [10, 1, 2, 3]);
         assert_eq!(p[off::DMAC..off::DMAC + 6], [2, 0, 0, 0, 2, 3]);
@@ -632,16 +651,25 @@ mod tests {
         put_u32(&mut p, off::VLAN_PROTO, 100);
         let f = lookup_flags::DIRECT | lookup_flags::TBID | lookup_flags::SKIP_NEIGH;
         assert_eq!(fib_lookup(&w, &mut p, 64, f, Caller::Xdp), ret::SUCCESS);
-        assert_eq!((get_u32(&p, off::TOS), get_u32(&p, off::VLAN_PROTO)), (7, 0));
+        assert_eq!(
+            (get_u32(&p, off::TOS), get_u32(&p, off::VLAN_PROTO)),
+            (7, 0)
+        );
         put_u32(&mut p, off::VLAN_PROTO, 42);
         assert_eq!(fib_lookup(&w, &mut p, 64, f, Caller::Xdp), ret::NOT_FWDED);
         // SRC: the egress interface's address.
         let mut p = params_v4([0; 4], [10, 1, 2, 3], 1, 0);
-        assert_eq!(fib_lookup(&w, &mut p, 64, lookup_flags::SRC, Caller::Xdp), ret::SUCCESS);
+        assert_eq!(
+            fib_lookup(&w, &mut p, 64, lookup_flags::SRC, Caller::Xdp),
+            ret::SUCCESS
+        );
         assert_eq!(p[off::SRC..off::SRC + 4], [10, 1, 0, 1]);
         // An skb without tot_len is checked by its length: MTU + 18 bytes pass.
         let mut p = params_v4([10, 0, 0, 1], [10, 1, 2, 3], 1, 0);
-        assert_eq!(fib_lookup(&w, &mut p, 64, 0, Caller::Skb { len: 1418 }), ret::SUCCESS);
+        assert_eq!(
+            fib_lookup(&w, &mut p, 64, 0, Caller::Skb { len: 1418 }),
+            ret::SUCCESS
+        );
         assert_eq!(get_u16(&p, off::TOT_LEN), 1400);
         let mut p = params_v4([10, 0, 0, 1], [10, 1, 2, 3], 1, 0);
         let r = fib_lookup(&w, &mut p, 64, 0, Caller::Skb { len: 1419 });
@@ -660,10 +688,16 @@ mod tests {
         put_addr(&mut p, off::SRC, v6("2001:db8:2::5"));
         put_addr(&mut p, off::DST, v6("2001:db8:1::9"));
         let mut q = p;
-        assert_eq!(fib_lookup(&w, &mut q, 64, lookup_flags::SRC, Caller::Xdp), ret::SUCCESS);
+        assert_eq!(
+            fib_lookup(&w, &mut q, 64, lookup_flags::SRC, Caller::Xdp),
+            ret::SUCCESS
+        );
         assert_eq!(get_addr(&q, off::DST, true), v6("fe80::1"));
         assert_eq!(get_addr(&q, off::SRC, true), v6("2001:db8::1"));
-        assert_eq!((get_u32(&q, off::IFINDEX), get_u32(&q, off::TOS)), (4, 1024));
+        assert_eq!(
+            (get_u32(&q, off::IFINDEX), get_u32(&q, off::TOS)),
+            (4, 1024)
+        );
         assert_eq!(q[off::DMAC..off::DMAC + 6], MAC_GW);
         // Link-local destinations are never forwarded.
         let mut q = p;

@@ -87,7 +87,13 @@ fn dissect(frame: &[u8]) -> Option<Flow> {
             let h = frame.get(l3..l3 + 20)?;
             let ihl = (h[0] & 0xf) as usize * 4;
             let frag = u16::from_be_bytes([h[6], h[7]]) & 0x3fff != 0;
-            (vec![word(&h[12..])], vec![word(&h[16..])], h[9], l3 + ihl, frag)
+            (
+                vec![word(&h[12..])],
+                vec![word(&h[16..])],
+                h[9],
+                l3 + ihl,
+                frag,
+            )
         }
         0x86dd => {
             let h = frame.get(l3..l3 + 40)?;
@@ -129,7 +135,12 @@ pub fn flow_hash(frame: &[u8], seed: u32) -> u32 {
 }
 
 /// `bpf_get_hash_recalc` on a context and its state: the valid hash, or a fresh one.
-pub fn get_hash_recalc(ctx: &mut bpf2c_skb_context_t, frame: &[u8], meta: &mut SkbMeta, seed: u32) -> u32 {
+pub fn get_hash_recalc(
+    ctx: &mut bpf2c_skb_context_t,
+    frame: &[u8],
+    meta: &mut SkbMeta,
+    seed: u32,
+) -> u32 {
     let valid = meta.hash_valid.unwrap_or(ctx.hash != 0);
     if !valid {
         ctx.hash = flow_hash(frame, seed);
@@ -231,7 +242,10 @@ mod tests {
         let h = flow_hash(&fwd, 0);
         assert_ne!(h, 0);
         assert_eq!(h, flow_hash(&back, 0));
-        assert_ne!(h, flow_hash(&tcp4([10, 0, 0, 1], [10, 0, 0, 2], 1235, 80), 0));
+        assert_ne!(
+            h,
+            flow_hash(&tcp4([10, 0, 0, 1], [10, 0, 0, 2], 1235, 80), 0)
+        );
         assert_ne!(h, flow_hash(&fwd, 1));
         // The payload does not matter; non-IP frames have no flow.
         let mut longer = fwd.clone();
@@ -255,7 +269,10 @@ mod tests {
         ctx.hash = 0;
         meta.hash_valid = Some(false);
         let h = get_hash_recalc(&mut ctx, &frame, &mut meta, 0);
-        assert_eq!((h, ctx.hash, meta.hash_valid), (flow_hash(&frame, 0), h, Some(true)));
+        assert_eq!(
+            (h, ctx.hash, meta.hash_valid),
+            (flow_hash(&frame, 0), h, Some(true))
+        );
         // set_hash(0) is a valid hash of 0.
         ctx.hash = 0;
         meta.hash_valid = Some(true);

@@ -124,9 +124,18 @@ mod tests {
         // SAFETY: these helpers read no argument.
         unsafe {
             assert_eq!(bpf_sk_lookup_tcp(1, 2, 3, 4, 5, std::ptr::null_mut()), 0);
-            assert_eq!(bpf_get_cgroup_classid(1, 0, 0, 0, 0, std::ptr::null_mut()), 0);
-            assert_eq!(bpf_sk_assign(1, 0, 0, 0, 0, std::ptr::null_mut()) as i64, -22);
-            assert_eq!(bpf_sk_assign(1, 8, 1, 0, 0, std::ptr::null_mut()) as i64, -22);
+            assert_eq!(
+                bpf_get_cgroup_classid(1, 0, 0, 0, 0, std::ptr::null_mut()),
+                0
+            );
+            assert_eq!(
+                bpf_sk_assign(1, 0, 0, 0, 0, std::ptr::null_mut()) as i64,
+                -22
+            );
+            assert_eq!(
+                bpf_sk_assign(1, 8, 1, 0, 0, std::ptr::null_mut()) as i64,
+                -22
+            );
         }
     }
 }

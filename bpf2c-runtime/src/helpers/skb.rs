@@ -7,9 +7,9 @@
 //! host reads the final state back from the latter: a tunnel key the program set, the
 //! checksum state after `bpf_csum_level`, and so on.
 
-use std::net::IpAddr;
 #[cfg(test)]
 use std::ffi::c_void;
+use std::net::IpAddr;
 
 use crate::ffi::{bpf2c_invocation_t, bpf2c_skb_context_t};
 use crate::instance::RunState;
@@ -269,10 +269,9 @@ mod tests {
             ..SkbMeta::default()
         };
         // SAFETY: ctx describes `frame`, both alive for the run.
-        let hash = unsafe {
-            inst.run_with_skb_meta(&prog, &mut ctx as *mut _ as *mut c_void, &mut meta)
-        }
-        .unwrap();
+        let hash =
+            unsafe { inst.run_with_skb_meta(&prog, &mut ctx as *mut _ as *mut c_void, &mut meta) }
+                .unwrap();
         assert_eq!(hash as u32, crate::helpers::flow_hash::flow_hash(&frame, 5));
         assert_eq!(ctx.hash, hash as u32);
         assert_eq!(meta.hash_valid, Some(true));

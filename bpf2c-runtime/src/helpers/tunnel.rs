@@ -36,7 +36,10 @@ mod off {
 /// The older, shorter layouts Linux still accepts: up to `local_ipv6`, `tunnel_label`,
 /// `tunnel_ext`, and the IPv4-only `remote_ipv6[1]` one.
 fn compat_size(size: usize) -> bool {
-    matches!(size, off::LOCAL | off::LABEL | off::EXT | off::REMOTE_IPV6_1)
+    matches!(
+        size,
+        off::LOCAL | off::LABEL | off::EXT | off::REMOTE_IPV6_1
+    )
 }
 
 /// IPV6_FLOWLABEL_MASK in host order.
@@ -63,10 +66,9 @@ fn fill_key(meta: &SkbMeta, to: &mut [u8], flags: u64) -> Result<(), i64> {
         return Err(errno::EPROTO);
     }
     let size = to.len();
-    if size != TUNNEL_KEY_SIZE {
-        if !compat_size(size) || (size == off::REMOTE_IPV6_1 && info.is_ipv6()) {
-            return Err(errno::EINVAL);
-        }
+    let bad_compat = !compat_size(size) || (size == off::REMOTE_IPV6_1 && info.is_ipv6());
+    if size != TUNNEL_KEY_SIZE && bad_compat {
+        return Err(errno::EINVAL);
     }
     let mut k = [0u8; TUNNEL_KEY_SIZE];
     k[off::TUNNEL_ID..off::TUNNEL_ID + 4].copy_from_slice(&(info.id as u32).to_ne_bytes());
@@ -240,14 +242,23 @@ mod tests {
     #[test]
     fn get_errors_clear_the_buffer() {
         let mut k = [0xaau8; TUNNEL_KEY_SIZE];
-        assert_eq!(get_tunnel_key(&SkbMeta::default(), &mut k, 0), Err(errno::EINVAL));
+        assert_eq!(
+            get_tunnel_key(&SkbMeta::default(), &mut k, 0),
+            Err(errno::EINVAL)
+        );
         assert_eq!(k, [0; TUNNEL_KEY_SIZE]);
         k.fill(1);
         let r = get_tunnel_key(&received_v4(), &mut k, key_flags::TUNINFO_IPV6);
         assert_eq!((r, k), (Err(errno::EPROTO), [0; TUNNEL_KEY_SIZE]));
-        assert_eq!(get_tunnel_key(&received_v4(), &mut k, 1 << 5), Err(errno::EINVAL));
+        assert_eq!(
+            get_tunnel_key(&received_v4(), &mut k, 1 << 5),
+            Err(errno::EINVAL)
+        );
         let mut odd = [1u8; 30];
-        assert_eq!(get_tunnel_key(&received_v4(), &mut odd, 0), Err(errno::EINVAL));
+        assert_eq!(
+            get_tunnel_key(&received_v4(), &mut odd, 0),
+            Err(errno::EINVAL)
+        );
         assert_eq!(odd, [0; 30]);
     }
 

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use super::{Failure, Instance, RunState};
 use crate::error::RunError;
-use crate::helpers::skb::SkbMeta;
 use crate::ffi::{self, bpf2c_invocation_t, bpf2c_xdp_context_t};
+use crate::helpers::skb::SkbMeta;
 use crate::types::{ProgramInfo, ProgramType};
 
 /// A program of one instance, found by name once and then cheap to copy and use.
