@@ -292,4 +292,72 @@ mod tests {
             .unwrap();
         assert_eq!(meta.checksum, IpSummed::Unnecessary { level: 0 });
     }
+
+    /// tests/bpf/skb_host_helpers.c's calls, made with this module's functions on the
+    /// packet Linux 6.18 ran it on (BPF_PROG_TEST_RUN, CHECKSUM_NONE, no tunnel): the
+    /// packet and every result must be the kernel's, recorded below.
+    #[test]
+    fn replays_a_linux_run_of_tests_bpf_skb_host_helpers() {
+        use crate::helpers::checksum::{
+            csum_diff, csum_level, csum_update, flags, l3_csum_replace, l4_csum_replace, level,
+        };
+        use crate::helpers::tunnel::{get_tunnel_key, key_flags, set_tunnel_key};
+        // Ethernet, IPv4 10.0.0.1 -> 10.0.0.2 (checksum 26c2), TCP 1234 -> 80 seq 11111111
+        // (checksum e08a), "hello world!".
+        let input = "00112233445566778899aabb08004500003400004000400626c20a0000010a000002\
+                     04d20050111111110000000050180200e08a000068656c6c6f20776f726c6421";
+        let linux = "00112233445566778899aabb08004500003400004000400626600a0000630a000002\
+                     04d21f90010203040000000050180200df04000068656c6c6f20776f726c6421";
+        let unhex = |s: &str| -> Vec<u8> {
+            let s: String = s.split_whitespace().collect();
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let mut p = unhex(input);
+        let mut meta = SkbMeta::default();
+        let word = |b: &[u8]| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as u64;
+        let half = |b: &[u8]| u16::from_ne_bytes([b[0], b[1]]) as u64;
+
+        let (old_ip, new_ip) = (word(&p[26..30]), word(&[10, 0, 0, 0x63]));
+        p[26..30].copy_from_slice(&[10, 0, 0, 0x63]);
+        assert_eq!(l3_csum_replace(&mut p, 24, old_ip, new_ip, 4), Ok(()));
+        let f = flags::PSEUDO_HDR | 4;
+        assert_eq!(
+            l4_csum_replace(&mut p, &mut meta, 50, old_ip, new_ip, f),
+            Ok(())
+        );
+        let (old_port, new_port) = (half(&p[36..38]), half(&8080u16.to_be_bytes()));
+        p[36..38].copy_from_slice(&8080u16.to_be_bytes());
+        assert_eq!(
+            l4_csum_replace(&mut p, &mut meta, 50, old_port, new_port, 2),
+            Ok(())
+        );
+        let old_seq = p[38..42].to_vec();
+        p[38..42].copy_from_slice(&[1, 2, 3, 4]);
+        let diff = csum_diff(&old_seq, &[1, 2, 3, 4], 0).unwrap();
+        assert_eq!(diff, 58337, "r_diff");
+        l4_csum_replace(&mut p, &mut meta, 50, 0, diff as u64, 0).unwrap();
+        assert_eq!(p, unhex(linux));
+        assert_eq!(csum_level(&mut meta, level::QUERY), Err(13), "r_level");
+        assert_eq!(csum_update(&mut meta, 5), Err(524), "r_update");
+        let mut key = [0u8; 44];
+        assert_eq!(get_tunnel_key(&meta, &mut key, 0), Err(22), "r_get");
+        key[0] = 9;
+        key[4..8].copy_from_slice(&0x0a00_0002u32.to_ne_bytes());
+        key[28..32].copy_from_slice(&0x0a00_0001u32.to_ne_bytes());
+        key[21] = 7;
+        assert_eq!(
+            set_tunnel_key(&mut meta, &key, key_flags::ZERO_CSUM_TX),
+            Ok(())
+        );
+        let mut back = [0u8; 44];
+        assert_eq!(get_tunnel_key(&meta, &mut back, 0), Ok(()), "r_get2");
+        // remote_after: Linux reads the set key's local address back as remote_ipv4.
+        assert_eq!(
+            u32::from_ne_bytes(back[4..8].try_into().unwrap()),
+            167_772_161
+        );
+    }
 }
