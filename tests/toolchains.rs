@@ -325,6 +325,10 @@ fn corpus_steps() -> Vec<Step> {
     steps.push(run("xdp_parse.o", "xdp_reflect", &ipv4_packet(64)[..20]));
     steps.push(run("xdp_parse.o", "xdp_reflect", &[0; 13]));
     steps.push(run("xdp_parse.o", "xdp_pass_all", &[0; 3]));
+    for program in ["ip_checksum", "nat_destination", "fib_forward"] {
+        steps.push(run("host_helpers.o", program, &ipv4_packet(64)));
+        steps.push(run("host_helpers.o", program, &ipv4_packet(64)[..30]));
+    }
     for i in [0u32, 5, 63] {
         steps.push(update("loop.o", "arr", i, &u64::from(i + 1).to_le_bytes()));
     }

@@ -238,7 +238,7 @@ linux_helpers! {
 /// The helpers every runtime instance provides, by id. The translator lets programs call
 /// these (with Linux's prototypes) and no other standard helper; the runtime implements
 /// exactly these.
-pub const STANDARD_HELPERS: [u32; 25] = [
+pub const STANDARD_HELPERS: [u32; 45] = [
     id::MAP_LOOKUP_ELEM,
     id::MAP_UPDATE_ELEM,
     id::MAP_DELETE_ELEM,
@@ -266,6 +266,29 @@ pub const STANDARD_HELPERS: [u32; 25] = [
     id::REDIRECT_MAP,
     id::XDP_ADJUST_META,
     id::XDP_ADJUST_TAIL,
+    // The host's world: checksums, forwarding table, tunnel metadata, flow hash, sockets
+    // and clocks (bpf2c-runtime helpers/checksum.rs, fib.rs, tunnel.rs, flow_hash.rs,
+    // host_misc.rs).
+    id::CSUM_DIFF,
+    id::L3_CSUM_REPLACE,
+    id::L4_CSUM_REPLACE,
+    id::CSUM_UPDATE,
+    id::CSUM_LEVEL,
+    id::FIB_LOOKUP,
+    id::SKB_GET_TUNNEL_KEY,
+    id::SKB_SET_TUNNEL_KEY,
+    id::GET_HASH_RECALC,
+    id::SET_HASH,
+    id::SET_HASH_INVALID,
+    id::GET_CGROUP_CLASSID,
+    id::GET_ROUTE_REALM,
+    id::SK_LOOKUP_TCP,
+    id::SK_LOOKUP_UDP,
+    id::SKC_LOOKUP_TCP,
+    id::SK_RELEASE,
+    id::SK_ASSIGN,
+    id::KTIME_GET_BOOT_NS,
+    id::JIFFIES64,
 ];
 
 /// Is `helper` one of [`STANDARD_HELPERS`]?

@@ -59,6 +59,8 @@ pub struct Builder {
     config_errors: Vec<String>,
     read_manifest: bool,
     time_limit: Option<Duration>,
+    /// Extra clang arguments for `.bpf.c` sources.
+    clang_args: Vec<String>,
 }
 
 /// What a successful build produced.
@@ -125,6 +127,9 @@ pub mod env {
     pub const NO_OPT: &str = "BPF2C_NO_OPT";
     /// Seconds one program's verification may take (default 300).
     pub const VERIFY_TIMEOUT: &str = "BPF2C_VERIFY_TIMEOUT";
+    /// The clang that compiles `.bpf.c` sources: a path, or a name on `PATH`. Default: the
+    /// first of `clang`, `clang-21` ... `clang-15` on `PATH`.
+    pub const CLANG: &str = "BPF2C_CLANG";
 }
 
 impl Builder {
@@ -178,6 +183,26 @@ impl Builder {
             package_program_types: Vec::new(),
             program_types: options.program_types,
         });
+        self
+    }
+
+    /// Adds an eBPF C source (`bpf/counter.bpf.c`, relative to the package root), which the
+    /// build compiles with clang for the BPF target (`-O2 -g`) before translating it, as
+    /// libbpf-cargo's `SkeletonBuilder` does. The module is named after the file
+    /// (`counter`). Clang comes from `BPF2C_CLANG` or `PATH`; every header the source
+    /// includes reruns the build when it changes. (`object` accepts a `.c` path too.)
+    pub fn source(self, path: impl AsRef<Path>) -> Builder {
+        self.object_with(path, ObjectOptions::default())
+    }
+
+    /// [`Builder::source`] with options.
+    pub fn source_with(self, path: impl AsRef<Path>, options: ObjectOptions) -> Builder {
+        self.object_with(path, options)
+    }
+
+    /// Passes an argument to clang when it compiles a source (`-Iinclude`, `-DDEBUG=1`).
+    pub fn clang_arg(mut self, arg: impl Into<String>) -> Builder {
+        self.clang_args.push(arg.into());
         self
     }
 
@@ -265,6 +290,8 @@ impl Builder {
                 }
             },
         };
+        let clang_setting = read(env::CLANG);
+        let path_var = env("PATH").map(std::ffi::OsString::from);
         let mut say = |line: String| directives.push(line);
         if self.read_manifest {
             say(format!("cargo:rerun-if-changed={manifest_dir}/Cargo.toml"));
@@ -298,6 +325,7 @@ impl Builder {
         let mut objects = Vec::new();
         let mut names: BTreeMap<String, String> = BTreeMap::new();
         let mut first_log = None;
+        let mut clang = None;
         for mut cfg in self.objects {
             if cfg.path.is_relative() {
                 cfg.path = Path::new(&manifest_dir).join(&cfg.path);
@@ -308,6 +336,53 @@ impl Builder {
             say(format!("cargo:rerun-if-changed={}", cfg.path.display()));
             if !problems.is_empty() {
                 continue;
+            }
+            if crate::clang::is_source(&cfg.path) {
+                let clang = clang.get_or_insert_with(|| {
+                    crate::clang::find_clang(clang_setting.as_deref(), path_var.clone())
+                });
+                let clang = match clang {
+                    Ok(c) => c.clone(),
+                    Err(e) => {
+                        problems.push(format!("{}: {e}", cfg.display));
+                        continue;
+                    }
+                };
+                let stem = crate::clang::module_stem(&cfg.path);
+                let objects_dir = dir.join("bpf");
+                std::fs::create_dir_all(&objects_dir).map_err(|e| {
+                    BuildError::new(format!("cannot create {}: {e}", objects_dir.display()))
+                })?;
+                let source = cfg
+                    .path
+                    .strip_prefix(&manifest_dir)
+                    .unwrap_or(&cfg.path)
+                    .to_path_buf();
+                let build = crate::clang::SourceBuild {
+                    clang: &clang,
+                    source: &source,
+                    package_root: Path::new(&manifest_dir),
+                    object: objects_dir.join(format!("{stem}.o")),
+                    little_endian: target.little_endian,
+                    host_triple: &host,
+                    extra_args: &self.clang_args,
+                };
+                match build.run() {
+                    Ok(compiled) => {
+                        for input in compiled.inputs.iter().skip(1) {
+                            say(format!("cargo:rerun-if-changed={}", input.display()));
+                        }
+                        cfg.path = compiled.object;
+                        cfg.name.get_or_insert(stem);
+                    }
+                    Err((short, detail)) => {
+                        let log = dir.join(format!("{stem}.clang.log"));
+                        let _ = write_if_changed(&log, detail.as_bytes());
+                        problems.push(format!("{}: {short}", cfg.display));
+                        first_log.get_or_insert(log);
+                        continue;
+                    }
+                }
             }
             let result = pipeline::translate_object(&cfg, &helpers, &target, time_limit);
             let stem = match &result {

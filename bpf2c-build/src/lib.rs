@@ -15,6 +15,7 @@
 
 mod builder;
 pub mod cache;
+pub mod clang;
 mod glob;
 pub mod metadata;
 pub mod native;

@@ -14,6 +14,8 @@ int64_t bpf2c_rt_format_printk(char *buf, size_t buf_size, const char *fmt, uint
 
 /* CLOCK_MONOTONIC in nanoseconds, the clock bpf_ktime_get_ns reads. */
 uint64_t bpf2c_rt_ktime_ns(void);
+/* CLOCK_BOOTTIME in nanoseconds (time spent suspended included): bpf_ktime_get_boot_ns. */
+uint64_t bpf2c_rt_boottime_ns(void);
 
 /* The calling thread's id as the kernel knows it (the "pid" half of pid_tgid). */
 uint32_t bpf2c_rt_thread_id(void);

@@ -29,3 +29,16 @@ uint32_t bpf2c_rt_thread_id(void)
     return (uint32_t)getpid();
 #endif
 }
+
+uint64_t bpf2c_rt_boottime_ns(void)
+{
+    struct timespec ts;
+#if defined(CLOCK_BOOTTIME)
+    if (clock_gettime(CLOCK_BOOTTIME, &ts) != 0)
+        return 0;
+#else
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+#endif
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}

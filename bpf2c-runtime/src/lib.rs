@@ -39,6 +39,8 @@ pub mod typed;
 mod types;
 
 pub use error::{Errno, LoadError, MapError, MapErrorKind, RunError};
+pub use helpers::fib::{Fib, Interface, Neighbor, Route, RouteKind};
+pub use helpers::skb_meta::{IpSummed, SkbMeta, TunnelInfo};
 pub use helpers::{
     format_trace_printk, id as helper_id, standard_helpers, HelperCall, HelperClosure,
     TraceCapture, TraceEvent, TraceRecord, TraceSink, MAX_CUSTOM_HELPERS, TRACE_LINE_MAX,

@@ -8,7 +8,8 @@
  * data (contiguous elements), HASH, PERCPU_HASH and LRU_HASH (a linear table; LRU evicts
  * the entry with the oldest use), PROG_ARRAY with tail calls, and the helpers map
  * lookup/update/delete, ktime_get_ns, trace_printk (d/i/u/x with l/ll), get_prandom_u32,
- * get_smp_processor_id, tail_call and get_current_pid_tgid; and for XDP packets, which have
+ * get_smp_processor_id, tail_call and get_current_pid_tgid; csum_diff and fib_lookup with
+ * the runtime's default world (an empty forwarding table); and for XDP packets, which have
  * no room around them here (as bpf2c-runtime's run_xdp gives them), xdp_adjust_head,
  * xdp_adjust_tail, xdp_adjust_meta, redirect and redirect_map over DEVMAP, DEVMAP_HASH,
  * CPUMAP and XSKMAP (kept like hash maps).
@@ -369,6 +370,57 @@ static uint64_t h_redirect_map(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
     if (!found && !(r3 & (1u << 3)))
         return r3 & 3;
     return 4;
+/* bpf_csum_diff as net/core/filter.c computes it (Linux 6.12 and later): sums of 16-bit
+ * words in memory order, folded to 16 bits. */
+static uint32_t csum_partial(const uint8_t *p, uint64_t len, uint32_t seed)
+{
+    uint64_t acc = seed;
+    for (uint64_t i = 0; i + 1 < len; i += 2) {
+        uint16_t w;
+        memcpy(&w, p + i, 2);
+        acc += w;
+    }
+    while (acc >> 32)
+        acc = (acc & 0xffffffffu) + (acc >> 32);
+    return (uint32_t)acc;
+}
+
+static uint32_t csum_add32(uint32_t a, uint32_t b)
+{
+    uint32_t r = a + b;
+    return r + (r < b);
+}
+
+static uint64_t h_csum_diff(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                            bpf2c_invocation_t *inv)
+{
+    const uint8_t *from = (const uint8_t *)(uintptr_t)r1, *to = (const uint8_t *)(uintptr_t)r3;
+    uint32_t from_size = (uint32_t)r2, to_size = (uint32_t)r4, ret = (uint32_t)r5;
+    (void)inv;
+    if (((from_size | to_size) & 3) || (uint64_t)from_size + to_size > 512)
+        return neg(EINVAL);
+    if (from_size && to_size)
+        ret = csum_add32(csum_partial(to, to_size, ret), ~csum_partial(from, from_size, 0));
+    else if (to_size)
+        ret = csum_partial(to, to_size, ret);
+    else if (from_size)
+        ret = ~csum_partial(from, from_size, ~ret);
+    ret += (ret >> 16) | (ret << 16);
+    return ret >> 16;
+}
+
+/* bpf_fib_lookup with an empty table: argument checks, then BPF_FIB_LKUP_RET_NOT_FWDED for
+ * AF_INET and AF_INET6 (nothing written), -EAFNOSUPPORT otherwise. */
+static uint64_t h_fib_lookup(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                             bpf2c_invocation_t *inv)
+{
+    const uint8_t *params = (const uint8_t *)(uintptr_t)r2;
+    (void)r1, (void)r5, (void)inv;
+    if ((int32_t)r3 < 64 || ((uint32_t)r4 & ~0x3fu))
+        return neg(EINVAL);
+    if (params[0] == 2 || params[0] == 10)
+        return 4;
+    return neg(EAFNOSUPPORT);
 }
 
 static uint64_t h_missing(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
@@ -396,6 +448,8 @@ static bpf2c_helper_fn helper_for(uint32_t id)
     case 51: return h_redirect_map;
     case 54: return h_xdp_adjust_meta;
     case 65: return h_xdp_adjust_tail;
+    case 28: return h_csum_diff;
+    case 69: return h_fib_lookup;
     default: return h_missing;
     }
 }

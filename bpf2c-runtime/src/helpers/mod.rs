@@ -18,14 +18,20 @@
 //!   of the instance's maps (which outlive every run), and a key or value pointer is readable
 //!   for the map's key or value size.
 
+pub mod checksum;
 pub(crate) mod custom;
+pub mod fib;
+pub mod flow_hash;
+pub mod host_misc;
 pub(crate) mod packet;
 pub(crate) mod prandom;
 pub(crate) mod redirect;
 pub(crate) mod skb;
+pub mod skb_meta;
 #[cfg(test)]
 pub(crate) mod testing;
 pub(crate) mod trace;
+pub mod tunnel;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -49,7 +55,7 @@ extern "C" {
 }
 
 /// The implementations of the standard helpers (`bpf2c_abi::helper::STANDARD_HELPERS`), by id.
-pub(crate) const STANDARD: [(u32, bpf2c_helper_fn); 25] = [
+pub(crate) const STANDARD: [(u32, bpf2c_helper_fn); 45] = [
     (id::MAP_LOOKUP_ELEM, map_lookup_elem),
     (id::MAP_UPDATE_ELEM, map_update_elem),
     (id::MAP_DELETE_ELEM, map_delete_elem),
@@ -76,6 +82,27 @@ pub(crate) const STANDARD: [(u32, bpf2c_helper_fn); 25] = [
     (id::REDIRECT_MAP, redirect::redirect_map),
     (id::XDP_ADJUST_META, packet::xdp_adjust_meta),
     (id::XDP_ADJUST_TAIL, packet::xdp_adjust_tail),
+    // The host's world (checksum.rs, fib.rs, tunnel.rs, flow_hash.rs, host_misc.rs).
+    (id::CSUM_DIFF, checksum::bpf_csum_diff),
+    (id::L3_CSUM_REPLACE, checksum::bpf_l3_csum_replace),
+    (id::L4_CSUM_REPLACE, checksum::bpf_l4_csum_replace),
+    (id::CSUM_UPDATE, checksum::bpf_csum_update),
+    (id::CSUM_LEVEL, checksum::bpf_csum_level),
+    (id::FIB_LOOKUP, fib::bpf_fib_lookup),
+    (id::SKB_GET_TUNNEL_KEY, tunnel::bpf_skb_get_tunnel_key),
+    (id::SKB_SET_TUNNEL_KEY, tunnel::bpf_skb_set_tunnel_key),
+    (id::GET_HASH_RECALC, flow_hash::bpf_get_hash_recalc),
+    (id::SET_HASH, flow_hash::bpf_set_hash),
+    (id::SET_HASH_INVALID, flow_hash::bpf_set_hash_invalid),
+    (id::GET_CGROUP_CLASSID, host_misc::bpf_get_cgroup_classid),
+    (id::GET_ROUTE_REALM, host_misc::bpf_get_route_realm),
+    (id::SK_LOOKUP_TCP, host_misc::bpf_sk_lookup_tcp),
+    (id::SK_LOOKUP_UDP, host_misc::bpf_sk_lookup_udp),
+    (id::SKC_LOOKUP_TCP, host_misc::bpf_skc_lookup_tcp),
+    (id::SK_RELEASE, host_misc::bpf_sk_release),
+    (id::SK_ASSIGN, host_misc::bpf_sk_assign),
+    (id::KTIME_GET_BOOT_NS, host_misc::bpf_ktime_get_boot_ns),
+    (id::JIFFIES64, host_misc::bpf_jiffies64),
 ];
 
 /// The ids and Linux names of the helpers every instance provides.

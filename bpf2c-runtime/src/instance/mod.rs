@@ -15,7 +15,9 @@ use crate::cpu::CpuSlots;
 use crate::error::{LoadError, MapError, MapErrorKind};
 use crate::ffi::{self, bpf2c_helper_fn, bpf2c_invocation_t, bpf2c_map_data_t};
 use crate::helpers::custom::{CustomHelper, MAX_CUSTOM_HELPERS, TRAMPOLINES};
+use crate::helpers::fib::Fib;
 use crate::helpers::prandom::Prandom;
+use crate::helpers::skb_meta::SkbMeta;
 use crate::helpers::{self, id, TraceSink};
 use crate::maps::shared::SharedBuf;
 use crate::maps::{footprint, Map};
@@ -45,6 +47,12 @@ pub struct Instance {
     pub(crate) custom: Vec<CustomHelper>,
     pub(crate) trace: TraceSink,
     pub(crate) prandom: Prandom,
+    /// What bpf_fib_lookup consults.
+    pub(crate) fib: Fib,
+    /// Seed of the flow hash bpf_get_hash_recalc computes.
+    pub(crate) flow_hash_seed: u32,
+    /// The skb state each run starts from.
+    pub(crate) skb_meta: SkbMeta,
     slots: CpuSlots,
     /// Runs lease a CPU slot only when something can observe which one they have.
     lease_needed: bool,
@@ -228,6 +236,9 @@ impl Instance {
             custom: options.helpers,
             trace: options.trace,
             prandom,
+            fib: options.fib,
+            flow_hash_seed: options.flow_hash_seed,
+            skb_meta: options.skb_meta,
             slots: CpuSlots::new(cpus),
             lease_needed,
             loop_budget: options.loop_budget,
@@ -423,6 +434,8 @@ pub(crate) struct RunState<'a> {
     pub redirect: RefCell<Option<Redirect>>,
     /// The copies `bpf_clone_redirect` sent, in order.
     pub clones: RefCell<Vec<ClonedPacket>>,
+    /// The skb state the packet helpers share; None until one first needs it.
+    skb_meta: RefCell<Option<SkbMeta>>,
 }
 
 enum Failure {
@@ -439,7 +452,19 @@ impl<'a> RunState<'a> {
             packet: Cell::new(std::ptr::null_mut()),
             redirect: RefCell::new(None),
             clones: RefCell::new(Vec::new()),
+            skb_meta: RefCell::new(None),
         }
+    }
+
+    /// Runs `f` on the run's skb state, which starts as the instance's default.
+    pub fn with_skb_meta<R>(&self, f: impl FnOnce(&mut SkbMeta) -> R) -> R {
+        let mut meta = self.skb_meta.borrow_mut();
+        f(meta.get_or_insert(self.inner.skb_meta))
+    }
+
+    /// The type of the program running now.
+    pub fn program_type(&self) -> crate::types::ProgramType {
+        self.inner.image.programs()[self.program.get()].program_type
     }
 
     /// The run state of an invocation the runtime started.

@@ -3,6 +3,8 @@
 use std::sync::Arc;
 
 use crate::helpers::custom::CustomHelper;
+use crate::helpers::fib::Fib;
+use crate::helpers::skb_meta::SkbMeta;
 use crate::helpers::{HelperCall, TraceSink};
 
 /// Default back-edges one run may take (2^24, about 16.8 million): far more than any
@@ -28,6 +30,10 @@ pub struct Options {
     pub(crate) helpers: Vec<CustomHelper>,
     /// Replacement initial contents of global-data maps, by map (section) name.
     pub(crate) global_data: Vec<(String, Vec<u8>)>,
+    /// The host's world, as packet helpers see it.
+    pub(crate) fib: Fib,
+    pub(crate) flow_hash_seed: u32,
+    pub(crate) skb_meta: SkbMeta,
 }
 
 impl std::fmt::Debug for CustomHelper {
@@ -48,6 +54,9 @@ impl Default for Options {
             max_map_bytes: DEFAULT_MAX_MAP_BYTES,
             helpers: Vec::new(),
             global_data: Vec::new(),
+            fib: Fib::default(),
+            flow_hash_seed: 0,
+            skb_meta: SkbMeta::default(),
         }
     }
 }
@@ -121,6 +130,29 @@ impl Options {
         let section = section.into();
         self.global_data.retain(|(s, _)| *s != section);
         self.global_data.push((section, bytes.into()));
+        self
+    }
+
+    /// The forwarding table `bpf_fib_lookup` consults: interfaces, routes and neighbours.
+    /// Default: empty, so every lookup returns BPF_FIB_LKUP_RET_NOT_FWDED.
+    pub fn fib(mut self, fib: Fib) -> Options {
+        self.fib = fib;
+        self
+    }
+
+    /// Seeds the flow hash `bpf_get_hash_recalc` computes (Linux seeds it randomly at
+    /// boot). Default 0.
+    pub fn flow_hash_seed(mut self, seed: u32) -> Options {
+        self.flow_hash_seed = seed;
+        self
+    }
+
+    /// The skb state every run of a packet program starts from: checksum status, received
+    /// tunnel metadata, hash validity. Default: CHECKSUM_NONE, no tunnel, hash valid when
+    /// non-zero. [`Instance::run_with_skb_meta`](crate::Instance::run_with_skb_meta) sets it
+    /// per run instead and returns the final state.
+    pub fn skb_meta(mut self, meta: SkbMeta) -> Options {
+        self.skb_meta = meta;
         self
     }
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use super::{Failure, Instance, RunState};
 use crate::error::RunError;
 use crate::ffi::{self, bpf2c_invocation_t, bpf2c_xdp_context_t};
+use crate::helpers::skb_meta::SkbMeta;
 use crate::packet::Packet;
 use crate::redirect::RunOutcome;
 use crate::types::{ProgramInfo, ProgramType};
@@ -286,10 +287,51 @@ impl Instance {
         }
     }
 
+    /// Runs a packet program over a context the host built itself, with the skb state the
+    /// packet helpers see (checksum status, tunnel metadata, hash validity) starting from
+    /// `meta` instead of the instance's default; `meta` then holds the state the run left,
+    /// such as a tunnel key the program set (also when the run fails).
+    ///
+    /// # Safety
+    /// As for [`Instance::run_with_context`], with r2 = 0: `context` must be what the
+    /// program's type promises its code and stay valid for the run.
+    pub unsafe fn run_with_skb_meta(
+        &self,
+        prog: &Program,
+        context: *mut c_void,
+        meta: &mut SkbMeta,
+    ) -> Result<u64, RunError> {
+        self.info(prog)?;
+        let entry = Entry {
+            r1: context as u64,
+            r2: 0,
+            context,
+        };
+        self.with_cpu(|cpu| self.execute_with_meta(prog.index, entry, cpu, Some(meta)))
+    }
+
     /// One run: the entry program, then each tail-call target it hands over to.
     fn execute(&self, program: usize, entry: Entry, cpu: u32) -> Result<u64, RunError> {
+        self.execute_with_meta(program, entry, cpu, None)
+    }
+
+    /// [`Instance::execute`], the skb state starting from `meta` and left there if given.
+    fn execute_with_meta(
+        &self,
+        program: usize,
+        entry: Entry,
+        cpu: u32,
+        meta: Option<&mut SkbMeta>,
+    ) -> Result<u64, RunError> {
         let state = RunState::new(self, program);
-        self.execute_in(&state, entry, cpu)
+        if let Some(m) = &meta {
+            state.skb_meta.replace(Some(**m));
+        }
+        let result = self.execute_in(&state, entry, cpu);
+        if let (Some(m), Some(last)) = (meta, state.skb_meta.take()) {
+            *m = last;
+        }
+        result
     }
 
     /// [`Instance::execute`] with a run state the caller prepared (a packet) and reads
