@@ -33,7 +33,7 @@ if [ "$#" -gt 0 ]; then
     sources=("$@")
 else
     shopt -s nullglob
-    sources=(tests/bpf/*.c tests/bpf/reject/*.c tests/bpf/facts/*.c tests/bpf/opt/*.c examples/*/bpf/*.c)
+    sources=(tests/bpf/*.c tests/bpf/reject/*.c tests/bpf/facts/*.c tests/bpf/opt/*.c tests/bpf/bench/*.c examples/*/bpf/*.c)
     shopt -u nullglob
 fi
 if [ "${#sources[@]}" -eq 0 ]; then
