@@ -321,11 +321,14 @@ fn check(workloads: &[Workload]) {
     }
 }
 
-/// Interleaved rounds: in each, every engine of every workload runs a batch of about 10 ms,
-/// so load from elsewhere on the machine falls on all of them alike. Prints the median and
-/// the spread (fastest, slowest round) per engine, and the median ratio to native C.
+/// Interleaved rounds: in each, every engine of every workload runs a batch of about 5 ms,
+/// so load from elsewhere on the machine falls on all of them alike. Prints per engine the
+/// median round, the fastest and the slowest, and two ratios to native C: the median of the
+/// per-round ratios (each engine against native C in the same round, moments apart, which
+/// cancels slow drifts in the machine's load) and the ratio of the fastest rounds (the runs
+/// least disturbed).
 fn summary(workloads: &[Workload]) {
-    const ROUNDS: usize = 21;
+    const ROUNDS: usize = 31;
     let batch: Vec<Vec<u64>> = workloads
         .iter()
         .map(|w| {
@@ -333,7 +336,7 @@ fn summary(workloads: &[Workload]) {
                 .iter()
                 .map(|(_, run)| {
                     let probe = run(1000).0.as_nanos().max(1) as u64;
-                    (10_000_000 * 1000 / probe).clamp(10, 50_000_000)
+                    (5_000_000 * 1000 / probe).clamp(10, 50_000_000)
                 })
                 .collect()
         })
@@ -351,23 +354,31 @@ fn summary(workloads: &[Workload]) {
             }
         }
     }
-    println!("\n{ROUNDS} interleaved rounds of about 10 ms per engine and workload, ns per run:");
-    println!("| workload | engine | median | fastest | slowest | median / native C |");
-    println!("|---|---|---|---|---|---|");
-    for (w, s) in workloads.iter().zip(&mut samples) {
-        for v in s.iter_mut() {
-            v.sort_by(f64::total_cmp);
-        }
-        let native = s[1][ROUNDS / 2];
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
+    println!("\n{ROUNDS} interleaved rounds of about 5 ms per engine and workload, ns per run:");
+    println!(
+        "| workload | engine | median | fastest | slowest | ratio to native C (median of \
+         rounds) | ratio (fastest rounds) |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (w, s) in workloads.iter().zip(&samples) {
+        let native = &s[1];
         for ((engine, _), v) in w.engines.iter().zip(s.iter()) {
-            let median = v[ROUNDS / 2];
+            let ratios: Vec<f64> = v.iter().zip(native).map(|(a, b)| a / b).collect();
             println!(
-                "| {} | {engine} | {} | {} | {} | {:.2}x |",
+                "| {} | {engine} | {} | {} | {} | {:.2}x | {:.2}x |",
                 w.name,
-                fmt_ns(median),
-                fmt_ns(v[0]),
-                fmt_ns(v[ROUNDS - 1]),
-                median / native
+                fmt_ns(median(v)),
+                fmt_ns(min(v)),
+                fmt_ns(max(v)),
+                median(&ratios),
+                min(v) / min(native)
             );
         }
     }

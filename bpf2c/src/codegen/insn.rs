@@ -54,8 +54,8 @@ impl Env<'_> {
 /// Spends `charge` of the budget before entering a proven loop, or unwinds.
 pub(super) fn charge_code(func: usize, charge: &Charge) -> String {
     format!(
-        "if (BPF2C_UNLIKELY(budget < {n})) return bpf2c_loop_budget_spent(inv, budget, {func}, {pc}); \
-         budget -= {n};",
+        "if (BPF2C_UNLIKELY(budget < {n})) {{ return bpf2c_loop_budget_spent(inv, budget, {func}, \
+         {pc}); }} budget -= {n};",
         n = u64_lit(charge.trips),
         pc = charge.report_pc
     )
@@ -436,7 +436,7 @@ fn jump(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
     }
     if target <= pc && !env.loops.free_back_edges.contains(&pc) {
         before.push_str(&format!(
-            "if (BPF2C_UNLIKELY(budget == 0)) return bpf2c_loop_budget_spent(inv, 0, {}, {pc}); \
+            "if (BPF2C_UNLIKELY(budget == 0)) {{ return bpf2c_loop_budget_spent(inv, 0, {}, {pc}); }} \
              budget--; ",
             env.func
         ));
