@@ -362,6 +362,17 @@ fn prove(
         entries.push((Entry::FallThrough, before, true));
     }
     let reach = region.reaches_back_edge();
+    // The instructions of the region that write each register, found once: a candidate test
+    // needs its register written by exactly one.
+    let mut writers: [Vec<usize>; 11] = Default::default();
+    for &pc in &region.slots {
+        let d = defs(&f.insns[pc]);
+        for (r, w) in writers.iter_mut().enumerate() {
+            if d & (1 << r) != 0 {
+                w.push(pc);
+            }
+        }
+    }
     let mut best: Option<Vec<(Entry, Charge)>> = None;
     for &t in &region.slots {
         let test = &f.insns[t];
@@ -387,13 +398,9 @@ fn prove(
             _ => continue,
         };
         // 2. Exactly one instruction of the region writes r, before t, and it steps r.
-        let writers: Vec<usize> = region
-            .slots
-            .iter()
-            .copied()
-            .filter(|&pc| defs(&f.insns[pc]) & (1 << r) != 0)
-            .collect();
-        let [p] = writers[..] else { continue };
+        let [p] = writers[r as usize][..] else {
+            continue;
+        };
         if p >= t || f.insns[p].dst != r {
             continue;
         }
