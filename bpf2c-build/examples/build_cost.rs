@@ -18,14 +18,45 @@ use bpf2c_build::pipeline::{self, Target};
 
 const REPEATS: usize = 5;
 
-fn median(f: &mut dyn FnMut() -> Duration) -> Duration {
-    let mut times: Vec<Duration> = (0..REPEATS).map(|_| f()).collect();
-    times.sort();
-    times[REPEATS / 2]
+/// User plus system CPU time of this process and, separately, of its waited-for children:
+/// what a step costs whatever else the machine is doing.
+#[cfg(unix)]
+fn cpu() -> (Duration, Duration) {
+    let read = |who| {
+        // SAFETY: getrusage writes one rusage into the zeroed struct it is given.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: as above; RUSAGE_SELF and RUSAGE_CHILDREN are valid selectors.
+        unsafe { libc::getrusage(who, &mut usage) };
+        let tv = |t: libc::timeval| {
+            Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+        };
+        tv(usage.ru_utime) + tv(usage.ru_stime)
+    };
+    (read(libc::RUSAGE_SELF), read(libc::RUSAGE_CHILDREN))
 }
 
-fn ms(d: Duration) -> String {
-    format!("{:.0}", d.as_secs_f64() * 1000.0)
+#[cfg(not(unix))]
+fn cpu() -> (Duration, Duration) {
+    (Duration::ZERO, Duration::ZERO)
+}
+
+/// The median wall time of REPEATS runs of `f`, and the mean CPU time one run took (in this
+/// process plus its children).
+fn median(f: &mut dyn FnMut() -> Duration) -> (Duration, Duration) {
+    let (self0, children0) = cpu();
+    let mut times: Vec<Duration> = (0..REPEATS).map(|_| f()).collect();
+    let (self1, children1) = cpu();
+    times.sort();
+    let cpu = (self1 - self0 + children1 - children0) / REPEATS as u32;
+    (times[REPEATS / 2], cpu)
+}
+
+fn ms((wall, cpu): (Duration, Duration)) -> String {
+    format!(
+        "{:.0} / {:.0}",
+        wall.as_secs_f64() * 1000.0,
+        cpu.as_secs_f64() * 1000.0
+    )
 }
 
 /// The objects the example packages declare, with their configuration, read from their
@@ -40,16 +71,14 @@ fn objects() -> Vec<(ObjectConfig, Vec<HelperDecl>)> {
     packages.sort();
     let mut out = Vec::new();
     for package in packages {
-        let manifest: toml::Value = std::fs::read_to_string(package.join("Cargo.toml"))
-            .expect("the manifest")
-            .parse()
-            .expect("valid TOML");
-        let table = manifest
-            .get("package")
-            .and_then(|p| p.get("metadata"))
-            .and_then(|m| m.get("bpf2c"));
-        let config = metadata::parse(table, &package).expect("a valid [package.metadata.bpf2c]");
-        out.extend(config.objects.into_iter().map(|o| (o, config.helpers.clone())));
+        let config = metadata::from_manifest(&package.join("Cargo.toml"))
+            .expect("a valid [package.metadata.bpf2c]");
+        out.extend(
+            config
+                .objects
+                .into_iter()
+                .map(|o| (o, config.helpers.clone())),
+        );
     }
     out
 }
@@ -66,7 +95,7 @@ fn compile(c: &Path, include: &Path, dir: &Path, opt_level: &str) -> Duration {
         .debug(false)
         .cargo_metadata(false)
         .include(include)
-        .flag_if_supported("-std=c11")
+        .std("c11")
         .warnings(true)
         .extra_warnings(true)
         .file(c)
@@ -80,8 +109,9 @@ fn main() {
     let include = dir.path().join("include");
     bpf2c_runtime::write_abi_header(&include).expect("bpf2c.h");
     println!(
-        "| object | programs | instructions | load + verify + generate | of which verify | cc -O0 \
-         | cc -O3 | total (dev build) |"
+        "Wall time (median of {REPEATS}) / CPU time (mean), milliseconds:\n\n| object | programs | \
+         instructions | load + verify + generate | of which verify | cc -O0 | cc -O3 | total \
+         (dev build) |"
     );
     println!("|---|---|---|---|---|---|---|---|");
     for (cfg, declared) in objects() {
@@ -121,14 +151,14 @@ fn main() {
         let cc3 = median(&mut || compile(&c, &include, &out, "3"));
         let insns: usize = t.verdicts.iter().map(|v| v.instructions).sum();
         println!(
-            "| {} | {} | {insns} | {} ms | {} ms | {} ms | {} ms | {} ms |",
+            "| {} | {} | {insns} | {} | {} | {} | {} | {} |",
             path.file_name().unwrap_or_default().to_string_lossy(),
             t.programs,
             ms(translate),
             ms(verify),
             ms(cc0),
             ms(cc3),
-            ms(translate + cc0)
+            ms((translate.0 + cc0.0, translate.1 + cc0.1))
         );
     }
 }

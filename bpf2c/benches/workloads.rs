@@ -230,7 +230,11 @@ fn instance(lib: &Path, symbol: &str) -> std::rc::Rc<Instance> {
 fn setup(dir: &Path) -> Vec<Workload> {
     let bench_dir = repo().join("tests/bpf/bench");
     let workloads = load_file(&bench_dir.join("workloads.o"), InputFormat::Elf).unwrap();
-    let lookups = load_file(&repo().join("tests/bpf/opt/bench_lookup.o"), InputFormat::Elf).unwrap();
+    let lookups = load_file(
+        &repo().join("tests/bpf/opt/bench_lookup.o"),
+        InputFormat::Elf,
+    )
+    .unwrap();
     bpf2c_runtime::write_abi_header(dir).expect("bpf2c.h");
     let mut sources = Vec::new();
     for (obj, symbol) in [(&workloads, "bench_workloads"), (&lookups, "bench_lookups")] {
@@ -253,7 +257,10 @@ fn setup(dir: &Path) -> Vec<Workload> {
         "native.so",
         &[
             ("native_workloads", bench_dir.join("workloads.c")),
-            ("native_runner", repo().join("bpf2c/benches/native_runner.c")),
+            (
+                "native_runner",
+                repo().join("bpf2c/benches/native_runner.c"),
+            ),
         ],
         &["-DBENCH_NATIVE"],
     );
@@ -268,8 +275,14 @@ fn setup(dir: &Path) -> Vec<Workload> {
         let program = compute.program(name).unwrap();
         #[allow(unused_mut)]
         let mut engines: Vec<(&'static str, Runner)> = vec![
-            ("bpf2c", bpf2c_runner(compute.clone(), program, data.clone())),
-            ("native C", native_runner(native.clone(), name, data.clone())),
+            (
+                "bpf2c",
+                bpf2c_runner(compute.clone(), program, data.clone()),
+            ),
+            (
+                "native C",
+                native_runner(native.clone(), name, data.clone()),
+            ),
         ];
         #[cfg(target_arch = "x86_64")]
         if let Some(code) = bytecode(&workloads, name) {
@@ -278,12 +291,19 @@ fn setup(dir: &Path) -> Vec<Workload> {
         out.push(Workload { name, engines });
     }
 
-    for (name, symbol) in [("array_read", "bench_lookups"), ("hash_read", "bench_lookups")] {
+    for (name, symbol) in [
+        ("array_read", "bench_lookups"),
+        ("hash_read", "bench_lookups"),
+    ] {
         let fill = |inst: &Instance| {
             for map in inst.maps() {
                 for k in 0..1024u32 {
-                    map.update(&k.to_ne_bytes(), &(k as u64).to_ne_bytes(), UpdateFlags::Any)
-                        .unwrap();
+                    map.update(
+                        &k.to_ne_bytes(),
+                        &(k as u64).to_ne_bytes(),
+                        UpdateFlags::Any,
+                    )
+                    .unwrap();
                 }
             }
         };
@@ -314,7 +334,11 @@ fn check(workloads: &[Workload]) {
             if w.name.ends_with("_read") {
                 assert!(got < 1024, "{}: {engine} returned {got}", w.name);
             } else {
-                assert!(w.name == "empty" || expected != 0, "{}: no work done", w.name);
+                assert!(
+                    w.name == "empty" || expected != 0,
+                    "{}: no work done",
+                    w.name
+                );
                 assert_eq!(got, expected, "{}: {engine} differs from native C", w.name);
             }
         }

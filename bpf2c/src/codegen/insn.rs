@@ -127,10 +127,9 @@ pub(super) fn translate(env: &Env, f: &Function, pc: usize) -> Result<Stmt> {
         BPF_ALU | BPF_ALU64 => alu(insn).map(Stmt::plain).map_err(err),
         BPF_JMP | BPF_JMP32 => match insn.opcode & 0xf0 {
             BPF_CALL if insn.class() == BPF_JMP => call(env, f, pc, insn),
-            BPF_EXIT if insn.opcode == BPF_JMP | BPF_EXIT => Ok(Stmt::plain(format!(
-                "{}return r0;",
-                env.budget_store()
-            ))),
+            BPF_EXIT if insn.opcode == BPF_JMP | BPF_EXIT => {
+                Ok(Stmt::plain(format!("{}return r0;", env.budget_store())))
+            }
             BPF_CALL | BPF_EXIT => Err(err(format!("invalid opcode {:#04x}", insn.opcode))),
             _ => jump(env, f, pc, insn),
         },

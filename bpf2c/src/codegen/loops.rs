@@ -178,7 +178,13 @@ fn taken(insn: &Insn, v: u64) -> Option<bool> {
 /// The constant `r` holds when control leaves `from` (towards the loop), read back through
 /// straight-line code: no instruction on the way may be a jump target, and each must be
 /// reached by falling through from the one before.
-fn entry_value(f: &Function, starts: &[usize], labels: &BTreeSet<usize>, from: usize, r: u8) -> Option<u64> {
+fn entry_value(
+    f: &Function,
+    starts: &[usize],
+    labels: &BTreeSet<usize>,
+    from: usize,
+    r: u8,
+) -> Option<u64> {
     let mut i = starts.binary_search(&from).ok()?;
     loop {
         let pc = starts[i];
@@ -196,7 +202,11 @@ fn entry_value(f: &Function, starts: &[usize], labels: &BTreeSet<usize>, from: u
 }
 
 /// How many comparisons in a row continue the loop, from `start` on; None past MAX_TRIPS.
-fn run_length(start: u64, step: &impl Fn(u64) -> u64, cont: &impl Fn(u64) -> Option<bool>) -> Option<u64> {
+fn run_length(
+    start: u64,
+    step: &impl Fn(u64) -> u64,
+    cont: &impl Fn(u64) -> Option<bool>,
+) -> Option<u64> {
     let mut v = start;
     let mut n = 0;
     while cont(v)? {
@@ -337,7 +347,11 @@ fn prove(
         f,
         head,
         end,
-        slots: starts.iter().copied().filter(|&pc| (head..=end).contains(&pc)).collect(),
+        slots: starts
+            .iter()
+            .copied()
+            .filter(|&pc| (head..=end).contains(&pc))
+            .collect(),
     };
     // 1. Every back edge in the region goes to the head.
     if edges

@@ -60,11 +60,11 @@ fn charge(trips: u64, report_pc: usize) -> Charge {
 #[test]
 fn a_counted_loop_entered_at_its_head_is_charged_its_back_edges() {
     let p = plan(vec![
-        mov(1, 0),              // 0
-        add(1, 2),              // 1: head
-        mov(0, 7),              // 2
+        mov(1, 0),               // 0
+        add(1, 2),               // 1: head
+        mov(0, 7),               // 2
         jmp(BPF_JLT, 1, 10, -3), // 3: if r1 < 10 goto 1
-        EXIT,                   // 4
+        EXIT,                    // 4
     ]);
     assert!(p.has_back_edges);
     assert_eq!(p.free_back_edges, [3].into());
@@ -78,13 +78,16 @@ fn a_counted_loop_entered_at_its_head_is_charged_its_back_edges() {
 fn an_inequality_loop_is_bounded_only_when_the_start_reaches_the_end() {
     let body = |start| {
         vec![
-            mov(3, start),            // 0
-            add(3, 8),                // 1: head
+            mov(3, start),             // 0
+            add(3, 8),                 // 1: head
             jmp(BPF_JNE, 3, 4096, -2), // 2: if r3 != 4096 goto 1
-            EXIT,                     // 3
+            EXIT,                      // 3
         ]
     };
-    assert_eq!(plan(body(0)).fallthrough_entries, [(1, charge(511, 2))].into());
+    assert_eq!(
+        plan(body(0)).fallthrough_entries,
+        [(1, charge(511, 2))].into()
+    );
     let odd = plan(body(1));
     assert!(odd.has_back_edges);
     assert!(odd.free_back_edges.is_empty(), "{odd:?}");
@@ -96,13 +99,13 @@ fn an_inequality_loop_is_bounded_only_when_the_start_reaches_the_end() {
 #[test]
 fn a_loop_entered_in_the_middle_charges_the_jump_in() {
     let p = plan(vec![
-        mov(2, 0),                 // 0
-        ja(3),                     // 1: goto 5
-        add(2, 4),                 // 2: head
-        jmp(BPF_JNE, 2, 16, 1),    // 3: if r2 != 16 goto 5
-        EXIT,                      // 4
-        mov(0, 1),                 // 5
-        ja(-5),                    // 6: goto 2
+        mov(2, 0),              // 0
+        ja(3),                  // 1: goto 5
+        add(2, 4),              // 2: head
+        jmp(BPF_JNE, 2, 16, 1), // 3: if r2 != 16 goto 5
+        EXIT,                   // 4
+        mov(0, 1),              // 5
+        ja(-5),                 // 6: goto 2
     ]);
     assert_eq!(p.free_back_edges, [6].into());
     // Really 4 back edges (after the bodies with r2 = 0, 4, 8, 12); charged 1 + the 4
@@ -118,7 +121,11 @@ fn loops_without_a_proof_keep_counting_each_back_edge() {
         let p = plan(insns.clone());
         assert!(p.has_back_edges);
         assert_eq!(
-            (p.free_back_edges.len(), p.entry_jumps.len(), p.fallthrough_entries.len()),
+            (
+                p.free_back_edges.len(),
+                p.entry_jumps.len(),
+                p.fallthrough_entries.len()
+            ),
             (0, 0, 0),
             "{insns:?}: {p:?}"
         );
@@ -131,13 +138,19 @@ fn loops_without_a_proof_keep_counting_each_back_edge() {
         EXIT,
     ]);
     // Two writers.
-    unproven(vec![mov(1, 0), add(1, 1), add(1, 1), jmp(BPF_JLT, 1, 10, -3), EXIT]);
+    unproven(vec![
+        mov(1, 0),
+        add(1, 1),
+        add(1, 1),
+        jmp(BPF_JLT, 1, 10, -3),
+        EXIT,
+    ]);
     // A path around the step: the jump at 2 skips it.
     unproven(vec![
         mov(1, 0),
         mov(0, 0),
-        jmp(BPF_JEQ, 0, 5, 1), // 2: head; if r0 == 5 goto 4
-        add(1, 1),             // 3
+        jmp(BPF_JEQ, 0, 5, 1),   // 2: head; if r0 == 5 goto 4
+        add(1, 1),               // 3
         jmp(BPF_JLT, 1, 10, -3), // 4: if r1 < 10 goto 2
         EXIT,
     ]);
@@ -179,7 +192,12 @@ fn loops_without_a_proof_keep_counting_each_back_edge() {
 /// A loop longer than MAX_TRIPS is left to per-edge counting.
 #[test]
 fn long_loops_count_per_edge() {
-    let p = plan(vec![mov(1, 0), add(1, 1), jmp(BPF_JLT, 1, 1 << 20, -2), EXIT]);
+    let p = plan(vec![
+        mov(1, 0),
+        add(1, 1),
+        jmp(BPF_JLT, 1, 1 << 20, -2),
+        EXIT,
+    ]);
     assert!(p.free_back_edges.is_empty());
     let p = plan(vec![
         mov(1, 0),
@@ -187,7 +205,10 @@ fn long_loops_count_per_edge() {
         jmp(BPF_JLT, 1, MAX_TRIPS as i32, -2),
         EXIT,
     ]);
-    assert_eq!(p.fallthrough_entries, [(1, charge(MAX_TRIPS - 1, 2))].into());
+    assert_eq!(
+        p.fallthrough_entries,
+        [(1, charge(MAX_TRIPS - 1, 2))].into()
+    );
 }
 
 /// 32-bit steps and tests wrap at 2^32: w1 = 0xfffffff0, w1 += 4, loop while w1 > 5

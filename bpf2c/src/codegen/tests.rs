@@ -393,7 +393,10 @@ fn labels_only_on_jump_targets_and_back_edges_spend_budget() {
     let c = gen(&obj);
     let f = body(&c, "bpf2c_fn_loop");
     // The budget lives in a local for the function's run, stored back on return.
-    assert!(f.contains("    uint64_t budget = inv->loop_budget;\n"), "{f}");
+    assert!(
+        f.contains("    uint64_t budget = inv->loop_budget;\n"),
+        "{f}"
+    );
     assert!(f.contains("    /* 5: exit */\n    inv->loop_budget = budget; return r0;"));
     // The inner loop (1..2) is proven to take 9 back edges per entry from r0 = 0: falling
     // into it charges 9 before its label, and its back edge runs free.
