@@ -109,7 +109,7 @@ fn input(name: &str, len: usize) -> Vec<u8> {
         "log2_sum" => {
             for chunk in buf.chunks_exact_mut(4) {
                 let r = next();
-                let v = (r as u32) >> (r >> 32) % 32;
+                let v = (r as u32) >> ((r >> 32) % 32);
                 chunk.copy_from_slice(&v.to_ne_bytes());
             }
         }

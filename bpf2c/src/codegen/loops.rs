@@ -107,7 +107,7 @@ fn constant(f: &Function, pc: usize) -> Option<u64> {
     if insn.is_lddw() {
         let hi = f.insns.get(pc + 1)?;
         return (!f.relocs.contains_key(&pc) && insn.src == 0)
-            .then(|| (insn.imm as u32 as u64) | ((hi.imm as u32 as u64) << 32));
+            .then_some((insn.imm as u32 as u64) | ((hi.imm as u32 as u64) << 32));
     }
     match insn.opcode {
         o if o == BPF_ALU64 | BPF_MOV | BPF_K && insn.off == 0 => Some(insn.imm as i64 as u64),
