@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds the committed eBPF objects: every tests/bpf/*.c, tests/bpf/reject/*.c,
-# tests/bpf/facts/*.c, tests/bpf/opt/*.c, tests/bpf/kdiff/*.c and examples/*/bpf/*.c becomes the .o next to it.
+# tests/bpf/facts/*.c, tests/bpf/opt/*.c, tests/bpf/kdiff/*.c, tests/bpf/bench/*.c and
+# examples/*/bpf/*.c becomes the .o next to it.
 # Objects are committed so tests never need clang, and they must be
 # byte-identical when rebuilt from the same sources with the same clang: the script compiles
 # from the repository root with relative paths and pins the recorded compilation directory.
@@ -33,7 +34,8 @@ if [ "$#" -gt 0 ]; then
     sources=("$@")
 else
     shopt -s nullglob
-    sources=(tests/bpf/*.c tests/bpf/reject/*.c tests/bpf/facts/*.c tests/bpf/opt/*.c tests/bpf/kdiff/*.c examples/*/bpf/*.c)
+    sources=(tests/bpf/*.c tests/bpf/reject/*.c tests/bpf/facts/*.c tests/bpf/opt/*.c tests/bpf/kdiff/*.c
+             tests/bpf/bench/*.c examples/*/bpf/*.c)
     shopt -u nullglob
 fi
 if [ "${#sources[@]}" -eq 0 ]; then

@@ -529,8 +529,25 @@ BPF2C_ATOMIC_OPS(64, __int64, 64)
 #undef BPF2C_ATOMIC_OPS
 #endif
 
+/* The run's loop budget cannot pay for the back edge (or the loop) at `pc`: records where and
+ * what is left, so that every function unwinds and the runtime reports an error. Returns 0,
+ * what the unwinding function returns. Generated code keeps the budget in a local while it
+ * runs and stores it in inv->loop_budget wherever anything else could read it: before a
+ * call (of a function, a tail call, callx) and on return. docs/performance.md describes the
+ * exact semantics. */
+static inline uint64_t bpf2c_loop_budget_spent(bpf2c_invocation_t *inv, uint64_t left,
+                                               uint32_t function, uint32_t pc)
+{
+    inv->loop_budget = left;
+    inv->unwind = BPF2C_UNWIND_LOOP_BUDGET;
+    inv->unwind_function = function;
+    inv->unwind_pc = pc;
+    return 0;
+}
+
 /* A back-edge spends one unit of the run's budget. Returns non-zero when the budget is gone,
- * after recording where, so that every function unwinds and the runtime reports an error. */
+ * after recording where, so that every function unwinds and the runtime reports an error.
+ * Code generated before the budget moved into a local calls this; it is kept for it. */
 static inline int bpf2c_back_edge(bpf2c_invocation_t *inv, uint32_t function, uint32_t pc)
 {
     if (BPF2C_UNLIKELY(inv->loop_budget == 0)) {

@@ -452,7 +452,9 @@ impl Builder {
             .debug(false)
             .cargo_metadata(cargo_metadata)
             .include(&include)
-            .flag_if_supported("-std=c11")
+            // `std` spells the flag for the compiler family cc has detected anyway; probing
+            // with flag_if_supported would cost one more compiler run per build.
+            .std("c11")
             .warnings(true)
             .extra_warnings(true);
         for o in &objects {

@@ -11,7 +11,8 @@
 
 use std::collections::BTreeSet;
 
-use super::insn::{translate, Env, Stmt};
+use super::insn::{charge_code, translate, Env, Stmt};
+use super::loops::analyze as analyze_loops;
 use super::names::{c_string, comment_text};
 use super::out::Out;
 use super::{instruction_starts, Module};
@@ -182,16 +183,18 @@ fn source_position(f: &Function, pc: usize) -> Mapping {
 
 pub(super) fn emit(m: &Module, fid: FunctionId, out: &mut Out) -> Result<()> {
     let f = &m.obj.functions[fid];
+    let starts = instruction_starts(f);
+    let loops = analyze_loops(f, &starts);
     let env = Env {
         module: m,
         func: fid,
         rewrite_ctx: m.xdp_functions[fid],
+        loops: &loops,
     };
     if f.insns.is_empty() {
         return Err(env.error(0, "the function has no instructions"));
     }
 
-    let starts = instruction_starts(f);
     let mut stmts: Vec<(usize, Stmt)> = Vec::with_capacity(starts.len());
     let mut used_regs = 0u16;
     for &pc in &starts {
@@ -232,11 +235,24 @@ pub(super) fn emit(m: &Module, fid: FunctionId, out: &mut Out) -> Result<()> {
         .collect();
     voids.push("(void)inv;".into());
     out.line(format!("    {}", voids.join(" ")));
+    if loops.has_back_edges {
+        // A local, so that the compiler keeps it in a register: program memory goes through
+        // memcpy and could otherwise be the invocation for all it knows.
+        out.line("    uint64_t budget = inv->loop_budget;");
+    }
     out.blank();
 
     let output_name = m.output_name();
     let mut lines = LineMap { active: None };
     for (pc, stmt) in &stmts {
+        // Falling into a proven loop pays its trips; its back edges jump past this, to the label.
+        if let Some(charge) = loops.fallthrough_entries.get(pc) {
+            out.line(format!(
+                "    /* enter the loop at {pc}: at most {} back edge(s) */",
+                charge.trips
+            ));
+            out.line(format!("    {}", charge_code(fid, charge)));
+        }
         if labels.contains(pc) {
             out.line(format!("L{pc}:"));
         }

@@ -7,6 +7,7 @@
 //! always true or false (`x < 0` on an unsigned value, `x == x`) are decided here instead, so
 //! the output builds with `-Wall -Wextra -Werror`.
 
+use super::loops::{Charge, LoopPlan};
 use super::{context, Module};
 use crate::error::{Error, Result};
 use crate::insn::*;
@@ -21,12 +22,43 @@ pub(super) struct Env<'a> {
     pub func: FunctionId,
     /// Whether memory accesses may touch an XDP context and must follow the facts.
     pub rewrite_ctx: bool,
+    /// How the function spends the loop budget, which it then keeps in the local `budget`.
+    pub loops: &'a LoopPlan,
 }
 
 impl Env<'_> {
     pub fn error(&self, pc: usize, message: impl Into<String>) -> Error {
         Error::new(self.module.obj.location(self.func, Some(pc)), message)
     }
+
+    /// Stores the budget for whatever runs next to see: a callee, the runtime after a tail
+    /// call or a return. Empty in functions without loops, which never touch it.
+    fn budget_store(&self) -> &'static str {
+        if self.loops.has_back_edges {
+            "inv->loop_budget = budget; "
+        } else {
+            ""
+        }
+    }
+
+    /// Takes the budget back after a call, which may have spent some.
+    fn budget_load(&self) -> &'static str {
+        if self.loops.has_back_edges {
+            " budget = inv->loop_budget;"
+        } else {
+            ""
+        }
+    }
+}
+
+/// Spends `charge` of the budget before entering a proven loop, or unwinds.
+pub(super) fn charge_code(func: usize, charge: &Charge) -> String {
+    format!(
+        "if (BPF2C_UNLIKELY(budget < {n})) {{ return bpf2c_loop_budget_spent(inv, budget, {func}, \
+         {pc}); }} budget -= {n};",
+        n = u64_lit(charge.trips),
+        pc = charge.report_pc
+    )
 }
 
 /// The C translation of one instruction.
@@ -96,7 +128,7 @@ pub(super) fn translate(env: &Env, f: &Function, pc: usize) -> Result<Stmt> {
         BPF_JMP | BPF_JMP32 => match insn.opcode & 0xf0 {
             BPF_CALL if insn.class() == BPF_JMP => call(env, f, pc, insn),
             BPF_EXIT if insn.opcode == BPF_JMP | BPF_EXIT => {
-                Ok(Stmt::plain("return r0;".to_string()))
+                Ok(Stmt::plain(format!("{}return r0;", env.budget_store())))
             }
             BPF_CALL | BPF_EXIT => Err(err(format!("invalid opcode {:#04x}", insn.opcode))),
             _ => jump(env, f, pc, insn),
@@ -380,7 +412,9 @@ fn compare(op: u8, l: &str, r: &str) -> std::result::Result<String, String> {
     Ok(format!("{l} {sym} {r}"))
 }
 
-/// Jumps. A jump back (target at or before the jump) spends the loop budget when taken.
+/// Jumps. A jump back (target at or before the jump) spends one unit of the loop budget when
+/// taken, unless it closes a loop whose entries charge its trips up front (`codegen::loops`);
+/// a jump into such a loop from outside charges them.
 fn jump(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
     let err = |m: String| env.error(pc, m);
     let off = insn
@@ -394,18 +428,25 @@ fn jump(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
         )));
     }
     let target = target as usize;
-    let goto = if target <= pc {
-        format!(
-            "if (bpf2c_back_edge(inv, {}, {pc})) {{ return 0; }} goto L{target};",
+    let mut before = String::new();
+    if let Some(charge) = env.loops.entry_jumps.get(&pc) {
+        before.push_str(&charge_code(env.func, charge));
+        before.push(' ');
+    }
+    if target <= pc && !env.loops.free_back_edges.contains(&pc) {
+        before.push_str(&format!(
+            "if (BPF2C_UNLIKELY(budget == 0)) {{ return bpf2c_loop_budget_spent(inv, 0, {}, {pc}); }} \
+             budget--; ",
             env.func
-        )
-    } else {
-        format!("goto L{target};")
-    };
+        ));
+    }
+    let compound = !before.is_empty();
+    let goto = format!("{before}goto L{target};");
     let (code, target) = match branch(insn).map_err(err)? {
         Branch::Never => ("(void)0; /* never taken */".to_string(), None),
+        Branch::Always if compound => (format!("{{ {goto} }}"), Some(target)),
         Branch::Always => (goto, Some(target)),
-        Branch::If(c) if target <= pc => (format!("if ({c}) {{ {goto} }}"), Some(target)),
+        Branch::If(c) if compound => (format!("if ({c}) {{ {goto} }}"), Some(target)),
         Branch::If(c) => (format!("if ({c}) {goto}"), Some(target)),
     };
     Ok(Stmt {
@@ -436,10 +477,10 @@ fn call(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
                 .ok_or_else(|| env.error(pc, format!("helper {id} is not in the table")))?;
             let name = super::names::comment_text(&m.helpers[k].1);
             let mut code = format!("r0 = rt->helpers[{k}]({HELPER_ARGS});");
-            // Only a tail call asks every frame to return; other helpers never set unwind.
+            // Only a tail call asks every frame to return; other helpers never set unwind,
+            // nor read the budget, which the tail-called program goes on spending.
             if id == TAIL_CALL_HELPER {
-                code.push(' ');
-                code.push_str(UNWIND);
+                code = format!("{}{code}{} {UNWIND}", env.budget_store(), env.budget_load());
             }
             code.push_str(&format!(" /* {name} */"));
             (code, true)
@@ -453,12 +494,20 @@ fn call(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
             })?;
             // The callee's frame lies right below this one, as in the verifier's model.
             (
-                format!("r0 = {name}(r1, r2, r3, r4, r5, r10 - BPF2C_STACK_SIZE, inv); {UNWIND}"),
+                format!(
+                    "{}r0 = {name}(r1, r2, r3, r4, r5, r10 - BPF2C_STACK_SIZE, inv);{} {UNWIND}",
+                    env.budget_store(),
+                    env.budget_load()
+                ),
                 false,
             )
         }
         CallKind::Indirect(r) => (
-            format!("r0 = rt->helper_by_id(r{r}, {HELPER_ARGS}); {UNWIND}"),
+            format!(
+                "{}r0 = rt->helper_by_id(r{r}, {HELPER_ARGS});{} {UNWIND}",
+                env.budget_store(),
+                env.budget_load()
+            ),
             true,
         ),
     };

@@ -9,6 +9,7 @@
 mod context;
 mod function;
 mod insn;
+mod loops;
 mod names;
 mod out;
 mod tables;

@@ -252,7 +252,7 @@ pub(super) fn functions(m: &Module, out: &mut Out) {
     if m.obj.functions.is_empty() {
         return;
     }
-    out.line("/* Functions, by the index that bpf2c_back_edge reports. */");
+    out.line("/* Functions, by the index that bpf2c_loop_budget_spent reports. */");
     out.line("static const bpf2c_function_entry_t bpf2c_functions[] = {");
     for (i, f) in m.obj.functions.iter().enumerate() {
         out.line(format!("    /* {i} */ {{ {} }},", c_string(&f.name)));

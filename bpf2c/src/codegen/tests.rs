@@ -392,13 +392,24 @@ fn labels_only_on_jump_targets_and_back_edges_spend_budget() {
     );
     let c = gen(&obj);
     let f = body(&c, "bpf2c_fn_loop");
+    // The budget lives in a local for the function's run, stored back on return.
+    assert!(
+        f.contains("    uint64_t budget = inv->loop_budget;\n"),
+        "{f}"
+    );
+    assert!(f.contains("    /* 5: exit */\n    inv->loop_budget = budget; return r0;"));
+    // The inner loop (1..2) is proven to take 9 back edges per entry from r0 = 0: falling
+    // into it charges 9 before its label, and its back edge runs free.
     assert!(f.contains(
-        "L1:\n    /* 1: r0 += 1 */\n    r0 += 1;\n    /* 2: if r0 < 10 goto -2 */\n    if (r0 < \
-         10) { if (bpf2c_back_edge(inv, 1, 2)) { return 0; } goto L1; }\n"
+        "    /* enter the loop at 1: at most 9 back edge(s) */\n    if (BPF2C_UNLIKELY(budget \
+         < 9)) { return bpf2c_loop_budget_spent(inv, budget, 1, 2); } budget -= 9;\nL1:\n    /* 1: \
+         r0 += 1 */\n    r0 += 1;\n    /* 2: if r0 < 10 goto -2 */\n    if (r0 < 10) goto L1;\n"
     ));
     assert!(f.contains("    if (r0 == 10) goto L5;\n"));
+    // The outer loop holds another loop's back edge, so it has no proof: one unit per edge.
     assert!(f.contains(
-        "    /* 4: gotol -5 */\n    if (bpf2c_back_edge(inv, 1, 4)) { return 0; } goto L0;\n"
+        "    /* 4: gotol -5 */\n    { if (BPF2C_UNLIKELY(budget == 0)) { return \
+         bpf2c_loop_budget_spent(inv, 0, 1, 4); } budget--; goto L0; }\n"
     ));
     assert_eq!(f.matches("\nL").count(), 3, "labels L0, L1, L5 only:\n{f}");
 }
