@@ -8,6 +8,7 @@ use crate::facts::{CtxFact, InsnFacts, InsnRef};
 use crate::insn::*;
 use crate::object::{
     Function, LineInfo, Map, MapDef, MapKind, MapOrigin, MapType, ObjectKind, Program, ProgramType,
+    Reloc,
 };
 
 fn i(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
@@ -84,6 +85,24 @@ fn map(name: &str, map_type: MapType, origin: MapOrigin, data: Option<Vec<u8>>) 
         inner_map: None,
         is_inner_template: false,
     }
+}
+
+/// Validates `obj` and generates its C with facts taken on trust, so unverified C.
+fn generate(obj: &Object, facts: Option<&ModuleFacts>, opts: &CodegenOptions) -> Result<String> {
+    let object = crate::object::validate::validate_object(obj)?;
+    super::generate(Source::Unverified { object, facts }, opts)
+}
+
+/// [`generate`] under a proof taken on trust, so C that says it was verified.
+fn generate_verified(obj: &Object, opts: &CodegenOptions) -> Result<String> {
+    let object = crate::object::validate::validate_object(obj)?;
+    let proof = Verified::assumed(object, ModuleFacts::default());
+    super::generate(&proof, opts)
+}
+
+fn generate_with_plan(obj: &Object, plan: &Plan, opts: &CodegenOptions) -> Result<String> {
+    let object = crate::object::validate::validate_object(obj)?;
+    super::generate_with_plan(object, plan, opts)
 }
 
 fn gen(obj: &Object) -> String {
@@ -264,11 +283,9 @@ fn functions_are_named_once_and_deduplicated() {
 #[test]
 fn header_records_source_name_and_options() {
     let obj = rich_object();
-    let c = generate(
+    let c = generate_verified(
         &obj,
-        None,
         &CodegenOptions {
-            verified: true,
             optimize: true,
             module_symbol: Some("my_module".into()),
             ..CodegenOptions::default()
@@ -847,7 +864,7 @@ fn plans_that_do_not_fit_the_object_are_refused() {
     let opts = CodegenOptions::default();
     let mut plan = Plan::default();
     plan.sites.insert(at, site(0));
-    let err = generate_with_plan(&obj, None, &plan, &opts).unwrap_err();
+    let err = generate_with_plan(&obj, &plan, &opts).unwrap_err();
     assert!(
         err.to_string().contains("without an assumption record"),
         "{err}"
@@ -860,11 +877,11 @@ fn plans_that_do_not_fit_the_object_are_refused() {
             stride: 24,
         },
     );
-    let c = generate_with_plan(&obj, None, &plan, &opts).unwrap();
+    let c = generate_with_plan(&obj, &plan, &opts).unwrap();
     assert!(c.contains("r0 = key < 1 ? (uint64_t)(uintptr_t)(rt->map_data[0].array_data"));
     assert!(c.contains("BPF2C_MAP_F_INLINED"));
     plan.sites.insert(at, site(3));
-    let err = generate_with_plan(&obj, None, &plan, &opts).unwrap_err();
+    let err = generate_with_plan(&obj, &plan, &opts).unwrap_err();
     assert!(
         err.to_string()
             .contains("names map 3, which does not exist"),
