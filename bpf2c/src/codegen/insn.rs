@@ -7,13 +7,12 @@
 //! always true or false (`x < 0` on an unsigned value, `x == x`) are decided here instead, so
 //! the output builds with `-Wall -Wextra -Werror`.
 
-use super::{context, Module};
+use super::literals::{address, i32_lit, imm64, u32_lit, u64_lit};
+use super::{context, plan, Module, HELPER_ARGS};
 use crate::error::{Error, Result};
 use crate::insn::*;
-use crate::object::{Function, FunctionId, MapId, MapType, Reloc};
-use crate::optimize::{array_stride, Action, Key, Site};
+use crate::object::{Function, FunctionId, MapType, Reloc};
 use crate::xdp_context::{self, Access};
-use bpf2c_abi::{Errno, UpdateFlags};
 
 /// The translation context of one function.
 pub(super) struct Env<'a> {
@@ -90,51 +89,6 @@ pub(super) fn translate(env: &Env, f: &Function, pc: usize) -> Result<Stmt> {
 /// A register operand (validation admits r0..r10, and never a write to r10).
 fn reg(r: u8) -> String {
     format!("r{r}")
-}
-
-/// A `uint64_t` value as a C constant: small values in decimal, the rest in hex.
-pub(super) fn u64_lit(v: u64) -> String {
-    if v <= 0xffff {
-        v.to_string()
-    } else {
-        format!("0x{v:x}ULL")
-    }
-}
-
-/// A 32-bit immediate sign-extended to 64 bits, as RFC 9669 does for 64-bit operations.
-pub(super) fn imm64(imm: i32) -> String {
-    if imm >= 0 {
-        u64_lit(imm as u64)
-    } else {
-        format!("(uint64_t){}", i32_lit(imm))
-    }
-}
-
-/// An `int32_t` constant. INT32_MIN is spelled so that its type stays `int`.
-fn i32_lit(v: i32) -> String {
-    if v == i32::MIN {
-        "(-2147483647 - 1)".to_string()
-    } else {
-        v.to_string()
-    }
-}
-
-/// A `uint32_t` constant.
-fn u32_lit(v: u32) -> String {
-    if v <= 0x7fff_ffff {
-        v.to_string()
-    } else {
-        format!("0x{v:x}u")
-    }
-}
-
-/// `base + delta` as an address expression, written with `-` for negative deltas.
-pub(super) fn address(base: &str, delta: i64) -> String {
-    match delta {
-        0 => base.to_string(),
-        d if d > 0 => format!("{base} + {}", u64_lit(d as u64)),
-        d => format!("{base} - {}", u64_lit(d.unsigned_abs())),
-    }
 }
 
 fn access_bits(opcode: u8) -> u32 {
@@ -364,16 +318,13 @@ fn jump(env: &Env, pc: usize, insn: &Insn) -> Stmt {
     }
 }
 
-/// The arguments every helper call passes: r1..r5 and the invocation.
-const HELPER_ARGS: &str = "r1, r2, r3, r4, r5, inv";
-
 fn call(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Stmt {
     const UNWIND: &str = "if (BPF2C_UNLIKELY(inv->unwind)) return 0;";
     let m = env.module;
     let (code, needs_rt) = match call_kind(f, pc, insn) {
         CallKind::Helper(id) => {
             let site = m.plan.site(env.func, pc).filter(|s| s.helper == id);
-            if let Some(code) = site.and_then(|s| optimized(m, s)) {
+            if let Some(code) = site.and_then(|s| plan::lower(m, s)) {
                 return Stmt {
                     code,
                     target: None,
@@ -412,107 +363,6 @@ fn call(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Stmt {
         needs_rt,
     }
 }
-
-/// The C of an optimized map helper call, or None when the plan keeps the helper.
-///
-/// Every form leaves r1..r5 as they are (eBPF code may not read them after a call) and sets
-/// r0 exactly as the runtime's helper would.
-fn optimized(m: &Module, site: &Site) -> Option<String> {
-    let map_name = |map: MapId| super::names::comment_text(&m.obj.maps[map].name);
-    match site.action {
-        Action::Helper { .. } => None,
-        // The runtime leaves the generator NULL when the host replaced the helper; the
-        // table then holds the host's function.
-        Action::InlinePrandom => {
-            let k = m.helper_index(site.helper)?;
-            Some(format!(
-                "r0 = BPF2C_LIKELY(inv->prandom != NULL) ? bpf2c_prandom_u32(inv->prandom) \
-                 : rt->helpers[{k}]({HELPER_ARGS}); /* bpf_get_prandom_u32 inlined */"
-            ))
-        }
-        Action::InlineLookup { map, key, per_cpu } => {
-            let def = &m.obj.maps[map].def;
-            let base = element_base(map, per_cpu);
-            let stride = array_stride(def.value_size);
-            let at = |k: &str| format!("(uint64_t)(uintptr_t)({base} + {k} * {})", u64_lit(stride));
-            let code = match key {
-                Key::Checked => format!(
-                    "{{ uint32_t key = (uint32_t)bpf2c_load32(r2); r0 = key < {} ? {} : 0; }}",
-                    u32_lit(def.max_entries),
-                    at("(uint64_t)key")
-                ),
-                // The runtime's array_data is never NULL, so an element in range is not
-                // either; saying so lets the compiler drop the program's own NULL test.
-                Key::InRange => format!("r0 = {}; BPF2C_ASSUME(r0 != 0);", at("bpf2c_load32(r2)")),
-                Key::Const(k) => format!(
-                    "r0 = (uint64_t)(uintptr_t)({}); BPF2C_ASSUME(r0 != 0);",
-                    address(&base, (k as u64 * stride) as i64)
-                ),
-                Key::OutOfRange => "r0 = 0;".to_string(),
-            };
-            Some(format!(
-                "{code} /* bpf_map_lookup_elem inlined: {} */",
-                map_name(map)
-            ))
-        }
-        Action::InlineUpdate { map, key } => {
-            let def = &m.obj.maps[map].def;
-            let base = element_base(map, false);
-            let stride = array_stride(def.value_size);
-            // As the runtime's helper: flags first (EINVAL), then the index (E2BIG), then
-            // BPF_NOEXIST, which an array element always fails (EEXIST). memmove, because
-            // a program may pass the element itself as the value.
-            let copy = |dst: String| {
-                format!(
-                    "if (r4 == {}) r0 = {}; else {{ memmove({dst}, (const void *)(uintptr_t)r3, \
-                     {}); r0 = 0; }}",
-                    UpdateFlags::NoExist.raw(),
-                    imm64(-EEXIST),
-                    def.value_size
-                )
-            };
-            let body = match key {
-                Key::Checked => format!(
-                    "uint32_t key = (uint32_t)bpf2c_load32(r2); if (key >= {}) r0 = {}; else {}",
-                    u32_lit(def.max_entries),
-                    imm64(-E2BIG),
-                    copy(format!("{base} + (uint64_t)key * {}", u64_lit(stride)))
-                ),
-                Key::InRange => copy(format!("{base} + bpf2c_load32(r2) * {}", u64_lit(stride))),
-                Key::Const(k) => copy(address(&base, (k as u64 * stride) as i64)),
-                Key::OutOfRange => format!("r0 = {};", imm64(-E2BIG)),
-            };
-            Some(format!(
-                "if (r4 > {}) {{ r0 = {}; }} else {{ {body} }} /* bpf_map_update_elem inlined: {} */",
-                UpdateFlags::MAX_RAW,
-                imm64(-EINVAL),
-                map_name(map)
-            ))
-        }
-        Action::DirectLookup { map } => Some(format!(
-            "r0 = (uint64_t)(uintptr_t)rt->map_data[{map}].lookup((void *)(uintptr_t)r1, \
-             (const void *)(uintptr_t)r2, inv->cpu); /* bpf_map_lookup_elem direct: {} */",
-            map_name(map)
-        )),
-    }
-}
-
-/// Where element 0 of an array map starts for this run: array_data, plus this CPU slot's
-/// offset for a per-CPU array (the runtime guarantees inv->cpu is a slot it has).
-fn element_base(map: MapId, per_cpu: bool) -> String {
-    if per_cpu {
-        format!(
-            "rt->map_data[{map}].array_data + (uint64_t)inv->cpu * rt->map_data[{map}].cpu_stride"
-        )
-    } else {
-        format!("rt->map_data[{map}].array_data")
-    }
-}
-
-/// Linux errno values the update helper returns, negated in r0.
-const E2BIG: i32 = Errno::E2BIG.code();
-const EEXIST: i32 = Errno::EEXIST.code();
-const EINVAL: i32 = Errno::EINVAL.code();
 
 /// Linux's `bpf_tail_call`.
 pub(super) const TAIL_CALL_HELPER: u32 = bpf2c_abi::helper::id::TAIL_CALL;
@@ -882,16 +732,5 @@ mod tests {
             m(BPF_STX | BPF_ATOMIC | BPF_W, 10, 3, -4, BPF_CMPXCHG),
             "r0 = bpf2c_atomic_cmpxchg32(r10 - 4, r0, r3);"
         );
-    }
-
-    #[test]
-    fn literals() {
-        assert_eq!(u64_lit(0), "0");
-        assert_eq!(u64_lit(0xffff), "65535");
-        assert_eq!(u64_lit(0x1_0000), "0x10000ULL");
-        assert_eq!(u64_lit(u64::MAX), "0xffffffffffffffffULL");
-        assert_eq!(address("r1", -32768), "r1 - 32768");
-        assert_eq!(address("r1", i64::MIN), "r1 - 0x8000000000000000ULL");
-        assert_eq!(address("r1", 0), "r1");
     }
 }

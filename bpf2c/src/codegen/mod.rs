@@ -13,8 +13,10 @@
 mod context;
 mod function;
 mod insn;
+mod literals;
 mod names;
 mod out;
+mod plan;
 mod tables;
 
 use std::collections::BTreeMap;
@@ -131,6 +133,10 @@ pub fn generate_with_plan<'a>(
     tables::module(&module, &mut out);
     Ok(out.finish())
 }
+
+/// The arguments every helper call passes, from instruction and plan lowering alike: r1..r5
+/// and the invocation.
+const HELPER_ARGS: &str = "r1, r2, r3, r4, r5, inv";
 
 /// What every part of the generator needs to know about the module.
 pub(crate) struct Module<'a> {
