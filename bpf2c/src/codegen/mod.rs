@@ -364,4 +364,6 @@ fn header(m: &Module, out: &mut out::Out) {
 }
 
 #[cfg(test)]
+mod lowering_tests;
+#[cfg(test)]
 mod tests;
