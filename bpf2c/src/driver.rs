@@ -2,8 +2,9 @@
 //! and generate C. Nothing unverified becomes C without an explicit opt-out, and the C then
 //! says that it was not verified.
 
-use crate::codegen::{self, CodegenOptions};
+use crate::codegen::{self, CodegenOptions, Source};
 use crate::facts::ModuleFacts;
+use crate::object::validate::validate_object;
 use crate::object::Object;
 use crate::optimize::{Disabled, Plan};
 use crate::verify::{self, ProgramVerdict, VerifyOptions};
@@ -96,20 +97,31 @@ impl std::error::Error for TranslateError {}
 
 /// Verifies (unless disabled) and translates `obj` to C.
 pub fn translate(obj: &Object, opts: &TranslateOptions) -> Result<Translation, TranslateError> {
-    let (verdicts, facts) = if opts.verify {
-        let verdicts = verify::verify_object(obj, &opts.verify_options);
-        if verdicts.iter().any(|v| !v.verified) {
-            return Err(TranslateError::Refused(verdicts));
+    let validated = match validate_object(obj) {
+        Ok(v) => v,
+        // A malformed program fails verification too, and its verdict says more than
+        // validation's error: refusals come first.
+        Err(e) => {
+            if opts.verify {
+                let verdicts = verify::verify_object(obj, &opts.verify_options);
+                if verdicts.iter().any(|v| !v.verified) {
+                    return Err(TranslateError::Refused(verdicts));
+                }
+            }
+            return Err(TranslateError::Codegen(e));
         }
-        let facts = ModuleFacts::from_programs(verdicts.iter().filter_map(|v| v.facts.as_ref()));
-        (verdicts, Some(facts))
+    };
+    let proof = if opts.verify {
+        Some(
+            verify::verify_validated(validated, &opts.verify_options)
+                .map_err(TranslateError::Refused)?,
+        )
     } else {
-        (Vec::new(), None)
+        None
     };
     crate::runnable::check_runnable(obj, &opts.verify_options.helpers)
         .map_err(TranslateError::Codegen)?;
     let codegen_options = CodegenOptions {
-        verified: opts.verify,
         optimize: opts.optimize && opts.verify,
         module_symbol: opts.module_symbol.clone(),
         output_name: opts.output_name.clone(),
@@ -122,15 +134,26 @@ pub fn translate(obj: &Object, opts: &TranslateOptions) -> Result<Translation, T
     } else {
         None
     };
-    let mut plan = Plan::new(obj, facts.as_ref(), disabled);
+    let source = match &proof {
+        Some(p) => Source::Verified(p),
+        None => Source::from(validated),
+    };
+    let mut plan = Plan::new(obj, source.facts(), disabled);
     if !opts.inline_helpers {
         plan.keep_helper_calls(
             crate::helpers::id::GET_PRANDOM_U32,
             "helper inlining disabled (TranslateOptions::inline_helpers)",
         );
     }
-    let c_source = codegen::generate_with_plan(obj, facts.as_ref(), &plan, &codegen_options)
+    let c_source = codegen::generate_with_plan(source, &plan, &codegen_options)
         .map_err(TranslateError::Codegen)?;
+    let (verdicts, facts) = match proof {
+        Some(p) => {
+            let (verdicts, facts) = p.into_parts();
+            (verdicts, Some(facts))
+        }
+        None => (Vec::new(), None),
+    };
     Ok(Translation {
         c_source,
         verdicts,

@@ -8,9 +8,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use bpf2c::codegen::{generate, CodegenOptions};
+use bpf2c::codegen::{generate, CodegenOptions, Source};
 use bpf2c::facts::{CtxFact, InsnFacts, InsnRef, ModuleFacts};
 use bpf2c::insn::*;
+use bpf2c::object::validate::validate_object;
 use bpf2c::object::{
     Function, LineInfo, Map, MapDef, MapOrigin, MapType, Object, ObjectKind, Program, ProgramType,
     Reloc,
@@ -192,11 +193,13 @@ fn xdp_case() -> Case {
         );
     }
     let symbol = "bpf2c_test_module_xdp".to_string();
+    // The facts are made by hand here, so the C says it was not verified.
     let c_source = generate(
-        &obj,
-        Some(&facts),
+        Source::Unverified {
+            object: validate_object(&obj).unwrap(),
+            facts: Some(&facts),
+        },
         &CodegenOptions {
-            verified: true,
             module_symbol: Some(symbol.clone()),
             ..CodegenOptions::default()
         },
@@ -304,7 +307,7 @@ fn rich_object() -> Object {
             i(LDDW, 1, 0, 0, 0),
             i(0, 0, 0, 0, 0),
             i(BPF_LDX | BPF_MEM | BPF_DW, 0, 1, 0, 0),
-            i(BPF_JMP | BPF_CALL, 0, 0, 0, 0),
+            i(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 0),
             EXIT,
         ],
     );
@@ -395,12 +398,12 @@ fn rich_object() -> Object {
 fn full_module_compiles_cleanly_and_deterministically() {
     let obj = rich_object();
     let opts = CodegenOptions {
-        verified: true,
         optimize: true,
         ..CodegenOptions::default()
     };
-    let c = generate(&obj, None, &opts).unwrap();
-    assert_eq!(c, generate(&obj, None, &opts).unwrap());
+    let validated = validate_object(&obj).unwrap();
+    let c = generate(validated, &opts).unwrap();
+    assert_eq!(c, generate(validated, &opts).unwrap());
     if let Some(dir) = std::env::var_os("BPF2C_KEEP_C") {
         let _ = std::fs::create_dir_all(&dir);
         let _ = std::fs::write(PathBuf::from(dir).join("rich_bpf.c"), &c);

@@ -24,7 +24,7 @@ fn counter_bindings_have_typed_maps_programs_and_globals() {
         "pub mod counter {",
         "static bpf2c_module_counter: rt::ffi::bpf2c_module_t;",
         "pub struct Counter {\n            pub packets: u64,\n            pub bytes: u64,\n        }",
-        "assert!(::core::mem::size_of::<Counter>() == 16);",
+        "let size = ::core::mem::size_of::<Counter>();\n            assert!(size == 16);",
         "pub fn count_packets(&self) -> rt::typed::XdpProgram<'_> {",
         "pub fn proto_stats(&self) -> rt::typed::Array<'_, types::Counter> {",
         "pub fn bss(&self) -> CounterBss<'a> {",
@@ -110,7 +110,10 @@ fn host_helpers_the_object_calls_get_loader_methods() {
     )
     .unwrap();
     assert!(b.contains("pub const HOST_LOG: u32 = 1000;"));
-    assert!(b.contains("pub fn helper_host_log(mut self, f: impl Fn(&rt::HelperCall<'_>) -> u64"));
+    assert!(b.contains(
+        "pub fn helper_host_log(\n            mut self,\n            \
+         f: impl Fn(&rt::HelperCall<'_>) -> u64 + Send + Sync + 'static,\n        ) -> Self {"
+    ));
     assert!(!b.contains("never_called"));
     assert!(b.contains("static audit_plugin: rt::ffi::bpf2c_module_t;"));
     assert!(generate(
@@ -176,7 +179,7 @@ fn structs_spell_out_padding_bitfields_unions_and_packing() {
         g.rust_type(8, "x").unwrap(),
         RustType::Named("Self_".into())
     );
-    let defs = g.definitions();
+    let defs = super::emit::render(g.definitions());
     let s = "#[repr(C)]\n#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]\npub struct S {\n    \
              pub a: u8,\n    pub _pad0: [u8; 3],\n    pub b: u32,\n    pub _bitfield0: [u8; 1],\n    \
              pub _pad1: [u8; 7],\n    pub u: SU,\n}";
@@ -186,7 +189,7 @@ fn structs_spell_out_padding_bitfields_unions_and_packing() {
         defs.contains("assert!(::core::mem::offset_of!(S, u) == 16);"),
         "{defs}"
     );
-    assert!(defs.contains("assert!(::core::mem::size_of::<S>() == 24);"));
+    assert!(defs.contains("let size = ::core::mem::size_of::<S>();\n    assert!(size == 24);"));
     assert!(defs.contains("#[repr(C, packed)]\n#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]\npub struct P {\n    pub a: u8,\n    pub b: u32,\n}"), "{defs}");
     assert!(
         defs.contains("pub struct Self_ {\n    pub fn_: u32,\n}"),

@@ -6,8 +6,11 @@
 //! offset against what BTF recorded, so a layout mistake cannot compile.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::emit::{comment, doc, ident, int};
 use super::ident::{camel, snake, NameTable};
 use crate::object::btf::{Btf, BtfKind, Member, TypeId};
 
@@ -18,18 +21,6 @@ pub enum RustType {
     Array(Box<RustType>, u32),
     /// A generated type in the `types` module.
     Named(String),
-}
-
-impl RustType {
-    /// The type's spelling; `prefix` goes before generated type names (`types::` outside
-    /// the `types` module).
-    pub fn render(&self, prefix: &str) -> String {
-        match self {
-            RustType::Prim(p) => p.to_string(),
-            RustType::Array(elem, n) => format!("[{}; {n}]", elem.render(prefix)),
-            RustType::Named(n) => format!("{prefix}{n}"),
-        }
-    }
 }
 
 /// Size and alignment of a generated Rust type, as C lays it out.
@@ -49,7 +40,7 @@ pub struct TypeGen<'a> {
     /// Generated (or being generated) types by BTF id: their name and layout.
     done: BTreeMap<TypeId, (String, Layout)>,
     /// Generated definitions, in order of first use.
-    defs: Vec<String>,
+    defs: Vec<TokenStream>,
 }
 
 /// Deepest nesting of types followed before giving up.
@@ -72,8 +63,9 @@ impl<'a> TypeGen<'a> {
     }
 
     /// The definitions generated so far, in order of first use.
-    pub fn definitions(&self) -> String {
-        self.defs.join("\n")
+    pub fn definitions(&self) -> TokenStream {
+        let defs = &self.defs;
+        quote!(#(#defs)*)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -174,7 +166,7 @@ impl<'a> TypeGen<'a> {
         id: TypeId,
         name: &str,
         depth: usize,
-    ) -> Result<(String, Layout), String> {
+    ) -> Result<(TokenStream, Layout), String> {
         let c = self.btf.composite(id).map_err(|e| e.to_string())?.clone();
         let mut align = 1;
         for (i, m) in c.members.iter().enumerate() {
@@ -186,22 +178,25 @@ impl<'a> TypeGen<'a> {
         if size % align != 0 {
             align = 1;
         }
-        let mut text = String::new();
-        let _ = writeln!(
-            text,
-            "/// `union {}` ({size} bytes): its bytes, as a union's active member is unknown.",
+        let d = doc(&format!(
+            "`union {}` ({size} bytes): its bytes, as a union's active member is unknown.",
             self.c_name(id)
-        );
-        let _ = writeln!(text, "#[repr(C, align({align}))]");
-        let _ = writeln!(
-            text,
-            "#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]\npub struct {name}(pub [u8; {size}]);"
-        );
-        let _ = writeln!(
-            text,
-            "impl Default for {name} {{\n    fn default() -> Self {{\n        {name}([0; {size}])\n    }}\n}}"
-        );
-        pod_and_asserts(&mut text, name, size, &[]);
+        ));
+        let ty = ident(name);
+        let (align_lit, size_lit) = (int(align), int(size));
+        let checks = pod_and_asserts(name, size, &[]);
+        let text = quote! {
+            #d
+            #[repr(C, align(#align_lit))]
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+            pub struct #ty(pub [u8; #size_lit]);
+            impl Default for #ty {
+                fn default() -> Self {
+                    #ty([0; #size_lit])
+                }
+            }
+            #checks
+        };
         Ok((
             text,
             Layout {
@@ -221,14 +216,14 @@ impl<'a> TypeGen<'a> {
         id: TypeId,
         name: &str,
         depth: usize,
-    ) -> Result<(String, Layout), String> {
+    ) -> Result<(TokenStream, Layout), String> {
         let c = self.btf.composite(id).map_err(|e| e.to_string())?.clone();
         let size = u64::from(c.size);
         let mut members: Vec<(usize, &Member)> = c.members.iter().enumerate().collect();
         members.sort_by_key(|(i, m)| (m.bit_offset, *i));
 
         // Fields in offset order: (name, type, offset, size).
-        let mut fields: Vec<(String, String, u64, u64)> = Vec::new();
+        let mut fields: Vec<(String, TokenStream, u64, u64)> = Vec::new();
         let mut field_names = NameTable::default();
         let mut cursor = 0u64;
         let mut align = 1u64;
@@ -263,7 +258,8 @@ impl<'a> TypeGen<'a> {
                 if end > start {
                     let fname = field_names.claim(&format!("_bitfield{bitfield}"));
                     bitfield += 1;
-                    fields.push((fname, format!("[u8; {}]", end - start), start, end - start));
+                    let len = int(end - start);
+                    fields.push((fname, quote!([u8; #len]), start, end - start));
                     cursor = end;
                 }
                 continue;
@@ -292,7 +288,7 @@ impl<'a> TypeGen<'a> {
             } else {
                 field_names.claim(&snake(&m.name))
             };
-            fields.push((fname, rt.render(""), offset, l.size));
+            fields.push((fname, rt.tokens(false), offset, l.size));
             cursor = offset + l.size;
         }
         if cursor > size {
@@ -311,28 +307,43 @@ impl<'a> TypeGen<'a> {
             align = 1;
         }
 
-        let mut text = String::new();
-        let _ = writeln!(text, "/// `{}` ({size} bytes).", self.c_name(id));
-        let _ = writeln!(text, "#[repr(C{})]", if packed { ", packed" } else { "" });
-        let derives = if float {
-            "Clone, Copy, Debug, PartialEq"
+        let d = doc(&format!("`{}` ({size} bytes).", self.c_name(id)));
+        let repr = if packed {
+            quote!(#[repr(C, packed)])
         } else {
-            "Clone, Copy, Debug, PartialEq, Eq, Hash"
+            quote!(#[repr(C)])
         };
-        let _ = writeln!(text, "#[derive({derives})]\npub struct {name} {{");
-        for (fname, fty, _, _) in &fields {
-            let _ = writeln!(text, "    pub {fname}: {fty},");
-        }
-        let _ = writeln!(text, "}}");
-        let _ = writeln!(
-            text,
-            "impl Default for {name} {{\n    fn default() -> Self {{\n        \
-             // SAFETY: every field is an integer, a float or bytes, for which zero is valid.\n        \
-             unsafe {{ ::core::mem::zeroed() }}\n    }}\n}}"
+        let derives = if float {
+            quote!(#[derive(Clone, Copy, Debug, PartialEq)])
+        } else {
+            quote!(#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)])
+        };
+        let ty = ident(name);
+        let field_defs = fields.iter().map(|(fname, fty, _, _)| {
+            let f = ident(fname);
+            quote!(pub #f: #fty)
+        });
+        let safety = comment(
+            "SAFETY: every field is an integer, a float or bytes, for which zero is valid.",
         );
         let offsets: Vec<(String, u64)> =
             fields.iter().map(|(n, _, o, _)| (n.clone(), *o)).collect();
-        pod_and_asserts(&mut text, name, size, &offsets);
+        let checks = pod_and_asserts(name, size, &offsets);
+        let text = quote! {
+            #d
+            #repr
+            #derives
+            pub struct #ty {
+                #(#field_defs,)*
+            }
+            impl Default for #ty {
+                fn default() -> Self {
+                    #safety
+                    unsafe { ::core::mem::zeroed() }
+                }
+            }
+            #checks
+        };
         Ok((text, Layout { size, align, float }))
     }
 }
@@ -345,30 +356,32 @@ fn member_hint(m: &Member, index: usize) -> String {
     }
 }
 
-fn padding(counter: &mut usize, at: u64, len: u64) -> (String, String, u64, u64) {
+fn padding(counter: &mut usize, at: u64, len: u64) -> (String, TokenStream, u64, u64) {
     let name = format!("_pad{counter}");
     *counter += 1;
-    (name, format!("[u8; {len}]"), at, len)
+    let n = int(len);
+    (name, quote!([u8; #n]), at, len)
 }
 
-fn pod_and_asserts(text: &mut String, name: &str, size: u64, offsets: &[(String, u64)]) {
-    let _ = writeln!(
-        text,
-        "// SAFETY: #[repr(C)], padding spelled out as fields, and only Pod fields.\n\
-         unsafe impl ::bpf2c_runtime::typed::Pod for {name} {{}}"
-    );
-    let _ = writeln!(text, "const _: () = {{");
-    let _ = writeln!(
-        text,
-        "    assert!(::core::mem::size_of::<{name}>() == {size});"
-    );
-    for (field, off) in offsets {
-        let _ = writeln!(
-            text,
-            "    assert!(::core::mem::offset_of!({name}, {field}) == {off});"
-        );
+/// `Pod`, and compile-time checks of the size and of each field's offset.
+fn pod_and_asserts(name: &str, size: u64, offsets: &[(String, u64)]) -> TokenStream {
+    let ty = ident(name);
+    let size = int(size);
+    let safety = comment("SAFETY: #[repr(C)], padding spelled out as fields, and only Pod fields.");
+    let fields = offsets.iter().map(|(field, off)| {
+        let f = ident(field);
+        let off = int(*off);
+        quote!(assert!(::core::mem::offset_of!(#ty, #f) == #off);)
+    });
+    quote! {
+        #safety
+        unsafe impl ::bpf2c_runtime::typed::Pod for #ty {}
+        const _: () = {
+            let size = ::core::mem::size_of::<#ty>();
+            assert!(size == #size);
+            #(#fields)*
+        };
     }
-    let _ = writeln!(text, "}};");
 }
 
 /// The Rust integer type of a C integer of `size` bytes.

@@ -21,7 +21,7 @@ pub(super) fn load(insn: &Insn, read: &FieldRead, little_endian: bool) -> String
     // same name in the header's native context (the ABI crate's tests check that every
     // xdp_md field has one). reg_offset is bounded by the check (a field offset in xdp_md,
     // an instruction offset in i16), so its negation cannot overflow.
-    let addr = super::insn::address(
+    let addr = super::literals::address(
         &format!("r{} + offsetof({}, {name})", insn.src, XDP_NATIVE.c_name),
         -read.reg_offset,
     );

@@ -191,25 +191,14 @@ pub(super) fn emit(m: &Module, fid: FunctionId, out: &mut Out) -> Result<()> {
         rewrite_ctx: m.xdp_functions[fid],
         loops: &loops,
     };
-    if f.insns.is_empty() {
-        return Err(env.error(0, "the function has no instructions"));
-    }
-
     let mut stmts: Vec<(usize, Stmt)> = Vec::with_capacity(starts.len());
     let mut used_regs = 0u16;
     for &pc in &starts {
         stmts.push((pc, translate(&env, f, pc)?));
         used_regs |= registers(&f.insns[pc]);
     }
+    // Validation put every jump target on an instruction start of this function.
     let labels: BTreeSet<usize> = stmts.iter().filter_map(|(_, s)| s.target).collect();
-    let start_set: BTreeSet<usize> = starts.iter().copied().collect();
-    if let Some(&bad) = labels.iter().find(|t| !start_set.contains(t)) {
-        let from = stmts
-            .iter()
-            .find(|(_, s)| s.target == Some(bad))
-            .map_or(0, |(pc, _)| *pc);
-        return Err(env.error(from, format!("jump target {bad} is inside an lddw")));
-    }
     let needs_rt = stmts.iter().any(|(_, s)| s.needs_rt);
 
     out.line(format!(

@@ -1,5 +1,9 @@
-//! C generation: an [`Object`] (and, for XDP programs, verification facts) to one portable C
-//! file that implements the module ABI of `bpf2c.h`.
+//! C generation: a validated [`Object`] (and, for XDP programs, verification facts) to one
+//! portable C file that implements the module ABI of `bpf2c.h`.
+//!
+//! What the input promises is in its type: a [`ValidatedObject`] is well-formed, so the
+//! generator indexes and matches on it without checking again, and only a [`Verified`]
+//! proof makes C that says it was verified.
 //!
 //! The file holds, in order: a header comment, the map table (with global-data contents),
 //! the helper table, forward declarations, one C function per eBPF function, the program and
@@ -9,9 +13,11 @@
 mod context;
 mod function;
 mod insn;
+mod literals;
 mod loops;
 mod names;
 mod out;
+mod plan;
 mod tables;
 
 use std::collections::BTreeMap;
@@ -19,16 +25,67 @@ use std::collections::BTreeMap;
 use crate::error::{Error, Location, Result};
 use crate::facts::ModuleFacts;
 use crate::insn::standard_helper_name;
-use crate::object::{Function, Object, Reloc};
+use crate::object::validate::ValidatedObject;
+use crate::object::{Function, Object};
 use crate::optimize::{Action, Disabled, Plan};
+use crate::verify::Verified;
 
 pub use names::{c_string, sanitize_identifier};
+
+/// What the C is generated from, and so what it may claim about verification.
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    /// Every program passed verification: the header and the module flags say so, and the
+    /// facts are the proof's.
+    Verified(&'a Verified<'a>),
+    /// Code nobody verified (`--no-verify`), with facts taken on the caller's word if any.
+    /// The C says it was not verified, and the runtime's safe constructor refuses it.
+    Unverified {
+        object: ValidatedObject<'a>,
+        facts: Option<&'a ModuleFacts>,
+    },
+}
+
+impl<'a> Source<'a> {
+    /// The object the C is generated from.
+    pub fn object(&self) -> ValidatedObject<'a> {
+        match self {
+            Source::Verified(v) => v.object(),
+            Source::Unverified { object, .. } => *object,
+        }
+    }
+
+    /// The facts the C may rely on.
+    pub fn facts(&self) -> Option<&'a ModuleFacts> {
+        match self {
+            Source::Verified(v) => Some(v.facts()),
+            Source::Unverified { facts, .. } => *facts,
+        }
+    }
+
+    pub fn is_verified(&self) -> bool {
+        matches!(self, Source::Verified(_))
+    }
+}
+
+impl<'a> From<&'a Verified<'a>> for Source<'a> {
+    fn from(v: &'a Verified<'a>) -> Source<'a> {
+        Source::Verified(v)
+    }
+}
+
+impl<'a> From<ValidatedObject<'a>> for Source<'a> {
+    fn from(object: ValidatedObject<'a>) -> Source<'a> {
+        Source::Unverified {
+            object,
+            facts: None,
+        }
+    }
+}
 
 /// Choices that shape the generated C.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CodegenOptions {
-    /// Every program passed verification (recorded in the header and the module flags).
-    pub verified: bool,
     /// Verifier-assisted optimizations were requested (recorded in the module flags). With
     /// [`generate`], this makes the plan; [`generate_with_plan`] follows the plan it is given.
     pub optimize: bool,
@@ -41,32 +98,31 @@ pub struct CodegenOptions {
     pub helper_names: BTreeMap<u32, String>,
 }
 
-/// Generates the C translation of `obj`.
+/// Generates the C translation of `source`'s object.
 ///
-/// `obj` must have passed [`crate::object::validate::validate_object`]. Programs of type XDP
-/// need `facts` for every memory access, which say whether it touches the context. Map
-/// helper calls are optimized as [`Plan::new`] decides from `facts` when `opts.optimize`.
-pub fn generate(
-    obj: &Object,
-    facts: Option<&ModuleFacts>,
-    opts: &CodegenOptions,
-) -> Result<String> {
+/// Programs of type XDP need facts for every memory access, which say whether it touches the
+/// context. Map helper calls are optimized as [`Plan::new`] decides from the facts when
+/// `opts.optimize`.
+pub fn generate<'a>(source: impl Into<Source<'a>>, opts: &CodegenOptions) -> Result<String> {
+    let source = source.into();
     let disabled = (!opts.optimize).then_some(Disabled::NoOpt);
-    let plan = Plan::new(obj, facts, disabled);
-    generate_with_plan(obj, facts, &plan, opts)
+    let plan = Plan::new(&source.object(), source.facts(), disabled);
+    generate_with_plan(source, &plan, opts)
 }
 
-/// Generates the C translation of `obj`, carrying out `plan` at every map helper call.
-pub fn generate_with_plan(
-    obj: &Object,
-    facts: Option<&ModuleFacts>,
+/// Generates the C translation of `source`'s object, carrying out `plan` at every map helper
+/// call.
+pub fn generate_with_plan<'a>(
+    source: impl Into<Source<'a>>,
     plan: &Plan,
     opts: &CodegenOptions,
 ) -> Result<String> {
-    let module = Module::new(obj, facts, plan, opts)?;
+    let source = source.into();
+    let obj = source.object().object();
+    let module = Module::new(obj, source.facts(), source.is_verified(), plan, opts)?;
     let mut out = out::Out::default();
     header(&module, &mut out);
-    tables::maps(&module, &mut out)?;
+    tables::maps(&module, &mut out);
     tables::helpers(&module, &mut out);
     function::declarations(&module, &mut out);
     for fid in 0..obj.functions.len() {
@@ -79,10 +135,16 @@ pub fn generate_with_plan(
     Ok(out.finish())
 }
 
+/// The arguments every helper call passes, from instruction and plan lowering alike: r1..r5
+/// and the invocation.
+const HELPER_ARGS: &str = "r1, r2, r3, r4, r5, inv";
+
 /// What every part of the generator needs to know about the module.
 pub(crate) struct Module<'a> {
     obj: &'a Object,
     facts: Option<&'a ModuleFacts>,
+    /// Every program passed verification (recorded in the header and the module flags).
+    verified: bool,
     /// What each map helper call becomes.
     plan: &'a Plan,
     opts: &'a CodegenOptions,
@@ -101,10 +163,10 @@ impl<'a> Module<'a> {
     fn new(
         obj: &'a Object,
         facts: Option<&'a ModuleFacts>,
+        verified: bool,
         plan: &'a Plan,
         opts: &'a CodegenOptions,
     ) -> Result<Module<'a>> {
-        check_references(obj)?;
         if let Some(sym) = &opts.module_symbol {
             if !names::is_identifier(sym) || names::is_c_keyword(sym) {
                 return Err(Error::new(
@@ -131,18 +193,14 @@ impl<'a> Module<'a> {
             .collect();
 
         let mut ids = BTreeMap::new();
-        for (fid, f) in obj.functions.iter().enumerate() {
+        for f in &obj.functions {
             for pc in instruction_starts(f) {
                 let insn = &f.insns[pc];
                 if !insn.is_call() {
                     continue;
                 }
-                match insn::call_kind(f, pc, insn) {
-                    Ok(insn::CallKind::Helper(id)) => {
-                        ids.entry(id).or_insert_with(|| helper_name(opts, id));
-                    }
-                    Ok(_) => {}
-                    Err(e) => return Err(Error::new(obj.location(fid, Some(pc)), e)),
+                if let insn::CallKind::Helper(id) = insn::call_kind(f, pc, insn) {
+                    ids.entry(id).or_insert_with(|| helper_name(opts, id));
                 }
             }
         }
@@ -159,6 +217,7 @@ impl<'a> Module<'a> {
         Ok(Module {
             obj,
             facts,
+            verified,
             plan,
             opts,
             fn_names,
@@ -247,41 +306,6 @@ fn check_plan(obj: &Object, plan: &Plan) -> Result<()> {
     Ok(())
 }
 
-/// Every index the object holds must name something that exists; validation guarantees it,
-/// but indexing on that guarantee alone could panic on a malformed object.
-fn check_references(obj: &Object) -> Result<()> {
-    let nf = obj.functions.len();
-    for (fid, f) in obj.functions.iter().enumerate() {
-        for (&pc, reloc) in &f.relocs {
-            let bad = match *reloc {
-                Reloc::Call(c) if c >= nf => Some(format!("call to function {c}")),
-                Reloc::MapFd(m) | Reloc::MapValue { map: m, .. } if m >= obj.maps.len() => {
-                    Some(format!("reference to map {m}"))
-                }
-                _ => None,
-            };
-            if let Some(what) = bad {
-                return Err(Error::new(
-                    obj.location(fid, Some(pc)),
-                    format!("{what}, which does not exist"),
-                ));
-            }
-        }
-    }
-    for p in &obj.programs {
-        if p.entry >= nf {
-            return Err(Error::new(
-                Location::file(&obj.path).section(&p.section),
-                format!(
-                    "program '{}' starts at function {}, which does not exist",
-                    p.name, p.entry
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
 fn header(m: &Module, out: &mut out::Out) {
     let source = m
         .obj
@@ -297,7 +321,7 @@ fn header(m: &Module, out: &mut out::Out) {
     ));
     out.line(format!(
         " * Verification: {}",
-        if m.opts.verified {
+        if m.verified {
             "yes"
         } else {
             "NOT VERIFIED (--no-verify)"
@@ -340,5 +364,7 @@ fn header(m: &Module, out: &mut out::Out) {
     out.blank();
 }
 
+#[cfg(test)]
+mod lowering_tests;
 #[cfg(test)]
 mod tests;

@@ -5,7 +5,6 @@
 use super::names::{c_string, comment_text};
 use super::out::Out;
 use super::Module;
-use crate::error::{Error, Result};
 use crate::object::{Map, MapKind, MapOrigin};
 
 /// Names of the static tables, which a module symbol must not take.
@@ -34,23 +33,14 @@ fn initial_data(m: &Map) -> Option<&[u8]> {
     }
 }
 
-pub(super) fn maps(m: &Module, out: &mut Out) -> Result<()> {
+/// The map table. Validation made sure initial data fits its map and initial programs are
+/// programs in slots that exist.
+pub(super) fn maps(m: &Module, out: &mut Out) {
     let obj = m.obj;
     for (i, map) in obj.maps.iter().enumerate() {
         let Some(data) = initial_data(map) else {
             continue;
         };
-        if data.len() > map.def.value_size as usize {
-            return Err(Error::new(
-                crate::error::Location::file(&obj.path),
-                format!(
-                    "map '{}' holds {} bytes of initial data, more than its value size {}",
-                    map.name,
-                    data.len(),
-                    map.def.value_size
-                ),
-            ));
-        }
         out.line(format!(
             "/* Initial contents of map {i} ({}). */",
             comment_text(&map.name)
@@ -82,25 +72,7 @@ pub(super) fn maps(m: &Module, out: &mut Out) -> Result<()> {
                 .programs
                 .iter()
                 .position(|p| &p.name == function)
-                .ok_or_else(|| {
-                    Error::new(
-                        crate::error::Location::file(&obj.path),
-                        format!(
-                        "PROG_ARRAY '{}' puts '{function}' in slot {slot}, but '{function}' is \
-                         not a program",
-                        map.name
-                    ),
-                    )
-                })?;
-            if *slot >= map.def.max_entries {
-                return Err(Error::new(
-                    crate::error::Location::file(&obj.path),
-                    format!(
-                        "PROG_ARRAY '{}' has {} slots, but its initial programs use slot {slot}",
-                        map.name, map.def.max_entries
-                    ),
-                ));
-            }
+                .expect("validation: initial programs are programs");
             out.line(format!(
                 "    {{ {slot}, {program} }}, /* {} */",
                 comment_text(function)
@@ -111,7 +83,7 @@ pub(super) fn maps(m: &Module, out: &mut Out) -> Result<()> {
     }
 
     if obj.maps.is_empty() {
-        return Ok(());
+        return;
     }
     out.line("/* Maps, in the order of rt->map_data. */");
     out.line("static const bpf2c_map_entry_t bpf2c_maps[] = {");
@@ -171,7 +143,6 @@ pub(super) fn maps(m: &Module, out: &mut Out) -> Result<()> {
     out.line("};");
     out.blank();
     assumptions(m, out);
-    Ok(())
 }
 
 /// The maps the code reaches without the helpers, and the definition and stride it was
@@ -274,7 +245,7 @@ pub(super) fn module(m: &Module, out: &mut Out) {
     let obj = m.obj;
     let symbol = m.module_symbol();
     let mut flags = Vec::new();
-    if m.opts.verified {
+    if m.verified {
         flags.push("BPF2C_MODULE_F_VERIFIED");
     }
     if m.opts.optimize {

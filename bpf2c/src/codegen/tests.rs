@@ -8,9 +8,10 @@ use crate::facts::{CtxFact, InsnFacts, InsnRef};
 use crate::insn::*;
 use crate::object::{
     Function, LineInfo, Map, MapDef, MapKind, MapOrigin, MapType, ObjectKind, Program, ProgramType,
+    Reloc,
 };
 
-fn i(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+pub(super) fn i(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
     Insn {
         opcode,
         dst,
@@ -20,7 +21,7 @@ fn i(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
     }
 }
 
-const EXIT: Insn = Insn {
+pub(super) const EXIT: Insn = Insn {
     opcode: BPF_JMP | BPF_EXIT,
     dst: 0,
     src: 0,
@@ -28,11 +29,11 @@ const EXIT: Insn = Insn {
     imm: 0,
 };
 
-fn mov(dst: u8, imm: i32) -> Insn {
+pub(super) fn mov(dst: u8, imm: i32) -> Insn {
     i(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
 }
 
-fn func(name: &str, section: &str, insns: Vec<Insn>) -> Function {
+pub(super) fn func(name: &str, section: &str, insns: Vec<Insn>) -> Function {
     Function {
         name: name.into(),
         section: section.into(),
@@ -43,7 +44,7 @@ fn func(name: &str, section: &str, insns: Vec<Insn>) -> Function {
     }
 }
 
-fn program(name: &str, section: &str, prog_type: ProgramType, entry: usize) -> Program {
+pub(super) fn program(name: &str, section: &str, prog_type: ProgramType, entry: usize) -> Program {
     Program {
         name: name.into(),
         section: section.into(),
@@ -53,7 +54,7 @@ fn program(name: &str, section: &str, prog_type: ProgramType, entry: usize) -> P
     }
 }
 
-fn object(functions: Vec<Function>, maps: Vec<Map>, programs: Vec<Program>) -> Object {
+pub(super) fn object(functions: Vec<Function>, maps: Vec<Map>, programs: Vec<Program>) -> Object {
     Object {
         path: PathBuf::from("/some/dir/sample.bpf.o"),
         name: "sample_bpf".into(),
@@ -67,7 +68,7 @@ fn object(functions: Vec<Function>, maps: Vec<Map>, programs: Vec<Program>) -> O
     }
 }
 
-fn map(name: &str, map_type: MapType, origin: MapOrigin, data: Option<Vec<u8>>) -> Map {
+pub(super) fn map(name: &str, map_type: MapType, origin: MapOrigin, data: Option<Vec<u8>>) -> Map {
     Map {
         name: name.into(),
         def: MapDef {
@@ -84,6 +85,28 @@ fn map(name: &str, map_type: MapType, origin: MapOrigin, data: Option<Vec<u8>>) 
         inner_map: None,
         is_inner_template: false,
     }
+}
+
+/// Validates `obj` and generates its C with facts taken on trust, so unverified C.
+pub(super) fn generate(
+    obj: &Object,
+    facts: Option<&ModuleFacts>,
+    opts: &CodegenOptions,
+) -> Result<String> {
+    let object = crate::object::validate::validate_object(obj)?;
+    super::generate(Source::Unverified { object, facts }, opts)
+}
+
+/// [`generate`] under a proof taken on trust, so C that says it was verified.
+fn generate_verified(obj: &Object, opts: &CodegenOptions) -> Result<String> {
+    let object = crate::object::validate::validate_object(obj)?;
+    let proof = Verified::assumed(object, ModuleFacts::default());
+    super::generate(&proof, opts)
+}
+
+fn generate_with_plan(obj: &Object, plan: &Plan, opts: &CodegenOptions) -> Result<String> {
+    let object = crate::object::validate::validate_object(obj)?;
+    super::generate_with_plan(object, plan, opts)
 }
 
 fn gen(obj: &Object) -> String {
@@ -264,11 +287,9 @@ fn functions_are_named_once_and_deduplicated() {
 #[test]
 fn header_records_source_name_and_options() {
     let obj = rich_object();
-    let c = generate(
+    let c = generate_verified(
         &obj,
-        None,
         &CodegenOptions {
-            verified: true,
             optimize: true,
             module_symbol: Some("my_module".into()),
             ..CodegenOptions::default()
@@ -774,10 +795,9 @@ fn lddw_constants_are_full_width_hex() {
         vec![program("f", "raw", ProgramType::Raw, 0)],
     );
     let c = gen(&obj);
-    assert!(c.contains("    /* 0: r0 = 0x1 ll */\n    r0 = 0x1ULL;\n"));
-    assert!(
-        c.contains("    /* 2: r1 = 0x12345678fffffffe ll */\n    r1 = 0x12345678fffffffeULL;\n")
-    );
+    // The C of each lddw form is in lowering_tests.rs; here, the slot pairs.
+    assert!(c.contains("    /* 0: r0 = 0x1 ll */\n"));
+    assert!(c.contains("    /* 2: r1 = 0x12345678fffffffe ll */\n"));
     // The second slot of each lddw is not an instruction of its own.
     assert!(!c.contains("/* 1:"));
     assert!(!c.contains("/* 3:"));
@@ -858,7 +878,7 @@ fn plans_that_do_not_fit_the_object_are_refused() {
     let opts = CodegenOptions::default();
     let mut plan = Plan::default();
     plan.sites.insert(at, site(0));
-    let err = generate_with_plan(&obj, None, &plan, &opts).unwrap_err();
+    let err = generate_with_plan(&obj, &plan, &opts).unwrap_err();
     assert!(
         err.to_string().contains("without an assumption record"),
         "{err}"
@@ -871,11 +891,11 @@ fn plans_that_do_not_fit_the_object_are_refused() {
             stride: 24,
         },
     );
-    let c = generate_with_plan(&obj, None, &plan, &opts).unwrap();
+    let c = generate_with_plan(&obj, &plan, &opts).unwrap();
     assert!(c.contains("r0 = key < 1 ? (uint64_t)(uintptr_t)(rt->map_data[0].array_data"));
     assert!(c.contains("BPF2C_MAP_F_INLINED"));
     plan.sites.insert(at, site(3));
-    let err = generate_with_plan(&obj, None, &plan, &opts).unwrap_err();
+    let err = generate_with_plan(&obj, &plan, &opts).unwrap_err();
     assert!(
         err.to_string()
             .contains("names map 3, which does not exist"),

@@ -5,18 +5,135 @@
 //! jump lands on an instruction of the same function (never inside an `lddw`), no function
 //! runs off its end, every `lddw` has its second slot, and every map reference and local call
 //! carries a resolved relocation. Unsupported constructs are refused here by name.
+//!
+//! [`validate_object`] returns that promise as a value, a [`ValidatedObject`], which nothing
+//! else can make: code generation takes one, and so does not check any of this again.
+
+use std::ops::Deref;
 
 use super::{Function, Object, ObjectKind, Reloc};
-use crate::error::{Error, Result};
+use crate::error::{Error, Location, Result};
 use crate::insn::*;
 
-/// Checks every function of the object, then its call graph.
-pub fn validate_object(obj: &Object) -> Result<()> {
+/// An object that passed [`validate_object`]: every function, reference, map initializer and
+/// the call graph are well-formed, as this module's documentation lists. Only validation
+/// makes one. It borrows the object, so the object cannot change while the proof exists.
+#[derive(Clone, Copy, Debug)]
+pub struct ValidatedObject<'a> {
+    obj: &'a Object,
+}
+
+impl<'a> ValidatedObject<'a> {
+    /// The object itself, for as long as it was borrowed.
+    pub fn object(&self) -> &'a Object {
+        self.obj
+    }
+}
+
+impl Deref for ValidatedObject<'_> {
+    type Target = Object;
+
+    fn deref(&self) -> &Object {
+        self.obj
+    }
+}
+
+/// Checks the object's references, every function, the call graph and the maps' initial
+/// contents.
+pub fn validate_object(obj: &Object) -> Result<ValidatedObject<'_>> {
+    check_references(obj)?;
     for (id, f) in obj.functions.iter().enumerate() {
         validate_function(obj, f)
             .map_err(|(pc, msg)| Error::new(obj.location(id, Some(pc)), msg))?;
     }
-    obj.check_call_graph()
+    obj.check_call_graph()?;
+    check_map_contents(obj)?;
+    Ok(ValidatedObject { obj })
+}
+
+/// Every index the object holds must name something that exists. The loaders only make such
+/// indices, but an [`Object`]'s fields are public, and everything after validation indexes on
+/// them without looking.
+fn check_references(obj: &Object) -> Result<()> {
+    let nf = obj.functions.len();
+    for (fid, f) in obj.functions.iter().enumerate() {
+        for (&pc, reloc) in &f.relocs {
+            let bad = match *reloc {
+                Reloc::Call(c) if c >= nf => Some(format!("call to function {c}")),
+                Reloc::MapFd(m) | Reloc::MapValue { map: m, .. } if m >= obj.maps.len() => {
+                    Some(format!("reference to map {m}"))
+                }
+                _ if pc >= f.insns.len() => Some(format!("relocation at slot {pc}")),
+                _ => None,
+            };
+            if let Some(what) = bad {
+                return Err(Error::new(
+                    obj.location(fid, Some(pc)),
+                    format!("{what}, which does not exist"),
+                ));
+            }
+        }
+    }
+    for p in &obj.programs {
+        if p.entry >= nf {
+            return Err(Error::new(
+                Location::file(&obj.path).section(&p.section),
+                format!(
+                    "program '{}' starts at function {}, which does not exist",
+                    p.name, p.entry
+                ),
+            ));
+        }
+    }
+    for (i, map) in obj.maps.iter().enumerate() {
+        let inner = map
+            .inner_map
+            .iter()
+            .chain(map.initial_maps.iter().map(|(_, m)| m));
+        if let Some(m) = inner.copied().find(|&m| m >= obj.maps.len()) {
+            return Err(Error::new(
+                Location::file(&obj.path),
+                format!(
+                    "map {i} ('{}') refers to map {m}, which does not exist",
+                    map.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Initial contents must fit the maps that hold them.
+fn check_map_contents(obj: &Object) -> Result<()> {
+    let fail = |m: String| Err(Error::new(Location::file(&obj.path), m));
+    for map in &obj.maps {
+        if let Some(data) = &map.initial_data {
+            if data.len() > map.def.value_size as usize {
+                return fail(format!(
+                    "map '{}' holds {} bytes of initial data, more than its value size {}",
+                    map.name,
+                    data.len(),
+                    map.def.value_size
+                ));
+            }
+        }
+        for (slot, function) in &map.initial_programs {
+            if !obj.programs.iter().any(|p| &p.name == function) {
+                return fail(format!(
+                    "PROG_ARRAY '{}' puts '{function}' in slot {slot}, but '{function}' is not a \
+                     program",
+                    map.name
+                ));
+            }
+            if *slot >= map.def.max_entries {
+                return fail(format!(
+                    "PROG_ARRAY '{}' has {} slots, but its initial programs use slot {slot}",
+                    map.name, map.def.max_entries
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks every function and every program's call graph, refusing each program that runs a
@@ -182,12 +299,18 @@ fn check_insn(
                             ));
                         }
                         check_reg(pc, "call target", insn.dst)?;
+                        if reloc.is_some() {
+                            return Err((pc, "callx carries a relocation".into()));
+                        }
                         return Ok(());
                     }
                     match insn.src {
                         0 => {
                             if insn.imm <= 0 {
                                 return Err((pc, format!("invalid helper id {}", insn.imm)));
+                            }
+                            if reloc.is_some() {
+                                return Err((pc, "a helper call carries a relocation".into()));
                             }
                         }
                         BPF_PSEUDO_CALL => {
@@ -412,6 +535,50 @@ mod tests {
         let (pc, msg) = err_of(&[insn(BPF_ALU64 | BPF_MOV, 0, 0, 0, 1)]);
         assert_eq!(pc, Some(0));
         assert!(msg.contains("past the end"), "{msg}");
+    }
+
+    /// The forms code generation used to refuse itself, and now relies on validation for.
+    #[test]
+    fn rejects_malformed_forms() {
+        let cases = [
+            (
+                insn(BPF_ALU64 | BPF_DIV | BPF_K, 0, 0, 2, 1),
+                "invalid offset 2 for division",
+            ),
+            (
+                insn(BPF_ALU64 | BPF_END | BPF_K, 0, 0, 0, 8),
+                "invalid byte-swap width 8",
+            ),
+            (
+                insn(BPF_ALU64 | BPF_ADD | BPF_X, 0, 11, 0, 0),
+                "invalid source register r11",
+            ),
+            (
+                insn(BPF_ALU64 | BPF_MOV | BPF_X, 0, 1, 4, 0),
+                "invalid offset 4 for mov",
+            ),
+            (
+                insn(BPF_STX | BPF_ATOMIC | BPF_H, 1, 2, 0, 0),
+                "atomic operations must be 32 or 64 bits wide",
+            ),
+            (
+                insn(BPF_STX | BPF_ATOMIC | BPF_W, 1, 2, 0, 0x31),
+                "unsupported atomic operation 0x31",
+            ),
+            (
+                insn(BPF_LDX | BPF_MEMSX | BPF_DW, 0, 1, 0, 0),
+                "invalid opcode 0x99",
+            ),
+            (insn(BPF_JMP | BPF_CALL, 0, 0, 0, 0), "invalid helper id 0"),
+            (
+                insn(BPF_JMP | BPF_CALL, 0, 2, 0, 1),
+                "kfunc calls are not supported",
+            ),
+        ];
+        for (bad, want) in cases {
+            let (pc, msg) = err_of(&[bad, EXIT]);
+            assert_eq!((pc, msg.as_str()), (Some(0), want), "{bad:?}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod diagnostics;
 pub mod entry;
 pub mod link;
 pub mod platform;
+mod proof;
 mod translation;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,6 +32,7 @@ use prevail::spec::type_descriptors::{ProgramInfo, RawProgram};
 use prevail::spec::vm_isa::EbpfInst;
 
 pub use diagnostics::{Diagnostic, SourceLine};
+pub use proof::{verify_validated, Verified};
 
 use crate::facts::extract::{extract_facts, ProgramFacts};
 use crate::facts::InsnRef;

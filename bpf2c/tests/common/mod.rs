@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use bpf2c::codegen::{c_string, generate, CodegenOptions};
 use bpf2c::insn::Insn;
 use bpf2c::object::raw::load_raw;
+use bpf2c::object::validate::validate_object;
 
 pub const CFLAGS: &[&str] = &[
     "-std=c11",
@@ -90,7 +91,8 @@ pub fn raw_case(name: &str, bytecode: &[u8], memory: &[u8]) -> Result<Case, Stri
         module_symbol: Some(symbol.clone()),
         ..CodegenOptions::default()
     };
-    let c_source = generate(&obj, None, &opts).map_err(|e| format!("{name}: generate: {e}"))?;
+    let validated = validate_object(&obj).map_err(|e| format!("{name}: validate: {e}"))?;
+    let c_source = generate(validated, &opts).map_err(|e| format!("{name}: generate: {e}"))?;
     Ok(Case {
         name: name.to_string(),
         c_source,

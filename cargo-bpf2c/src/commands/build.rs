@@ -4,52 +4,13 @@
 //! reported.
 
 use bpf2c_build::native;
-use bpf2c_build::pipeline::{self, write_if_changed, Failure as PipelineFailure, Target};
+use bpf2c_build::pipeline::{self, write_if_changed, Target};
 use serde_json::json;
 
 use crate::cli::BuildArgs;
 use crate::shell::Shell;
-use crate::workspace::{self, Unit};
+use crate::workspace;
 use crate::{CmdResult, Failure, Outcome};
-
-/// Prints why an object failed: a short line per problem (the details with -v), or JSON.
-pub fn report_failure(shell: &Shell, unit: &Unit, failure: &PipelineFailure) {
-    if shell.is_json() {
-        match failure {
-            PipelineFailure::Refused { diagnostics, .. } => {
-                for d in diagnostics {
-                    let mut m = super::diagnostic_json(d);
-                    m["package"] = json!(unit.package);
-                    shell.json(&m);
-                }
-            }
-            other => {
-                for msg in other.short_messages() {
-                    shell.json(&json!({
-                        "reason": "diagnostic", "level": "error",
-                        "package": unit.package, "object": unit.object.display,
-                        "program": null, "function": null, "insn": null, "line": null,
-                        "message": msg,
-                    }));
-                }
-            }
-        }
-        return;
-    }
-    match failure {
-        PipelineFailure::Refused { diagnostics, .. } => {
-            for d in diagnostics {
-                shell.error(pipeline::short(d));
-                shell.verbose_note(super::render_diagnostic(d));
-            }
-        }
-        other => {
-            for msg in other.short_messages() {
-                shell.error(msg);
-            }
-        }
-    }
-}
 
 pub fn run(shell: &Shell, args: BuildArgs) -> CmdResult {
     let units = workspace::resolve(&args.objects, &args.ws)?;
@@ -62,11 +23,11 @@ pub fn run(shell: &Shell, args: BuildArgs) -> CmdResult {
             Ok(t) => t,
             Err(f) => {
                 failures += 1;
-                report_failure(shell, unit, &f);
+                super::report_failure(shell, unit, &f);
                 continue;
             }
         };
-        let dir = super::gen::unit_dir(unit, args.out_dir.as_ref());
+        let dir = super::unit_dir(unit, args.out_dir.as_ref());
         shell.status("Generating", format!("{progress}{}", unit.label()));
         let include = dir.join("include");
         let c = dir.join(format!("{}.c", t.name));

@@ -3,14 +3,14 @@
 //! bindings, into `target/bpf2c/<package>/` (never the source tree).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use bpf2c_build::pipeline::{self, write_if_changed, Target};
 use serde_json::json;
 
 use crate::cli::GenArgs;
 use crate::shell::Shell;
-use crate::workspace::{self, Unit};
+use crate::workspace;
 use crate::{CmdResult, Failure, Outcome};
 
 pub fn run(shell: &Shell, args: GenArgs) -> CmdResult {
@@ -58,15 +58,6 @@ fn one(shell: &Shell, args: &GenArgs, object: &Path) -> CmdResult {
     Ok(Outcome::Success)
 }
 
-/// The directory a unit's files go to: `-o DIR/<package>` or `target/bpf2c/<package>`.
-pub fn unit_dir(unit: &Unit, out: Option<&PathBuf>) -> PathBuf {
-    match (out, &unit.package) {
-        (Some(dir), Some(p)) => dir.join(p),
-        (Some(dir), None) => dir.clone(),
-        (None, _) => unit.out_dir.clone(),
-    }
-}
-
 fn workspace_mode(shell: &Shell, args: &GenArgs) -> CmdResult {
     if args.translate.raw || args.translate.no_verify {
         return Err(Failure(
@@ -91,7 +82,7 @@ fn workspace_mode(shell: &Shell, args: &GenArgs) -> CmdResult {
         cfg.optimize &= !args.translate.no_opt;
         match pipeline::translate_object(&cfg, &unit.helpers, &target, None) {
             Ok(t) => {
-                let dir = unit_dir(unit, args.output.as_ref());
+                let dir = super::unit_dir(unit, args.output.as_ref());
                 let c = dir.join(format!("{}.c", t.name));
                 let rs = dir.join(format!("{}.rs", t.name));
                 for (path, text) in [(&c, &t.c_source), (&rs, &t.bindings)] {
@@ -112,7 +103,7 @@ fn workspace_mode(shell: &Shell, args: &GenArgs) -> CmdResult {
             }
             Err(f) => {
                 failures += 1;
-                super::build::report_failure(shell, unit, &f);
+                super::report_failure(shell, unit, &f);
             }
         }
     }

@@ -1,5 +1,6 @@
 //! One module per subcommand, plus what they share: reading objects, translating them with
-//! status lines, and printing verification diagnostics.
+//! status lines, printing verification diagnostics and pipeline failures, and where a
+//! workspace unit's files go. Subcommands use this module, never each other.
 
 pub mod build;
 pub mod gen;
@@ -8,16 +9,18 @@ pub mod report;
 pub mod run;
 pub mod verify;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use bpf2c::driver::{translate, TranslateError, TranslateOptions, Translation};
 use bpf2c::helpers::HelperSet;
 use bpf2c::object::{load_file, InputFormat, Object, ProgramTypeOverride};
 use bpf2c::verify::{Diagnostic, ProgramVerdict};
+use bpf2c_build::pipeline::{self, Failure as PipelineFailure};
 use serde_json::json;
 
 use crate::cli::TranslateArgs;
 use crate::shell::Shell;
+use crate::workspace::Unit;
 use crate::Failure;
 
 pub fn load(path: &Path, raw: bool) -> Result<Object, Failure> {
@@ -212,4 +215,52 @@ pub fn render_diagnostic(d: &Diagnostic) -> String {
         out.push_str(&format!("   = verifier: {detail}\n"));
     }
     out
+}
+
+/// The directory a unit's files go to: `-o DIR/<package>` or `target/bpf2c/<package>`.
+pub fn unit_dir(unit: &Unit, out: Option<&PathBuf>) -> PathBuf {
+    match (out, &unit.package) {
+        (Some(dir), Some(p)) => dir.join(p),
+        (Some(dir), None) => dir.clone(),
+        (None, _) => unit.out_dir.clone(),
+    }
+}
+
+/// Prints why an object failed: a short line per problem (the details with -v), or JSON.
+pub fn report_failure(shell: &Shell, unit: &Unit, failure: &PipelineFailure) {
+    if shell.is_json() {
+        match failure {
+            PipelineFailure::Refused { diagnostics, .. } => {
+                for d in diagnostics {
+                    let mut m = diagnostic_json(d);
+                    m["package"] = json!(unit.package);
+                    shell.json(&m);
+                }
+            }
+            other => {
+                for msg in other.short_messages() {
+                    shell.json(&json!({
+                        "reason": "diagnostic", "level": "error",
+                        "package": unit.package, "object": unit.object.display,
+                        "program": null, "function": null, "insn": null, "line": null,
+                        "message": msg,
+                    }));
+                }
+            }
+        }
+        return;
+    }
+    match failure {
+        PipelineFailure::Refused { diagnostics, .. } => {
+            for d in diagnostics {
+                shell.error(pipeline::short(d));
+                shell.verbose_note(render_diagnostic(d));
+            }
+        }
+        other => {
+            for msg in other.short_messages() {
+                shell.error(msg);
+            }
+        }
+    }
 }
