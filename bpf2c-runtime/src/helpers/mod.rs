@@ -19,7 +19,11 @@
 //!   for the map's key or value size.
 
 pub(crate) mod custom;
+pub(crate) mod events;
+pub(crate) mod holds;
 pub(crate) mod prandom;
+pub(crate) mod queue;
+pub(crate) mod spin_lock;
 pub(crate) mod trace;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -44,7 +48,7 @@ extern "C" {
 }
 
 /// The implementations of the standard helpers (`bpf2c_abi::helper::STANDARD_HELPERS`), by id.
-pub(crate) const STANDARD: [(u32, bpf2c_helper_fn); 9] = [
+pub(crate) const STANDARD: [(u32, bpf2c_helper_fn); 20] = [
     (id::MAP_LOOKUP_ELEM, map_lookup_elem),
     (id::MAP_UPDATE_ELEM, map_update_elem),
     (id::MAP_DELETE_ELEM, map_delete_elem),
@@ -54,6 +58,18 @@ pub(crate) const STANDARD: [(u32, bpf2c_helper_fn); 9] = [
     (id::GET_SMP_PROCESSOR_ID, get_smp_processor_id),
     (id::TAIL_CALL, tail_call),
     (id::GET_CURRENT_PID_TGID, get_current_pid_tgid),
+    // Family "maps" (issue 10).
+    (id::MAP_PUSH_ELEM, queue::map_push_elem),
+    (id::MAP_POP_ELEM, queue::map_pop_elem),
+    (id::MAP_PEEK_ELEM, queue::map_peek_elem),
+    (id::PERF_EVENT_OUTPUT, events::perf_event_output),
+    (id::RINGBUF_OUTPUT, events::ringbuf_output),
+    (id::RINGBUF_RESERVE, events::ringbuf_reserve),
+    (id::RINGBUF_SUBMIT, events::ringbuf_submit),
+    (id::RINGBUF_DISCARD, events::ringbuf_discard),
+    (id::RINGBUF_QUERY, events::ringbuf_query),
+    (id::SPIN_LOCK, spin_lock::spin_lock),
+    (id::SPIN_UNLOCK, spin_lock::spin_unlock),
 ];
 
 /// The ids and Linux names of the helpers every instance provides.

@@ -415,6 +415,8 @@ pub(crate) struct RunState<'a> {
     /// The program running now: the entry program, or the last tail-call target.
     pub program: Cell<usize>,
     failure: RefCell<Option<Failure>>,
+    /// Ring buffer reservations and spin locks the run holds (family "maps", issue 10).
+    pub holds: crate::helpers::holds::RunHolds,
 }
 
 enum Failure {
@@ -428,6 +430,7 @@ impl<'a> RunState<'a> {
             inner,
             program: Cell::new(program),
             failure: RefCell::new(None),
+            holds: Default::default(),
         }
     }
 
