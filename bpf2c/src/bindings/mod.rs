@@ -328,6 +328,18 @@ fn map_view(
             }
         }
         Some(MapType::ProgArray) => (MapView::ProgArray, what),
+        // Family "maps" (issue 10): reached through MapRef and bpf2c_runtime::events.
+        Some(
+            t @ (MapType::LruPercpuHash
+            | MapType::LpmTrie
+            | MapType::Queue
+            | MapType::Stack
+            | MapType::PerfEventArray
+            | MapType::RingBuf),
+        ) => (
+            MapView::Raw(format!("the bindings have no typed view of {t} yet")),
+            what,
+        ),
         None => (
             MapView::Raw(format!("the runtime has no {}", def.map_type)),
             what,

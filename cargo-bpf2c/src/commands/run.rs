@@ -1,5 +1,6 @@
 //! `cargo bpf2c run OBJECT`: compile natively (cached by content), run one program, and
-//! print `{"program", "retval", "data_out"[, "ns_per_run"]}` on stdout.
+//! print `{"program", "retval", "data_out"[, "ns_per_run"][, "events"]}` on stdout, where
+//! `events` lists what the program sent to ring and perf buffers: `[{"map", "data"}]`.
 
 use std::path::Path;
 
@@ -152,6 +153,14 @@ pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {
     });
     if let Some(ns) = ns_per_run {
         result["ns_per_run"] = json!(ns);
+    }
+    // What the program sent to ring buffers and perf buffers, in map order.
+    let events: Vec<serde_json::Value> = bpf2c_runtime::events::drain_all(&instance)
+        .into_iter()
+        .map(|e| json!({"map": e.map, "data": hex::encode(&e.data)}))
+        .collect();
+    if !events.is_empty() {
+        result["events"] = json!(events);
     }
     println!("{result}");
     Ok(Outcome::Success)
