@@ -397,8 +397,7 @@ const REFUSED: &[(&str, &[&str])] = &[
     (
         "err_ringbuf.o",
         &[
-            "map 'events': BPF_MAP_TYPE_RINGBUF is verified but the runtime has no such map",
-            "helper 130 (bpf_ringbuf_output) is not provided by this runtime",
+            "map 'events': BPF_MAP_TYPE_USER_RINGBUF is verified but the runtime has no such map",
         ],
     ),
     (
@@ -459,7 +458,7 @@ const RUN_PROGRAM: &[(&str, &str)] = &[
     ("err_fentry.o", "probe_unlink"),
 ];
 
-/// Objects named `err_*` for history that now verify (a kprobe program, a ring buffer): only
+/// Objects named `err_*` for history that now verify (a kprobe program, a user ring buffer): only
 /// `run` and `gen` refuse them, naming what the runtime lacks.
 const VERIFY_ONLY: &[&str] = &["err_ringbuf.o", "err_section.o"];
 
