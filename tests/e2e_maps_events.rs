@@ -72,7 +72,11 @@ fn lpm_trie_longest_prefix_and_linux_errors() {
     let v = routes.lookup(&key(32, [10, 1, 2, 200])).unwrap().unwrap();
     assert_eq!(u32_at(&v, 0), 3);
     routes
-        .update(&key(32, [10, 9, 9, 9]), &7u32.to_ne_bytes(), UpdateFlags::Any)
+        .update(
+            &key(32, [10, 9, 9, 9]),
+            &7u32.to_ne_bytes(),
+            UpdateFlags::Any,
+        )
         .unwrap();
     assert_eq!(route_lookup(&inst, [10, 9, 9, 9]), 7);
     assert_eq!(routes.entries().len(), 4);
@@ -82,7 +86,11 @@ fn lpm_trie_longest_prefix_and_linux_errors() {
     }
     assert_eq!(route_add(&inst, 32, [1, 1, 1, 4], 14), ENOSPC);
     let err = routes
-        .update(&key(32, [2, 2, 2, 2]), &1u32.to_ne_bytes(), UpdateFlags::Any)
+        .update(
+            &key(32, [2, 2, 2, 2]),
+            &1u32.to_ne_bytes(),
+            UpdateFlags::Any,
+        )
         .unwrap_err();
     assert_eq!(err.kind, MapErrorKind::NoSpace { max_entries: 8 });
 }
@@ -111,7 +119,9 @@ fn lpm_trie_matches_a_linear_scan() {
         let len = (r >> 32) as u32 % 33;
         match r % 4 {
             0 => {
-                let present = routes.iter().any(|&(l, n, _)| l == len && covers(len, n, addr));
+                let present = routes
+                    .iter()
+                    .any(|&(l, n, _)| l == len && covers(len, n, addr));
                 let expected = if present {
                     EEXIST
                 } else if routes.len() == 8 {
@@ -123,7 +133,9 @@ fn lpm_trie_matches_a_linear_scan() {
                 assert_eq!(route_add(&inst, len, addr, step), expected, "step {step}");
             }
             1 => {
-                let at = routes.iter().position(|&(l, n, _)| l == len && covers(len, n, addr));
+                let at = routes
+                    .iter()
+                    .position(|&(l, n, _)| l == len && covers(len, n, addr));
                 let expected = match at {
                     Some(i) => {
                         routes.remove(i);
@@ -236,7 +248,10 @@ fn ring_buffer_output_reserve_query_and_consumer() {
     let mut ring = RingBuffer::new(inst.map("ring").unwrap()).unwrap();
     assert_eq!(ring.size(), 4096);
 
-    assert_eq!(as_int(run(&inst, "ring_output", &mut vec![1, 2, 3, 4, 5])), 0);
+    assert_eq!(
+        as_int(run(&inst, "ring_output", &mut vec![1, 2, 3, 4, 5])),
+        0
+    );
     // Submitted: 16 bytes (header and 8 data bytes) per record, until consumed.
     assert_eq!(run(&inst, "ring_reserve", &mut vec![8, 0]), 32);
     // Discarded, but the bytes stay in the ring until the consumer passes them.
@@ -248,7 +263,11 @@ fn ring_buffer_output_reserve_query_and_consumer() {
 
     let records: Vec<Vec<u8>> = ring.by_ref().collect();
     let expected = [
-        [5u32.to_ne_bytes(), u32::from_ne_bytes([1, 2, 3, 4]).to_ne_bytes()].concat(),
+        [
+            5u32.to_ne_bytes(),
+            u32::from_ne_bytes([1, 2, 3, 4]).to_ne_bytes(),
+        ]
+        .concat(),
         [2u32.to_ne_bytes(), 8u32.to_ne_bytes()].concat(),
     ];
     assert_eq!(records, expected);
@@ -257,7 +276,11 @@ fn ring_buffer_output_reserve_query_and_consumer() {
     // 255 records of 16 bytes fit a 4096-byte ring (Linux keeps the fill below the size);
     // the 256th is EAGAIN and counted.
     for i in 0..255 {
-        assert_eq!(as_int(run(&inst, "ring_output", &mut vec![0; 4])), 0, "record {i}");
+        assert_eq!(
+            as_int(run(&inst, "ring_output", &mut vec![0; 4])),
+            0,
+            "record {i}"
+        );
     }
     assert_eq!(as_int(run(&inst, "ring_output", &mut vec![0; 4])), EAGAIN);
     assert_eq!(run(&inst, "ring_reserve", &mut vec![0]), 1);

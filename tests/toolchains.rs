@@ -385,26 +385,50 @@ fn maps_family_steps() -> Vec<Step> {
         (33, [10, 1, 2, 3], 5),
         (0, [0, 0, 0, 0], 6),
     ] {
-        steps.push(run("maps_lpm_queue.o", "route_add", &route(len, addr, Some(value))));
+        steps.push(run(
+            "maps_lpm_queue.o",
+            "route_add",
+            &route(len, addr, Some(value)),
+        ));
     }
     for addr in [[10, 1, 2, 3], [10, 1, 3, 3], [10, 2, 0, 0], [11, 0, 0, 0]] {
         steps.push(run("maps_lpm_queue.o", "route_lookup", &addr));
     }
-    steps.push(run("maps_lpm_queue.o", "route_del", &route(20, [10, 1, 0, 0], None)));
-    steps.push(run("maps_lpm_queue.o", "route_del", &route(16, [10, 1, 0, 0], None)));
+    steps.push(run(
+        "maps_lpm_queue.o",
+        "route_del",
+        &route(20, [10, 1, 0, 0], None),
+    ));
+    steps.push(run(
+        "maps_lpm_queue.o",
+        "route_del",
+        &route(16, [10, 1, 0, 0], None),
+    ));
     steps.push(run("maps_lpm_queue.o", "route_lookup", &[10, 1, 3, 3]));
     for i in 0..6u8 {
-        steps.push(run("maps_lpm_queue.o", "route_add", &route(32, [1, 1, 1, i], Some(9))));
+        steps.push(run(
+            "maps_lpm_queue.o",
+            "route_add",
+            &route(32, [1, 1, 1, i], Some(9)),
+        ));
     }
     let queue = |op: u32, flags: u32, value: u32| {
         [op.to_ne_bytes(), flags.to_ne_bytes(), value.to_ne_bytes()].concat()
     };
     for base in [0, 3] {
         for (flags, value) in [(0, 11), (0, 22), (0, 33), (0, 44), (1, 44), (2, 55)] {
-            steps.push(run("maps_lpm_queue.o", "queue_ops", &queue(base, flags, value)));
+            steps.push(run(
+                "maps_lpm_queue.o",
+                "queue_ops",
+                &queue(base, flags, value),
+            ));
         }
         for op in [2, 1, 1, 1, 1, 2] {
-            steps.push(run("maps_lpm_queue.o", "queue_ops", &queue(base + op, 0, 7)));
+            steps.push(run(
+                "maps_lpm_queue.o",
+                "queue_ops",
+                &queue(base + op, 0, 7),
+            ));
         }
     }
     for len in [5, 5, 6] {

@@ -59,9 +59,14 @@ pub enum MapErrorKind {
     },
     // Family "maps" (issue 10).
     /// An LPM_TRIE key's prefix length is longer than its data (EINVAL).
-    BadPrefix { prefix_len: u32, max: u32 },
+    BadPrefix {
+        prefix_len: u32,
+        max: u32,
+    },
     /// An LPM_TRIE is full and the key is new (ENOSPC, as in Linux).
-    NoSpace { max_entries: u32 },
+    NoSpace {
+        max_entries: u32,
+    },
     /// A QUEUE or STACK has nothing to pop or peek (ENOENT).
     Empty,
 }

@@ -159,9 +159,7 @@ pub fn drain_all(instance: &Instance) -> Vec<Event> {
             data,
         };
         match map.kind() {
-            MapKind::RingBuf(ring) => {
-                out.extend(std::iter::from_fn(|| ring.consume()).map(event))
-            }
+            MapKind::RingBuf(ring) => out.extend(std::iter::from_fn(|| ring.consume()).map(event)),
             MapKind::PerfEventArray(perf) => {
                 for record in (PerfBuffer { perf }).drain() {
                     if let PerfEvent::Sample { data, .. } = record {

@@ -558,8 +558,14 @@ unsafe fn read_map(
             known.join(", ")
         ))
     })?;
-    crate::maps::check_sizes(map_type, d.key_size, d.value_size, d.max_entries, d.map_flags)
-        .map_err(fail)?;
+    crate::maps::check_sizes(
+        map_type,
+        d.key_size,
+        d.value_size,
+        d.max_entries,
+        d.map_flags,
+    )
+    .map_err(fail)?;
     if d.key_size > MAX_KEY_SIZE {
         return Err(fail(format!(
             "key_size {} is larger than {MAX_KEY_SIZE}",

@@ -48,8 +48,7 @@ pub(super) unsafe extern "C" fn perf_event_output(
     inv: *mut bpf2c_invocation_t,
 ) -> u64 {
     // SAFETY: the handle argument (the helper contract).
-    let Some(MapKind::PerfEventArray(perf)) = (unsafe { map(map_handle) }).map(|m| &m.kind)
-    else {
+    let Some(MapKind::PerfEventArray(perf)) = (unsafe { map(map_handle) }).map(|m| &m.kind) else {
         return errno(Errno::EINVAL);
     };
     if flags & !(INDEX_MASK | CTXLEN_MASK) != 0 {

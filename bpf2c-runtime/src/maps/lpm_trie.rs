@@ -173,11 +173,7 @@ impl LpmTrie {
         // SAFETY: the slot is aligned and valid for value_size bytes; the source as this
         // function's contract says.
         unsafe { src.write(1, self.value_size, existing.is_none(), |_| at) };
-        index
-            .by_len
-            .entry(len)
-            .or_default()
-            .insert(prefix, slot);
+        index.by_len.entry(len).or_default().insert(prefix, slot);
         index.keys.insert(slot, key.to_vec());
         Ok(())
     }
@@ -323,16 +319,25 @@ mod tests {
         );
         // Replacing in a full map works (Linux 6.13 on).
         put(&t, 32, &[1, 2, 3, 4], 5).unwrap();
-        assert_eq!(t.delete(&key(31, &[1, 2, 3, 4])), Err(MapErrorKind::NotFound));
+        assert_eq!(
+            t.delete(&key(31, &[1, 2, 3, 4])),
+            Err(MapErrorKind::NotFound)
+        );
         t.delete(&key(32, &[1, 2, 3, 4])).unwrap();
         assert_eq!(get(&t, 32, &[1, 2, 3, 4]), Some(1));
         let v = 9u32.to_ne_bytes();
         // SAFETY: a host source.
-        let exist = unsafe { t.update(&key(5, &[0; 4]), Values::Broadcast(&v), UpdateFlags::Exist) };
+        let exist =
+            unsafe { t.update(&key(5, &[0; 4]), Values::Broadcast(&v), UpdateFlags::Exist) };
         assert_eq!(exist, Err(MapErrorKind::NotFound));
         // SAFETY: a host source.
-        let noexist =
-            unsafe { t.update(&key(0, &[9; 4]), Values::Broadcast(&v), UpdateFlags::NoExist) };
+        let noexist = unsafe {
+            t.update(
+                &key(0, &[9; 4]),
+                Values::Broadcast(&v),
+                UpdateFlags::NoExist,
+            )
+        };
         assert_eq!(noexist, Err(MapErrorKind::Exists));
         assert!(check_definition(8, 0).is_err());
         assert!(check_definition(4, 1).is_err());
@@ -357,7 +362,9 @@ mod tests {
         let bit = |d: &[u8], i: u32| (d[(i / 8) as usize] >> (7 - i % 8)) & 1;
         model
             .iter()
-            .filter(|(plen, pdata, _)| *plen <= len && (0..*plen).all(|i| bit(pdata, i) == bit(data, i)))
+            .filter(|(plen, pdata, _)| {
+                *plen <= len && (0..*plen).all(|i| bit(pdata, i) == bit(data, i))
+            })
             .max_by_key(|(plen, _, _)| *plen)
             .map(|&(_, _, v)| v)
     }
@@ -373,13 +380,21 @@ mod tests {
             // Few distinct high bytes, so prefixes overlap often.
             let random_data = |rng: &mut Rng| -> Vec<u8> {
                 (0..data_size)
-                    .map(|i| if i == 0 { (rng.next() % 4) as u8 } else { rng.next() as u8 })
+                    .map(|i| {
+                        if i == 0 {
+                            (rng.next() % 4) as u8
+                        } else {
+                            rng.next() as u8
+                        }
+                    })
                     .collect()
             };
             for step in 0..3000u32 {
                 let len = (rng.next() % (bits + 1)) as u32;
                 let data = random_data(&mut rng);
-                let same = |(l, d, _): &(u32, Vec<u8>, u32)| *l == len && masked(d, len) == masked(&data, len);
+                let same = |(l, d, _): &(u32, Vec<u8>, u32)| {
+                    *l == len && masked(d, len) == masked(&data, len)
+                };
                 match rng.next() % 3 {
                     0 => {
                         let expected = match model.iter().position(same) {
@@ -406,7 +421,11 @@ mod tests {
                         assert_eq!(t.delete(&key(len, &data)), expected);
                     }
                     _ => {
-                        let lookup_len = if rng.next() % 2 == 0 { bits as u32 } else { len };
+                        let lookup_len = if rng.next() % 2 == 0 {
+                            bits as u32
+                        } else {
+                            len
+                        };
                         assert_eq!(
                             get(&t, lookup_len, &data),
                             reference_lookup(&model, lookup_len, &data),

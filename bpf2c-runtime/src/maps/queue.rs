@@ -87,9 +87,12 @@ impl QueueStack {
 pub(crate) fn check_definition(key_size: u32, map_flags: u32) -> Result<(), String> {
     use bpf2c_abi::map::map_flags::*;
     if key_size != 0 {
-        return Err(format!("QUEUE and STACK maps have no key, not {key_size}-byte keys"));
+        return Err(format!(
+            "QUEUE and STACK maps have no key, not {key_size}-byte keys"
+        ));
     }
-    let allowed = BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG;
+    let allowed =
+        BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG;
     if map_flags & !allowed != 0 {
         return Err(format!(
             "QUEUE and STACK maps do not take map_flags {:#x}",
@@ -145,7 +148,11 @@ mod tests {
                         assert_eq!(q.push(&[v], flags), expected);
                     }
                     2 => {
-                        let expected = if lifo { model.pop_back() } else { model.pop_front() };
+                        let expected = if lifo {
+                            model.pop_back()
+                        } else {
+                            model.pop_front()
+                        };
                         assert_eq!(q.take(true), expected.map(|b| vec![b]));
                     }
                     _ => {

@@ -100,7 +100,11 @@ impl RingBuf {
         pg_off.store(offset, Ordering::Relaxed);
         self.producer_pos.store(producer + len, Ordering::Release);
         // SAFETY: the data starts after the header, and `offset + len <= 2 * size`.
-        Some(unsafe { self.data.as_ptr().add(offset as usize + HEADER_SIZE as usize) })
+        Some(unsafe {
+            self.data
+                .as_ptr()
+                .add(offset as usize + HEADER_SIZE as usize)
+        })
     }
 
     /// Submits (`discard` false) or discards a record [`RingBuf::reserve`] returned.

@@ -314,9 +314,7 @@ fn map_view(
             Ok(_) => (MapView::Raw("its keys are not 4 bytes".into()), what),
             Err(e) => (MapView::Raw(e), what),
         },
-        Some(
-            MapType::Hash | MapType::LruHash | MapType::PercpuHash | MapType::LruPercpuHash,
-        ) => {
+        Some(MapType::Hash | MapType::LruHash | MapType::PercpuHash | MapType::LruPercpuHash) => {
             match (sized(key, def.key_size, key_type), value) {
                 (Ok((k, kc)), Ok((v, vc))) => {
                     let doc = with_types(Some(&kc), &vc);

@@ -314,7 +314,9 @@ fn check_event_or_keyless(
         }
         MapType::Queue | MapType::Stack => {
             if key_size != 0 {
-                Err(format!("map '{name}' ({tname}) has no key, not {key_size}-byte keys"))
+                Err(format!(
+                    "map '{name}' ({tname}) has no key, not {key_size}-byte keys"
+                ))
             } else if value_size == 0 || max_entries == 0 {
                 Err(format!(
                     "map '{name}' ({tname}) needs a value size and max_entries, not {value_size} \
