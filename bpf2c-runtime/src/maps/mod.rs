@@ -106,7 +106,11 @@ pub(crate) struct Map {
 
 /// Bytes the runtime would allocate for a map, or None if that overflows.
 pub(crate) fn footprint(spec: &MapSpec, cpus: usize) -> Option<usize> {
-    let entries = spec.max_entries as usize;
+    let entries = match (spec.map_type, spec.max_entries) {
+        // One perf buffer per CPU slot (see Map::create).
+        (MapType::PerfEventArray, 0) => cpus,
+        (_, n) => n as usize,
+    };
     let cpus = if spec.map_type.is_per_cpu() { cpus } else { 1 };
     match spec.map_type {
         MapType::Array | MapType::PercpuArray => {

@@ -833,9 +833,33 @@ mod tests {
     #[test]
     fn definitions_are_checked_like_linux() {
         assert!(check_def("m", 2, 4, 8, 1, 0).is_ok());
-        // Types the runtime lacks are taken as written (a ring buffer has no key or value).
+        // Types the runtime lacks are taken as written (a user ring buffer has no key or
+        // value).
+        let urb = check_def("urb", 31, 0, 0, 4096, 0).unwrap();
+        assert_eq!(urb.map_type, MapKind::VerifyOnly(31));
+        // Family "maps" (issue 10): Linux's creation rules for the types that now run.
         let rb = check_def("rb", 27, 0, 0, 4096, 0).unwrap();
-        assert_eq!(rb.map_type, MapKind::VerifyOnly(27));
+        assert_eq!(rb.map_type, MapKind::Runs(MapType::RingBuf));
+        assert!(check_def("rb", 27, 0, 0, 3 * 4096, 0)
+            .unwrap_err()
+            .contains("power of two"));
+        assert!(check_def("rb", 27, 4, 0, 4096, 0)
+            .unwrap_err()
+            .contains("no key or value"));
+        let perf = check_def("pe", 4, 0, 0, 0, 0).unwrap();
+        assert_eq!((perf.key_size, perf.value_size, perf.max_entries), (4, 4, 0));
+        assert!(check_def("lpm", 11, 8, 4, 16, 0)
+            .unwrap_err()
+            .contains("BPF_F_NO_PREALLOC"));
+        assert!(check_def("lpm", 11, 4, 4, 16, 1)
+            .unwrap_err()
+            .contains("1 to 256 data"));
+        assert!(check_def("lpm", 11, 8, 4, 16, 1).is_ok());
+        assert!(check_def("q", 22, 4, 4, 16, 0)
+            .unwrap_err()
+            .contains("no key"));
+        assert!(check_def("s", 23, 0, 4, 16, 0).is_ok());
+        assert!(check_def("s", 23, 0, 0, 16, 0).is_err());
         // A legacy program array's value size 0 is the loader's 4.
         assert_eq!(check_def("pa", 3, 4, 0, 8, 0).unwrap().value_size, 4);
         assert!(check_def("m", 2, 8, 8, 1, 0)
