@@ -248,17 +248,14 @@ fn ring_buffer_output_reserve_query_and_consumer() {
     let mut ring = RingBuffer::new(inst.map("ring").unwrap()).unwrap();
     assert_eq!(ring.size(), 4096);
 
-    assert_eq!(
-        as_int(run(&inst, "ring_output", &mut vec![1, 2, 3, 4, 5])),
-        0
-    );
+    assert_eq!(as_int(run(&inst, "ring_output", &mut [1, 2, 3, 4, 5])), 0);
     // Submitted: 16 bytes (header and 8 data bytes) per record, until consumed.
-    assert_eq!(run(&inst, "ring_reserve", &mut vec![8, 0]), 32);
+    assert_eq!(run(&inst, "ring_reserve", &mut [8, 0]), 32);
     // Discarded, but the bytes stay in the ring until the consumer passes them.
-    assert_eq!(run(&inst, "ring_reserve", &mut vec![9]), 48);
-    assert_eq!(as_int(run(&inst, "ring_bad_flags", &mut vec![0])), EINVAL);
+    assert_eq!(run(&inst, "ring_reserve", &mut [9]), 48);
+    assert_eq!(as_int(run(&inst, "ring_bad_flags", &mut [0])), EINVAL);
     // A reservation never submitted is discarded when the run ends.
-    assert_eq!(run(&inst, "ring_leak", &mut vec![0]), 0);
+    assert_eq!(run(&inst, "ring_leak", &mut [0]), 0);
     assert_eq!(ring.available(), 64);
 
     let records: Vec<Vec<u8>> = ring.by_ref().collect();
@@ -277,18 +274,18 @@ fn ring_buffer_output_reserve_query_and_consumer() {
     // the 256th is EAGAIN and counted.
     for i in 0..255 {
         assert_eq!(
-            as_int(run(&inst, "ring_output", &mut vec![0; 4])),
+            as_int(run(&inst, "ring_output", &mut [0; 4])),
             0,
             "record {i}"
         );
     }
-    assert_eq!(as_int(run(&inst, "ring_output", &mut vec![0; 4])), EAGAIN);
-    assert_eq!(run(&inst, "ring_reserve", &mut vec![0]), 1);
+    assert_eq!(as_int(run(&inst, "ring_output", &mut [0; 4])), EAGAIN);
+    assert_eq!(run(&inst, "ring_reserve", &mut [0]), 1);
     assert_eq!(ring.dropped(), 2);
     let mut n = 0;
     assert_eq!(ring.consume(|r| n += r.len()), 255);
     assert_eq!(n, 255 * 8);
-    assert_eq!(as_int(run(&inst, "ring_output", &mut vec![0; 4])), 0);
+    assert_eq!(as_int(run(&inst, "ring_output", &mut [0; 4])), 0);
 }
 
 // ---------------------------------------------------------------------------------------

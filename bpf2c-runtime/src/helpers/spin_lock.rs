@@ -21,7 +21,7 @@ const SPINS_BEFORE_YIELD: u32 = 64;
 /// # Safety
 /// `addr` is 0 or valid for 4 bytes of map memory, which outlives the run.
 unsafe fn lock_word<'a>(addr: u64) -> Option<&'a AtomicU32> {
-    if addr == 0 || addr % 4 != 0 {
+    if addr == 0 || !addr.is_multiple_of(4) {
         return None;
     }
     // SAFETY: aligned and valid (checked above, and this function's contract); the bytes
@@ -55,7 +55,7 @@ pub(super) unsafe extern "C" fn spin_lock(
     {
         while word.load(Ordering::Relaxed) != 0 {
             spins += 1;
-            if spins % SPINS_BEFORE_YIELD == 0 {
+            if spins.is_multiple_of(SPINS_BEFORE_YIELD) {
                 std::thread::yield_now();
             } else {
                 std::hint::spin_loop();

@@ -182,7 +182,7 @@ impl LpmTrie {
         if let Some(slot) = index.free.pop() {
             return Ok(slot);
         }
-        if index.allocated as usize % CHUNK == 0 {
+        if (index.allocated as usize).is_multiple_of(CHUNK) {
             let chunk = SharedBuf::zeroed(CHUNK * self.stride).ok_or(MapErrorKind::NoSpace {
                 max_entries: self.max_entries,
             })?;
@@ -239,7 +239,7 @@ pub(crate) fn check_definition(key_size: u32, map_flags: u32) -> Result<(), Stri
     if map_flags & BPF_F_NO_PREALLOC == 0 {
         return Err("LPM_TRIE maps need BPF_F_NO_PREALLOC in map_flags, as in Linux".into());
     }
-    let data = key_size.checked_sub(PREFIX_FIELD as u32).unwrap_or(0);
+    let data = key_size.saturating_sub(PREFIX_FIELD as u32);
     if data == 0 || data > MAX_DATA_SIZE {
         return Err(format!(
             "LPM_TRIE keys are a 4-byte prefix length and 1 to {MAX_DATA_SIZE} data bytes, \
@@ -421,7 +421,7 @@ mod tests {
                         assert_eq!(t.delete(&key(len, &data)), expected);
                     }
                     _ => {
-                        let lookup_len = if rng.next() % 2 == 0 {
+                        let lookup_len = if rng.next().is_multiple_of(2) {
                             bits as u32
                         } else {
                             len

@@ -134,7 +134,11 @@ mod tests {
                 let v = (step % 251) as u8;
                 match (x >> 16) % 4 {
                     0 | 1 => {
-                        let flags = if (x >> 20) % 2 == 0 { 0 } else { BPF_EXIST };
+                        let flags = if (x >> 20).is_multiple_of(2) {
+                            0
+                        } else {
+                            BPF_EXIST
+                        };
                         let expected = if model.len() < 5 {
                             model.push_back(v);
                             Ok(())

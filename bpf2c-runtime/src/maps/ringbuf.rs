@@ -189,7 +189,7 @@ pub(crate) fn check_definition(key_size: u32, value_size: u32, size: u32) -> Res
             "RINGBUF maps have no key or value, not {key_size}-byte keys and {value_size}-byte values"
         ));
     }
-    if !size.is_power_of_two() || size % PAGE_SIZE != 0 {
+    if !size.is_power_of_two() || !size.is_multiple_of(PAGE_SIZE) {
         return Err(format!(
             "a RINGBUF's max_entries is its size in bytes, a power of two and a multiple of \
              {PAGE_SIZE}, not {size}"

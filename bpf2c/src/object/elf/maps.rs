@@ -303,7 +303,7 @@ fn check_event_or_keyless(
                     "map '{name}' ({tname}) has no key or value, but declares {key_size}-byte keys \
                      and {value_size}-byte values"
                 ))
-            } else if !max_entries.is_power_of_two() || max_entries % 4096 != 0 {
+            } else if !max_entries.is_power_of_two() || !max_entries.is_multiple_of(4096) {
                 Err(format!(
                     "map '{name}' ({tname}): max_entries is the ring's size in bytes, a power of \
                      two and a multiple of 4096, not {max_entries}"
@@ -847,7 +847,10 @@ mod tests {
             .unwrap_err()
             .contains("no key or value"));
         let perf = check_def("pe", 4, 0, 0, 0, 0).unwrap();
-        assert_eq!((perf.key_size, perf.value_size, perf.max_entries), (4, 4, 0));
+        assert_eq!(
+            (perf.key_size, perf.value_size, perf.max_entries),
+            (4, 4, 0)
+        );
         assert!(check_def("lpm", 11, 8, 4, 16, 0)
             .unwrap_err()
             .contains("BPF_F_NO_PREALLOC"));
