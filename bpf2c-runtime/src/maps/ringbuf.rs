@@ -80,8 +80,13 @@ impl RingBuf {
     /// Reserves `size` data bytes: the address of the data, or None when the record does
     /// not fit (counted in [`RingBuf::dropped`]).
     pub fn reserve(&self, size: u64) -> Option<*mut u8> {
+        // Checked first, so that the length below cannot overflow.
+        if size > MAX_RECORD_SIZE {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
         let len = (size + HEADER_SIZE).next_multiple_of(8);
-        if size > MAX_RECORD_SIZE || len > self.size() {
+        if len > self.size() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return None;
         }
@@ -241,10 +246,13 @@ mod tests {
         // 4088 bytes of data make a 4096-byte record: more than mask allows.
         assert!(r.reserve(4088).is_none());
         assert_eq!(r.dropped(), 1);
+        // Sizes a program could pass, however large, are refused, not overflowed.
+        assert!(r.reserve(u64::MAX).is_none());
+        assert_eq!(r.dropped(), 2);
         let big = vec![7u8; 3000];
         assert!(r.output(big.as_ptr(), 3000));
         assert!(!r.output(big.as_ptr(), 3000));
-        assert_eq!(r.dropped(), 2);
+        assert_eq!(r.dropped(), 3);
         assert_eq!(r.consume(), Some(big.clone()));
         // The next record starts at 3008 and crosses the end of the ring.
         let data: Vec<u8> = (0..2000).map(|i| i as u8).collect();
