@@ -467,11 +467,9 @@ fn gen_and_run_refuse_naming_every_piece_the_runtime_lacks() {
     let pieces = [
         "program 'trace_open': program type kprobe is verified but cannot run here",
         "program 'lower_ttl': program type sched_cls is verified but cannot run here",
-        "map 'events': BPF_MAP_TYPE_PERF_EVENT_ARRAY is verified but the runtime has no such map",
         "helper 4 (bpf_probe_read) is not provided by this runtime: provide it as a custom helper",
         "helper 9 (bpf_skb_store_bytes) is not provided by this runtime",
         "helper 16 (bpf_get_current_comm) is not provided by this runtime",
-        "helper 25 (bpf_perf_event_output) is not provided by this runtime",
         "helper 26 (bpf_skb_load_bytes) is not provided by this runtime",
         "helper 113 (bpf_probe_read_kernel) is not provided by this runtime",
     ];
