@@ -85,6 +85,53 @@ fn run_reflects_an_xdp_packet_and_reports_maps() {
 }
 
 #[test]
+fn run_reports_ring_and_perf_buffer_events() {
+    let result = cli::run_json(&[
+        "run",
+        "tests/bpf/events.o",
+        "--program",
+        "ring_output",
+        "--data-hex",
+        "0102030405",
+    ]);
+    assert_eq!(
+        result,
+        json!({
+            "program": "ring_output",
+            "retval": 0,
+            "data_out": "0102030405",
+            // {len = 5, first 4 bytes}, little-endian.
+            "events": [{"map": "ring", "data": "0500000001020304"}],
+        })
+    );
+    // XDP: the packet length and the first 6 packet bytes, to this CPU's perf buffer.
+    let result = cli::run_json(&[
+        "run",
+        "tests/bpf/events.o",
+        "--program",
+        "xdp_sample",
+        "--data-hex",
+        "aabbccddeeff00112233",
+    ]);
+    assert_eq!(result["retval"], json!(2));
+    assert_eq!(
+        result["events"],
+        json!([{"map": "perf", "data": "0a000000aabbccddeeff"}])
+    );
+    // A discarded reservation sends nothing, and the key is left out.
+    let result = cli::run_json(&[
+        "run",
+        "tests/bpf/events.o",
+        "--program",
+        "ring_reserve",
+        "--data-hex",
+        "01",
+    ]);
+    assert_eq!(result["retval"], json!(16));
+    assert!(result.get("events").is_none(), "{result}");
+}
+
+#[test]
 fn maps_in_sets_entries_and_maps_out_reports_them() {
     let dir = tempfile::tempdir().unwrap();
     let maps_in = dir.path().join("in.json");
@@ -396,10 +443,7 @@ const REFUSED: &[(&str, &[&str])] = &[
     ),
     (
         "err_ringbuf.o",
-        &[
-            "map 'events': BPF_MAP_TYPE_RINGBUF is verified but the runtime has no such map",
-            "helper 130 (bpf_ringbuf_output) is not provided by this runtime",
-        ],
+        &["map 'events': BPF_MAP_TYPE_USER_RINGBUF is verified but the runtime has no such map"],
     ),
     (
         "err_section.o",
@@ -459,7 +503,7 @@ const RUN_PROGRAM: &[(&str, &str)] = &[
     ("err_fentry.o", "probe_unlink"),
 ];
 
-/// Objects named `err_*` for history that now verify (a kprobe program, a ring buffer): only
+/// Objects named `err_*` for history that now verify (a kprobe program, a user ring buffer): only
 /// `run` and `gen` refuse them, naming what the runtime lacks.
 const VERIFY_ONLY: &[&str] = &["err_ringbuf.o", "err_section.o"];
 

@@ -369,6 +369,7 @@ fn corpus_steps() -> Vec<Step> {
     steps.push(run("user_space_safe.o", "moved_context_pointer", &[0; 14]));
     steps.push(run("user_space_safe.o", "callee_copies_r6", &[0; 14]));
     steps.extend(packet_room_steps());
+    steps.extend(maps_family_steps());
     steps
 }
 
@@ -417,6 +418,95 @@ fn packet_room_steps() -> Vec<Step> {
     ] {
         steps.push(run(OBJ, program, &args(key, flags, 14)));
     }
+    steps
+}
+
+/// Family "maps" (issue 10): LPM_TRIE, QUEUE/STACK, LRU_PERCPU_HASH, ring and perf buffers
+/// and spin locks, through every helper they add, including the error returns.
+fn maps_family_steps() -> Vec<Step> {
+    let route = |len: u32, addr: [u8; 4], value: Option<u32>| {
+        let mut mem = [&len.to_ne_bytes()[..], &addr[..]].concat();
+        if let Some(v) = value {
+            mem.extend(v.to_ne_bytes());
+        }
+        mem
+    };
+    let mut steps = Vec::new();
+    for (len, addr, value) in [
+        (8, [10, 0, 0, 0], 1),
+        (16, [10, 1, 0, 0], 2),
+        (24, [10, 1, 2, 0], 3),
+        (16, [10, 1, 9, 9], 4),
+        (33, [10, 1, 2, 3], 5),
+        (0, [0, 0, 0, 0], 6),
+    ] {
+        steps.push(run(
+            "maps_lpm_queue.o",
+            "route_add",
+            &route(len, addr, Some(value)),
+        ));
+    }
+    for addr in [[10, 1, 2, 3], [10, 1, 3, 3], [10, 2, 0, 0], [11, 0, 0, 0]] {
+        steps.push(run("maps_lpm_queue.o", "route_lookup", &addr));
+    }
+    steps.push(run(
+        "maps_lpm_queue.o",
+        "route_del",
+        &route(20, [10, 1, 0, 0], None),
+    ));
+    steps.push(run(
+        "maps_lpm_queue.o",
+        "route_del",
+        &route(16, [10, 1, 0, 0], None),
+    ));
+    steps.push(run("maps_lpm_queue.o", "route_lookup", &[10, 1, 3, 3]));
+    for i in 0..6u8 {
+        steps.push(run(
+            "maps_lpm_queue.o",
+            "route_add",
+            &route(32, [1, 1, 1, i], Some(9)),
+        ));
+    }
+    let queue = |op: u32, flags: u32, value: u32| {
+        [op.to_ne_bytes(), flags.to_ne_bytes(), value.to_ne_bytes()].concat()
+    };
+    for base in [0, 3] {
+        for (flags, value) in [(0, 11), (0, 22), (0, 33), (0, 44), (1, 44), (2, 55)] {
+            steps.push(run(
+                "maps_lpm_queue.o",
+                "queue_ops",
+                &queue(base, flags, value),
+            ));
+        }
+        for op in [2, 1, 1, 1, 1, 2] {
+            steps.push(run(
+                "maps_lpm_queue.o",
+                "queue_ops",
+                &queue(base + op, 0, 7),
+            ));
+        }
+    }
+    for len in [5, 5, 6] {
+        steps.push(run("maps_lpm_queue.o", "count_recent", &vec![0; len]));
+    }
+
+    steps.push(run("events.o", "ring_output", &[1, 2, 3, 4, 5]));
+    steps.push(run("events.o", "ring_reserve", &[8, 0]));
+    steps.push(run("events.o", "ring_reserve", &[9]));
+    steps.push(run("events.o", "ring_bad_flags", &[0]));
+    steps.push(run("events.o", "ring_leak", &[0]));
+    steps.push(run("events.o", "ring_reserve", &[2]));
+    let perf = |index: u32, value: u32| [index.to_ne_bytes(), value.to_ne_bytes()].concat();
+    for (index, value) in [(1, 0xaa), (0, 0xbb), (u32::MAX, 0xcc), (2, 0xdd)] {
+        steps.push(run("events.o", "perf_indexed", &perf(index, value)));
+    }
+    let packet: Vec<u8> = (1..=20).collect();
+    steps.push(run("events.o", "xdp_sample", &packet));
+    // Fewer packet bytes than the program asks to append: EFAULT, so XDP_ABORTED.
+    steps.push(run("events.o", "xdp_sample", &packet[..3]));
+
+    steps.push(run("spin_lock.o", "locked_add", &[0; 3]));
+    steps.push(run("spin_lock.o", "locked_add", &[0; 5]));
     steps
 }
 

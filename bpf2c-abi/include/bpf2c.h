@@ -92,6 +92,13 @@ extern "C" {
 #define BPF2C_MAP_TYPE_CPUMAP 16u
 #define BPF2C_MAP_TYPE_XSKMAP 17u
 #define BPF2C_MAP_TYPE_DEVMAP_HASH 25u
+/* Family "maps" (issue 10). */
+#define BPF2C_MAP_TYPE_LRU_PERCPU_HASH 10u
+#define BPF2C_MAP_TYPE_LPM_TRIE 11u
+#define BPF2C_MAP_TYPE_QUEUE 22u
+#define BPF2C_MAP_TYPE_STACK 23u
+#define BPF2C_MAP_TYPE_PERF_EVENT_ARRAY 4u
+#define BPF2C_MAP_TYPE_RINGBUF 27u
 
 /* Program types known to the runtime: bpf2c's own numbering, not enum bpf_prog_type. */
 #define BPF2C_PROG_TYPE_RAW 0u /* r1 = memory buffer, r2 = its length */

@@ -11,6 +11,9 @@ pub enum Errno {
     E2BIG,
     EEXIST,
     EINVAL,
+    // Family "maps" (issue 10): ring and perf buffers that are full.
+    EAGAIN,
+    ENOSPC,
 }
 
 impl Errno {
@@ -22,6 +25,8 @@ impl Errno {
             Errno::E2BIG => 7,
             Errno::EEXIST => 17,
             Errno::EINVAL => 22,
+            Errno::EAGAIN => 11,
+            Errno::ENOSPC => 28,
         }
     }
 
@@ -33,6 +38,8 @@ impl Errno {
             Errno::E2BIG => "E2BIG",
             Errno::EEXIST => "EEXIST",
             Errno::EINVAL => "EINVAL",
+            Errno::EAGAIN => "EAGAIN",
+            Errno::ENOSPC => "ENOSPC",
         }
     }
 

@@ -45,6 +45,13 @@ pub const BPF2C_MAP_TYPE_DEVMAP: u32 = map_type::DEVMAP;
 pub const BPF2C_MAP_TYPE_CPUMAP: u32 = map_type::CPUMAP;
 pub const BPF2C_MAP_TYPE_XSKMAP: u32 = map_type::XSKMAP;
 pub const BPF2C_MAP_TYPE_DEVMAP_HASH: u32 = map_type::DEVMAP_HASH;
+// Family "maps" (issue 10).
+pub const BPF2C_MAP_TYPE_LRU_PERCPU_HASH: u32 = map_type::LRU_PERCPU_HASH;
+pub const BPF2C_MAP_TYPE_LPM_TRIE: u32 = map_type::LPM_TRIE;
+pub const BPF2C_MAP_TYPE_QUEUE: u32 = map_type::QUEUE;
+pub const BPF2C_MAP_TYPE_STACK: u32 = map_type::STACK;
+pub const BPF2C_MAP_TYPE_PERF_EVENT_ARRAY: u32 = map_type::PERF_EVENT_ARRAY;
+pub const BPF2C_MAP_TYPE_RINGBUF: u32 = map_type::RINGBUF;
 
 pub const BPF2C_PROG_TYPE_RAW: u32 = 0;
 pub const BPF2C_PROG_TYPE_XDP: u32 = 1;

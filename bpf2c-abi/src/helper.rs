@@ -238,7 +238,7 @@ linux_helpers! {
 /// The helpers every runtime instance provides, by id. The translator lets programs call
 /// these (with Linux's prototypes) and no other standard helper; the runtime implements
 /// exactly these.
-pub const STANDARD_HELPERS: [u32; 45] = [
+pub const STANDARD_HELPERS: [u32; 56] = [
     id::MAP_LOOKUP_ELEM,
     id::MAP_UPDATE_ELEM,
     id::MAP_DELETE_ELEM,
@@ -289,6 +289,18 @@ pub const STANDARD_HELPERS: [u32; 45] = [
     id::SK_ASSIGN,
     id::KTIME_GET_BOOT_NS,
     id::JIFFIES64,
+    // Family "maps" (issue 10): queues and stacks, events to the host, spin locks.
+    id::MAP_PUSH_ELEM,
+    id::MAP_POP_ELEM,
+    id::MAP_PEEK_ELEM,
+    id::PERF_EVENT_OUTPUT,
+    id::RINGBUF_OUTPUT,
+    id::RINGBUF_RESERVE,
+    id::RINGBUF_SUBMIT,
+    id::RINGBUF_DISCARD,
+    id::RINGBUF_QUERY,
+    id::SPIN_LOCK,
+    id::SPIN_UNLOCK,
 ];
 
 /// Is `helper` one of [`STANDARD_HELPERS`]?

@@ -72,11 +72,18 @@ pub enum MapType {
     Cpumap,
     Xskmap,
     DevmapHash,
+    // Family "maps" (issue 10): more map types at run time.
+    LruPercpuHash,
+    LpmTrie,
+    Queue,
+    Stack,
+    PerfEventArray,
+    RingBuf,
 }
 
 impl MapType {
     /// Every map type the runtime implements.
-    pub const ALL: [MapType; 10] = [
+    pub const ALL: [MapType; 16] = [
         MapType::Hash,
         MapType::Array,
         MapType::ProgArray,
@@ -87,6 +94,13 @@ impl MapType {
         MapType::Cpumap,
         MapType::Xskmap,
         MapType::DevmapHash,
+        // Family "maps" (issue 10).
+        MapType::LruPercpuHash,
+        MapType::LpmTrie,
+        MapType::Queue,
+        MapType::Stack,
+        MapType::PerfEventArray,
+        MapType::RingBuf,
     ];
 
     /// The Linux number (`BPF_MAP_TYPE_*`).
@@ -102,6 +116,12 @@ impl MapType {
             MapType::Cpumap => map_type::CPUMAP,
             MapType::Xskmap => map_type::XSKMAP,
             MapType::DevmapHash => map_type::DEVMAP_HASH,
+            MapType::LruPercpuHash => map_type::LRU_PERCPU_HASH,
+            MapType::LpmTrie => map_type::LPM_TRIE,
+            MapType::Queue => map_type::QUEUE,
+            MapType::Stack => map_type::STACK,
+            MapType::PerfEventArray => map_type::PERF_EVENT_ARRAY,
+            MapType::RingBuf => map_type::RINGBUF,
         }
     }
 
@@ -128,12 +148,46 @@ impl MapType {
             MapType::Cpumap => "BPF2C_MAP_TYPE_CPUMAP",
             MapType::Xskmap => "BPF2C_MAP_TYPE_XSKMAP",
             MapType::DevmapHash => "BPF2C_MAP_TYPE_DEVMAP_HASH",
+            MapType::LruPercpuHash => "BPF2C_MAP_TYPE_LRU_PERCPU_HASH",
+            MapType::LpmTrie => "BPF2C_MAP_TYPE_LPM_TRIE",
+            MapType::Queue => "BPF2C_MAP_TYPE_QUEUE",
+            MapType::Stack => "BPF2C_MAP_TYPE_STACK",
+            MapType::PerfEventArray => "BPF2C_MAP_TYPE_PERF_EVENT_ARRAY",
+            MapType::RingBuf => "BPF2C_MAP_TYPE_RINGBUF",
         }
     }
 
     /// Per-CPU maps keep one value per CPU slot for every key.
     pub fn is_per_cpu(self) -> bool {
-        matches!(self, MapType::PercpuHash | MapType::PercpuArray)
+        matches!(
+            self,
+            MapType::PercpuHash | MapType::PercpuArray | MapType::LruPercpuHash
+        )
+    }
+
+    /// The hash-table types (HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH): keyed lookups
+    /// of preallocated values that stay put.
+    pub fn is_hash(self) -> bool {
+        matches!(
+            self,
+            MapType::Hash | MapType::PercpuHash | MapType::LruHash | MapType::LruPercpuHash
+        )
+    }
+
+    /// LRU_HASH and LRU_PERCPU_HASH: a full map evicts instead of refusing.
+    pub fn is_lru(self) -> bool {
+        matches!(self, MapType::LruHash | MapType::LruPercpuHash)
+    }
+
+    /// QUEUE and STACK: no keys (key_size 0), values pushed and popped.
+    pub fn is_queue_or_stack(self) -> bool {
+        matches!(self, MapType::Queue | MapType::Stack)
+    }
+
+    /// Maps whose programs emit events to the host rather than store values: PERF_EVENT_ARRAY
+    /// and RINGBUF. Programs cannot look them up.
+    pub fn is_event_output(self) -> bool {
+        matches!(self, MapType::PerfEventArray | MapType::RingBuf)
     }
 
     /// Arrays of values: every index below max_entries is present at all times, and the
@@ -243,10 +297,17 @@ mod tests {
             );
         }
         assert_eq!(MapType::PercpuArray.raw(), 6);
-        assert_eq!(MapType::from_raw(map_type::RINGBUF), None);
+        assert_eq!(MapType::from_raw(map_type::ARENA), None);
         assert_eq!(MapType::LruHash.to_string(), "BPF_MAP_TYPE_LRU_HASH");
         assert!(MapType::ProgArray.has_index_keys() && !MapType::ProgArray.is_array());
         assert!(MapType::PercpuHash.is_per_cpu() && !MapType::Hash.is_per_cpu());
+        assert_eq!(MapType::from_raw(10), Some(MapType::LruPercpuHash));
+        assert!(MapType::LruPercpuHash.is_per_cpu() && MapType::LruPercpuHash.is_lru());
+        assert_eq!(MapType::LpmTrie.raw(), 11);
+        assert_eq!(MapType::Queue.raw(), 22);
+        assert_eq!(MapType::Stack.raw(), 23);
+        assert_eq!(MapType::PerfEventArray.raw(), 4);
+        assert_eq!(MapType::RingBuf.raw(), 27);
     }
 
     #[test]

@@ -163,7 +163,7 @@ fn rust_layout() -> BTreeMap<String, u64> {
         "map_assumption_count" => map_assumption_count, "reserved" => reserved,
         "map_assumptions" => map_assumptions,
     });
-    let consts: [(&str, u64); 35] = [
+    let consts: &[(&str, u64)] = &[
         ("BPF2C_PRANDOM_GAMMA", BPF2C_PRANDOM_GAMMA),
         ("BPF2C_MAX_XDP_PACKET", BPF2C_MAX_XDP_PACKET.into()),
         ("BPF2C_MAX_RAW_DATA", BPF2C_MAX_RAW_DATA.into()),
@@ -214,9 +214,22 @@ fn rust_layout() -> BTreeMap<String, u64> {
         ("BPF2C_UNWIND_TAIL_CALL", BPF2C_UNWIND_TAIL_CALL.into()),
         ("BPF2C_UNWIND_LOOP_BUDGET", BPF2C_UNWIND_LOOP_BUDGET.into()),
         ("BPF2C_UNWIND_BAD_HELPER", BPF2C_UNWIND_BAD_HELPER.into()),
+        // Family "maps" (issue 10).
+        (
+            "BPF2C_MAP_TYPE_LRU_PERCPU_HASH",
+            BPF2C_MAP_TYPE_LRU_PERCPU_HASH.into(),
+        ),
+        ("BPF2C_MAP_TYPE_LPM_TRIE", BPF2C_MAP_TYPE_LPM_TRIE.into()),
+        ("BPF2C_MAP_TYPE_QUEUE", BPF2C_MAP_TYPE_QUEUE.into()),
+        ("BPF2C_MAP_TYPE_STACK", BPF2C_MAP_TYPE_STACK.into()),
+        (
+            "BPF2C_MAP_TYPE_PERF_EVENT_ARRAY",
+            BPF2C_MAP_TYPE_PERF_EVENT_ARRAY.into(),
+        ),
+        ("BPF2C_MAP_TYPE_RINGBUF", BPF2C_MAP_TYPE_RINGBUF.into()),
     ];
     for (name, value) in consts {
-        m.insert(name.to_string(), value);
+        m.insert(name.to_string(), *value);
     }
     m
 }

@@ -57,6 +57,18 @@ pub enum MapErrorKind {
         wanted: &'static str,
         map_type: MapType,
     },
+    // Family "maps" (issue 10).
+    /// An LPM_TRIE key's prefix length is longer than its data (EINVAL).
+    BadPrefix {
+        prefix_len: u32,
+        max: u32,
+    },
+    /// An LPM_TRIE is full and the key is new (ENOSPC, as in Linux).
+    NoSpace {
+        max_entries: u32,
+    },
+    /// A QUEUE or STACK has nothing to pop or peek (ENOENT).
+    Empty,
 }
 
 /// A failed map operation, naming the map.
@@ -96,7 +108,10 @@ impl MapErrorKind {
             | MapErrorKind::Unsupported { .. }
             | MapErrorKind::NoSuchProgram(_)
             | MapErrorKind::RangeOutOfValue { .. }
-            | MapErrorKind::WrongMapType { .. } => Errno::EINVAL,
+            | MapErrorKind::WrongMapType { .. }
+            | MapErrorKind::BadPrefix { .. } => Errno::EINVAL,
+            MapErrorKind::NoSpace { .. } => Errno::ENOSPC,
+            MapErrorKind::Empty => Errno::ENOENT,
         }
     }
 }
@@ -141,6 +156,14 @@ impl fmt::Display for MapError {
             MapErrorKind::WrongMapType { wanted, map_type } => {
                 write!(f, "is a {map_type}, not {wanted}")?
             }
+            MapErrorKind::BadPrefix { prefix_len, max } => write!(
+                f,
+                "prefix length {prefix_len} is longer than the key's {max} bits"
+            )?,
+            MapErrorKind::NoSpace { max_entries } => {
+                write!(f, "map is full ({max_entries} entries)")?
+            }
+            MapErrorKind::Empty => write!(f, "nothing to take: the map is empty")?,
         }
         write!(f, " ({})", self.errno())
     }

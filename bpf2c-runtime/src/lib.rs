@@ -26,6 +26,7 @@
 
 mod cpu;
 mod error;
+pub mod events;
 pub mod ffi;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -548,31 +548,24 @@ unsafe fn read_map(
     };
     let d = e.definition;
     let map_type = MapType::from_raw(d.r#type).ok_or_else(|| {
+        let known: Vec<&str> = MapType::ALL
+            .iter()
+            .map(|t| t.name().trim_start_matches("BPF_MAP_TYPE_"))
+            .collect();
         fail(format!(
-            "unknown map type {} (this runtime has HASH, ARRAY, PROG_ARRAY, PERCPU_HASH, \
-             PERCPU_ARRAY and LRU_HASH)",
-            d.r#type
+            "unknown map type {} (this runtime has {})",
+            d.r#type,
+            known.join(", ")
         ))
     })?;
-    for (what, value) in [
-        ("key_size", d.key_size),
-        ("value_size", d.value_size),
-        ("max_entries", d.max_entries),
-    ] {
-        if value == 0 {
-            return Err(fail(format!("{what} is 0")));
-        }
-    }
-    let four_byte_key = matches!(
+    crate::maps::check_sizes(
         map_type,
-        MapType::Array | MapType::PercpuArray | MapType::ProgArray
-    );
-    if four_byte_key && d.key_size != 4 {
-        return Err(fail(format!(
-            "{map_type} needs 4-byte keys, not {}",
-            d.key_size
-        )));
-    }
+        d.key_size,
+        d.value_size,
+        d.max_entries,
+        d.map_flags,
+    )
+    .map_err(fail)?;
     if d.key_size > MAX_KEY_SIZE {
         return Err(fail(format!(
             "key_size {} is larger than {MAX_KEY_SIZE}",

@@ -295,7 +295,8 @@ impl<'a, K: Pod, V: Pod> HashMap<'a, K, V> {
     }
 }
 
-/// A `BPF_MAP_TYPE_PERCPU_HASH` from `K` to one `V` per CPU slot.
+/// A `BPF_MAP_TYPE_PERCPU_HASH` or `BPF_MAP_TYPE_LRU_PERCPU_HASH` from `K` to one `V` per
+/// CPU slot.
 #[derive(Clone, Copy, Debug)]
 pub struct PerCpuHashMap<'a, K, V> {
     map: MapRef<'a>,
@@ -304,7 +305,11 @@ pub struct PerCpuHashMap<'a, K, V> {
 
 impl<'a, K: Pod, V: Pod> PerCpuHashMap<'a, K, V> {
     pub fn new(map: MapRef<'a>) -> Result<Self, MapError> {
-        check_type(&map, &[MapType::PercpuHash], "a PERCPU_HASH")?;
+        check_type(
+            &map,
+            &[MapType::PercpuHash, MapType::LruPercpuHash],
+            "a PERCPU_HASH or LRU_PERCPU_HASH",
+        )?;
         check_sizes::<K, V>(&map)?;
         Ok(PerCpuHashMap {
             map,

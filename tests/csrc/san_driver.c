@@ -12,7 +12,10 @@
  * the runtime's default world (an empty forwarding table); and for XDP packets, which have
  * no room around them here (as bpf2c-runtime's run_xdp gives them), xdp_adjust_head,
  * xdp_adjust_tail, xdp_adjust_meta, redirect and redirect_map over DEVMAP, DEVMAP_HASH,
- * CPUMAP and XSKMAP (kept like hash maps).
+ * CPUMAP and XSKMAP (kept like hash maps). It also has LRU_PERCPU_HASH (as LRU_HASH), LPM_TRIE (a linear scan),
+ * QUEUE and STACK (a circular buffer), RINGBUF (positions and headers as in Linux, never
+ * consumed), PERF_EVENT_ARRAY (room accounting per index), and their helpers plus
+ * bpf_spin_lock/unlock (one thread: the lock word is set and cleared).
  *
  * Output, one line per step: "step <i> r0 <r0> unwind <reason> out <hex>" for a run,
  * "step <i> update <result>" for a map update, and "trace <i> <text>" per trace_printk.
@@ -41,6 +44,12 @@ typedef struct drv_map {
     uint64_t *stamp;   /* hash maps: last use, for LRU */
     int32_t *programs; /* PROG_ARRAY: program index or -1 */
     uint64_t clock;
+    /* Family "maps" (issue 10). */
+    uint32_t head, count;  /* QUEUE, STACK: oldest element and element count */
+    uint8_t *ring;         /* RINGBUF: twice max_entries bytes */
+    uint64_t ring_prod;    /* RINGBUF: producer position (nothing consumes) */
+    uint64_t *perf_used;   /* PERF_EVENT_ARRAY: bytes queued per index */
+    uint64_t *perf_lost;   /* PERF_EVENT_ARRAY: samples lost since the last queued one */
 } drv_map_t;
 
 typedef struct drv_instance {
@@ -58,6 +67,8 @@ static size_t current_step;
 static bpf2c_prandom_t generator = {0x9e3779b97f4a7c15u, 0, 0};
 
 static uint64_t neg(int e) { return (uint64_t)-(int64_t)e; }
+/* Whether the running program is XDP, for bpf_perf_event_output's packet bytes. */
+static int current_is_xdp;
 
 static void *xcalloc(size_t n, size_t size)
 {
@@ -78,7 +89,72 @@ static int is_redirect_map(uint32_t t)
 static int is_hash(uint32_t t)
 {
     return t == BPF2C_MAP_TYPE_HASH || t == BPF2C_MAP_TYPE_PERCPU_HASH ||
-           t == BPF2C_MAP_TYPE_LRU_HASH || is_redirect_map(t);
+           t == BPF2C_MAP_TYPE_LRU_HASH || t == BPF2C_MAP_TYPE_LRU_PERCPU_HASH ||
+           is_redirect_map(t);
+}
+
+/* ---- Family "maps" (issue 10): LPM_TRIE as a linear scan ---- */
+
+static uint32_t lpm_len(const uint8_t *key)
+{
+    uint32_t len;
+    memcpy(&len, key, 4);
+    return len;
+}
+
+/* Whether the first `len` bits of a and b agree. */
+static int lpm_bits_equal(const uint8_t *a, const uint8_t *b, uint32_t len)
+{
+    for (uint32_t i = 0; i < len; i++)
+        if (((a[i / 8] >> (7 - i % 8)) ^ (b[i / 8] >> (7 - i % 8))) & 1)
+            return 0;
+    return 1;
+}
+
+static long lpm_exact(drv_map_t *m, const uint8_t *key)
+{
+    uint32_t len = lpm_len(key);
+    for (uint32_t s = 0; s < m->max_entries; s++) {
+        const uint8_t *k = m->keys + (size_t)s * m->key_size;
+        if (m->used[s] && lpm_len(k) == len && lpm_bits_equal(k + 4, key + 4, len))
+            return s;
+    }
+    return -1;
+}
+
+static void *lpm_lookup(drv_map_t *m, const uint8_t *key)
+{
+    uint32_t limit = lpm_len(key), max = 8 * (m->key_size - 4);
+    long best = -1;
+    if (limit > max)
+        limit = max;
+    for (uint32_t s = 0; s < m->max_entries; s++) {
+        const uint8_t *k = m->keys + (size_t)s * m->key_size;
+        if (m->used[s] && lpm_len(k) <= limit && lpm_bits_equal(k + 4, key + 4, lpm_len(k)) &&
+            (best < 0 || lpm_len(k) > lpm_len(m->keys + (size_t)best * m->key_size)))
+            best = s;
+    }
+    return best < 0 ? NULL : m->values + (size_t)best * m->stride;
+}
+
+static uint64_t lpm_update(drv_map_t *m, const uint8_t *key, const void *value, uint64_t flags)
+{
+    if (lpm_len(key) > 8 * (m->key_size - 4))
+        return neg(EINVAL);
+    long s = lpm_exact(m, key);
+    if (s >= 0 && flags == 1)
+        return neg(EEXIST);
+    if (s < 0 && flags == 2)
+        return neg(ENOENT);
+    for (uint32_t i = 0; i < m->max_entries && s < 0; i++)
+        if (!m->used[i])
+            s = i;
+    if (s < 0)
+        return neg(ENOSPC);
+    m->used[s] = 1;
+    memcpy(m->keys + (size_t)s * m->key_size, key, m->key_size);
+    memcpy(m->values + (size_t)s * m->stride, value, m->value_size);
+    return 0;
 }
 
 /* The running packet's frame (exactly the packet: no headroom or tailroom), and whether the
@@ -110,6 +186,8 @@ static void *map_lookup(void *map, const void *key, uint32_t cpu)
         uint32_t k = key_index(key);
         return k < m->max_entries ? m->values + k * m->stride : NULL;
     }
+    if (m->type == BPF2C_MAP_TYPE_LPM_TRIE)
+        return lpm_lookup(m, key);
     if (is_hash(m->type)) {
         long s = find_slot(m, key);
         if (s < 0)
@@ -123,6 +201,11 @@ static void *map_lookup(void *map, const void *key, uint32_t cpu)
 static uint64_t map_update(drv_map_t *m, const void *key, const void *value, uint64_t flags)
 {
     if (flags > 2)
+        return neg(EINVAL);
+    if (m->type == BPF2C_MAP_TYPE_LPM_TRIE)
+        return lpm_update(m, key, value, flags);
+    if (!is_hash(m->type) && m->type != BPF2C_MAP_TYPE_PROG_ARRAY &&
+        m->type != BPF2C_MAP_TYPE_ARRAY && m->type != BPF2C_MAP_TYPE_PERCPU_ARRAY)
         return neg(EINVAL);
     if (m->type == BPF2C_MAP_TYPE_ARRAY || m->type == BPF2C_MAP_TYPE_PERCPU_ARRAY) {
         uint32_t k = key_index(key);
@@ -150,7 +233,8 @@ static uint64_t map_update(drv_map_t *m, const void *key, const void *value, uin
         for (uint32_t i = 0; i < m->max_entries && s < 0; i++)
             if (!m->used[i])
                 s = i;
-        if (s < 0 && m->type == BPF2C_MAP_TYPE_LRU_HASH) {
+        if (s < 0 && (m->type == BPF2C_MAP_TYPE_LRU_HASH ||
+                      m->type == BPF2C_MAP_TYPE_LRU_PERCPU_HASH)) {
             s = 0;
             for (uint32_t i = 1; i < m->max_entries; i++)
                 if (m->stamp[i] < m->stamp[s])
@@ -187,6 +271,16 @@ static uint64_t h_delete(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uin
 {
     drv_map_t *m = (drv_map_t *)(uintptr_t)r1;
     (void)r3, (void)r4, (void)r5, (void)inv;
+    if (m->type == BPF2C_MAP_TYPE_LPM_TRIE) {
+        const uint8_t *key = (const uint8_t *)(uintptr_t)r2;
+        if (lpm_len(key) > 8 * (m->key_size - 4))
+            return neg(EINVAL);
+        long e = lpm_exact(m, key);
+        if (e < 0)
+            return neg(ENOENT);
+        m->used[e] = 0;
+        return 0;
+    }
     if (!is_hash(m->type))
         return neg(EINVAL);
     long s = find_slot(m, (const void *)(uintptr_t)r2);
@@ -421,6 +515,209 @@ static uint64_t h_fib_lookup(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
     if (params[0] == 2 || params[0] == 10)
         return 4;
     return neg(EAFNOSUPPORT);
+/* ---- Family "maps" (issue 10): queues, stacks, ring and perf buffers, spin locks ---- */
+
+static uint64_t h_push(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                       bpf2c_invocation_t *inv)
+{
+    drv_map_t *m = (drv_map_t *)(uintptr_t)r1;
+    (void)r4, (void)r5, (void)inv;
+    if (m->type != BPF2C_MAP_TYPE_QUEUE && m->type != BPF2C_MAP_TYPE_STACK)
+        return neg(EINVAL);
+    if (r3 & ~(uint64_t)2)
+        return neg(EINVAL);
+    if (m->count == m->max_entries) {
+        if (r3 != 2)
+            return neg(E2BIG);
+        m->head = (m->head + 1) % m->max_entries;
+        m->count--;
+    }
+    uint32_t at = (m->head + m->count) % m->max_entries;
+    memcpy(m->values + (size_t)at * m->stride, (const void *)(uintptr_t)r2, m->value_size);
+    m->count++;
+    return 0;
+}
+
+static uint64_t queue_take(uint64_t r1, uint64_t r2, int pop)
+{
+    drv_map_t *m = (drv_map_t *)(uintptr_t)r1;
+    void *dst = (void *)(uintptr_t)r2;
+    if (m->type != BPF2C_MAP_TYPE_QUEUE && m->type != BPF2C_MAP_TYPE_STACK)
+        return neg(EINVAL);
+    if (m->count == 0) {
+        memset(dst, 0, m->value_size);
+        return neg(ENOENT);
+    }
+    int lifo = m->type == BPF2C_MAP_TYPE_STACK;
+    uint32_t at = lifo ? (m->head + m->count - 1) % m->max_entries : m->head;
+    memcpy(dst, m->values + (size_t)at * m->stride, m->value_size);
+    if (pop) {
+        if (!lifo)
+            m->head = (m->head + 1) % m->max_entries;
+        m->count--;
+    }
+    return 0;
+}
+
+static uint64_t h_pop(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                      bpf2c_invocation_t *inv)
+{
+    (void)r3, (void)r4, (void)r5, (void)inv;
+    return queue_take(r1, r2, 1);
+}
+
+static uint64_t h_peek(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                       bpf2c_invocation_t *inv)
+{
+    (void)r3, (void)r4, (void)r5, (void)inv;
+    return queue_take(r1, r2, 0);
+}
+
+#define RB_BUSY 0x80000000u
+#define RB_DISCARD 0x40000000u
+
+static void *ring_reserve(drv_map_t *m, uint64_t size)
+{
+    uint64_t len = (size + 8 + 7) & ~(uint64_t)7;
+    /* Nothing consumes, so the consumer position stays 0: Linux's test that the bytes
+     * between consumer and producer stay within the mask. */
+    if (size > UINT32_MAX / 4 || len > m->max_entries ||
+        m->ring_prod + len > (uint64_t)m->max_entries - 1)
+        return NULL;
+    uint8_t *hdr = m->ring + (m->ring_prod & (m->max_entries - 1));
+    uint32_t word[2] = {(uint32_t)size | RB_BUSY, (uint32_t)(m->ring_prod & (m->max_entries - 1))};
+    memcpy(hdr, word, 8);
+    m->ring_prod += len;
+    return hdr + 8;
+}
+
+static void ring_commit(void *data, int discard)
+{
+    uint8_t *hdr = (uint8_t *)data - 8;
+    uint32_t len;
+    memcpy(&len, hdr, 4);
+    len &= ~RB_BUSY;
+    if (discard)
+        len |= RB_DISCARD;
+    memcpy(hdr, &len, 4);
+}
+
+static uint64_t h_ringbuf_output(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                                 uint64_t r5, bpf2c_invocation_t *inv)
+{
+    drv_map_t *m = (drv_map_t *)(uintptr_t)r1;
+    (void)r5, (void)inv;
+    if (m->type != BPF2C_MAP_TYPE_RINGBUF || (r4 & ~(uint64_t)3))
+        return neg(EINVAL);
+    void *rec = ring_reserve(m, r3);
+    if (!rec)
+        return neg(EAGAIN);
+    if (r3)
+        memcpy(rec, (const void *)(uintptr_t)r2, r3);
+    ring_commit(rec, 0);
+    return 0;
+}
+
+static uint64_t h_ringbuf_reserve(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                                  uint64_t r5, bpf2c_invocation_t *inv)
+{
+    drv_map_t *m = (drv_map_t *)(uintptr_t)r1;
+    (void)r4, (void)r5, (void)inv;
+    if (m->type != BPF2C_MAP_TYPE_RINGBUF || r3)
+        return 0;
+    return (uint64_t)(uintptr_t)ring_reserve(m, r2);
+}
+
+static uint64_t h_ringbuf_submit(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                                 uint64_t r5, bpf2c_invocation_t *inv)
+{
+    (void)r2, (void)r3, (void)r4, (void)r5, (void)inv;
+    ring_commit((void *)(uintptr_t)r1, 0);
+    return 0;
+}
+
+static uint64_t h_ringbuf_discard(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                                  uint64_t r5, bpf2c_invocation_t *inv)
+{
+    (void)r2, (void)r3, (void)r4, (void)r5, (void)inv;
+    ring_commit((void *)(uintptr_t)r1, 1);
+    return 0;
+}
+
+static uint64_t h_ringbuf_query(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                                uint64_t r5, bpf2c_invocation_t *inv)
+{
+    drv_map_t *m = (drv_map_t *)(uintptr_t)r1;
+    (void)r3, (void)r4, (void)r5, (void)inv;
+    if (m->type != BPF2C_MAP_TYPE_RINGBUF)
+        return 0;
+    switch (r2) {
+    case 0: return m->ring_prod;
+    case 1: return m->max_entries;
+    case 2: return 0;
+    case 3: return m->ring_prod;
+    default: return 0;
+    }
+}
+
+#define PERF_BUFFER_BYTES (64u * 4096u)
+
+static uint64_t h_perf_event_output(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+                                    uint64_t r5, bpf2c_invocation_t *inv)
+{
+    drv_map_t *m = (drv_map_t *)(uintptr_t)r2;
+    const uint64_t index_mask = 0xffffffffu, ctxlen_mask = (uint64_t)0xfffff << 32;
+    if (m->type != BPF2C_MAP_TYPE_PERF_EVENT_ARRAY || (r3 & ~(index_mask | ctxlen_mask)))
+        return neg(EINVAL);
+    uint64_t index = r3 & index_mask, ctx_len = (r3 & ctxlen_mask) >> 32;
+    if (index == index_mask)
+        index = inv->cpu;
+    if (index >= m->max_entries)
+        return neg(E2BIG);
+    const uint8_t *packet = NULL;
+    if (ctx_len) {
+        if (!current_is_xdp)
+            return neg(EINVAL);
+        const bpf2c_xdp_context_t *xdp = (const bpf2c_xdp_context_t *)(uintptr_t)r1;
+        if (ctx_len > xdp->data_end - xdp->data)
+            return neg(14); /* EFAULT */
+        packet = (const uint8_t *)(uintptr_t)xdp->data;
+    }
+    /* Copy the sample as a perf buffer would, so the sanitizers check the reads. */
+    uint8_t *sample = xcalloc(1, r5 + ctx_len);
+    if (r5)
+        memcpy(sample, (const void *)(uintptr_t)r4, r5);
+    if (ctx_len)
+        memcpy(sample + r5, packet, ctx_len);
+    free(sample);
+    uint64_t need = 8 + ((r5 + ctx_len + 4 + 7) & ~(uint64_t)7);
+    if (m->perf_lost[index])
+        need += 24;
+    if (m->perf_used[index] + need > PERF_BUFFER_BYTES) {
+        m->perf_lost[index]++;
+        return neg(ENOSPC);
+    }
+    m->perf_used[index] += need;
+    m->perf_lost[index] = 0;
+    return 0;
+}
+
+static uint64_t h_spin_lock(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                            bpf2c_invocation_t *inv)
+{
+    uint32_t one = 1;
+    (void)r2, (void)r3, (void)r4, (void)r5, (void)inv;
+    memcpy((void *)(uintptr_t)r1, &one, 4);
+    return 0;
+}
+
+static uint64_t h_spin_unlock(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                              bpf2c_invocation_t *inv)
+{
+    uint32_t zero = 0;
+    (void)r2, (void)r3, (void)r4, (void)r5, (void)inv;
+    memcpy((void *)(uintptr_t)r1, &zero, 4);
+    return 0;
 }
 
 static uint64_t h_missing(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
@@ -450,6 +747,18 @@ static bpf2c_helper_fn helper_for(uint32_t id)
     case 65: return h_xdp_adjust_tail;
     case 28: return h_csum_diff;
     case 69: return h_fib_lookup;
+    /* Family "maps" (issue 10). */
+    case 25: return h_perf_event_output;
+    case 87: return h_push;
+    case 88: return h_pop;
+    case 89: return h_peek;
+    case 93: return h_spin_lock;
+    case 94: return h_spin_unlock;
+    case 130: return h_ringbuf_output;
+    case 131: return h_ringbuf_reserve;
+    case 132: return h_ringbuf_submit;
+    case 133: return h_ringbuf_discard;
+    case 134: return h_ringbuf_query;
     default: return h_missing;
     }
 }
@@ -490,8 +799,16 @@ static drv_instance_t *instance_of(const bpf2c_module_t *module)
         m->value_size = e->definition.value_size;
         m->max_entries = e->definition.max_entries;
         m->stride = BPF2C_ARRAY_STRIDE(m->value_size);
+        if (m->type == BPF2C_MAP_TYPE_PERF_EVENT_ARRAY && m->max_entries == 0)
+            m->max_entries = 1; /* one per CPU, and the driver has one */
         m->values = xcalloc(m->max_entries, m->stride);
-        if (is_hash(m->type)) {
+        if (m->type == BPF2C_MAP_TYPE_RINGBUF)
+            m->ring = xcalloc(2, m->max_entries);
+        if (m->type == BPF2C_MAP_TYPE_PERF_EVENT_ARRAY) {
+            m->perf_used = xcalloc(m->max_entries, sizeof *m->perf_used);
+            m->perf_lost = xcalloc(m->max_entries, sizeof *m->perf_lost);
+        }
+        if (is_hash(m->type) || m->type == BPF2C_MAP_TYPE_LPM_TRIE) {
             m->keys = xcalloc(m->max_entries, m->key_size);
             m->used = xcalloc(m->max_entries, 1);
             m->stamp = xcalloc(m->max_entries, sizeof *m->stamp);
@@ -603,6 +920,7 @@ static int run_step(const drv_step_t *s)
     frame = buffer;
     frame_size = s->data_size;
     running_xdp = is_xdp;
+    current_is_xdp = is_xdp;
     uint64_t r1 = is_xdp ? (uint64_t)(uintptr_t)&xdp
                          : (s->data_size ? (uint64_t)(uintptr_t)buffer : 0);
     bpf2c_invocation_t inv;

@@ -20,14 +20,18 @@
 
 pub mod checksum;
 pub(crate) mod custom;
+pub(crate) mod events;
 pub mod fib;
 pub mod flow_hash;
+pub(crate) mod holds;
 pub mod host_misc;
 pub(crate) mod packet;
 pub(crate) mod prandom;
+pub(crate) mod queue;
 pub(crate) mod redirect;
 pub(crate) mod skb;
 pub mod skb_meta;
+pub(crate) mod spin_lock;
 #[cfg(test)]
 pub(crate) mod testing;
 pub(crate) mod trace;
@@ -55,7 +59,7 @@ extern "C" {
 }
 
 /// The implementations of the standard helpers (`bpf2c_abi::helper::STANDARD_HELPERS`), by id.
-pub(crate) const STANDARD: [(u32, bpf2c_helper_fn); 45] = [
+pub(crate) const STANDARD: [(u32, bpf2c_helper_fn); 56] = [
     (id::MAP_LOOKUP_ELEM, map_lookup_elem),
     (id::MAP_UPDATE_ELEM, map_update_elem),
     (id::MAP_DELETE_ELEM, map_delete_elem),
@@ -103,6 +107,18 @@ pub(crate) const STANDARD: [(u32, bpf2c_helper_fn); 45] = [
     (id::SK_ASSIGN, host_misc::bpf_sk_assign),
     (id::KTIME_GET_BOOT_NS, host_misc::bpf_ktime_get_boot_ns),
     (id::JIFFIES64, host_misc::bpf_jiffies64),
+    // Family "maps" (issue 10).
+    (id::MAP_PUSH_ELEM, queue::map_push_elem),
+    (id::MAP_POP_ELEM, queue::map_pop_elem),
+    (id::MAP_PEEK_ELEM, queue::map_peek_elem),
+    (id::PERF_EVENT_OUTPUT, events::perf_event_output),
+    (id::RINGBUF_OUTPUT, events::ringbuf_output),
+    (id::RINGBUF_RESERVE, events::ringbuf_reserve),
+    (id::RINGBUF_SUBMIT, events::ringbuf_submit),
+    (id::RINGBUF_DISCARD, events::ringbuf_discard),
+    (id::RINGBUF_QUERY, events::ringbuf_query),
+    (id::SPIN_LOCK, spin_lock::spin_lock),
+    (id::SPIN_UNLOCK, spin_lock::spin_unlock),
 ];
 
 /// The ids and Linux names of the helpers every instance provides.

@@ -76,6 +76,12 @@ impl<'a> MapRef<'a> {
             MapKind::ProgArray(p) => p
                 .get(Self::index(key))
                 .map(|prog| vec![(prog as u32).to_ne_bytes().to_vec()]),
+            MapKind::LpmTrie(t) => t.get(key).map(|v| vec![v]),
+            // Linux's lookup of a queue or stack from the host is a peek.
+            MapKind::QueueStack(q) => q.take(false).map(|v| vec![v]),
+            MapKind::PerfEventArray(_) | MapKind::RingBuf(_) => {
+                return Err(self.err(self.map.unsupported("lookup")))
+            }
         })
     }
 
@@ -127,6 +133,12 @@ impl<'a> MapRef<'a> {
                         p.set(Self::index(key), Self::index(value) as usize)
                     }
                 }
+                MapKind::LpmTrie(t) => t.update(key, src, flags),
+                // Linux's update of a queue or stack from the host is a push.
+                MapKind::QueueStack(q) => q.push(value, flags.raw()),
+                MapKind::PerfEventArray(_) | MapKind::RingBuf(_) => {
+                    Err(self.map.unsupported("update"))
+                }
             }
         };
         result.map_err(|k| self.err(k))
@@ -143,6 +155,8 @@ impl<'a> MapRef<'a> {
             MapKind::Array(_) => Err(self.map.unsupported("delete")),
             MapKind::Hash(h) => h.delete(key),
             MapKind::ProgArray(p) => p.clear(Self::index(key)),
+            MapKind::LpmTrie(t) => t.delete(key),
+            _ => Err(self.map.unsupported("delete")),
         };
         result.map_err(|k| self.err(k))
     }
@@ -170,6 +184,10 @@ impl<'a> MapRef<'a> {
                     )
                 })
                 .collect(),
+            MapKind::LpmTrie(t) => t.entries(),
+            // Keyless: the values in the order pops would take them.
+            MapKind::QueueStack(q) => q.snapshot().into_iter().map(|v| (vec![], v)).collect(),
+            MapKind::PerfEventArray(_) | MapKind::RingBuf(_) => Vec::new(),
         }
     }
 
@@ -242,5 +260,43 @@ impl<'a> MapRef<'a> {
             .position(|p| p.name == program)
             .ok_or_else(|| self.err(MapErrorKind::NoSuchProgram(program.to_string())))?;
         p.set(index, target).map_err(|k| self.err(k))
+    }
+
+    /// Pushes a value onto a QUEUE or STACK (`bpf_map_push_elem`'s semantics: E2BIG when
+    /// full unless `flags` is BPF_EXIST, which drops the oldest value).
+    pub fn push(&self, value: &[u8], flags: UpdateFlags) -> Result<(), MapError> {
+        let MapKind::QueueStack(q) = &self.map.kind else {
+            return Err(self.err(self.map.unsupported("push")));
+        };
+        if value.len() != q.value_size() {
+            return Err(self.err(MapErrorKind::ValueSize {
+                expected: vec![q.value_size()],
+                got: value.len(),
+            }));
+        }
+        q.push(value, flags.raw()).map_err(|k| self.err(k))
+    }
+
+    /// Removes and returns the next value of a QUEUE (oldest) or STACK (newest); ENOENT
+    /// ([`MapErrorKind::Empty`]) when empty.
+    pub fn pop(&self) -> Result<Vec<u8>, MapError> {
+        self.take(true)
+    }
+
+    /// The value [`MapRef::pop`] would return, left in place.
+    pub fn peek(&self) -> Result<Vec<u8>, MapError> {
+        self.take(false)
+    }
+
+    fn take(&self, pop: bool) -> Result<Vec<u8>, MapError> {
+        let MapKind::QueueStack(q) = &self.map.kind else {
+            return Err(self.err(self.map.unsupported(if pop { "pop" } else { "peek" })));
+        };
+        q.take(pop).ok_or_else(|| self.err(MapErrorKind::Empty))
+    }
+
+    /// The map's storage, for the event consumers.
+    pub(crate) fn kind(&self) -> &'a MapKind {
+        &self.map.kind
     }
 }

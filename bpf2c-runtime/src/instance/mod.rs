@@ -436,6 +436,8 @@ pub(crate) struct RunState<'a> {
     pub clones: RefCell<Vec<ClonedPacket>>,
     /// The skb state the packet helpers share; None until one first needs it.
     skb_meta: RefCell<Option<SkbMeta>>,
+    /// Ring buffer reservations and spin locks the run holds (family "maps", issue 10).
+    pub holds: crate::helpers::holds::RunHolds,
 }
 
 enum Failure {
@@ -453,6 +455,7 @@ impl<'a> RunState<'a> {
             redirect: RefCell::new(None),
             clones: RefCell::new(Vec::new()),
             skb_meta: RefCell::new(None),
+            holds: Default::default(),
         }
     }
 

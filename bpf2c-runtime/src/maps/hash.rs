@@ -33,7 +33,7 @@ use std::sync::{Mutex, MutexGuard};
 use crate::error::MapErrorKind;
 use crate::maps::shared::{self, SharedBuf};
 use crate::maps::Values;
-use crate::types::{MapSpec, MapType, UpdateFlags};
+use crate::types::{MapSpec, UpdateFlags};
 
 /// Lock-free probes a lookup attempts before it waits for the writers instead.
 const OPTIMISTIC_ATTEMPTS: u32 = 64;
@@ -184,7 +184,7 @@ impl HashMapStorage {
         let values = SharedBuf::zeroed(entries.checked_mul(cpus)?.checked_mul(stride)?)?;
         let key_size = spec.key_size as usize;
         let key_words = key_size.div_ceil(8);
-        let lru = spec.map_type == MapType::LruHash;
+        let lru = spec.map_type.is_lru();
         // Fallible allocations throughout: a map the allocator refuses is a load error,
         // not an abort of the host.
         let referenced = if lru {
@@ -595,6 +595,7 @@ impl HashMapStorage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::MapType;
 
     fn spec(map_type: MapType, max_entries: u32) -> MapSpec {
         MapSpec {

@@ -8,7 +8,11 @@
 pub(crate) mod array;
 pub(crate) mod devmap;
 pub(crate) mod hash;
+pub(crate) mod lpm_trie;
+pub(crate) mod perf_event;
 pub(crate) mod prog_array;
+pub(crate) mod queue;
+pub(crate) mod ringbuf;
 pub(crate) mod shared;
 
 use std::ffi::c_void;
@@ -20,7 +24,11 @@ use crate::types::{MapSpec, MapType, UpdateFlags};
 
 pub(crate) use array::ArrayMap;
 pub(crate) use hash::HashMapStorage;
+pub(crate) use lpm_trie::LpmTrie;
+pub(crate) use perf_event::PerfEventArray;
 pub(crate) use prog_array::ProgArray;
+pub(crate) use queue::QueueStack;
+pub(crate) use ringbuf::RingBuf;
 
 /// Where the bytes of an update come from, and which CPU slots they go to.
 #[derive(Clone, Copy)]
@@ -84,6 +92,11 @@ pub(crate) enum MapKind {
     Array(ArrayMap),
     Hash(HashMapStorage),
     ProgArray(ProgArray),
+    // Family "maps" (issue 10).
+    LpmTrie(LpmTrie),
+    QueueStack(QueueStack),
+    PerfEventArray(PerfEventArray),
+    RingBuf(RingBuf),
 }
 
 /// One map of an instance. The instance never moves it, so its address is a stable handle.
@@ -94,7 +107,11 @@ pub(crate) struct Map {
 
 /// Bytes the runtime would allocate for a map, or None if that overflows.
 pub(crate) fn footprint(spec: &MapSpec, cpus: usize) -> Option<usize> {
-    let entries = spec.max_entries as usize;
+    let entries = match (spec.map_type, spec.max_entries) {
+        // One perf buffer per CPU slot (see Map::create).
+        (MapType::PerfEventArray, 0) => cpus,
+        (_, n) => n as usize,
+    };
     let cpus = if spec.map_type.is_per_cpu() { cpus } else { 1 };
     match spec.map_type {
         MapType::Array | MapType::PercpuArray => {
@@ -104,6 +121,7 @@ pub(crate) fn footprint(spec: &MapSpec, cpus: usize) -> Option<usize> {
         MapType::Hash
         | MapType::PercpuHash
         | MapType::LruHash
+        | MapType::LruPercpuHash
         | MapType::Devmap
         | MapType::Cpumap
         | MapType::Xskmap
@@ -111,12 +129,24 @@ pub(crate) fn footprint(spec: &MapSpec, cpus: usize) -> Option<usize> {
             let values = entries.checked_mul(spec.stride())?.checked_mul(cpus)?;
             values.checked_add(hash::index_bytes(spec.max_entries, spec.key_size)?)
         }
+        // Family "maps" (issue 10): the most each can grow to.
+        MapType::LpmTrie => {
+            let per_entry = spec.stride() + 2 * spec.key_size as usize + 64;
+            entries.checked_mul(per_entry)
+        }
+        MapType::Queue | MapType::Stack => entries.checked_mul(spec.value_size as usize + 24),
+        MapType::PerfEventArray => entries.checked_mul(perf_event::BUFFER_BYTES),
+        MapType::RingBuf => entries.checked_mul(2),
     }
 }
 
 impl Map {
     /// Creates the map's storage; the caller has checked the footprint against its limit.
-    pub fn create(spec: MapSpec, cpus: usize, program_count: usize) -> Result<Map, String> {
+    pub fn create(mut spec: MapSpec, cpus: usize, program_count: usize) -> Result<Map, String> {
+        if spec.map_type == MapType::PerfEventArray && spec.max_entries == 0 {
+            // libbpf's rule: one perf buffer per CPU.
+            spec.max_entries = u32::try_from(cpus).unwrap_or(u32::MAX);
+        }
         let nomem = || "the allocator refused the map's memory".to_string();
         let kind = match spec.map_type {
             MapType::Array | MapType::PercpuArray => {
@@ -127,7 +157,7 @@ impl Map {
                 }
                 MapKind::Array(array)
             }
-            MapType::Hash | MapType::PercpuHash | MapType::LruHash => {
+            MapType::Hash | MapType::PercpuHash | MapType::LruHash | MapType::LruPercpuHash => {
                 let cpus = if spec.map_type.is_per_cpu() { cpus } else { 1 };
                 MapKind::Hash(HashMapStorage::new(&spec, cpus).ok_or_else(nomem)?)
             }
@@ -136,6 +166,13 @@ impl Map {
                 devmap::validate(&spec)?;
                 MapKind::Hash(HashMapStorage::new(&spec, 1).ok_or_else(nomem)?)
             }
+            MapType::LpmTrie => MapKind::LpmTrie(LpmTrie::new(&spec)),
+            MapType::Queue => MapKind::QueueStack(QueueStack::new(&spec, false)),
+            MapType::Stack => MapKind::QueueStack(QueueStack::new(&spec, true)),
+            MapType::PerfEventArray => {
+                MapKind::PerfEventArray(PerfEventArray::new(spec.max_entries))
+            }
+            MapType::RingBuf => MapKind::RingBuf(RingBuf::new(&spec).ok_or_else(nomem)?),
             MapType::ProgArray => {
                 let slots = ProgArray::new(&spec, program_count);
                 for &(index, program) in &spec.initial_programs {
@@ -178,7 +215,8 @@ impl Map {
         match self.kind {
             MapKind::Array(_) => Some(array_lookup),
             MapKind::Hash(_) => Some(hash_lookup),
-            MapKind::ProgArray(_) => None,
+            MapKind::LpmTrie(_) => Some(lpm_lookup),
+            _ => None,
         }
     }
 
@@ -187,7 +225,7 @@ impl Map {
         match &self.kind {
             MapKind::Array(a) => a.cpus(),
             MapKind::Hash(h) => h.cpus(),
-            MapKind::ProgArray(_) => 1,
+            _ => 1,
         }
     }
 
@@ -201,7 +239,10 @@ impl Map {
             MapKind::Array(a) => a.element(unsafe { read_index(key) }, cpu as usize),
             // SAFETY: the key is readable for the map's key size (this function's contract).
             MapKind::Hash(h) => unsafe { h.lookup_raw(key, cpu as usize) },
-            MapKind::ProgArray(_) => std::ptr::null_mut(),
+            // SAFETY: the key is readable for the map's key size (this function's contract).
+            MapKind::LpmTrie(t) => unsafe { t.lookup_raw(key) },
+            // Linux's lookup of queues, stacks and event maps gives NULL to programs.
+            _ => std::ptr::null_mut(),
         }
     }
 
@@ -241,6 +282,13 @@ impl Map {
             }
             // Linux programs cannot change a program array; only the host can.
             MapKind::ProgArray(_) => Err(self.unsupported("updates from programs")),
+            MapKind::LpmTrie(t) => {
+                // SAFETY: as for hash maps.
+                let update = |k: &[u8]| unsafe { t.update(k, src, flags) };
+                // SAFETY: the key is readable for the map's key size (ditto).
+                unsafe { with_key(key, self.spec.key_size, update) }
+            }
+            _ => Err(self.unsupported("update")),
         }
     }
 
@@ -257,6 +305,9 @@ impl Map {
             // SAFETY: the key is readable for the map's key size (this function's contract).
             MapKind::Hash(h) => unsafe { with_key(key, self.spec.key_size, |k| h.delete(k)) },
             MapKind::ProgArray(_) => Err(self.unsupported("deletes from programs")),
+            // SAFETY: the key is readable for the map's key size (this function's contract).
+            MapKind::LpmTrie(t) => unsafe { with_key(key, self.spec.key_size, |k| t.delete(k)) },
+            _ => Err(self.unsupported("delete")),
         }
     }
 
@@ -338,4 +389,69 @@ unsafe extern "C" fn hash_lookup(map: *mut c_void, key: *const c_void, cpu: u32)
         Some(MapKind::Hash(h)) => unsafe { h.lookup_raw(key.cast(), cpu as usize) }.cast(),
         _ => std::ptr::null_mut(),
     }
+}
+
+/// `bpf2c_map_data_t.lookup` of LPM_TRIE maps.
+///
+/// # Safety
+/// As for [`hash_lookup`].
+unsafe extern "C" fn lpm_lookup(map: *mut c_void, key: *const c_void, _cpu: u32) -> *mut c_void {
+    if key.is_null() {
+        return std::ptr::null_mut();
+    }
+    // SAFETY: the handle comes from generated code (this function's contract).
+    match unsafe { map_from_handle(map) }.map(|m| &m.kind) {
+        // SAFETY: the key is readable for the map's key size (this function's contract).
+        Some(MapKind::LpmTrie(t)) => unsafe { t.lookup_raw(key.cast()) }.cast(),
+        _ => std::ptr::null_mut(),
+    }
+}
+
+/// Linux's size and flag rules at map creation for `map_type`, as the loader applies them:
+/// a message saying what is wrong, else Ok.
+pub(crate) fn check_sizes(
+    map_type: MapType,
+    key_size: u32,
+    value_size: u32,
+    max_entries: u32,
+    map_flags: u32,
+) -> Result<(), String> {
+    match map_type {
+        // Family "maps" (issue 10): types whose key or value may be absent.
+        MapType::RingBuf => return ringbuf::check_definition(key_size, value_size, max_entries),
+        MapType::Queue | MapType::Stack => {
+            queue::check_definition(key_size, map_flags)?;
+            if value_size == 0 || max_entries == 0 {
+                return Err(format!(
+                    "{map_type} needs a value size and max_entries, not {value_size} and \
+                     {max_entries}"
+                ));
+            }
+            return Ok(());
+        }
+        MapType::PerfEventArray => {
+            // max_entries 0 means one buffer per CPU slot, as libbpf makes it.
+            if key_size != 4 || value_size != 4 {
+                return Err(format!(
+                    "{map_type} needs 4-byte keys and values, not {key_size} and {value_size}"
+                ));
+            }
+            return Ok(());
+        }
+        MapType::LpmTrie => lpm_trie::check_definition(key_size, map_flags)?,
+        _ => {}
+    }
+    for (what, value) in [
+        ("key_size", key_size),
+        ("value_size", value_size),
+        ("max_entries", max_entries),
+    ] {
+        if value == 0 {
+            return Err(format!("{what} is 0"));
+        }
+    }
+    if map_type.has_index_keys() && key_size != 4 {
+        return Err(format!("{map_type} needs 4-byte keys, not {key_size}"));
+    }
+    Ok(())
 }

@@ -315,11 +315,11 @@ fn map_view(
             Ok(_) => (MapView::Raw("its keys are not 4 bytes".into()), what),
             Err(e) => (MapView::Raw(e), what),
         },
-        Some(MapType::Hash | MapType::LruHash | MapType::PercpuHash) => {
+        Some(MapType::Hash | MapType::LruHash | MapType::PercpuHash | MapType::LruPercpuHash) => {
             match (sized(key, def.key_size, key_type), value) {
                 (Ok((k, kc)), Ok((v, vc))) => {
                     let doc = with_types(Some(&kc), &vc);
-                    if def.map_type == MapType::PercpuHash {
+                    if def.map_type.runtime().is_some_and(|t| t.is_per_cpu()) {
                         (MapView::PerCpuHash(k, v), doc)
                     } else {
                         (MapView::Hash(k, v), doc)
@@ -334,6 +334,15 @@ fn map_view(
                 "a {} holds redirect targets, filled through its untyped handle",
                 def.map_type
             )),
+        // Family "maps" (issue 10): reached through MapRef and bpf2c_runtime::events.
+        Some(
+            t @ (MapType::LpmTrie
+            | MapType::Queue
+            | MapType::Stack
+            | MapType::PerfEventArray
+            | MapType::RingBuf),
+        ) => (
+            MapView::Raw(format!("the bindings have no typed view of {t} yet")),
             what,
         ),
         None => (

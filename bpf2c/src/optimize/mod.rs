@@ -424,9 +424,7 @@ fn decide(obj: &Object, facts: &ModuleFacts, fid: FunctionId, at: InsnRef, helpe
                 per_cpu: t == MapType::PercpuArray,
             }
         }
-        (id::MAP_LOOKUP_ELEM, Some(MapType::Hash | MapType::LruHash | MapType::PercpuHash)) => {
-            Action::DirectLookup { map }
-        }
+        (id::MAP_LOOKUP_ELEM, Some(t)) if t.is_hash() => Action::DirectLookup { map },
         (id::MAP_UPDATE_ELEM, Some(MapType::Array)) => match &m.origin {
             MapOrigin::GlobalData {
                 read_only: true,

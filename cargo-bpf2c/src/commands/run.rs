@@ -1,7 +1,8 @@
 //! `cargo bpf2c run OBJECT`: compile natively (cached by content), run one program, and
 //! print `{"program", "retval", "data_out"[, "ns_per_run"]}` on stdout, with `"redirect"`
-//! when the program redirected the packet, `"meta_out"` when it left metadata before it and
-//! `"clones"` when it sent copies.
+//! when the program redirected the packet, `"meta_out"` when it left metadata before it,
+//! `"clones"` when it sent copies, and `"events"` listing what the program sent to ring and
+//! perf buffers: `[{"map", "data"}]`.
 
 use std::path::Path;
 
@@ -178,6 +179,14 @@ pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {
     }
     if let Some(run) = &outcome {
         add_redirect(&mut result, run);
+    }
+    // What the program sent to ring buffers and perf buffers, in map order.
+    let events: Vec<serde_json::Value> = bpf2c_runtime::events::drain_all(&instance)
+        .into_iter()
+        .map(|e| json!({"map": e.map, "data": hex::encode(&e.data)}))
+        .collect();
+    if !events.is_empty() {
+        result["events"] = json!(events);
     }
     println!("{result}");
     Ok(Outcome::Success)

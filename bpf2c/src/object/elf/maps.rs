@@ -238,6 +238,9 @@ fn check_def(
         return Ok(def);
     };
     let tname = map_type.name();
+    if let Some(result) = check_event_or_keyless(name, map_type, &mut def) {
+        return result.map(|()| def);
+    }
     if map_type == MapType::ProgArray && value_size == 0 {
         // Old objects leave a program array's value size 0: its values are program
         // references, whose size the loader, not the object, decides.
@@ -263,6 +266,90 @@ fn check_def(
         ));
     }
     Ok(def)
+}
+
+/// Linux's creation rules for the runtime's map types whose key or value may be absent or
+/// whose flags matter (family "maps", issue 10); None for the other types, which
+/// [`check_def`] checks itself.
+fn check_event_or_keyless(
+    name: &str,
+    map_type: MapType,
+    def: &mut MapDef,
+) -> Option<std::result::Result<(), String>> {
+    let tname = map_type.name();
+    let (key_size, value_size, max_entries) = (def.key_size, def.value_size, def.max_entries);
+    let result = match map_type {
+        MapType::PerfEventArray => {
+            // libbpf fills in what the object leaves out: int keys and values (perf event
+            // descriptors), and max_entries 0 means one per CPU, which the runtime decides.
+            if key_size == 0 {
+                def.key_size = 4;
+            }
+            if value_size == 0 {
+                def.value_size = 4;
+            }
+            if def.key_size != 4 || def.value_size != 4 {
+                Err(format!(
+                    "map '{name}' ({tname}) must have 4-byte keys and values, not {key_size} and \
+                     {value_size}"
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        MapType::RingBuf => {
+            if key_size != 0 || value_size != 0 {
+                Err(format!(
+                    "map '{name}' ({tname}) has no key or value, but declares {key_size}-byte keys \
+                     and {value_size}-byte values"
+                ))
+            } else if !max_entries.is_power_of_two() || !max_entries.is_multiple_of(4096) {
+                Err(format!(
+                    "map '{name}' ({tname}): max_entries is the ring's size in bytes, a power of \
+                     two and a multiple of 4096, not {max_entries}"
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        MapType::Queue | MapType::Stack => {
+            if key_size != 0 {
+                Err(format!(
+                    "map '{name}' ({tname}) has no key, not {key_size}-byte keys"
+                ))
+            } else if value_size == 0 || max_entries == 0 {
+                Err(format!(
+                    "map '{name}' ({tname}) needs a value size and max_entries, not {value_size} \
+                     and {max_entries}"
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        MapType::LpmTrie => {
+            use bpf2c_abi::map::map_flags::BPF_F_NO_PREALLOC;
+            if def.map_flags & BPF_F_NO_PREALLOC == 0 {
+                Err(format!(
+                    "map '{name}' ({tname}) must have BPF_F_NO_PREALLOC in map_flags, as Linux \
+                     requires"
+                ))
+            } else if !(5..=4 + 256).contains(&key_size) {
+                Err(format!(
+                    "map '{name}' ({tname}) keys are a 4-byte prefix length and 1 to 256 data \
+                     bytes, not {key_size} bytes"
+                ))
+            } else if value_size == 0 || max_entries == 0 {
+                Err(format!(
+                    "map '{name}' ({tname}) needs a value size and max_entries, not {value_size} \
+                     and {max_entries}"
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        _ => return None,
+    };
+    Some(result)
 }
 
 /// Whether a Linux map type holds maps (ARRAY_OF_MAPS, HASH_OF_MAPS).
@@ -746,9 +833,36 @@ mod tests {
     #[test]
     fn definitions_are_checked_like_linux() {
         assert!(check_def("m", 2, 4, 8, 1, 0).is_ok());
-        // Types the runtime lacks are taken as written (a ring buffer has no key or value).
+        // Types the runtime lacks are taken as written (a user ring buffer has no key or
+        // value).
+        let urb = check_def("urb", 31, 0, 0, 4096, 0).unwrap();
+        assert_eq!(urb.map_type, MapKind::VerifyOnly(31));
+        // Family "maps" (issue 10): Linux's creation rules for the types that now run.
         let rb = check_def("rb", 27, 0, 0, 4096, 0).unwrap();
-        assert_eq!(rb.map_type, MapKind::VerifyOnly(27));
+        assert_eq!(rb.map_type, MapKind::Runs(MapType::RingBuf));
+        assert!(check_def("rb", 27, 0, 0, 3 * 4096, 0)
+            .unwrap_err()
+            .contains("power of two"));
+        assert!(check_def("rb", 27, 4, 0, 4096, 0)
+            .unwrap_err()
+            .contains("no key or value"));
+        let perf = check_def("pe", 4, 0, 0, 0, 0).unwrap();
+        assert_eq!(
+            (perf.key_size, perf.value_size, perf.max_entries),
+            (4, 4, 0)
+        );
+        assert!(check_def("lpm", 11, 8, 4, 16, 0)
+            .unwrap_err()
+            .contains("BPF_F_NO_PREALLOC"));
+        assert!(check_def("lpm", 11, 4, 4, 16, 1)
+            .unwrap_err()
+            .contains("1 to 256 data"));
+        assert!(check_def("lpm", 11, 8, 4, 16, 1).is_ok());
+        assert!(check_def("q", 22, 4, 4, 16, 0)
+            .unwrap_err()
+            .contains("no key"));
+        assert!(check_def("s", 23, 0, 4, 16, 0).is_ok());
+        assert!(check_def("s", 23, 0, 0, 16, 0).is_err());
         // A legacy program array's value size 0 is the loader's 4.
         assert_eq!(check_def("pa", 3, 4, 0, 8, 0).unwrap().value_size, 4);
         assert!(check_def("m", 2, 8, 8, 1, 0)

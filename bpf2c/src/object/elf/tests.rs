@@ -705,11 +705,11 @@ fn unsupported_section_is_named() {
 
 #[test]
 fn unsupported_map_type_is_named() {
-    // A ring buffer loads for verification, as BPF_MAP_TYPE_RINGBUF.
+    // A user ring buffer loads for verification, as BPF_MAP_TYPE_USER_RINGBUF.
     let obj = load("err_ringbuf.o");
     let events = map(&obj, "events");
-    assert_eq!(events.def.map_type, MapKind::VerifyOnly(27));
-    assert_eq!(events.def.map_type.name(), "BPF_MAP_TYPE_RINGBUF");
+    assert_eq!(events.def.map_type, MapKind::VerifyOnly(31));
+    assert_eq!(events.def.map_type.name(), "BPF_MAP_TYPE_USER_RINGBUF");
 }
 
 #[test]
