@@ -464,6 +464,8 @@ static uint64_t h_redirect_map(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
     if (!found && !(r3 & (1u << 3)))
         return r3 & 3;
     return 4;
+}
+
 /* bpf_csum_diff as net/core/filter.c computes it (Linux 6.12 and later): sums of 16-bit
  * words in memory order, folded to 16 bits. */
 static uint32_t csum_partial(const uint8_t *p, uint64_t len, uint32_t seed)
