@@ -517,6 +517,8 @@ static uint64_t h_fib_lookup(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
     if (params[0] == 2 || params[0] == 10)
         return 4;
     return neg(EAFNOSUPPORT);
+}
+
 /* ---- Family "maps" (issue 10): queues, stacks, ring and perf buffers, spin locks ---- */
 
 static uint64_t h_push(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
