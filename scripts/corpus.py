@@ -75,6 +75,36 @@ def reason_class(reason):
     return reason[:160]
 
 
+def print_times(rows, count):
+    """Per-program verification time here against the reference CLI's wall time.
+
+    Here: the program's `verify_time_ms` (analysis in-process, without process start-up
+    and ELF loading); `object_s` is the whole CLI run over its object, every program of it.
+    The reference's `wall_s` is one CLI process per program, start-up included.
+    """
+    timed = [r for r in rows if r.get("verify_ms") is not None and r.get("reference_wall_s")]
+    if not timed:
+        return
+    slower = [r for r in timed if r["verify_ms"] / 1e3 > r["reference_wall_s"]]
+    total_here = sum(r["verify_ms"] for r in timed) / 1e3
+    total_ref = sum(r["reference_wall_s"] for r in timed)
+    print(f"\nverification time, all {len(timed)} timed programs: "
+          f"{total_here:.1f} s here, {total_ref:.1f} s reference")
+    print(f"programs slower here than the reference's wall time: {len(slower)}")
+    slowest = sorted(timed, key=lambda r: -r["reference_wall_s"])[:count]
+    print(f"\nthe reference's {len(slowest)} slowest programs (seconds):")
+    print(f"  {'here':>7} {'ref':>7} {'ratio':>6} {'insns':>6}  program")
+    for r in slowest:
+        here = r["verify_ms"] / 1e3
+        print(f"  {here:7.3f} {r['reference_wall_s']:7.3f} {here / r['reference_wall_s']:6.2f} "
+              f"{r.get('instructions') or 0:6}  {r['object']} {r['section']} {r['function']} "
+              f"({r['here']}/{r['reference']})")
+    for r in sorted(slower, key=lambda r: -r["verify_ms"])[:10]:
+        if r not in slowest:
+            print(f"  slower: {r['verify_ms'] / 1e3:.3f} s vs {r['reference_wall_s']:.3f} s  "
+                  f"{r['object']} {r['section']} {r['function']}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dir")
@@ -82,6 +112,12 @@ def main():
     ap.add_argument("--timeout", type=float, default=900, help="seconds per object")
     ap.add_argument("--jobs", type=int, default=1, help="objects verified at once")
     ap.add_argument("--json", help="write the joined per-program results here")
+    ap.add_argument(
+        "--slowest",
+        type=int,
+        default=25,
+        help="programs listed in the timing table (the reference's slowest)",
+    )
     args = ap.parse_args()
 
     root = os.path.abspath(args.dir)
@@ -123,6 +159,8 @@ def main():
             "reference": ref["verdict"],
             "reference_message": ref.get("message"),
             "status": status,
+            "reference_wall_s": ref.get("wall_s"),
+            "object_s": round(results[obj][3], 3),
         }
         if mine:
             v = mine[0]
@@ -130,6 +168,8 @@ def main():
             row["here"] = "pass" if v["verified"] else "fail"
             row["reason"] = None if v["verified"] else first_reason(v)
             row["program_type"] = v.get("program_type")
+            row["instructions"] = v.get("instructions")
+            row["verify_ms"] = v.get("verify_time_ms")
         elif status != "ok":
             row["here"] = "fail"
             row["reason"] = status
@@ -187,6 +227,7 @@ def main():
     print("\nfail in both, by our reason (top 15):")
     for reason, n in both_fail.most_common(15):
         print(f"  {n:4}  {reason}")
+    print_times(rows, args.slowest)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"rows": rows, "extra": extra}, f, indent=1)

@@ -68,7 +68,7 @@ fn is_tail_call_site(ins: &Instruction, platform: &dyn EbpfPlatform) -> bool {
 /// Iterative (explicit work-stack) rather than recursive on cycle-nesting depth.
 /// This runs unconditionally for every program via `validate_tail_call_chain_depth`,
 /// so a crafted deeply-nested CFG must not be able to overflow the stack here.
-fn collect_wto_labels(component: &CycleOrLabel, labels: &mut BTreeSet<Label>) {
+pub(crate) fn collect_wto_labels(component: &CycleOrLabel, labels: &mut BTreeSet<Label>) {
     let mut stack = vec![component];
     while let Some(current) = stack.pop() {
         match current {

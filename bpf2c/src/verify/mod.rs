@@ -384,10 +384,27 @@ fn analyse(
     check_deadline();
     let mut registry = VariableRegistry::new();
     let ctx = DomainContext::new(&raw.info, &cfg, opts, &platform);
-    let result = match entry::entry_state(&program.prog_type) {
-        None => fwd_analyzer::analyze(&cfg, &ctx, &mut registry),
-        Some(state) => fwd_analyzer::analyze_with_entry(&cfg, &state, &ctx, &mut registry),
+    // Facts read whole states only before some instructions; keeping only reachability
+    // elsewhere bounds the analysis's memory by those instructions (docs/verification.md).
+    let keep_pre = |label: &Label| {
+        label.to == -1
+            && label.special_label.is_empty()
+            && usize::try_from(label.from)
+                .ok()
+                .and_then(|pc| insns.get(pc))
+                .is_some_and(crate::facts::extract::reads_state)
     };
+    let retention = fwd_analyzer::Retention {
+        keep_pre: &keep_pre,
+    };
+    let entry_state = entry::entry_state(&program.prog_type);
+    let result = fwd_analyzer::analyze_retaining(
+        &cfg,
+        entry_state.as_ref(),
+        &ctx,
+        &mut registry,
+        retention,
+    );
     let verify_time = start.elapsed();
 
     if result.failed {
