@@ -16,14 +16,26 @@ import concurrent.futures
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
 
 
+def children_cpu_seconds():
+    """User plus system CPU time of every finished child process so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_object(binary, path, timeout):
-    """One CLI run over one object: (verdict records, object-level errors, status, seconds)."""
+    """One CLI run over one object: (verdict records, object-level errors, status, seconds).
+
+    With --jobs 1 the CPU time of the run is recorded too (`CPU_SECONDS[path]`): on a busy
+    machine wall time measures the load as much as the verifier.
+    """
+    cpu_start = children_cpu_seconds()
     start = time.monotonic()
     try:
         proc = subprocess.run(
@@ -35,6 +47,7 @@ def run_object(binary, path, timeout):
     except subprocess.TimeoutExpired:
         return [], [], "timeout", time.monotonic() - start
     elapsed = time.monotonic() - start
+    CPU_SECONDS[path] = children_cpu_seconds() - cpu_start
     verdicts, errors = [], []
     current = None
     for line in proc.stdout.splitlines():
@@ -56,6 +69,9 @@ def run_object(binary, path, timeout):
     elif proc.returncode not in (0, 1, 2):
         status = f"exit {proc.returncode}"
     return verdicts, errors, status, elapsed
+
+
+CPU_SECONDS = {}
 
 
 def first_reason(verdict):
@@ -103,6 +119,31 @@ def print_times(rows, count):
         if r not in slowest:
             print(f"  slower: {r['verify_ms'] / 1e3:.3f} s vs {r['reference_wall_s']:.3f} s  "
                   f"{r['object']} {r['section']} {r['function']}")
+
+
+def print_object_times(rows):
+    """Per object: the CPU time of our one CLI run over all of its programs, against the sum
+    of the reference's wall times over the same programs (one process each)."""
+    objects = defaultdict(list)
+    for r in rows:
+        objects[r["object"]].append(r)
+    table = []
+    for obj, rs in objects.items():
+        ref = sum(r.get("reference_wall_s") or 0 for r in rs)
+        cpu = rs[0].get("object_cpu_s")
+        if cpu is not None and ref > 0:
+            table.append((ref, cpu, obj, len(rs)))
+    table.sort(reverse=True)
+    slower = [t for t in table if t[1] > t[0]]
+    print(f"\nobjects whose CLI run here took more CPU time than the reference's programs' "
+          f"wall time together: {len(slower)} of {len(table)}")
+    print(f"  {'here cpu':>8} {'ref sum':>8} {'ratio':>6}  object (programs)")
+    for ref, cpu, obj, n in table[:15]:
+        print(f"  {cpu:8.2f} {ref:8.2f} {cpu / ref:6.2f}  {obj} ({n})")
+    if slower:
+        # Below a tenth of a second both sides mostly measure process start-up.
+        print(f"  the slower ones take the reference at most {max(t[0] for t in slower):.2f} s; "
+              f"here at most {max(t[1] for t in slower):.2f} s")
 
 
 def main():
@@ -161,6 +202,9 @@ def main():
             "status": status,
             "reference_wall_s": ref.get("wall_s"),
             "object_s": round(results[obj][3], 3),
+            "object_cpu_s": round(CPU_SECONDS.get(os.path.join(root, obj), 0.0), 3)
+            if args.jobs == 1
+            else None,
         }
         if mine:
             v = mine[0]
@@ -228,6 +272,8 @@ def main():
     for reason, n in both_fail.most_common(15):
         print(f"  {n:4}  {reason}")
     print_times(rows, args.slowest)
+    if args.jobs == 1:
+        print_object_times(rows)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"rows": rows, "extra": extra}, f, indent=1)
