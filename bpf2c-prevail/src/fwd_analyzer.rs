@@ -123,7 +123,10 @@ pub struct Retention<'r> {
 }
 
 /// PATCH (bpf2c, change 8): bottom for a bottom state, top otherwise.
-fn reachability_marker(state: &EbpfDomain, runtime: &crate::spec::config::EbpfRuntimeConfig) -> EbpfDomain {
+fn reachability_marker(
+    state: &EbpfDomain,
+    runtime: &crate::spec::config::EbpfRuntimeConfig,
+) -> EbpfDomain {
     if state.is_bottom() {
         EbpfDomain::bottom(runtime)
     } else {
@@ -518,8 +521,8 @@ impl<'a, P: Program> FwdFixpointIterator<'a, P> {
             .collect();
         // PATCH (bpf2c, change 8): with a retention policy, post-states are released as soon
         // as every reader has run (not with termination checks, which read them all).
-        let mut readers = (retention.is_some() && !ctx.options.runtime.check_for_termination)
-            .then(|| {
+        let mut readers =
+            (retention.is_some() && !ctx.options.runtime.check_for_termination).then(|| {
                 prog.cfg()
                     .labels()
                     .map(|l| (l.clone(), prog.cfg().children_of(l).len()))

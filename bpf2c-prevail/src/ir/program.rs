@@ -1858,14 +1858,18 @@ mod tests {
             for limit in 0..=n {
                 let indexed = validate_tail_call_chain_depth_up_to(&prog, &wto, &platform, limit)
                     .map_err(|e| e.message);
-                let by_label = validate_tail_call_chain_depth_by_label(&prog, &wto, &platform, limit)
-                    .map_err(|e| e.message);
+                let by_label =
+                    validate_tail_call_chain_depth_by_label(&prog, &wto, &platform, limit)
+                        .map_err(|e| e.message);
                 assert_eq!(indexed, by_label, "limit {limit}, program {seq:?}");
                 compared += 1;
                 refused += usize::from(indexed.is_err());
             }
         }
-        assert!(compared > 2_000 && refused > 500, "{compared} compared, {refused} refused");
+        assert!(
+            compared > 2_000 && refused > 500,
+            "{compared} compared, {refused} refused"
+        );
     }
 
     #[test]

@@ -598,7 +598,10 @@ mod tests {
                 refused += usize::from(!all.verified);
             }
         }
-        assert!(compared > 100 && refused > 40, "{compared} compared, {refused} refused");
+        assert!(
+            compared > 100 && refused > 40,
+            "{compared} compared, {refused} refused"
+        );
     }
 
     /// Why termination is left to the run-time budget: PREVAIL's termination check refuses
