@@ -16,14 +16,26 @@ import concurrent.futures
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
 
 
+def children_cpu_seconds():
+    """User plus system CPU time of every finished child process so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_object(binary, path, timeout):
-    """One CLI run over one object: (verdict records, object-level errors, status, seconds)."""
+    """One CLI run over one object: (verdict records, object-level errors, status, seconds).
+
+    With --jobs 1 the CPU time of the run is recorded too (`CPU_SECONDS[path]`): on a busy
+    machine wall time measures the load as much as the verifier.
+    """
+    cpu_start = children_cpu_seconds()
     start = time.monotonic()
     try:
         proc = subprocess.run(
@@ -35,6 +47,7 @@ def run_object(binary, path, timeout):
     except subprocess.TimeoutExpired:
         return [], [], "timeout", time.monotonic() - start
     elapsed = time.monotonic() - start
+    CPU_SECONDS[path] = children_cpu_seconds() - cpu_start
     verdicts, errors = [], []
     current = None
     for line in proc.stdout.splitlines():
@@ -58,6 +71,9 @@ def run_object(binary, path, timeout):
     return verdicts, errors, status, elapsed
 
 
+CPU_SECONDS = {}
+
+
 def first_reason(verdict):
     """Our first-line reason for a failed verdict."""
     for d in verdict["diagnostics"]:
@@ -75,6 +91,61 @@ def reason_class(reason):
     return reason[:160]
 
 
+def print_times(rows, count):
+    """Per-program verification time here against the reference CLI's wall time.
+
+    Here: the program's `verify_time_ms` (analysis in-process, without process start-up
+    and ELF loading); `object_s` is the whole CLI run over its object, every program of it.
+    The reference's `wall_s` is one CLI process per program, start-up included.
+    """
+    timed = [r for r in rows if r.get("verify_ms") is not None and r.get("reference_wall_s")]
+    if not timed:
+        return
+    slower = [r for r in timed if r["verify_ms"] / 1e3 > r["reference_wall_s"]]
+    total_here = sum(r["verify_ms"] for r in timed) / 1e3
+    total_ref = sum(r["reference_wall_s"] for r in timed)
+    print(f"\nverification time, all {len(timed)} timed programs: "
+          f"{total_here:.1f} s here, {total_ref:.1f} s reference")
+    print(f"programs slower here than the reference's wall time: {len(slower)}")
+    slowest = sorted(timed, key=lambda r: -r["reference_wall_s"])[:count]
+    print(f"\nthe reference's {len(slowest)} slowest programs (seconds):")
+    print(f"  {'here':>7} {'ref':>7} {'ratio':>6} {'insns':>6}  program")
+    for r in slowest:
+        here = r["verify_ms"] / 1e3
+        print(f"  {here:7.3f} {r['reference_wall_s']:7.3f} {here / r['reference_wall_s']:6.2f} "
+              f"{r.get('instructions') or 0:6}  {r['object']} {r['section']} {r['function']} "
+              f"({r['here']}/{r['reference']})")
+    for r in sorted(slower, key=lambda r: -r["verify_ms"])[:10]:
+        if r not in slowest:
+            print(f"  slower: {r['verify_ms'] / 1e3:.3f} s vs {r['reference_wall_s']:.3f} s  "
+                  f"{r['object']} {r['section']} {r['function']}")
+
+
+def print_object_times(rows):
+    """Per object: the CPU time of our one CLI run over all of its programs, against the sum
+    of the reference's wall times over the same programs (one process each)."""
+    objects = defaultdict(list)
+    for r in rows:
+        objects[r["object"]].append(r)
+    table = []
+    for obj, rs in objects.items():
+        ref = sum(r.get("reference_wall_s") or 0 for r in rs)
+        cpu = rs[0].get("object_cpu_s")
+        if cpu is not None and ref > 0:
+            table.append((ref, cpu, obj, len(rs)))
+    table.sort(reverse=True)
+    slower = [t for t in table if t[1] > t[0]]
+    print(f"\nobjects whose CLI run here took more CPU time than the reference's programs' "
+          f"wall time together: {len(slower)} of {len(table)}")
+    print(f"  {'here cpu':>8} {'ref sum':>8} {'ratio':>6}  object (programs)")
+    for ref, cpu, obj, n in table[:15]:
+        print(f"  {cpu:8.2f} {ref:8.2f} {cpu / ref:6.2f}  {obj} ({n})")
+    if slower:
+        # Below a tenth of a second both sides mostly measure process start-up.
+        print(f"  the slower ones take the reference at most {max(t[0] for t in slower):.2f} s; "
+              f"here at most {max(t[1] for t in slower):.2f} s")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dir")
@@ -82,6 +153,12 @@ def main():
     ap.add_argument("--timeout", type=float, default=900, help="seconds per object")
     ap.add_argument("--jobs", type=int, default=1, help="objects verified at once")
     ap.add_argument("--json", help="write the joined per-program results here")
+    ap.add_argument(
+        "--slowest",
+        type=int,
+        default=25,
+        help="programs listed in the timing table (the reference's slowest)",
+    )
     args = ap.parse_args()
 
     root = os.path.abspath(args.dir)
@@ -123,6 +200,11 @@ def main():
             "reference": ref["verdict"],
             "reference_message": ref.get("message"),
             "status": status,
+            "reference_wall_s": ref.get("wall_s"),
+            "object_s": round(results[obj][3], 3),
+            "object_cpu_s": round(CPU_SECONDS.get(os.path.join(root, obj), 0.0), 3)
+            if args.jobs == 1
+            else None,
         }
         if mine:
             v = mine[0]
@@ -130,6 +212,8 @@ def main():
             row["here"] = "pass" if v["verified"] else "fail"
             row["reason"] = None if v["verified"] else first_reason(v)
             row["program_type"] = v.get("program_type")
+            row["instructions"] = v.get("instructions")
+            row["verify_ms"] = v.get("verify_time_ms")
         elif status != "ok":
             row["here"] = "fail"
             row["reason"] = status
@@ -187,6 +271,9 @@ def main():
     print("\nfail in both, by our reason (top 15):")
     for reason, n in both_fail.most_common(15):
         print(f"  {n:4}  {reason}")
+    print_times(rows, args.slowest)
+    if args.jobs == 1:
+        print_object_times(rows)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"rows": rows, "extra": extra}, f, indent=1)

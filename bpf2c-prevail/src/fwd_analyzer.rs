@@ -99,10 +99,48 @@ struct FwdFixpointIterator<'a, P: Program> {
     registry: &'a mut VariableRegistry,
     /// Used to skip the analysis until the CFG entry is encountered in the WTO.
     skip: bool,
+    /// PATCH (bpf2c, change 8): which invariants the result keeps; `None` keeps all.
+    retention: Option<Retention<'a>>,
+}
+
+/// PATCH (bpf2c, change 8): what an analysis keeps of its invariants, for callers that read
+/// only some of them. Every label's pre-state is computed as usual (and every assertion is
+/// checked against it); only what is stored in the result differs:
+///
+/// * the pre-state of a label `keep_pre` refuses is stored as bottom if it is bottom and as
+///   top otherwise (a sound over-approximation that still tells reached from unreached);
+/// * a post-state is replaced in the same way as soon as no label still to be analysed can
+///   read it (every CFG child of its label lies in a finished top-level WTO component).
+///   The exit's post-state is kept, and with `check_for_termination` every post-state is
+///   kept (the loop count is read from them).
+///
+/// Without it the analysis holds two states per label until it ends: about 46 KiB per
+/// instruction on straight-line code.
+#[derive(Clone, Copy)]
+pub struct Retention<'r> {
+    /// Whether the pre-state of a label is kept whole. The entry's always is.
+    pub keep_pre: &'r dyn Fn(&Label) -> bool,
+}
+
+/// PATCH (bpf2c, change 8): bottom for a bottom state, top otherwise.
+fn reachability_marker(
+    state: &EbpfDomain,
+    runtime: &crate::spec::config::EbpfRuntimeConfig,
+) -> EbpfDomain {
+    if state.is_bottom() {
+        EbpfDomain::bottom(runtime)
+    } else {
+        EbpfDomain::top(runtime)
+    }
 }
 
 impl<'a, P: Program> FwdFixpointIterator<'a, P> {
-    fn new(prog: &'a P, ctx: &'a DomainContext<'a>, registry: &'a mut VariableRegistry) -> Self {
+    fn new(
+        prog: &'a P,
+        ctx: &'a DomainContext<'a>,
+        registry: &'a mut VariableRegistry,
+        retention: Option<Retention<'a>>,
+    ) -> Self {
         let cfg = prog.cfg();
         let wto = Wto::new(cfg);
         let mut result = AnalysisResult::new();
@@ -128,6 +166,46 @@ impl<'a, P: Program> FwdFixpointIterator<'a, P> {
             ctx,
             registry,
             skip: true,
+            retention,
+        }
+    }
+
+    /// PATCH (bpf2c, change 8): stores the pre-state of `label`, or only its reachability
+    /// when the retention policy does not keep it (without cloning the state).
+    fn record_pre(&mut self, label: &Label, pre: &EbpfDomain) {
+        let stored = match self.retention {
+            Some(r) if *label != self.cfg.entry_label() && !(r.keep_pre)(label) => {
+                reachability_marker(pre, self.ctx.runtime)
+            }
+            _ => pre.clone(),
+        };
+        self.set_pre(label, stored);
+    }
+
+    /// PATCH (bpf2c, change 8): after the top-level WTO component `component` is finished,
+    /// releases the post-states no later label reads. `readers[p]` counts the children of
+    /// `p` whose top-level component has not finished yet.
+    fn release_consumed_posts(
+        &mut self,
+        component: &CycleOrLabel,
+        readers: &mut std::collections::BTreeMap<Label, usize>,
+    ) {
+        let mut finished = std::collections::BTreeSet::new();
+        crate::ir::program::collect_wto_labels(component, &mut finished);
+        let exit = self.cfg.exit_label();
+        for label in &finished {
+            for parent in self.cfg.parents_of(label) {
+                let Some(count) = readers.get_mut(parent) else {
+                    continue;
+                };
+                *count -= 1;
+                if *count == 0 && *parent != exit {
+                    readers.remove(parent);
+                    if let Some(pair) = self.result.invariants.get_mut(parent) {
+                        pair.post = reachability_marker(&pair.post, self.ctx.runtime);
+                    }
+                }
+            }
         }
     }
 
@@ -322,7 +400,7 @@ impl<'a, P: Program> FwdFixpointIterator<'a, P> {
         }
 
         let pre = self.join_all_prevs(node);
-        self.set_pre(node, pre.clone());
+        self.record_pre(node, &pre);
         self.transform_to_post(node, pre);
     }
 
@@ -371,14 +449,14 @@ impl<'a, P: Program> FwdFixpointIterator<'a, P> {
 
         // Ascending iteration with widening.
         for iteration in 1u32.. {
-            self.set_pre(&head, invariant.clone());
+            self.record_pre(&head, &invariant);
             self.transform_to_post(&head, invariant.clone());
             self.visit_cycle_body(&components, &head);
 
             let new_pre = self.join_all_prevs(&head);
             if new_pre.is_included_in(&invariant, self.registry) {
                 // Post-fixpoint reached.
-                self.set_pre(&head, new_pre.clone());
+                self.record_pre(&head, &new_pre);
                 invariant = new_pre;
                 break;
             } else {
@@ -400,7 +478,7 @@ impl<'a, P: Program> FwdFixpointIterator<'a, P> {
                     break;
                 }
                 invariant = refine(&invariant, &new_pre, iteration);
-                self.set_pre(&head, invariant.clone());
+                self.record_pre(&head, &invariant);
             }
         }
     }
@@ -415,8 +493,9 @@ impl<'a, P: Program> FwdFixpointIterator<'a, P> {
         entry_inv: EbpfDomain,
         ctx: &'a DomainContext<'a>,
         registry: &'a mut VariableRegistry,
+        retention: Option<Retention<'a>>,
     ) -> AnalysisResult {
-        let mut analyzer = FwdFixpointIterator::new(prog, ctx, registry);
+        let mut analyzer = FwdFixpointIterator::new(prog, ctx, registry, retention);
 
         if ctx.options.runtime.check_for_termination {
             // Initialize loop counters for potential loop headers.
@@ -440,8 +519,21 @@ impl<'a, P: Program> FwdFixpointIterator<'a, P> {
                 CycleOrLabel::Cycle(rc) => CycleOrLabel::Cycle(rc.clone()),
             })
             .collect();
+        // PATCH (bpf2c, change 8): with a retention policy, post-states are released as soon
+        // as every reader has run (not with termination checks, which read them all).
+        let mut readers =
+            (retention.is_some() && !ctx.options.runtime.check_for_termination).then(|| {
+                prog.cfg()
+                    .labels()
+                    .map(|l| (l.clone(), prog.cfg().children_of(l).len()))
+                    .filter(|(_, n)| *n > 0)
+                    .collect::<std::collections::BTreeMap<_, _>>()
+            });
         for component in &components {
             analyzer.visit_component(component);
+            if let Some(readers) = readers.as_mut() {
+                analyzer.release_consumed_posts(component, readers);
+            }
         }
 
         if !analyzer.result.failed && ctx.options.runtime.check_for_termination {
@@ -535,7 +627,7 @@ pub fn analyze<P: Program>(
         .ctx_descriptor
         .is_some_and(|d| d.size > 0);
     let entry_inv = EbpfDomain::setup_entry(init_r1, ctx, registry);
-    FwdFixpointIterator::run(prog, entry_inv, ctx, registry)
+    FwdFixpointIterator::run(prog, entry_inv, ctx, registry, None)
 }
 
 /// Run the forward fixpoint analysis on a program with a custom entry invariant.
@@ -550,5 +642,34 @@ pub fn analyze_with_entry<P: Program>(
 ) -> AnalysisResult {
     let entry_inv =
         EbpfDomain::from_constraints(entry.value(), ctx.runtime.setup_constraints, ctx, registry);
-    FwdFixpointIterator::run(prog, entry_inv, ctx, registry)
+    FwdFixpointIterator::run(prog, entry_inv, ctx, registry, None)
+}
+
+/// PATCH (bpf2c, change 8): [`analyze`] (with `entry` `None`) or [`analyze_with_entry`]
+/// that keeps only the invariants `retention` asks for; the verdict, the errors and every
+/// kept invariant are those of the unrestricted analysis.
+pub fn analyze_retaining<P: Program>(
+    prog: &P,
+    entry: Option<&StringInvariant>,
+    ctx: &DomainContext,
+    registry: &mut VariableRegistry,
+    retention: Retention<'_>,
+) -> AnalysisResult {
+    let entry_inv = match entry {
+        Some(entry) => EbpfDomain::from_constraints(
+            entry.value(),
+            ctx.runtime.setup_constraints,
+            ctx,
+            registry,
+        ),
+        None => {
+            let init_r1 = ctx
+                .program_info
+                .program_type
+                .ctx_descriptor
+                .is_some_and(|d| d.size > 0);
+            EbpfDomain::setup_entry(init_r1, ctx, registry)
+        }
+    };
+    FwdFixpointIterator::run(prog, entry_inv, ctx, registry, Some(retention))
 }

@@ -3,7 +3,9 @@
 
 //! Label type for control-flow graph nodes.
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 const STACK_FRAME_DELIMITER: char = '/';
 
@@ -15,7 +17,14 @@ pub type Pc = u32;
 /// Each label represents either a single instruction or a jump edge.
 /// The `from` field is the instruction index, and `to` is the jump target
 /// (or -1 for non-jump instructions).
-#[derive(Clone, Debug, Eq, PartialEq, Ord, PartialOrd, Hash)]
+///
+/// PATCH (bpf2c, change 7): `Eq`, `Ord` and `Hash` are written out rather than derived. They
+/// order exactly as the derived ones did, by (`stack_frame_prefix`, `from`, `to`,
+/// `special_label`), but test the integers first for equality and compare strings without
+/// a call to `memcmp` (empty strings, the common case, cost nothing). Labels key every
+/// B-tree map of the CFG and of the analysis, and the derived comparison (two `memcmp` calls
+/// per comparison) was about 40 % of the time on a 10,000-instruction program.
+#[derive(Clone, Debug)]
 pub struct Label {
     /// Variable prefix when calling this label (for inlined function macros).
     pub stack_frame_prefix: String,
@@ -25,6 +34,57 @@ pub struct Label {
     pub to: i32,
     /// Special label for special instructions (e.g. "counter").
     pub special_label: String,
+}
+
+/// Lexicographic byte order, as `str`'s `Ord`, without calling `memcmp`: the strings of
+/// labels are empty or a few bytes long, where the call costs more than the comparison.
+fn compare_short_strings(a: &str, b: &str) -> Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.as_ptr() == b.as_ptr() && a.len() == b.len() {
+        return Ordering::Equal;
+    }
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+impl PartialEq for Label {
+    fn eq(&self, other: &Self) -> bool {
+        self.from == other.from
+            && self.to == other.to
+            && compare_short_strings(&self.stack_frame_prefix, &other.stack_frame_prefix)
+                == Ordering::Equal
+            && compare_short_strings(&self.special_label, &other.special_label) == Ordering::Equal
+    }
+}
+
+impl Eq for Label {}
+
+impl Ord for Label {
+    fn cmp(&self, other: &Self) -> Ordering {
+        compare_short_strings(&self.stack_frame_prefix, &other.stack_frame_prefix)
+            .then_with(|| self.from.cmp(&other.from))
+            .then_with(|| self.to.cmp(&other.to))
+            .then_with(|| compare_short_strings(&self.special_label, &other.special_label))
+    }
+}
+
+impl PartialOrd for Label {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Hash for Label {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.stack_frame_prefix.hash(state);
+        self.from.hash(state);
+        self.to.hash(state);
+        self.special_label.hash(state);
+    }
 }
 
 impl Label {
@@ -236,6 +296,41 @@ mod tests {
         // entry < everything < exit
         assert!(Label::entry() < a);
         assert!(b < Label::exit());
+    }
+
+    /// PATCH (bpf2c, change 7): the written-out order and equality are the derived ones,
+    /// i.e. those of the tuple (prefix, from, to, special label).
+    #[test]
+    fn test_order_is_the_field_tuple_order() {
+        let prefixes = ["", "1", "10", "1/2", "12", "2", "a/b/c", "\u{e9}"];
+        let specials = ["", "counter", "count"];
+        let numbers = [-1, 0, 3, 7, i32::MAX];
+        let mut labels = Vec::new();
+        for p in prefixes {
+            for from in numbers {
+                for to in numbers {
+                    for sp in specials {
+                        let mut label = Label::new_full(from, to, p.to_string());
+                        label.special_label = sp.to_string();
+                        labels.push(label);
+                    }
+                }
+            }
+        }
+        let key = |l: &Label| {
+            (
+                l.stack_frame_prefix.clone(),
+                l.from,
+                l.to,
+                l.special_label.clone(),
+            )
+        };
+        for a in &labels {
+            for b in &labels {
+                assert_eq!(a.cmp(b), key(a).cmp(&key(b)), "{a} vs {b}");
+                assert_eq!(a == b, key(a) == key(b), "{a} vs {b}");
+            }
+        }
     }
 
     #[test]

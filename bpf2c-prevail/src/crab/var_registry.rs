@@ -58,11 +58,26 @@ const DEFAULT_REG_KINDS: [DataKind; 15] = [
     DataKind::AllocMemSizes,
 ];
 
+/// Registers whose variables [`default_variables`] pre-registers (r0-r10 and r11).
+const DEFAULT_REGS: i32 = 12;
+
+/// PATCH (bpf2c, change 9): the id of the pre-registered variable `r{i}.{kind}`, without
+/// formatting and hashing its name: [`default_variables`] registers them first, register by
+/// register, in the order of `DEFAULT_REG_KINDS`, and ids are never reused. `None` for a
+/// register it does not pre-register.
+fn default_reg_id(kind: DataKind, i: i32) -> Option<u64> {
+    if !(0..DEFAULT_REGS).contains(&i) {
+        return None;
+    }
+    let position = DEFAULT_REG_KINDS.iter().position(|&k| k == kind)?;
+    Some((i as usize * DEFAULT_REG_KINDS.len() + position) as u64)
+}
+
 fn default_variables() -> (Vec<String>, Vec<VarMetadata>) {
     // 12 registers (r0-r10 + r11 atomic scratch) × 15 kinds + 4 specials = 184
     let mut names = Vec::with_capacity(184);
     let mut metadata = Vec::with_capacity(184);
-    for i in 0..=11 {
+    for i in 0..DEFAULT_REGS {
         for &kind in &DEFAULT_REG_KINDS {
             names.push(format!("r{i}.{}", name_of(kind)));
             metadata.push(VarMetadata {
@@ -146,6 +161,9 @@ impl VariableRegistry {
 
     /// Immutable lookup for `r{i}.{kind_name}`. Panics if not pre-registered.
     pub fn reg_ref(&self, kind: DataKind, i: i32) -> Variable {
+        if let Some(id) = default_reg_id(kind, i) {
+            return Variable::new(id);
+        }
         let name = format!("r{i}.{}", name_of(kind));
         self.get(&name)
     }
@@ -164,6 +182,9 @@ impl VariableRegistry {
 
     /// Get/create the variable `r{i}.{kind_name}`.
     pub fn reg(&mut self, kind: DataKind, i: i32) -> Variable {
+        if let Some(id) = default_reg_id(kind, i) {
+            return Variable::new(id);
+        }
         let name = format!("r{i}.{}", name_of(kind));
         self.register(&name, Self::meta_for_kind(kind, false))
     }
@@ -300,6 +321,26 @@ impl Default for VariableRegistry {
 mod tests {
     use super::*;
     use crate::crab::type_encoding::DataKind;
+
+    /// PATCH (bpf2c, change 9): the computed ids of register variables are those their
+    /// names are registered under, for every register and kind, and other registers still
+    /// go by name.
+    #[test]
+    fn test_default_reg_ids_match_names() {
+        let mut reg = VariableRegistry::new();
+        for i in 0..DEFAULT_REGS {
+            for &kind in &DEFAULT_REG_KINDS {
+                let by_name = reg.get(&format!("r{i}.{}", name_of(kind)));
+                assert_eq!(reg.reg_ref(kind, i), by_name, "r{i} {kind:?}");
+                assert_eq!(reg.reg(kind, i), by_name, "r{i} {kind:?}");
+            }
+        }
+        assert_eq!(default_reg_id(DataKind::Svalues, DEFAULT_REGS), None);
+        assert_eq!(default_reg_id(DataKind::Svalues, -1), None);
+        let r12 = reg.reg(DataKind::Svalues, 12);
+        assert_eq!(reg.name(r12), "r12.svalue");
+        assert_eq!(reg.names.len(), 185);
+    }
 
     #[test]
     fn test_default_construction_size() {

@@ -71,6 +71,14 @@ pub fn extract_facts(
     facts
 }
 
+/// Whether the facts of `insn` read the abstract state before it, beyond whether it is
+/// reached. Verification keeps whole states only before such instructions
+/// (`prevail::fwd_analyzer::Retention`); elsewhere it keeps only reachability.
+pub fn reads_state(insn: &Insn) -> bool {
+    matches!(insn.class(), BPF_LDX | BPF_ST | BPF_STX)
+        || (insn.is_helper_call() && insn.imm > 0 && takes_map_and_key(insn.imm as u32))
+}
+
 /// Facts at one instruction in one calling context.
 fn facts_at(
     obj: &Object,
@@ -82,6 +90,9 @@ fn facts_at(
         reached: true,
         ..InsnFacts::default()
     };
+    if !reads_state(insn) {
+        return f;
+    }
     match insn.class() {
         BPF_LDX => f.ctx = Some(ctx_fact(pre, insn.src, insn.off, registry)),
         BPF_ST | BPF_STX => f.ctx = Some(ctx_fact(pre, insn.dst, insn.off, registry)),

@@ -295,6 +295,23 @@ fn analyse(
     deadline: Option<Instant>,
     opts: &EbpfVerifierOptions,
 ) -> ProgramVerdict {
+    analyse_keeping(obj, prog, helpers, insns, layout, deadline, opts, false)
+}
+
+/// [`analyse`], keeping every abstract state of the analysis when `keep_every_state` (as
+/// unpatched PREVAIL does), or only those the facts read (the default: about a quarter of
+/// the memory; the verdict, diagnostics and facts are the same, as a test checks).
+#[allow(clippy::too_many_arguments)]
+fn analyse_keeping(
+    obj: &Object,
+    prog: usize,
+    helpers: &HelperSet,
+    insns: &[crate::insn::Insn],
+    layout: &Layout,
+    deadline: Option<Instant>,
+    opts: &EbpfVerifierOptions,
+    keep_every_state: bool,
+) -> ProgramVerdict {
     // PREVAIL checks the deadline during the fixpoint iteration; the stages before it (CFG
     // construction is more than half of the time on long straight-line programs) are
     // checked between stages.
@@ -386,9 +403,30 @@ fn analyse(
     check_deadline();
     let mut registry = VariableRegistry::new();
     let ctx = DomainContext::new(&raw.info, &cfg, opts, &platform);
-    let result = match entry::entry_state(&program.prog_type) {
-        None => fwd_analyzer::analyze(&cfg, &ctx, &mut registry),
-        Some(state) => fwd_analyzer::analyze_with_entry(&cfg, &state, &ctx, &mut registry),
+    // Facts read whole states only before some instructions; keeping only reachability
+    // elsewhere bounds the analysis's memory by those instructions (docs/verification.md).
+    let keep_pre = |label: &Label| {
+        label.to == -1
+            && label.special_label.is_empty()
+            && usize::try_from(label.from)
+                .ok()
+                .and_then(|pc| insns.get(pc))
+                .is_some_and(crate::facts::extract::reads_state)
+    };
+    let retention = fwd_analyzer::Retention {
+        keep_pre: &keep_pre,
+    };
+    let entry_state = entry::entry_state(&program.prog_type);
+    let result = match (keep_every_state, &entry_state) {
+        (true, None) => fwd_analyzer::analyze(&cfg, &ctx, &mut registry),
+        (true, Some(state)) => fwd_analyzer::analyze_with_entry(&cfg, state, &ctx, &mut registry),
+        (false, _) => fwd_analyzer::analyze_retaining(
+            &cfg,
+            entry_state.as_ref(),
+            &ctx,
+            &mut registry,
+            retention,
+        ),
     };
     let verify_time = start.elapsed();
 
@@ -519,6 +557,53 @@ mod tests {
             None,
             &opts,
         )
+    }
+
+    /// Keeping only the states the facts read changes nothing bpf2c reports: on every
+    /// program of the test objects (loops, subprograms, refusals of every kind, raw and XDP
+    /// entry states), the verdict, the diagnostics and the facts are those of the analysis
+    /// that keeps every state.
+    #[test]
+    fn retained_states_give_the_same_verdicts_diagnostics_and_facts() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut paths = Vec::new();
+        for dir in ["tests/bpf", "tests/bpf/facts", "tests/bpf/reject"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "o") {
+                    paths.push(path);
+                }
+            }
+        }
+        paths.sort();
+        let (mut compared, mut refused) = (0, 0);
+        for path in paths {
+            let Ok(obj) = load_file(&path, InputFormat::Elf) else {
+                continue;
+            };
+            for prog in 0..obj.programs.len() {
+                if obj.programs[prog].refusal.is_some() {
+                    continue;
+                }
+                let (insns, layout) = link::link(&obj, obj.programs[prog].entry);
+                let opts = verifier_options(&obj, prog);
+                let helpers = HelperSet::standard();
+                let run = |keep| {
+                    analyse_keeping(&obj, prog, &helpers, &insns, &layout, None, &opts, keep)
+                };
+                let (all, retained) = (run(true), run(false));
+                let name = format!("{}:{}", path.display(), obj.programs[prog].name);
+                assert_eq!(all.verified, retained.verified, "{name}");
+                assert_eq!(all.diagnostics, retained.diagnostics, "{name}");
+                assert_eq!(all.facts, retained.facts, "{name}");
+                compared += 1;
+                refused += usize::from(!all.verified);
+            }
+        }
+        assert!(
+            compared > 100 && refused > 40,
+            "{compared} compared, {refused} refused"
+        );
     }
 
     /// Why termination is left to the run-time budget: PREVAIL's termination check refuses
