@@ -42,8 +42,8 @@ pub use helpers::{
     TraceCapture, TraceEvent, TraceRecord, TraceSink, MAX_CUSTOM_HELPERS, TRACE_LINE_MAX,
 };
 pub use instance::{
-    Instance, MapRef, Options, Program, RepeatStats, DEFAULT_LOOP_BUDGET, DEFAULT_MAX_MAP_BYTES,
-    MAX_CPU_SLOTS,
+    Instance, MapRef, Options, Program, RepeatStats, SkbFields, SkbRun, DEFAULT_LOOP_BUDGET,
+    DEFAULT_MAX_MAP_BYTES, MAX_CPU_SLOTS,
 };
 pub use module::{
     ModuleImage, MAX_FUNCTIONS, MAX_HELPERS, MAX_KEY_SIZE, MAX_MAPS, MAX_NAME_LEN, MAX_PROGRAMS,

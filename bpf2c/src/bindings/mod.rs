@@ -739,6 +739,10 @@ fn program_type(t: ProgramType) -> &'static str {
     match t {
         ProgramType::Xdp => "XdpProgram",
         ProgramType::Raw => "RawProgram",
+        ProgramType::SocketFilter
+        | ProgramType::SchedCls
+        | ProgramType::SchedAct
+        | ProgramType::CgroupSkb => "SkbProgram",
     }
 }
 
