@@ -133,6 +133,13 @@ pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {
                     })
                 )));
             }
+            if args.repeat.is_some() {
+                return Err(Failure(
+                    "--ctx-json cannot be combined with --repeat, whose runs give every \
+                     __sk_buff field 0"
+                        .to_string(),
+                ));
+            }
             Some(
                 cargo_bpf2c::ctx_json::parse(text)
                     .map_err(|e| Failure(format!("--ctx-json: {e}")))?,
