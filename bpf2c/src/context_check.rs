@@ -20,7 +20,7 @@ use bpf2c_abi::context::{CtxField, CtxLayout, SKB_NATIVE, SK_BUFF, XDP_MD, XDP_N
 
 use crate::facts::{CtxFact, InsnFacts, InsnRef};
 use crate::insn::*;
-use crate::object::{FunctionId, Object, ProgramType};
+use crate::object::{FunctionId, Object, Program, ProgramType};
 
 /// Size of `struct xdp_md` in bytes.
 pub const XDP_MD_SIZE: i64 = XDP_MD.size as i64;
@@ -59,6 +59,61 @@ pub fn writable_fields(t: ProgramType) -> &'static [&'static str] {
     }
 }
 
+/// A program type that runs a function, as far as the context goes: socket filters whose
+/// section does not name a type (`tc_mark`, say, which PREVAIL verifies as its default
+/// socket_filter but a loader such as iproute2 attaches as tc) may write what tc programs
+/// may, since their real type is not known here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContextUser {
+    pub program_type: ProgramType,
+    /// The section name gives the type (`tc`, `socket`, `xdp`...), or the user did.
+    pub type_named: bool,
+}
+
+impl ContextUser {
+    /// Programs of type `t` whose section names it.
+    pub fn named(t: ProgramType) -> ContextUser {
+        ContextUser {
+            program_type: t,
+            type_named: true,
+        }
+    }
+
+    /// The user of program `p`, None when it cannot run here.
+    pub fn of_program(p: &Program) -> Option<ContextUser> {
+        let t = p.prog_type.runtime()?;
+        let type_named =
+            t != ProgramType::SocketFilter || ProgramType::from_section(&p.section) == Some(t);
+        Some(ContextUser {
+            program_type: t,
+            type_named,
+        })
+    }
+
+    /// The context fields this user may write.
+    pub fn writable(self) -> &'static [&'static str] {
+        if self.type_named {
+            writable_fields(self.program_type)
+        } else {
+            writable_fields(ProgramType::SchedCls)
+        }
+    }
+}
+
+impl std::fmt::Display for ContextUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.type_named {
+            write!(f, "{}", self.program_type)
+        } else {
+            write!(
+                f,
+                "{} (from a section that does not name its type, so possibly attached as tc)",
+                self.program_type
+            )
+        }
+    }
+}
+
 /// The context of the programs that run one function.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FunctionContext {
@@ -68,18 +123,18 @@ pub enum FunctionContext {
     Layout {
         linux: &'static CtxLayout,
         native: &'static CtxLayout,
-        types: Vec<ProgramType>,
+        types: Vec<ContextUser>,
     },
     /// Programs that read different context structs run it.
-    Mixed(Vec<ProgramType>),
+    Mixed(Vec<ContextUser>),
 }
 
 impl FunctionContext {
     /// Per function of `obj`, the context of the runnable programs that run it.
     pub fn of_functions(obj: &Object) -> Vec<FunctionContext> {
-        let mut types: Vec<Vec<ProgramType>> = vec![Vec::new(); obj.functions.len()];
+        let mut types: Vec<Vec<ContextUser>> = vec![Vec::new(); obj.functions.len()];
         for p in &obj.programs {
-            let Some(t) = p.prog_type.runtime() else {
+            let Some(t) = ContextUser::of_program(p) else {
                 continue;
             };
             for f in obj.reachable_functions(p.entry) {
@@ -90,12 +145,20 @@ impl FunctionContext {
                 }
             }
         }
-        types.into_iter().map(FunctionContext::of_types).collect()
+        types.into_iter().map(FunctionContext::of_users).collect()
     }
 
-    /// The context of a function that programs of `types` run.
+    /// The context of a function that programs of `types`, whose sections name them, run.
     pub fn of_types(types: Vec<ProgramType>) -> FunctionContext {
-        let structs: Vec<_> = types.iter().filter_map(|&t| layouts(t)).collect();
+        FunctionContext::of_users(types.into_iter().map(ContextUser::named).collect())
+    }
+
+    /// The context of a function that `users` run.
+    pub fn of_users(types: Vec<ContextUser>) -> FunctionContext {
+        let structs: Vec<_> = types
+            .iter()
+            .filter_map(|u| layouts(u.program_type))
+            .collect();
         match structs.first() {
             None => FunctionContext::NoStruct,
             Some(&(linux, native)) if structs.iter().all(|(l, _)| *l == linux) => {
@@ -104,7 +167,7 @@ impl FunctionContext {
                     native,
                     types: types
                         .into_iter()
-                        .filter(|&t| layouts(t).is_some())
+                        .filter(|u| layouts(u.program_type).is_some())
                         .collect(),
                 }
             }
@@ -164,10 +227,10 @@ fn short_name(layout: &CtxLayout) -> &'static str {
     name.strip_prefix("struct ").unwrap_or(name)
 }
 
-fn type_names(types: &[ProgramType]) -> String {
+fn type_names(types: &[ContextUser]) -> String {
     types
         .iter()
-        .map(|t| t.name())
+        .map(|u| u.program_type.name())
         .collect::<Vec<_>>()
         .join(" and ")
 }
@@ -251,14 +314,14 @@ fn field_access(
     field_offset: i64,
     linux: &'static CtxLayout,
     native: &'static CtxLayout,
-    types: &[ProgramType],
+    types: &[ContextUser],
 ) -> Result<FieldAccess, String> {
     let name = short_name(linux);
     let mode = insn.opcode & 0xe0;
     let write = insn.class() != BPF_LDX;
     let size = access_size(insn);
     if write {
-        let writable = |f: &CtxField| types.iter().all(|&t| writable_fields(t).contains(&f.name));
+        let writable = |f: &CtxField| types.iter().all(|t| t.writable().contains(&f.name));
         let field = linux.field_at(field_offset);
         let atomic = insn.class() == BPF_STX && mode == BPF_ATOMIC;
         if atomic || mode != BPF_MEM || !field.is_some_and(writable) {
@@ -271,19 +334,14 @@ fn field_access(
                 Some(f) => format!(" ({name}.{})", f.name),
                 None => String::new(),
             };
-            let rule = if types.iter().all(|t| writable_fields(*t).is_empty()) {
+            let rule = if types.iter().all(|t| t.writable().is_empty()) {
                 "context fields may only be read".to_string()
             } else if atomic {
                 "Linux allows no atomic operation on the context".to_string()
             } else {
                 let rules: Vec<String> = types
                     .iter()
-                    .map(|&t| {
-                        format!(
-                            "{t} programs may write only {}",
-                            writable_fields(t).join(", ")
-                        )
-                    })
+                    .map(|&t| format!("{t} programs may write only {}", t.writable().join(", ")))
                     .collect();
                 format!("{}, as in Linux", rules.join("; "))
             };

@@ -679,6 +679,14 @@ fn sk_buff_writes_follow_the_program_type() {
          only cb, as in Linux"
     );
     assert_eq!(err.location.insn, Some(0));
+    // A section that does not name its type is verified as PREVAIL's default socket_filter,
+    // but a loader may attach it as tc (iproute2's `tc_mark`): it may write what tc may.
+    assert!(generate(
+        &store("tc_mark", ProgramType::SocketFilter),
+        Some(&f),
+        &CodegenOptions::default()
+    )
+    .is_ok());
     // len is read-only for every type.
     let len = skb_object(
         "tc",

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use super::{Diagnostic, ProgramVerdict};
-use crate::context_check::{untranslatable, FunctionContext};
+use crate::context_check::{untranslatable, ContextUser, FunctionContext};
 use crate::facts::extract::ProgramFacts;
 use crate::facts::ModuleFacts;
 use crate::object::Object;
@@ -21,11 +21,11 @@ use crate::object::Object;
 /// refused instruction, none when it can.
 pub(super) fn check_program(obj: &Object, prog: usize, facts: &ProgramFacts) -> Vec<Diagnostic> {
     let program = &obj.programs[prog];
-    let Some(t) = program.prog_type.runtime() else {
+    let Some(user) = ContextUser::of_program(program) else {
         return Vec::new();
     };
     // The program alone: each of its functions serves its context only.
-    let own = FunctionContext::of_types(vec![t]);
+    let own = FunctionContext::of_users(vec![user]);
     let contexts = vec![own; obj.functions.len()];
     untranslatable(
         obj,
