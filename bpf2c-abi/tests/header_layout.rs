@@ -163,7 +163,7 @@ fn rust_layout() -> BTreeMap<String, u64> {
         "map_assumption_count" => map_assumption_count, "reserved" => reserved,
         "map_assumptions" => map_assumptions,
     });
-    let consts: [(&str, u64); 31] = [
+    let consts: [(&str, u64); 37] = [
         ("BPF2C_PRANDOM_GAMMA", BPF2C_PRANDOM_GAMMA),
         ("BPF2C_MAX_XDP_PACKET", BPF2C_MAX_XDP_PACKET.into()),
         ("BPF2C_MAX_SKB_PACKET", BPF2C_MAX_SKB_PACKET.into()),
