@@ -8,6 +8,11 @@ the verdicts are joined per program with the reference's and summarised: agreeme
 passing here that the reference refuses (each must be explained), programs failing here that
 pass the reference (grouped by our first reason), panics and timeouts.
 
+Then (unless --no-run) every packet program (XDP, tc, socket filter, cgroup skb) that the
+reference verifies is run once with `cargo bpf2c run --program NAME` on an IPv4/TCP packet
+(the IP packet alone for cgroup skb, as Linux gives it); the count that return a verdict is
+printed with every missing piece that stops the others.
+
 Run through scripts/corpus.sh, which builds the CLI first.
 """
 
@@ -72,6 +77,115 @@ def run_object(binary, path, timeout):
 
 
 CPU_SECONDS = {}
+# Program types that process packets; each runs on IPv4_TCP below.
+PACKET_TYPES = {"xdp", "sched_cls", "sched_act", "socket_filter", "cgroup_skb"}
+
+# An Ethernet frame holding an IPv4/TCP SYN (10.0.0.1:12345 -> 10.0.0.2:80, valid IPv4
+# checksum): what the packet programs are run on. cgroup skb programs get the IP packet
+# without the Ethernet header, as Linux gives it to them.
+IPV4_TCP = bytes.fromhex(
+    "ffffffffffff" "020000000001" "0800"
+    "45000028" "00010000" "4006" "66cd" "0a000001" "0a000002"
+    "30390050" "00000001" "00000000" "5002ffff" "00000000"
+)
+
+
+def run_program(binary, path, program, program_type, data_dir, timeout):
+    """`cargo bpf2c run` of one program on IPV4_TCP: (retval or None, reason)."""
+    packet = IPV4_TCP[14:] if program_type == "cgroup_skb" else IPV4_TCP
+    data = os.path.join(data_dir, "cgroup.bin" if program_type == "cgroup_skb" else "frame.bin")
+    if not os.path.exists(data):
+        with open(data, "wb") as f:
+            f.write(packet)
+    try:
+        proc = subprocess.run(
+            [binary, "bpf2c", "run", path, "--program", program, "--data-file", data],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return None, "timeout"
+    if proc.returncode == 0:
+        for line in reversed(proc.stdout.splitlines()):
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if "retval" in rec:
+                return rec["retval"], None
+        return None, "no JSON result line"
+    if proc.returncode == 101 or "panicked at" in proc.stderr:
+        return None, "panic"
+    errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
+    return None, errors[0] if errors else f"exit {proc.returncode}"
+
+
+def run_reason_classes(reason):
+    """A run failure split into its pieces (one per missing piece), each blanked."""
+    reason = re.sub(r"^error: ", "", reason)
+    reason = re.sub(r"^\S+\.o: ", "", reason)
+    prefix = "the runtime cannot run this object: "
+    if reason.startswith(prefix):
+        return [reason_class(p) for p in reason[len(prefix):].split("; ")]
+    return [reason_class(reason)]
+
+
+def run_packet_programs(args, root, rows):
+    """Runs every packet program the reference verifies; prints the count and the reasons."""
+    import tempfile
+
+    packet_rows = [
+        r for r in rows if r["reference"] == "pass" and r.get("program_type") in PACKET_TYPES
+    ]
+    with tempfile.TemporaryDirectory() as data_dir:
+        for name, packet in (("frame.bin", IPV4_TCP), ("cgroup.bin", IPV4_TCP[14:])):
+            with open(os.path.join(data_dir, name), "wb") as f:
+                f.write(packet)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            futures = {
+                pool.submit(
+                    run_program,
+                    args.bin,
+                    os.path.join(root, r["object"]),
+                    r["function"],
+                    r["program_type"],
+                    data_dir,
+                    args.timeout,
+                ): r
+                for r in packet_rows
+            }
+            for done, fut in enumerate(concurrent.futures.as_completed(futures), 1):
+                r = futures[fut]
+                r["run_retval"], r["run_reason"] = fut.result()
+                print(f"[run {done}/{len(packet_rows)}] {r['object']} {r['function']}", file=sys.stderr)
+    ran = [r for r in packet_rows if r["run_retval"] is not None]
+    total = len(packet_rows)
+    by_type = Counter(r["program_type"] for r in packet_rows)
+    ran_by_type = Counter(r["program_type"] for r in ran)
+    print(f"\npacket programs the reference verifies: {total}")
+    for t in sorted(by_type):
+        print(f"  {t}: {ran_by_type[t]} of {by_type[t]} run")
+    print(
+        f"packet programs that run on an IPv4/TCP packet and return a verdict: {len(ran)} "
+        f"({100.0 * len(ran) / max(total, 1):.1f}%)"
+    )
+    pieces = Counter()
+    first = Counter()
+    examples = defaultdict(list)
+    for r in packet_rows:
+        if r["run_retval"] is not None:
+            continue
+        classes = run_reason_classes(r["run_reason"])
+        first[classes[0]] += 1
+        for c in set(classes):
+            pieces[c] += 1
+            examples[c].append(f"{r['object']} {r['function']}")
+    print(f"\nnot run: {total - len(ran)}; each missing piece, with the programs it stops:")
+    for reason, n in pieces.most_common():
+        print(f"  {n:4}  {reason}")
+        for e in examples[reason][:2]:
+            print(f"          e.g. {e}")
 
 
 def first_reason(verdict):
@@ -158,6 +272,11 @@ def main():
         type=int,
         default=25,
         help="programs listed in the timing table (the reference's slowest)",
+    )
+    ap.add_argument(
+        "--no-run",
+        action="store_true",
+        help="skip running the packet programs the reference verifies",
     )
     args = ap.parse_args()
 
@@ -274,6 +393,8 @@ def main():
     print_times(rows, args.slowest)
     if args.jobs == 1:
         print_object_times(rows)
+    if not args.no_run:
+        run_packet_programs(args, root, rows)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"rows": rows, "extra": extra}, f, indent=1)

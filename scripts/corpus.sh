@@ -1,8 +1,9 @@
 #!/bin/sh
 # Verifies every object of a corpus directory with `cargo bpf2c verify` and compares the
 # verdicts with the reference verifier's (DIR/reference.jsonl, one line per program).
+# Then runs the packet programs the reference verifies on an IPv4/TCP packet and counts them.
 #
-#   scripts/corpus.sh DIR [--timeout SECONDS] [--jobs N] [--json OUT]
+#   scripts/corpus.sh DIR [--timeout SECONDS] [--jobs N] [--json OUT] [--no-run]
 #
 # Builds the release CLI first; the comparison itself is scripts/corpus.py.
 set -eu

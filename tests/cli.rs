@@ -500,7 +500,7 @@ const REFUSED: &[(&str, &[&str])] = &[
 /// The program `run` is given, for refused objects with more than one.
 const RUN_PROGRAM: &[(&str, &str)] = &[
     ("fail_shared_context.o", "from_stack"),
-    ("err_fentry.o", "probe_unlink"),
+    ("err_fentry.o", "on_unlink"),
 ];
 
 /// Objects named `err_*` for history that now verify (a kprobe program, a user ring buffer): only

@@ -79,6 +79,7 @@ extern "C" {
 /* The most data one run may be given. The verifier assumes these bounds when it proves
  * packet and buffer accesses safe, so the runtime refuses larger data. */
 #define BPF2C_MAX_XDP_PACKET 65535u
+#define BPF2C_MAX_SKB_PACKET 65535u
 #define BPF2C_MAX_RAW_DATA (1u << 24)
 
 /* Map types, numbered as in linux/bpf.h (enum bpf_map_type). */
@@ -103,6 +104,12 @@ extern "C" {
 /* Program types known to the runtime: bpf2c's own numbering, not enum bpf_prog_type. */
 #define BPF2C_PROG_TYPE_RAW 0u /* r1 = memory buffer, r2 = its length */
 #define BPF2C_PROG_TYPE_XDP 1u /* r1 = bpf2c_xdp_context_t, read through struct xdp_md */
+/* r1 = bpf2c_skb_context_t, read through struct __sk_buff; the four differ in which fields
+ * a program may write and in where the packet starts. */
+#define BPF2C_PROG_TYPE_SOCKET_FILTER 2u
+#define BPF2C_PROG_TYPE_SCHED_CLS 3u
+#define BPF2C_PROG_TYPE_SCHED_ACT 4u
+#define BPF2C_PROG_TYPE_CGROUP_SKB 5u
 
 /* bpf2c_map_entry_t.flags */
 #define BPF2C_MAP_F_GLOBAL_DATA 0x1u /* .data, .rodata or .bss: one entry holding the section */
@@ -122,6 +129,9 @@ extern "C" {
 #define BPF2C_UNWIND_TAIL_CALL 1u   /* a tail call succeeded; the runtime runs its target */
 #define BPF2C_UNWIND_LOOP_BUDGET 2u /* the run used up its back-edge budget */
 #define BPF2C_UNWIND_BAD_HELPER 3u  /* callx named a helper the runtime does not have */
+/* A legacy packet load (LD_ABS/LD_IND) fell outside the packet: as in Linux, the run ends
+ * and returns 0. */
+#define BPF2C_UNWIND_PACKET_LOAD 4u
 
 /* ---------------------------------------------------------------------------------------- */
 /* Runtime structures, filled in by the runtime                                             */
@@ -391,6 +401,26 @@ static inline uint64_t bpf2c_load8(uint64_t a) { uint8_t v; memcpy(&v, (const vo
 static inline uint64_t bpf2c_load16(uint64_t a) { uint16_t v; memcpy(&v, (const void *)(uintptr_t)a, 2); return v; }
 static inline uint64_t bpf2c_load32(uint64_t a) { uint32_t v; memcpy(&v, (const void *)(uintptr_t)a, 4); return v; }
 static inline uint64_t bpf2c_load64(uint64_t a) { uint64_t v; memcpy(&v, (const void *)(uintptr_t)a, 8); return v; }
+
+/* A legacy packet load (LD_ABS, LD_IND) of `size` bytes (1, 2 or 4) at `offset` into the
+ * packet of the native context `ctx` (a bpf2c_skb_context_t; its data and data_end are where
+ * every native context has them). The bytes are read in network byte order, as Linux reads
+ * them. Returns 0 when they lie outside the packet (Linux then ends the run returning 0),
+ * else 1 with the value in *value. Negative offsets (Linux's SKF_NET_OFF and SKF_LL_OFF
+ * areas) are outside: the packet is all there is. */
+static inline int bpf2c_packet_load(uint64_t ctx, int64_t offset, unsigned size, uint64_t *value) {
+    uint64_t data, data_end;
+    memcpy(&data, (const void *)(uintptr_t)ctx, 8);
+    memcpy(&data_end, (const void *)(uintptr_t)(ctx + 8), 8);
+    if (offset < 0 || (uint64_t)offset > data_end - data || data_end - data - (uint64_t)offset < size)
+        return 0;
+    const uint8_t *p = (const uint8_t *)(uintptr_t)(data + (uint64_t)offset);
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v = (v << 8) | p[i];
+    *value = v;
+    return 1;
+}
 static inline uint64_t bpf2c_load8s(uint64_t a) { int8_t v; memcpy(&v, (const void *)(uintptr_t)a, 1); return (uint64_t)(int64_t)v; }
 static inline uint64_t bpf2c_load16s(uint64_t a) { int16_t v; memcpy(&v, (const void *)(uintptr_t)a, 2); return (uint64_t)(int64_t)v; }
 static inline uint64_t bpf2c_load32s(uint64_t a) { int32_t v; memcpy(&v, (const void *)(uintptr_t)a, 4); return (uint64_t)(int64_t)v; }

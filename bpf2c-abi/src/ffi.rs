@@ -20,6 +20,7 @@ pub const BPF2C_ABI_MAGIC: u32 = 0x4332_4642;
 pub const BPF2C_ABI_VERSION: u32 = 3;
 /// Most bytes an XDP run may be given (the verifier assumes it).
 pub const BPF2C_MAX_XDP_PACKET: u32 = 65535;
+pub const BPF2C_MAX_SKB_PACKET: u32 = 65535;
 /// Most bytes a raw run may be given (the verifier assumes it).
 pub const BPF2C_MAX_RAW_DATA: u32 = 1 << 24;
 pub const BPF2C_MAP_DATA_VERSION: u32 = 1;
@@ -55,6 +56,10 @@ pub const BPF2C_MAP_TYPE_RINGBUF: u32 = map_type::RINGBUF;
 
 pub const BPF2C_PROG_TYPE_RAW: u32 = 0;
 pub const BPF2C_PROG_TYPE_XDP: u32 = 1;
+pub const BPF2C_PROG_TYPE_SOCKET_FILTER: u32 = 2;
+pub const BPF2C_PROG_TYPE_SCHED_CLS: u32 = 3;
+pub const BPF2C_PROG_TYPE_SCHED_ACT: u32 = 4;
+pub const BPF2C_PROG_TYPE_CGROUP_SKB: u32 = 5;
 
 pub const BPF2C_MAP_F_GLOBAL_DATA: u32 = 0x1;
 pub const BPF2C_MAP_F_READ_ONLY: u32 = 0x2;
@@ -70,6 +75,7 @@ pub const BPF2C_UNWIND_NONE: u32 = 0;
 pub const BPF2C_UNWIND_TAIL_CALL: u32 = 1;
 pub const BPF2C_UNWIND_LOOP_BUDGET: u32 = 2;
 pub const BPF2C_UNWIND_BAD_HELPER: u32 = 3;
+pub const BPF2C_UNWIND_PACKET_LOAD: u32 = 4;
 
 /// `bpf2c_helper_fn`: r1..r5 and the invocation in, r0 out.
 pub type bpf2c_helper_fn =

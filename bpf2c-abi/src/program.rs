@@ -57,17 +57,48 @@ pub enum ProgramType {
     /// r1 = a `bpf2c_xdp_context_t` describing one packet, which the program reads through
     /// `struct xdp_md` ([`crate::context::XDP_MD`]).
     Xdp,
+    /// A socket filter: r1 = a `bpf2c_skb_context_t`, read through `struct __sk_buff`
+    /// ([`crate::context::SK_BUFF`]); only `cb` is writable.
+    SocketFilter,
+    /// A tc classifier (`tc`, `tcx/*`, `classifier`, `sched_cls`): the `__sk_buff` context.
+    SchedCls,
+    /// A tc action (`action`, `sched_act`): the `__sk_buff` context.
+    SchedAct,
+    /// A cgroup skb program (`cgroup_skb/*`, `cgroup/skb`): the `__sk_buff` context.
+    CgroupSkb,
 }
 
 impl ProgramType {
     /// Every program type the runtime runs.
-    pub const ALL: [ProgramType; 2] = [ProgramType::Raw, ProgramType::Xdp];
+    pub const ALL: [ProgramType; 6] = [
+        ProgramType::Raw,
+        ProgramType::Xdp,
+        ProgramType::SocketFilter,
+        ProgramType::SchedCls,
+        ProgramType::SchedAct,
+        ProgramType::CgroupSkb,
+    ];
+
+    /// Whether r1 is a `bpf2c_skb_context_t` that the program reads as `struct __sk_buff`.
+    pub const fn reads_sk_buff(self) -> bool {
+        matches!(
+            self,
+            ProgramType::SocketFilter
+                | ProgramType::SchedCls
+                | ProgramType::SchedAct
+                | ProgramType::CgroupSkb
+        )
+    }
 
     /// The `BPF2C_PROG_TYPE_*` number of `bpf2c_program_entry_t.program_type`.
     pub const fn raw(self) -> u32 {
         match self {
             ProgramType::Raw => ffi::BPF2C_PROG_TYPE_RAW,
             ProgramType::Xdp => ffi::BPF2C_PROG_TYPE_XDP,
+            ProgramType::SocketFilter => ffi::BPF2C_PROG_TYPE_SOCKET_FILTER,
+            ProgramType::SchedCls => ffi::BPF2C_PROG_TYPE_SCHED_CLS,
+            ProgramType::SchedAct => ffi::BPF2C_PROG_TYPE_SCHED_ACT,
+            ProgramType::CgroupSkb => ffi::BPF2C_PROG_TYPE_CGROUP_SKB,
         }
     }
 
@@ -81,6 +112,10 @@ impl ProgramType {
         match self {
             ProgramType::Raw => "BPF2C_PROG_TYPE_RAW",
             ProgramType::Xdp => "BPF2C_PROG_TYPE_XDP",
+            ProgramType::SocketFilter => "BPF2C_PROG_TYPE_SOCKET_FILTER",
+            ProgramType::SchedCls => "BPF2C_PROG_TYPE_SCHED_CLS",
+            ProgramType::SchedAct => "BPF2C_PROG_TYPE_SCHED_ACT",
+            ProgramType::CgroupSkb => "BPF2C_PROG_TYPE_CGROUP_SKB",
         }
     }
 
@@ -89,6 +124,10 @@ impl ProgramType {
         match self {
             ProgramType::Raw => None,
             ProgramType::Xdp => Some(prog_type::XDP),
+            ProgramType::SocketFilter => Some(prog_type::SOCKET_FILTER),
+            ProgramType::SchedCls => Some(prog_type::SCHED_CLS),
+            ProgramType::SchedAct => Some(prog_type::SCHED_ACT),
+            ProgramType::CgroupSkb => Some(prog_type::CGROUP_SKB),
         }
     }
 
@@ -98,6 +137,11 @@ impl ProgramType {
         match prefix {
             "xdp" | "xdp.frags" => Some(ProgramType::Xdp),
             "raw" => Some(ProgramType::Raw),
+            "socket" => Some(ProgramType::SocketFilter),
+            "tc" | "tcx" | "classifier" | "sched_cls" => Some(ProgramType::SchedCls),
+            "action" | "sched_act" => Some(ProgramType::SchedAct),
+            "cgroup_skb" => Some(ProgramType::CgroupSkb),
+            "cgroup" if section.starts_with("cgroup/skb") => Some(ProgramType::CgroupSkb),
             _ => None,
         }
     }
@@ -108,6 +152,10 @@ impl ProgramType {
         match self {
             ProgramType::Raw => ffi::BPF2C_MAX_RAW_DATA,
             ProgramType::Xdp => ffi::BPF2C_MAX_XDP_PACKET,
+            ProgramType::SocketFilter
+            | ProgramType::SchedCls
+            | ProgramType::SchedAct
+            | ProgramType::CgroupSkb => ffi::BPF2C_MAX_SKB_PACKET,
         }
     }
 
@@ -116,6 +164,10 @@ impl ProgramType {
         match self {
             ProgramType::Raw => "raw",
             ProgramType::Xdp => "xdp",
+            ProgramType::SocketFilter => "socket_filter",
+            ProgramType::SchedCls => "sched_cls",
+            ProgramType::SchedAct => "sched_act",
+            ProgramType::CgroupSkb => "cgroup_skb",
         }
     }
 }
@@ -149,7 +201,8 @@ mod tests {
                 format!("BPF2C_PROG_TYPE_{}", t.name().to_uppercase())
             );
         }
-        assert_eq!(ProgramType::from_raw(2), None);
+        assert_eq!(ProgramType::from_raw(6), None);
+        assert_eq!(ProgramType::from_raw(3), Some(ProgramType::SchedCls));
         assert_eq!(ProgramType::Xdp.linux_type(), Some(6));
         assert_eq!(ProgramType::Xdp.max_data_size(), 65535);
     }
@@ -167,5 +220,21 @@ mod tests {
         );
         assert_eq!(ProgramType::from_section("kprobe/sys_open"), None);
         assert_eq!(ProgramType::from_section("xdpfoo"), None);
+        for (section, t) in [
+            ("tc", ProgramType::SchedCls),
+            ("tcx/ingress", ProgramType::SchedCls),
+            ("tcx/egress", ProgramType::SchedCls),
+            ("classifier/x", ProgramType::SchedCls),
+            ("sched_cls", ProgramType::SchedCls),
+            ("action", ProgramType::SchedAct),
+            ("sched_act/x", ProgramType::SchedAct),
+            ("socket", ProgramType::SocketFilter),
+            ("cgroup_skb/ingress", ProgramType::CgroupSkb),
+            ("cgroup/skb", ProgramType::CgroupSkb),
+        ] {
+            assert_eq!(ProgramType::from_section(section), Some(t), "{section}");
+            assert!(t.reads_sk_buff());
+        }
+        assert_eq!(ProgramType::from_section("cgroup/sock"), None);
     }
 }

@@ -166,6 +166,7 @@ fn rust_layout() -> BTreeMap<String, u64> {
     let consts: &[(&str, u64)] = &[
         ("BPF2C_PRANDOM_GAMMA", BPF2C_PRANDOM_GAMMA),
         ("BPF2C_MAX_XDP_PACKET", BPF2C_MAX_XDP_PACKET.into()),
+        ("BPF2C_MAX_SKB_PACKET", BPF2C_MAX_SKB_PACKET.into()),
         ("BPF2C_MAX_RAW_DATA", BPF2C_MAX_RAW_DATA.into()),
         ("BPF2C_ABI_MAGIC", BPF2C_ABI_MAGIC.into()),
         ("BPF2C_ABI_VERSION", BPF2C_ABI_VERSION.into()),
@@ -203,6 +204,22 @@ fn rust_layout() -> BTreeMap<String, u64> {
         ),
         ("BPF2C_PROG_TYPE_RAW", BPF2C_PROG_TYPE_RAW.into()),
         ("BPF2C_PROG_TYPE_XDP", BPF2C_PROG_TYPE_XDP.into()),
+        (
+            "BPF2C_PROG_TYPE_SOCKET_FILTER",
+            BPF2C_PROG_TYPE_SOCKET_FILTER.into(),
+        ),
+        (
+            "BPF2C_PROG_TYPE_SCHED_CLS",
+            BPF2C_PROG_TYPE_SCHED_CLS.into(),
+        ),
+        (
+            "BPF2C_PROG_TYPE_SCHED_ACT",
+            BPF2C_PROG_TYPE_SCHED_ACT.into(),
+        ),
+        (
+            "BPF2C_PROG_TYPE_CGROUP_SKB",
+            BPF2C_PROG_TYPE_CGROUP_SKB.into(),
+        ),
         ("BPF2C_MAP_F_GLOBAL_DATA", BPF2C_MAP_F_GLOBAL_DATA.into()),
         ("BPF2C_MAP_F_READ_ONLY", BPF2C_MAP_F_READ_ONLY.into()),
         ("BPF2C_MAP_F_INLINED", BPF2C_MAP_F_INLINED.into()),
@@ -227,6 +244,7 @@ fn rust_layout() -> BTreeMap<String, u64> {
             BPF2C_MAP_TYPE_PERF_EVENT_ARRAY.into(),
         ),
         ("BPF2C_MAP_TYPE_RINGBUF", BPF2C_MAP_TYPE_RINGBUF.into()),
+        ("BPF2C_UNWIND_PACKET_LOAD", BPF2C_UNWIND_PACKET_LOAD.into()),
     ];
     for (name, value) in consts {
         m.insert(name.to_string(), *value);

@@ -48,7 +48,7 @@ pub use helpers::{
 };
 pub use instance::{
     ClonedPacket, Instance, MapRef, Options, Program, Redirect, RepeatStats, RunOutcome,
-    DEFAULT_LOOP_BUDGET, DEFAULT_MAX_MAP_BYTES, MAX_CPU_SLOTS,
+    SkbFields, SkbRun, DEFAULT_LOOP_BUDGET, DEFAULT_MAX_MAP_BYTES, MAX_CPU_SLOTS,
 };
 pub use module::{
     ModuleImage, MAX_FUNCTIONS, MAX_HELPERS, MAX_KEY_SIZE, MAX_MAPS, MAX_NAME_LEN, MAX_PROGRAMS,

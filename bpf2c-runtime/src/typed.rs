@@ -493,6 +493,54 @@ impl<'a> RawProgram<'a> {
     }
 }
 
+/// A program that reads `struct __sk_buff` (socket filter, tc, cgroup skb): runs over one
+/// packet with the host's `__sk_buff` fields.
+#[derive(Clone, Copy, Debug)]
+pub struct SkbProgram<'a> {
+    instance: &'a Instance,
+    program: Program,
+}
+
+impl<'a> SkbProgram<'a> {
+    /// Finds the named program, which must read `struct __sk_buff`.
+    pub fn new(instance: &'a Instance, name: &str) -> Result<Self, RunError> {
+        let program = instance.program(name)?;
+        let actual = instance.programs()[program.index()].program_type;
+        if !actual.reads_sk_buff() {
+            return Err(RunError::WrongProgramType {
+                program: name.to_string(),
+                expected: "a program that reads struct __sk_buff".to_string(),
+                actual: actual.to_string(),
+            });
+        }
+        Ok(SkbProgram { instance, program })
+    }
+
+    pub fn name(&self) -> &'a str {
+        &self.instance.programs()[self.program.index()].name
+    }
+
+    pub fn program(&self) -> Program {
+        self.program
+    }
+
+    /// Runs the program over `packet` with every host field 0; returns r0.
+    pub fn run(&self, packet: &mut [u8]) -> Result<u64, RunError> {
+        self.run_with(packet, &crate::SkbFields::default())
+            .map(|run| run.retval)
+    }
+
+    /// Runs the program over `packet` with the host's fields; returns r0 and the fields as
+    /// the program left them.
+    pub fn run_with(
+        &self,
+        packet: &mut [u8],
+        fields: &crate::SkbFields,
+    ) -> Result<crate::SkbRun, RunError> {
+        self.instance.run_skb(&self.program, packet, fields)
+    }
+}
+
 fn typed_program(
     instance: &Instance,
     name: &str,

@@ -6,6 +6,7 @@
 
 pub mod bindings;
 pub mod codegen;
+pub mod context_check;
 pub mod driver;
 pub mod error;
 pub mod facts;
@@ -17,6 +18,5 @@ pub mod object;
 pub mod optimize;
 pub mod runnable;
 pub mod verify;
-pub mod xdp_context;
 
 pub use error::{Error, Location, Result};

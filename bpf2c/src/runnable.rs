@@ -4,6 +4,9 @@
 //! describes; the runtime runs a few program types, implements a few map types and provides
 //! the standard helpers plus the host's. `gen` and `run` ask [`missing_pieces`] and refuse an
 //! object naming every missing piece at once, so one attempt shows all the work a port needs.
+//! A caller that wants only some programs cuts the object down to them first
+//! ([`Object::select_programs`](crate::object::Object::select_programs)), so that only their
+//! own missing pieces count.
 
 use std::collections::BTreeSet;
 
@@ -41,6 +44,9 @@ pub fn missing_pieces(obj: &Object, helpers: &HelperSet) -> Vec<String> {
     let mut missing_helpers = BTreeSet::new();
     let mut legacy_loads = BTreeSet::new();
     for p in &obj.programs {
+        // Linux gives legacy packet loads to the programs that read struct __sk_buff, and
+        // the translation reads the packet through their context.
+        let loads_run = p.prog_type.runtime().is_some_and(|t| t.reads_sk_buff());
         for f in obj.reachable_functions(p.entry) {
             let func = &obj.functions[f];
             for (pc, insn) in func.insns.iter().enumerate() {
@@ -51,7 +57,7 @@ pub fn missing_pieces(obj: &Object, helpers: &HelperSet) -> Vec<String> {
                     }
                 }
                 let mode = insn.opcode & 0xe0;
-                if insn.class() == BPF_LD && (mode == BPF_ABS || mode == BPF_IND) {
+                if insn.class() == BPF_LD && (mode == BPF_ABS || mode == BPF_IND) && !loads_run {
                     legacy_loads.insert(format!("{}+{pc}", func.name));
                 }
             }
@@ -66,7 +72,8 @@ pub fn missing_pieces(obj: &Object, helpers: &HelperSet) -> Vec<String> {
     if !legacy_loads.is_empty() {
         let at: Vec<String> = legacy_loads.into_iter().collect();
         out.push(format!(
-            "legacy packet loads (LD_ABS/LD_IND, at {}) are verified but cannot run here",
+            "legacy packet loads (LD_ABS/LD_IND, at {}) run only in programs that read \
+             struct __sk_buff (socket filters, tc, cgroup skb)",
             at.join(", ")
         ));
     }

@@ -248,15 +248,23 @@ fn every_section_form_verifies_as_the_program_type_it_names() {
             ("xdp_prog_drop", "xdp_prog", "xdp"),
         ],
     );
-    // The legacy XDP names run here; every other type is verified only, and gen says so
-    // for each program.
+    // The legacy XDP names, tc, socket filters and cgroup skb run here; every other type is
+    // verified only, and gen says so for each program.
     let missing = missing_pieces_of("tests/bpf/sections.o");
-    assert_eq!(missing.len(), 18, "{missing:#?}");
+    assert_eq!(missing.len(), 14, "{missing:#?}");
     assert!(missing.contains(
         &"program 'uretprobe_readline': program type kprobe is verified but cannot run here"
             .to_string()
     ));
-    assert!(!missing.iter().any(|m| m.contains("xdp1_pass")));
+    for runs in [
+        "xdp1_pass",
+        "tc_len",
+        "classifier_mark",
+        "socket_keep",
+        "cgroup_skb_allow",
+    ] {
+        assert!(!missing.iter().any(|m| m.contains(runs)), "{runs}");
+    }
 }
 
 #[test]
@@ -396,7 +404,6 @@ fn linux_helpers_verify_and_gen_names_each_helper_the_runtime_lacks() {
         missing,
         [
             "program 'trace_open': program type kprobe is verified but cannot run here",
-            "program 'lower_ttl': program type sched_cls is verified but cannot run here",
             "helper 4 (bpf_probe_read) is not provided by this runtime: provide it as a custom \
              helper",
             "helper 16 (bpf_get_current_comm) is not provided by this runtime: provide it as a \
@@ -408,18 +415,15 @@ fn linux_helpers_verify_and_gen_names_each_helper_the_runtime_lacks() {
 }
 
 #[test]
-fn legacy_packet_loads_verify_and_gen_names_where_they_are() {
+fn legacy_packet_loads_verify_and_run_in_socket_filters() {
     expect_verdicts(
         "tests/bpf/packet_ld_abs.o",
         &[("ld_abs_ind", "socket", "socket_filter")],
     );
+    let obj = support::load("tests/bpf/packet_ld_abs.o");
     assert_eq!(
-        missing_pieces_of("tests/bpf/packet_ld_abs.o"),
-        [
-            "program 'ld_abs_ind': program type socket_filter is verified but cannot run here",
-            "legacy packet loads (LD_ABS/LD_IND, at ld_abs_ind+2, ld_abs_ind+4) are verified \
-             but cannot run here",
-        ]
+        bpf2c::runnable::missing_pieces(&obj, &bpf2c::helpers::HelperSet::standard()),
+        Vec::<String>::new()
     );
     // In a program whose context is no socket buffer, the same load is refused, located.
     let obj = support::load("tests/bpf/err_ld_abs.o");

@@ -77,6 +77,28 @@ const fn untranslatable(
 }
 
 const CASES: &[Case] = &[
+    // __sk_buff: writes Linux allows no program of the type (translation's reason).
+    Case {
+        object: "skb_readonly",
+        program: "write_len",
+        function: None,
+        insn: 1,
+        disasm: "*(u32 *)(r1 + 0) = r2",
+        message: "the program writes to the context (__sk_buff.len); sched_cls programs may \
+                  write only mark, queue_mapping, priority, tc_index, cb, tc_classid, tstamp, as \
+                  in Linux",
+        detail: None,
+    },
+    Case {
+        object: "skb_readonly",
+        program: "sock_write_mark",
+        function: None,
+        insn: 1,
+        disasm: "*(u32 *)(r1 + 8) = r2",
+        message: "the program writes to the context (__sk_buff.mark); socket_filter programs \
+                  may write only cb, as in Linux",
+        detail: None,
+    },
     // Maps: NULL results, value bounds, keys and values, leaks, wrong arguments.
     case(
         "maps",

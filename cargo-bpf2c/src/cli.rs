@@ -125,6 +125,10 @@ pub struct GenArgs {
     /// to write into instead of target/bpf2c
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// With an OBJECT: translate only this program (repeatable), with the functions and maps
+    /// it needs, so that other programs of the object that cannot run here do not stop it
+    #[arg(long = "program", value_name = "NAME")]
+    pub programs: Vec<String>,
     #[command(flatten)]
     pub translate: TranslateArgs,
     #[command(flatten)]
@@ -152,6 +156,14 @@ pub struct RunArgs {
     /// Packet or memory given to the program, as hex
     #[arg(long, default_value = "")]
     pub data_hex: String,
+    /// Read the packet or memory given to the program from this file (raw bytes), for inputs
+    /// too long for a command line
+    #[arg(long, value_name = "PATH", conflicts_with = "data_hex")]
+    pub data_file: Option<PathBuf>,
+    /// __sk_buff fields the packet cannot give, for socket-filter, tc and cgroup-skb
+    /// programs: a JSON object such as {"mark":1,"priority":2,"ifindex":3,"cb":[1,2,3,4,5]}
+    #[arg(long, value_name = "JSON")]
+    pub ctx_json: Option<String>,
     /// Map entries to set before the run: {"map": {"key hex": "value hex"}}
     #[arg(long)]
     pub maps_in: Option<PathBuf>,

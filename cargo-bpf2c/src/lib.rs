@@ -2,6 +2,7 @@
 //! the fuzz targets in `fuzz/` and the test replaying their regression corpora, so all three
 //! run the same code.
 
+pub mod ctx_json;
 pub mod hex;
 pub mod maps_file;
 pub mod plugin_input;

@@ -466,26 +466,17 @@ fn json_verdicts_name_the_section_and_program_type() {
 fn gen_and_run_refuse_naming_every_piece_the_runtime_lacks() {
     let pieces = [
         "program 'trace_open': program type kprobe is verified but cannot run here",
-        "program 'lower_ttl': program type sched_cls is verified but cannot run here",
         "helper 4 (bpf_probe_read) is not provided by this runtime: provide it as a custom helper",
         "helper 16 (bpf_get_current_comm) is not provided by this runtime",
         "helper 113 (bpf_probe_read_kernel) is not provided by this runtime",
     ];
     let out = std::env::temp_dir().join(format!("bpf2c-gen-refusal-{}.c", std::process::id()));
-    for args in [
-        vec![
-            "gen",
-            "tests/bpf/tracing_helpers.o",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-        vec![
-            "run",
-            "tests/bpf/tracing_helpers.o",
-            "--program",
-            "probe_read_number",
-        ],
-    ] {
+    for args in [vec![
+        "gen",
+        "tests/bpf/tracing_helpers.o",
+        "-o",
+        out.to_str().unwrap(),
+    ]] {
         let o = cli(&args);
         assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
         let err = stderr(&o);
@@ -506,6 +497,33 @@ fn gen_and_run_refuse_naming_every_piece_the_runtime_lacks() {
         assert!(!err.contains("bpf_skb_store_bytes") && !err.contains("bpf_skb_load_bytes"));
     }
     assert!(!out.exists(), "gen wrote C although it refused");
+    // With --program, run and gen judge the programs asked for alone: the raw program's
+    // own missing helper, and nothing of the kprobe or tc program beside it.
+    for args in [
+        vec![
+            "run",
+            "tests/bpf/tracing_helpers.o",
+            "--program",
+            "probe_read_number",
+        ],
+        vec![
+            "gen",
+            "tests/bpf/tracing_helpers.o",
+            "--program",
+            "probe_read_number",
+        ],
+    ] {
+        let o = cli(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains(
+                "error: tests/bpf/tracing_helpers.o: the runtime cannot run this object: helper 4 \
+                 (bpf_probe_read) is not provided by this runtime: provide it as a custom helper\n"
+            ),
+            "{args:?}: {err}"
+        );
+    }
 }
 
 #[test]

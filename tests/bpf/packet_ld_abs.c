@@ -1,5 +1,6 @@
 // Legacy packet loads (LD_ABS, LD_IND) in a socket filter, as old samples emit them: they
-// verify (the context is the socket buffer), and gen/run name them as not runnable here.
+// verify (the context is the socket buffer) and run, in network byte order; a load outside
+// the packet ends the run returning 0.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 

@@ -920,13 +920,39 @@ static int run_step(const drv_step_t *s)
         (uint64_t)(uintptr_t)buffer, (uint64_t)(uintptr_t)buffer + s->data_size,
         (uint64_t)(uintptr_t)buffer, 1, 0, 0, 0,
     };
-    int is_xdp = s->module->programs[current].program_type == BPF2C_PROG_TYPE_XDP;
+    /* Programs that read struct __sk_buff get the packet with every host field 0, as
+     * Instance::run gives it: len and protocol from the packet (the EtherType, or for cgroup
+     * skb the IP version), kept as Linux keeps protocol, in network byte order. */
+    uint32_t program_type = s->module->programs[current].program_type;
+    int is_skb = program_type == BPF2C_PROG_TYPE_SOCKET_FILTER ||
+                 program_type == BPF2C_PROG_TYPE_SCHED_CLS ||
+                 program_type == BPF2C_PROG_TYPE_SCHED_ACT ||
+                 program_type == BPF2C_PROG_TYPE_CGROUP_SKB;
+    bpf2c_skb_context_t skb;
+    memset(&skb, 0, sizeof skb);
+    skb.data = skb.data_meta = (uint64_t)(uintptr_t)buffer;
+    skb.data_end = skb.data + s->data_size;
+    skb.len = skb.wire_len = (uint32_t)s->data_size;
+    uint8_t ethertype[2] = {0, 0};
+    if (program_type == BPF2C_PROG_TYPE_CGROUP_SKB) {
+        uint8_t version = s->data_size ? buffer[0] >> 4 : 0;
+        ethertype[0] = version == 4 ? 0x08 : version == 6 ? 0x86 : 0;
+        ethertype[1] = version == 6 ? 0xdd : 0;
+    } else if (s->data_size >= 14) {
+        ethertype[0] = buffer[12];
+        ethertype[1] = buffer[13];
+    }
+    uint16_t protocol;
+    memcpy(&protocol, ethertype, 2);
+    skb.protocol = protocol;
+    int is_xdp = program_type == BPF2C_PROG_TYPE_XDP;
     frame = buffer;
     frame_size = s->data_size;
     running_xdp = is_xdp;
     current_is_xdp = is_xdp;
-    uint64_t r1 = is_xdp ? (uint64_t)(uintptr_t)&xdp
-                         : (s->data_size ? (uint64_t)(uintptr_t)buffer : 0);
+    uint64_t r1 = is_xdp   ? (uint64_t)(uintptr_t)&xdp
+                  : is_skb ? (uint64_t)(uintptr_t)&skb
+                           : (s->data_size ? (uint64_t)(uintptr_t)buffer : 0);
     bpf2c_invocation_t inv;
     memset(&inv, 0, sizeof inv);
     inv.runtime = &in->rt;
@@ -937,6 +963,12 @@ static int run_step(const drv_step_t *s)
     uint64_t r0;
     for (;;) {
         r0 = s->module->programs[current].function(r1, s->data_size, 0, 0, 0, &inv);
+        /* A legacy packet load outside the packet ends the run returning 0, as in Linux. */
+        if (inv.unwind == BPF2C_UNWIND_PACKET_LOAD) {
+            r0 = 0;
+            inv.unwind = BPF2C_UNWIND_NONE;
+            break;
+        }
         if (inv.unwind != BPF2C_UNWIND_TAIL_CALL)
             break;
         current = inv.tail_call_target;

@@ -49,10 +49,10 @@ impl RepeatStats {
 
 /// The registers and context of one run.
 #[derive(Clone, Copy)]
-struct Entry {
-    r1: u64,
-    r2: u64,
-    context: *mut c_void,
+pub(super) struct Entry {
+    pub(super) r1: u64,
+    pub(super) r2: u64,
+    pub(super) context: *mut c_void,
 }
 
 impl Instance {
@@ -77,7 +77,7 @@ impl Instance {
             })
     }
 
-    fn info(&self, prog: &Program) -> Result<&ProgramInfo, RunError> {
+    pub(super) fn info(&self, prog: &Program) -> Result<&ProgramInfo, RunError> {
         if prog.instance != self.id {
             return Err(RunError::ForeignProgram {
                 program_index: prog.index,
@@ -92,12 +92,9 @@ impl Instance {
     }
 
     /// Refuses data larger than the program type allows (see `BPF2C_MAX_*` in bpf2c.h).
-    fn check_data(&self, prog: &Program, len: usize) -> Result<(), RunError> {
+    pub(super) fn check_data(&self, prog: &Program, len: usize) -> Result<(), RunError> {
         let info = self.info(prog)?;
-        let max = match info.program_type {
-            ProgramType::Raw => ffi::BPF2C_MAX_RAW_DATA,
-            ProgramType::Xdp => ffi::BPF2C_MAX_XDP_PACKET,
-        } as usize;
+        let max = info.program_type.max_data_size() as usize;
         if len > max {
             return Err(RunError::DataTooLarge {
                 program: info.name.clone(),
@@ -169,11 +166,18 @@ impl Instance {
     }
 
     /// Runs a program with the context its type calls for: raw programs get `data` as a
-    /// buffer, XDP programs as a packet.
+    /// buffer, XDP and `__sk_buff` programs as a packet (the latter with every host field
+    /// 0; [`Instance::run_skb`] sets them and returns what the program wrote).
     pub fn run(&self, prog: &Program, data: &mut [u8]) -> Result<u64, RunError> {
         match self.info(prog)?.program_type {
             ProgramType::Raw => self.run_raw(prog, data),
             ProgramType::Xdp => self.run_xdp(prog, data),
+            ProgramType::SocketFilter
+            | ProgramType::SchedCls
+            | ProgramType::SchedAct
+            | ProgramType::CgroupSkb => self
+                .run_skb(prog, data, &super::skb::SkbFields::default())
+                .map(|run| run.retval),
         }
     }
 
@@ -216,9 +220,15 @@ impl Instance {
         let is_xdp = program_type == ProgramType::Xdp;
         let mut frame = Packet::with_room(if is_xdp { data } else { &[] }, 0, 0);
         let mut xdp = xdp_packet_context(&mut frame);
+        let mut skb =
+            super::skb::skb_context(program_type, data, &super::skb::SkbFields::default());
         let entry = match program_type {
             ProgramType::Raw => raw_entry(data),
             ProgramType::Xdp => xdp_entry(&mut xdp),
+            ProgramType::SocketFilter
+            | ProgramType::SchedCls
+            | ProgramType::SchedAct
+            | ProgramType::CgroupSkb => super::skb::skb_entry(&mut skb),
         };
         let function = self.image.programs()[prog.index].function;
         let stats = self.with_cpu(|cpu| {
@@ -261,7 +271,7 @@ impl Instance {
     }
 
     /// Runs `f` with a CPU slot: leased exclusively if per-CPU data could race, else 0.
-    fn with_cpu<R>(&self, f: impl FnOnce(u32) -> R) -> R {
+    pub(super) fn with_cpu<R>(&self, f: impl FnOnce(u32) -> R) -> R {
         if self.lease_needed {
             let lease = self.slots.lease();
             f(lease.slot())
@@ -311,7 +321,7 @@ impl Instance {
     }
 
     /// One run: the entry program, then each tail-call target it hands over to.
-    fn execute(&self, program: usize, entry: Entry, cpu: u32) -> Result<u64, RunError> {
+    pub(super) fn execute(&self, program: usize, entry: Entry, cpu: u32) -> Result<u64, RunError> {
         self.execute_with_meta(program, entry, cpu, None)
     }
 
@@ -414,6 +424,8 @@ impl Instance {
                         budget: self.loop_budget,
                     });
                 }
+                // An LD_ABS/LD_IND load outside the packet: Linux ends the run with r0 = 0.
+                ffi::BPF2C_UNWIND_PACKET_LOAD => return Ok(0),
                 ffi::BPF2C_UNWIND_BAD_HELPER => {
                     return Err(RunError::BadHelper {
                         program: name(),

@@ -651,6 +651,10 @@ fn program_type(t: ProgramType) -> Ident {
     ident(match t {
         ProgramType::Xdp => "XdpProgram",
         ProgramType::Raw => "RawProgram",
+        ProgramType::SocketFilter
+        | ProgramType::SchedCls
+        | ProgramType::SchedAct
+        | ProgramType::CgroupSkb => "SkbProgram",
     })
 }
 

@@ -5,7 +5,7 @@
 //! with:
 //! - `Counter::load()`, `load_with(Options)`, `loader()` (global data set before loading,
 //!   host helpers registered by name) and `instance()`;
-//! - one method per program returning a typed handle (`XdpProgram` / `RawProgram`);
+//! - one method per program returning a typed handle (`XdpProgram`, `SkbProgram`, `RawProgram`);
 //! - one method per map returning a typed view (`Array<V>`, `HashMap<K, V>`, ...) when BTF
 //!   names its key and value types, else the untyped `MapRef`;
 //! - `globals()` with a view per data section, one getter (and, for writable sections,

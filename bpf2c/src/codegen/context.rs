@@ -1,43 +1,72 @@
-//! XDP context rewriting: the C for a context read that [`crate::xdp_context::classify`]
+//! Context rewriting: the C for a context access that [`crate::context_check::classify`]
 //! allowed.
 //!
-//! The runtime passes a `bpf2c_xdp_context_t`, whose packet pointers are 64 bits wide, in
-//! place of `struct xdp_md`; each read of an `xdp_md` field becomes a read of the matching
-//! native field. Which reads are allowed is decided by the shared check alone, which
-//! verification runs too, so that a program that verifies always translates.
+//! The runtime passes a native context (`bpf2c_xdp_context_t`, `bpf2c_skb_context_t`), whose
+//! packet pointers are 64 bits wide, in place of `struct xdp_md` or `struct __sk_buff`; each
+//! access of a field becomes an access of the native field of the same name. Which accesses
+//! are allowed is decided by the shared check alone, which verification runs too, so that a
+//! program that verifies always translates.
 
-use bpf2c_abi::context::XDP_NATIVE;
+use crate::context_check::FieldAccess;
+use crate::insn::{Insn, BPF_ST};
 
-use crate::insn::Insn;
-use crate::xdp_context::FieldRead;
-
-/// The rewritten C for the context read `read` by `insn`. `little_endian` is the object's
-/// byte order, which says which bytes of a field a narrow read takes.
-pub(super) fn load(insn: &Insn, read: &FieldRead, little_endian: bool) -> String {
-    let d = insn.dst;
-    let field = read.field;
+/// The rewritten C for the context access `access` by `insn`. `little_endian` is the
+/// object's byte order, which says which bytes of a field a narrow read takes.
+pub(super) fn access(insn: &Insn, access: &FieldAccess, little_endian: bool) -> String {
+    let field = access.field;
     let name = field.name;
+    let ctx = access.field_struct_name();
     // The base register holds the context address plus reg_offset; the native field has the
     // same name in the header's native context (the ABI crate's tests check that every
-    // xdp_md field has one). reg_offset is bounded by the check (a field offset in xdp_md,
-    // an instruction offset in i16), so its negation cannot overflow.
-    let addr = super::literals::address(
-        &format!("r{} + offsetof({}, {name})", insn.src, XDP_NATIVE.c_name),
-        -read.reg_offset,
-    );
-    if field.kind.is_packet_pointer() {
+    // field has one). reg_offset is bounded by the check (a field offset, an instruction
+    // offset in i16), so its negation cannot overflow.
+    let base = if access.write { insn.dst } else { insn.src };
+    let field_addr = |within: i64| {
+        super::literals::address(
+            &format!("r{base} + offsetof({}, {name})", access.native.c_name),
+            within - access.reg_offset,
+        )
+    };
+    let addr = field_addr(0);
+    let bits = access.size * 8;
+    let (within, size) = (access.within, access.size);
+    if access.write {
+        let value = if insn.class() == BPF_ST {
+            super::literals::imm64(insn.imm)
+        } else {
+            format!("r{}", insn.src)
+        };
+        let part = if size == i64::from(field.size) {
+            String::new()
+        } else {
+            format!("bytes {within}..{} of ", within + size)
+        };
         return format!(
-            "r{d} = bpf2c_load64({addr}); /* xdp_md.{name}: a 64-bit pointer natively */"
+            "bpf2c_store{bits}({}, {value}); /* {part}{ctx}.{name} */",
+            field_addr(within)
         );
     }
-    let sx = if read.sign_extend { "s" } else { "" };
-    if read.size == 4 {
-        return format!("r{d} = bpf2c_load32{sx}({addr}); /* xdp_md.{name} */");
+    let d = insn.dst;
+    if field.kind.is_packet_pointer() {
+        return format!(
+            "r{d} = bpf2c_load64({addr}); /* {ctx}.{name}: a 64-bit pointer natively */"
+        );
     }
-    // A narrow read of a field: load the whole native field and pick the bytes, which
+    let sx = if access.sign_extend { "s" } else { "" };
+    if size == i64::from(field.size) {
+        return format!("r{d} = bpf2c_load{bits}{sx}({addr}); /* {ctx}.{name} */");
+    }
+    if field.size != 4 {
+        // Bytes of an array (cb, the IPv6 addresses) lie natively as they lie in the struct
+        // the program reads.
+        return format!(
+            "r{d} = bpf2c_load{bits}{sx}({}); /* bytes {within}..{} of {ctx}.{name} */",
+            field_addr(within),
+            within + size
+        );
+    }
+    // A narrow read of a 32-bit field: load the whole native field and pick the bytes, which
     // works whatever the host's byte order.
-    let (within, size) = (read.within, read.size);
-    let bits = size * 8;
     let shift = if little_endian {
         within * 8
     } else {
@@ -48,13 +77,13 @@ pub(super) fn load(insn: &Insn, read: &FieldRead, little_endian: bool) -> String
     } else {
         format!("(bpf2c_load32({addr}) >> {shift})")
     };
-    let expr = if read.sign_extend {
+    let expr = if access.sign_extend {
         format!("(uint64_t)(int64_t)(int{bits}_t){value}")
     } else {
         format!("{value} & {}", (1u64 << bits) - 1)
     };
     format!(
-        "r{d} = {expr}; /* bytes {within}..{} of xdp_md.{name} */",
+        "r{d} = {expr}; /* bytes {within}..{} of {ctx}.{name} */",
         within + size
     )
 }
@@ -62,9 +91,10 @@ pub(super) fn load(insn: &Insn, read: &FieldRead, little_endian: bool) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::context_check::{classify, Access, FunctionContext};
     use crate::facts::{CtxFact, InsnFacts};
     use crate::insn::*;
-    use crate::xdp_context::{classify, Access};
+    use crate::object::ProgramType;
 
     fn ldx(size: u8, dst: u8, src: u8, off: i16) -> Insn {
         Insn {
@@ -86,8 +116,12 @@ mod tests {
             }),
             map_call: None,
         };
-        match classify(Some(&facts), insn) {
-            Ok(Access::Field(read)) => load(insn, &read, little_endian),
+        match classify(
+            Some(&facts),
+            insn,
+            &FunctionContext::of_types(vec![ProgramType::Xdp]),
+        ) {
+            Ok(Access::Field(read)) => access(insn, &read, little_endian),
             other => panic!("not a translatable context read: {other:?}"),
         }
     }

@@ -107,6 +107,10 @@ fn registers(insn: &Insn) -> u16 {
             _ => bit(insn.dst) | bit(insn.src),
         },
         BPF_STX => bit(insn.dst) | bit(insn.src) | bit(0),
+        // LD_ABS and LD_IND read the context in r6 (and LD_IND its source) into r0.
+        BPF_LD if matches!(insn.opcode & 0xe0, BPF_ABS | BPF_IND) => {
+            bit(0) | bit(6) | bit(insn.src)
+        }
         BPF_LD => bit(insn.dst),
         _ => bit(insn.dst) | bit(insn.src),
     }
@@ -188,7 +192,7 @@ pub(super) fn emit(m: &Module, fid: FunctionId, out: &mut Out) -> Result<()> {
     let env = Env {
         module: m,
         func: fid,
-        rewrite_ctx: m.xdp_functions[fid],
+        context: &m.contexts[fid],
         loops: &loops,
     };
     let mut stmts: Vec<(usize, Stmt)> = Vec::with_capacity(starts.len());

@@ -10,17 +10,18 @@
 use super::literals::{address, i32_lit, imm64, u32_lit, u64_lit};
 use super::loops::{Charge, LoopPlan};
 use super::{context, plan, Module, HELPER_ARGS};
+use crate::context_check::{self, Access, FunctionContext};
 use crate::error::{Error, Result};
 use crate::insn::*;
 use crate::object::{Function, FunctionId, MapType, Reloc};
-use crate::xdp_context::{self, Access};
 
 /// The translation context of one function.
 pub(super) struct Env<'a> {
     pub module: &'a Module<'a>,
     pub func: FunctionId,
-    /// Whether memory accesses may touch an XDP context and must follow the facts.
-    pub rewrite_ctx: bool,
+    /// The context of the programs that run the function: whether memory accesses may
+    /// touch a context struct and must follow the facts.
+    pub context: &'a FunctionContext,
     /// How the function spends the loop budget, which it then keeps in the local `budget`.
     pub loops: &'a LoopPlan,
 }
@@ -418,12 +419,12 @@ pub(super) const TAIL_CALL_HELPER: u32 = bpf2c_abi::helper::id::TAIL_CALL;
 
 fn memory(env: &Env, pc: usize, insn: &Insn) -> Result<String> {
     let err = |m: String| env.error(pc, m);
-    if env.rewrite_ctx {
+    if env.context.has_struct() {
         let facts = env.module.facts.and_then(|f| f.get(env.func, pc));
-        match xdp_context::classify(facts, insn).map_err(err)? {
+        match context_check::classify(facts, insn, env.context).map_err(err)? {
             Access::Plain => {}
-            Access::Field(read) => {
-                return Ok(context::load(insn, &read, env.module.obj.little_endian))
+            Access::Field(field) => {
+                return Ok(context::access(insn, &field, env.module.obj.little_endian))
             }
         }
     }
@@ -475,15 +476,50 @@ pub(super) fn plain_memory(insn: &Insn) -> String {
     }
 }
 
+/// A legacy packet load (LD_ABS, LD_IND): r0 = the 1, 2 or 4 bytes at the offset into the
+/// packet of the context in r6 (the verifier requires r6 to hold it), read in network byte
+/// order. LD_IND adds its source register to the immediate in 32 bits, as Linux does. A load
+/// outside the packet ends the whole run returning 0, as in Linux: every frame returns at
+/// once through the unwind mechanism, and the runtime turns the unwind into r0 = 0.
+fn legacy_packet_load(insn: &Insn) -> std::result::Result<Stmt, String> {
+    let size = match insn.opcode & 0x18 {
+        BPF_B => 1,
+        BPF_H => 2,
+        BPF_W => 4,
+        _ => {
+            return Err(format!(
+                "invalid opcode {:#04x}: legacy packet loads are 1, 2 or 4 bytes wide",
+                insn.opcode
+            ))
+        }
+    };
+    let offset = if insn.opcode & 0xe0 == BPF_ABS {
+        format!("(int64_t){}", insn.imm)
+    } else {
+        format!(
+            "(int64_t)(int32_t)(uint32_t)({} + (uint64_t)(int64_t){})",
+            reg(insn.src)?,
+            insn.imm
+        )
+    };
+    Ok(Stmt {
+        code: format!(
+            "{{ uint64_t packet_value; if (!bpf2c_packet_load(r6, {offset}, {size}, &packet_value)) \
+             {{ inv->unwind = BPF2C_UNWIND_PACKET_LOAD; return 0; }} r0 = packet_value; }} \
+             /* legacy packet load, network byte order */"
+        ),
+        target: None,
+        needs_rt: false,
+    })
+}
+
 /// The 64-bit immediate load: a constant, a map, or the address of a map's value.
 fn lddw(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
     let err = |m: String| env.error(pc, m);
     if !insn.is_lddw() {
         let mode = insn.opcode & 0xe0;
         if mode == BPF_ABS || mode == BPF_IND {
-            return Err(err(
-                "legacy packet access (LD_ABS/LD_IND) is not supported".into()
-            ));
+            return legacy_packet_load(insn).map_err(err);
         }
     }
     let d = reg(insn.dst);

@@ -154,7 +154,8 @@ pub(crate) struct Module<'a> {
     /// `rt->helpers[k]`.
     helpers: Vec<(u32, String)>,
     /// Functions some XDP program runs: their context accesses are rewritten.
-    xdp_functions: Vec<bool>,
+    /// Per function, the context of the programs that run it.
+    contexts: Vec<crate::context_check::FunctionContext>,
     /// Functions some program runs.
     reachable: Vec<bool>,
 }
@@ -206,7 +207,7 @@ impl<'a> Module<'a> {
         }
         let helpers = ids.into_iter().collect();
 
-        let xdp_functions = crate::xdp_context::xdp_functions(obj);
+        let contexts = crate::context_check::FunctionContext::of_functions(obj);
         let mut reachable = vec![false; obj.functions.len()];
         for p in &obj.programs {
             for f in obj.reachable_functions(p.entry) {
@@ -222,7 +223,7 @@ impl<'a> Module<'a> {
             opts,
             fn_names,
             helpers,
-            xdp_functions,
+            contexts,
             reachable,
         })
     }

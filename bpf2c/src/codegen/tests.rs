@@ -584,7 +584,7 @@ fn xdp_context_loads_are_rewritten() {
     assert_eq!(err.location.function.as_deref(), Some("xdp_prog"));
     assert!(
         err.message
-            .contains("known only from verification facts, and XDP programs are translated"),
+            .contains("known only from verification facts, and programs with a context struct"),
         "{err}"
     );
     let partial = facts(&[(0, ctx(0)), (1, ctx(4))]);
@@ -621,6 +621,125 @@ fn xdp_context_writes_and_ambiguity_are_refused() {
     let f = facts(&[(0, CtxFact::VaryingOffset)]);
     let err = generate(&load, Some(&f), &CodegenOptions::default()).unwrap_err();
     assert!(err.message.contains("not a single value"), "{err}");
+}
+
+fn skb_object(section: &str, t: ProgramType, insns: Vec<Insn>) -> Object {
+    object(
+        vec![func("skb_prog", section, insns)],
+        Vec::new(),
+        vec![program("skb_prog", section, t, 0)],
+    )
+}
+
+#[test]
+fn sk_buff_accesses_are_rewritten_to_the_native_context() {
+    let obj = skb_object(
+        "tc",
+        ProgramType::SchedCls,
+        vec![
+            i(BPF_LDX | BPF_MEM | BPF_W, 2, 1, 76, 0),  // data
+            i(BPF_LDX | BPF_MEM | BPF_B, 3, 1, 9, 0),   // byte 1 of mark
+            i(BPF_STX | BPF_MEM | BPF_W, 1, 3, 8, 0),   // mark = r3
+            i(BPF_ST | BPF_MEM | BPF_W, 1, 0, 52, 7),   // cb[1] = 7
+            i(BPF_LDX | BPF_MEM | BPF_DW, 4, 1, 48, 0), // cb[0..2]
+            i(BPF_LD | BPF_ABS | BPF_H, 0, 0, 0, 12),   // ethertype
+            EXIT,
+        ],
+    );
+    let ctx = |off| CtxFact::Ctx {
+        reg_offset: 0,
+        field_offset: off,
+    };
+    let f = facts(&[
+        (0, ctx(76)),
+        (1, ctx(9)),
+        (2, ctx(8)),
+        (3, ctx(52)),
+        (4, ctx(48)),
+    ]);
+    let c = generate(&obj, Some(&f), &CodegenOptions::default()).unwrap();
+    for line in [
+        "    r2 = bpf2c_load64(r1 + offsetof(bpf2c_skb_context_t, data)); \
+         /* __sk_buff.data: a 64-bit pointer natively */\n",
+        "    r3 = (bpf2c_load32(r1 + offsetof(bpf2c_skb_context_t, mark)) >> 8) & 255; \
+         /* bytes 1..2 of __sk_buff.mark */\n",
+        "    bpf2c_store32(r1 + offsetof(bpf2c_skb_context_t, mark), r3); /* __sk_buff.mark */\n",
+        "    bpf2c_store32(r1 + offsetof(bpf2c_skb_context_t, cb) + 4, 7); \
+         /* bytes 4..8 of __sk_buff.cb */\n",
+        "    r4 = bpf2c_load64(r1 + offsetof(bpf2c_skb_context_t, cb)); \
+         /* bytes 0..8 of __sk_buff.cb */\n",
+        "    { uint64_t packet_value; if (!bpf2c_packet_load(r6, (int64_t)12, 2, &packet_value)) \
+         { inv->unwind = BPF2C_UNWIND_PACKET_LOAD; return 0; } r0 = packet_value; } \
+         /* legacy packet load, network byte order */\n",
+    ] {
+        assert!(c.contains(line), "{line}\nin\n{c}");
+    }
+    assert!(c.contains("BPF2C_PROG_TYPE_SCHED_CLS"));
+}
+
+#[test]
+fn sk_buff_writes_follow_the_program_type() {
+    let store = |section, t| {
+        skb_object(
+            section,
+            t,
+            vec![i(BPF_ST | BPF_MEM | BPF_W, 1, 0, 8, 1), mov(0, 0), EXIT],
+        )
+    };
+    let f = facts(&[(
+        0,
+        CtxFact::Ctx {
+            reg_offset: 0,
+            field_offset: 8,
+        },
+    )]);
+    assert!(generate(
+        &store("tc", ProgramType::SchedCls),
+        Some(&f),
+        &CodegenOptions::default()
+    )
+    .is_ok());
+    let err = generate(
+        &store("socket", ProgramType::SocketFilter),
+        Some(&f),
+        &CodegenOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.message,
+        "the program writes to the context (__sk_buff.mark); socket_filter programs may write \
+         only cb, as in Linux"
+    );
+    assert_eq!(err.location.insn, Some(0));
+    // A section that does not name its type is verified as PREVAIL's default socket_filter,
+    // but a loader may attach it as tc (iproute2's `tc_mark`): it may write what tc may.
+    assert!(generate(
+        &store("tc_mark", ProgramType::SocketFilter),
+        Some(&f),
+        &CodegenOptions::default()
+    )
+    .is_ok());
+    // len is read-only for every type.
+    let len = skb_object(
+        "tc",
+        ProgramType::SchedCls,
+        vec![i(BPF_STX | BPF_MEM | BPF_W, 1, 2, 0, 0), mov(0, 0), EXIT],
+    );
+    let f = facts(&[(
+        0,
+        CtxFact::Ctx {
+            reg_offset: 0,
+            field_offset: 0,
+        },
+    )]);
+    let err = generate(&len, Some(&f), &CodegenOptions::default()).unwrap_err();
+    assert!(
+        err.message.starts_with(
+            "the program writes to the context (__sk_buff.len); sched_cls programs may write \
+             only mark, queue_mapping, priority, tc_index, cb, tc_classid, tstamp"
+        ),
+        "{err}"
+    );
 }
 
 #[test]

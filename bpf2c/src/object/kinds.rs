@@ -232,8 +232,16 @@ pub fn program_kind_by_name(name: &str) -> Option<ProgramKind> {
 
 fn from_prevail(section: &str, path: &str) -> ProgramKind {
     let t = LinuxPlatform::new().get_program_type(section, path);
-    if t.name == "xdp" {
-        return ProgramKind::Runs(ProgramType::Xdp);
+    let runs = match t.name.as_str() {
+        "xdp" => Some(ProgramType::Xdp),
+        "socket_filter" => Some(ProgramType::SocketFilter),
+        "sched_cls" => Some(ProgramType::SchedCls),
+        "sched_act" => Some(ProgramType::SchedAct),
+        "cgroup_skb" => Some(ProgramType::CgroupSkb),
+        _ => None,
+    };
+    if let Some(t) = runs {
+        return ProgramKind::Runs(t);
     }
     ProgramKind::VerifyOnly {
         name: t.name,

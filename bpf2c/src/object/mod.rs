@@ -11,6 +11,7 @@ mod bytes;
 pub mod elf;
 pub mod kinds;
 pub mod raw;
+pub mod select;
 pub mod type_override;
 pub mod validate;
 

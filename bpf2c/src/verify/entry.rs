@@ -71,6 +71,13 @@ fn runtime_program_type(t: ProgramType) -> EbpfProgramType {
     let ctx = match t {
         ProgramType::Xdp => &XDP_MD,
         ProgramType::Raw => &NO_CONTEXT,
+        // The programs that read struct __sk_buff are verified exactly as PREVAIL's Linux
+        // platform verifies their type (its context descriptor, helper set and privileges);
+        // only running them is bpf2c's.
+        ProgramType::SocketFilter => return linux_type_from_section("socket"),
+        ProgramType::SchedCls => return linux_type_from_section("classifier"),
+        ProgramType::SchedAct => return linux_type_from_section("action"),
+        ProgramType::CgroupSkb => return linux_type_from_section("cgroup/skb"),
     };
     EbpfProgramType {
         name: t.name().to_string(),
@@ -83,11 +90,14 @@ fn runtime_program_type(t: ProgramType) -> EbpfProgramType {
     }
 }
 
+fn linux_type_from_section(section: &str) -> EbpfProgramType {
+    LinuxPlatform::new().get_program_type(section, "")
+}
+
 /// The explicit entry state for program types that need one; None means PREVAIL's default
 /// (r1 = context).
 pub fn entry_state(t: &ProgramKind) -> Option<StringInvariant> {
     match t {
-        ProgramKind::Runs(ProgramType::Xdp) | ProgramKind::VerifyOnly { .. } => None,
         ProgramKind::Runs(ProgramType::Raw) => {
             let max = MAX_RAW_BUFFER;
             let constraints: BTreeSet<String> = [
@@ -105,5 +115,6 @@ pub fn entry_state(t: &ProgramKind) -> Option<StringInvariant> {
             .collect();
             Some(StringInvariant::from_set(constraints))
         }
+        ProgramKind::Runs(_) | ProgramKind::VerifyOnly { .. } => None,
     }
 }

@@ -2,8 +2,8 @@
 //! refused at verification too, for translation's own reason, so that a program that
 //! verifies always translates.
 //!
-//! What translation refuses after a successful proof is context accesses of XDP programs
-//! ([`crate::xdp_context`], the check code generation runs). Code generation translates a
+//! What translation refuses after a successful proof is context accesses of programs with a
+//! context struct ([`crate::context_check`], the check code generation runs). Code generation translates a
 //! function once for all the programs that run it, under the facts joined over them, so
 //! besides each program's own check there is one over the programs of an object together:
 //! two programs may each translate alone but not together, as when one gives a shared
@@ -12,22 +12,30 @@
 use std::collections::BTreeMap;
 
 use super::{Diagnostic, ProgramVerdict};
+use crate::context_check::{untranslatable, ContextUser, FunctionContext};
 use crate::facts::extract::ProgramFacts;
 use crate::facts::ModuleFacts;
-use crate::object::{Object, ProgramType};
-use crate::xdp_context::{untranslatable, xdp_functions};
+use crate::object::Object;
 
 /// Why program `prog`, whose facts are `facts`, cannot be translated: one diagnostic per
 /// refused instruction, none when it can.
 pub(super) fn check_program(obj: &Object, prog: usize, facts: &ProgramFacts) -> Vec<Diagnostic> {
     let program = &obj.programs[prog];
-    if program.prog_type != ProgramType::Xdp {
+    let Some(user) = ContextUser::of_program(program) else {
         return Vec::new();
-    }
-    untranslatable(obj, obj.reachable_functions(program.entry), &facts.insns)
-        .into_iter()
-        .map(|(at, reason)| Diagnostic::untranslatable(obj, &program.name, at, &reason))
-        .collect()
+    };
+    // The program alone: each of its functions serves its context only.
+    let own = FunctionContext::of_users(vec![user]);
+    let contexts = vec![own; obj.functions.len()];
+    untranslatable(
+        obj,
+        obj.reachable_functions(program.entry),
+        &contexts,
+        &facts.insns,
+    )
+    .into_iter()
+    .map(|(at, reason)| Diagnostic::untranslatable(obj, &program.name, at, &reason))
+    .collect()
 }
 
 /// Refuses, in `verdicts` (by program index), the programs that translate alone but not
@@ -36,9 +44,9 @@ pub(super) fn check_program(obj: &Object, prog: usize, facts: &ProgramFacts) -> 
 /// part.
 pub(super) fn check_together(obj: &Object, verdicts: &mut BTreeMap<usize, ProgramVerdict>) {
     let module = ModuleFacts::from_programs(verdicts.values().filter_map(|v| v.facts.as_ref()));
-    let xdp = xdp_functions(obj);
-    let functions = (0..obj.functions.len()).filter(|&f| xdp[f]);
-    for (at, reason) in untranslatable(obj, functions, &module.insns) {
+    let contexts = FunctionContext::of_functions(obj);
+    let functions = (0..obj.functions.len()).filter(|&f| contexts[f].has_struct());
+    for (at, reason) in untranslatable(obj, functions, &contexts, &module.insns) {
         let function = &obj.functions[at.function].name;
         for v in verdicts.values_mut() {
             let reached = v

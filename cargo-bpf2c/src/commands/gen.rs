@@ -21,7 +21,10 @@ pub fn run(shell: &Shell, args: GenArgs) -> CmdResult {
 }
 
 fn one(shell: &Shell, args: &GenArgs, object: &Path) -> CmdResult {
-    let obj = super::load_typed(object, args.translate.raw, &args.translate.program_types)?;
+    let mut obj = super::load_typed(object, args.translate.raw, &args.translate.program_types)?;
+    if !args.programs.is_empty() {
+        obj = obj.select_programs(&args.programs).map_err(Failure::from)?;
+    }
     // A package that declares the object may declare host helpers its programs call.
     let helpers = if args.translate.raw {
         bpf2c::helpers::HelperSet::standard()
@@ -59,6 +62,9 @@ fn one(shell: &Shell, args: &GenArgs, object: &Path) -> CmdResult {
 }
 
 fn workspace_mode(shell: &Shell, args: &GenArgs) -> CmdResult {
+    if !args.programs.is_empty() {
+        return Err(Failure("--program needs an OBJECT".into()));
+    }
     if args.translate.raw || args.translate.no_verify {
         return Err(Failure(
             "--raw and --no-verify need an OBJECT: workspace objects are always verified ELF"

@@ -1,8 +1,9 @@
 //! `cargo bpf2c run OBJECT`: compile natively (cached by content), run one program, and
 //! print `{"program", "retval", "data_out"[, "ns_per_run"]}` on stdout, with `"redirect"`
 //! when the program redirected the packet, `"meta_out"` when it left metadata before it,
-//! `"clones"` when it sent copies, and `"events"` listing what the program sent to ring and
-//! perf buffers: `[{"map", "data"}]`.
+//! `"clones"` when it sent copies, `"events"` listing what the program sent to ring and
+//! perf buffers (`[{"map", "data"}]`), and `"ctx_out"`: the `__sk_buff` fields as a
+//! socket-filter, tc or cgroup-skb program left them.
 
 use std::path::Path;
 
@@ -61,7 +62,7 @@ pub fn instantiate(
 }
 
 pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {
-    let obj = super::load_typed(
+    let mut obj = super::load_typed(
         &args.object,
         args.translate.raw,
         &args.translate.program_types,
@@ -109,8 +110,48 @@ pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {
             }
         },
     };
+    // A program runs even when other programs or maps of its object cannot: the object is
+    // then cut down to it, so that only its own missing pieces count.
+    if bpf2c::runnable::check_runnable(&obj, &bpf2c::helpers::HelperSet::standard()).is_err()
+        && obj.programs.len() > 1
+    {
+        obj = obj
+            .select_programs(std::slice::from_ref(&program))
+            .map_err(Failure::from)?;
+    }
+    let program_type = obj.program(&program).and_then(|p| p.prog_type.runtime());
     // Every input is checked before the (slow) native compile.
-    let mut data = hex::decode(&args.data_hex).map_err(|e| Failure(format!("--data-hex: {e}")))?;
+    let mut data = match &args.data_file {
+        Some(path) => std::fs::read(path)
+            .map_err(|e| Failure(format!("--data-file {}: cannot read: {e}", path.display())))?,
+        None => hex::decode(&args.data_hex).map_err(|e| Failure(format!("--data-hex: {e}")))?,
+    };
+    let skb_fields = match &args.ctx_json {
+        Some(text) => {
+            if !program_type.is_some_and(|t| t.reads_sk_buff()) {
+                return Err(Failure(format!(
+                    "--ctx-json: program '{program}' is {}, but only programs that read \
+                     struct __sk_buff (socket_filter, sched_cls, sched_act, cgroup_skb) take \
+                     __sk_buff fields",
+                    program_type.map_or("of a type that cannot run here".to_string(), |t| {
+                        format!("a {t} program")
+                    })
+                )));
+            }
+            if args.repeat.is_some() {
+                return Err(Failure(
+                    "--ctx-json cannot be combined with --repeat, whose runs give every \
+                     __sk_buff field 0"
+                        .to_string(),
+                ));
+            }
+            Some(
+                cargo_bpf2c::ctx_json::parse(text)
+                    .map_err(|e| Failure(format!("--ctx-json: {e}")))?,
+            )
+        }
+        None => None,
+    };
     let maps_in = match &args.maps_in {
         Some(path) => Some(read_maps_file(path)?),
         None => None,
@@ -139,6 +180,7 @@ pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {
     let is_xdp = instance.programs()[prog.index()].program_type == ProgramType::Xdp;
     let mut outcome = None;
     let mut meta = Vec::new();
+    let mut ctx_out = None;
     let (retval, ns_per_run) = match args.repeat {
         // XDP programs get the room a driver gives (256 bytes of headroom, a 4 KiB frame),
         // so they may grow and shrink the packet as in Linux.
@@ -152,6 +194,14 @@ pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {
             let retval = run.retval;
             outcome = Some(run);
             (retval, None)
+        }
+        None if program_type.is_some_and(|t| t.reads_sk_buff()) => {
+            let fields = skb_fields.unwrap_or_default();
+            let run = instance
+                .run_skb(&prog, &mut data, &fields)
+                .map_err(Failure::from)?;
+            ctx_out = Some(run.fields);
+            (run.retval, None)
         }
         None => (instance.run(&prog, &mut data).map_err(Failure::from)?, None),
         // clap refuses 0 (see `RunArgs::repeat`).
@@ -187,6 +237,9 @@ pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {
         .collect();
     if !events.is_empty() {
         result["events"] = json!(events);
+    }
+    if let Some(fields) = &ctx_out {
+        result["ctx_out"] = cargo_bpf2c::ctx_json::to_json(fields);
     }
     println!("{result}");
     Ok(Outcome::Success)

@@ -248,7 +248,10 @@ fn optimization_never_changes_what_programs_do() {
             // Objects that run at all hold only program types the runtime runs.
             let inputs = match p.prog_type.runtime() {
                 Some(ProgramType::Raw) => raw_inputs(&keys, &mut rng),
+                // Packets for the programs that read struct __sk_buff as for XDP.
                 Some(ProgramType::Xdp) => xdp_inputs(&mut rng),
+                Some(t) if t.reads_sk_buff() => xdp_inputs(&mut rng),
+                Some(t) => panic!("{}: no inputs for {t} programs", p.name),
                 None => panic!("{}: {} cannot run here", p.name, p.prog_type),
             };
             for input in inputs {
