@@ -29,7 +29,7 @@ pub use crate::redirect::{ClonedPacket, Redirect, RunOutcome};
 pub use map_ref::MapRef;
 pub use options::{Options, DEFAULT_LOOP_BUDGET, DEFAULT_MAX_MAP_BYTES, MAX_CPU_SLOTS};
 pub use run::{Program, RepeatStats};
-pub use skb::{SkbFields, SkbRun};
+pub use skb::{SkbFields, SkbPacketRun, SkbRun};
 
 /// Distinguishes instances so a program handle cannot be used on the wrong one.
 static NEXT_INSTANCE_ID: AtomicU64 = AtomicU64::new(1);

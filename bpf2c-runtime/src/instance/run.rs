@@ -346,7 +346,12 @@ impl Instance {
 
     /// [`Instance::execute`] with a run state the caller prepared (a packet) and reads
     /// afterwards (a redirect).
-    fn execute_in(&self, state: &RunState<'_>, entry: Entry, cpu: u32) -> Result<u64, RunError> {
+    pub(super) fn execute_in(
+        &self,
+        state: &RunState<'_>,
+        entry: Entry,
+        cpu: u32,
+    ) -> Result<u64, RunError> {
         let mut inv = self.invocation(entry, cpu, state);
         let function = self.image.programs()[state.program.get()].function;
         // SAFETY: the function comes from a validated module whose code outlives the

@@ -6,9 +6,11 @@ use std::ffi::c_void;
 
 use super::run::Entry;
 use super::run::Program;
-use super::Instance;
+use super::{Instance, RunState};
 use crate::error::RunError;
 use crate::ffi::bpf2c_skb_context_t;
+use crate::packet::Packet;
+use crate::redirect::{ClonedPacket, Redirect};
 use crate::types::ProgramType;
 
 /// The `__sk_buff` fields a packet cannot give, which the host supplies (all 0 by default,
@@ -47,6 +49,19 @@ pub struct SkbRun {
     /// The host's fields as the program left them (it may write mark, priority, cb... as its
     /// type allows).
     pub fields: SkbFields,
+}
+
+/// The result of [`Instance::run_skb_packet`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkbPacketRun {
+    /// r0: the verdict, as in [`SkbRun::retval`].
+    pub retval: u64,
+    /// The host's fields as the program left them.
+    pub fields: SkbFields,
+    /// The redirect target, when the program set one (`bpf_redirect`, `bpf_redirect_map`).
+    pub redirect: Option<Redirect>,
+    /// The copies `bpf_clone_redirect` sent, in order.
+    pub clones: Vec<ClonedPacket>,
 }
 
 /// `__sk_buff.protocol` for a packet: the EtherType of an Ethernet frame, or, for a cgroup
@@ -147,6 +162,51 @@ impl Instance {
         packet: &mut [u8],
         fields: &SkbFields,
     ) -> Result<SkbRun, RunError> {
+        self.skb_program_type(prog)?;
+        self.check_data(prog, packet.len())?;
+        // Without room around it the frame is exactly the slice: the program may rewrite and
+        // shrink it, and its bytes stay where they were.
+        let mut frame = Packet::with_room(packet, 0, 0);
+        let run = self.run_skb_packet(prog, &mut frame, fields)?;
+        packet.copy_from_slice(&frame.frame_mut()[..packet.len()]);
+        Ok(SkbRun {
+            retval: run.retval,
+            fields: run.fields,
+        })
+    }
+
+    /// [`Instance::run_skb`] over a packet with room ([`Packet::new`]), which the resize
+    /// helpers (`bpf_skb_change_head`, `bpf_skb_adjust_room`, ...) grow and shrink within
+    /// Linux's limits; `packet` holds the final packet afterwards. The outcome carries r0, the
+    /// host's fields as the program left them, and any redirect target and clones.
+    pub fn run_skb_packet(
+        &self,
+        prog: &Program,
+        packet: &mut Packet,
+        fields: &SkbFields,
+    ) -> Result<SkbPacketRun, RunError> {
+        let program_type = self.skb_program_type(prog)?;
+        self.check_data(prog, packet.len())?;
+        let mut ctx = skb_context(program_type, packet.data_mut(), fields);
+        crate::helpers::skb::publish(&mut ctx, packet);
+        let entry = skb_entry(&mut ctx);
+        let state = RunState::new(self, prog.index());
+        state.packet.set(packet as *mut Packet);
+        let retval = self.with_cpu(|cpu| self.execute_in(&state, entry, cpu));
+        state.packet.set(std::ptr::null_mut());
+        // The helpers keep the context and the packet in step; a direct write to the context's
+        // packet pointers is refused by verification, so the bounds are the packet's.
+        crate::helpers::skb::adopt_bounds(&ctx, packet);
+        Ok(SkbPacketRun {
+            retval: retval?,
+            fields: fields_of(&ctx),
+            redirect: state.redirect.take(),
+            clones: state.clones.take(),
+        })
+    }
+
+    /// The program's type, when it reads `struct __sk_buff`.
+    fn skb_program_type(&self, prog: &Program) -> Result<ProgramType, RunError> {
         let info = self.info(prog)?;
         let program_type = info.program_type;
         if !program_type.reads_sk_buff() {
@@ -158,14 +218,7 @@ impl Instance {
                 actual: program_type.to_string(),
             });
         }
-        self.check_data(prog, packet.len())?;
-        let mut ctx = skb_context(program_type, packet, fields);
-        let entry = skb_entry(&mut ctx);
-        let retval = self.with_cpu(|cpu| self.execute(prog.index(), entry, cpu))?;
-        Ok(SkbRun {
-            retval,
-            fields: fields_of(&ctx),
-        })
+        Ok(program_type)
     }
 }
 

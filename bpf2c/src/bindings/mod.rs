@@ -334,6 +334,8 @@ fn map_view(
                 "a {} holds redirect targets, filled through its untyped handle",
                 def.map_type
             )),
+            what,
+        ),
         // Family "maps" (issue 10): reached through MapRef and bpf2c_runtime::events.
         Some(
             t @ (MapType::LpmTrie

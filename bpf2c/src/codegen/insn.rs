@@ -498,7 +498,7 @@ fn legacy_packet_load(insn: &Insn) -> std::result::Result<Stmt, String> {
     } else {
         format!(
             "(int64_t)(int32_t)(uint32_t)({} + (uint64_t)(int64_t){})",
-            reg(insn.src)?,
+            reg(insn.src),
             insn.imm
         )
     };

@@ -195,12 +195,21 @@ pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {
             outcome = Some(run);
             (retval, None)
         }
+        // Socket-filter, tc and cgroup-skb programs get the same room, for the skb resize
+        // helpers.
         None if program_type.is_some_and(|t| t.reads_sk_buff()) => {
             let fields = skb_fields.unwrap_or_default();
+            let mut packet = Packet::new(&data);
             let run = instance
-                .run_skb(&prog, &mut data, &fields)
+                .run_skb_packet(&prog, &mut packet, &fields)
                 .map_err(Failure::from)?;
+            data = packet.data().to_vec();
             ctx_out = Some(run.fields);
+            outcome = Some(RunOutcome {
+                retval: run.retval,
+                redirect: run.redirect,
+                clones: run.clones,
+            });
             (run.retval, None)
         }
         None => (instance.run(&prog, &mut data).map_err(Failure::from)?, None),
