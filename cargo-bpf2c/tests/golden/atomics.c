@@ -167,7 +167,7 @@ static const bpf2c_program_entry_t bpf2c_programs[] = {
     { "atomics", "raw", BPF2C_PROG_TYPE_RAW, 38, bpf2c_fn_atomics_entry },
 };
 
-/* Functions, by the index that bpf2c_back_edge reports. */
+/* Functions, by the index that bpf2c_loop_budget_spent reports. */
 static const bpf2c_function_entry_t bpf2c_functions[] = {
     /* 0 */ { "atomics" },
 };

@@ -57,6 +57,7 @@ static uint64_t bpf2c_fn_audit_order(uint64_t r1, uint64_t r2, uint64_t r3, uint
     uint64_t r8 = 0;
     uint64_t r9 = 0;
     (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r7; (void)r8; (void)r9; (void)r10; (void)inv;
+    uint64_t budget = inv->loop_budget;
 
     /* 0: r7 = r2 */
 #line 22 "./examples/plugin-host/bpf/audit.c"
@@ -119,7 +120,7 @@ L19:
     r9 += 8;
     /* 20: if r9 > r7 goto -6 */
 #line 33 "./examples/plugin-host/bpf/audit.c"
-    if (r9 > r7) { if (bpf2c_back_edge(inv, 0, 20)) { return 0; } goto L15; }
+    if (r9 > r7) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 20); } budget--; goto L15; }
     /* 21: r1 = r8 */
     r1 = r8;
     /* 22: r1 += r2 */
@@ -160,7 +161,7 @@ L19:
     r2 = bpf2c_load32(r5);
     /* 34: if w4 <= w2 goto -24 */
 #line 36 "./examples/plugin-host/bpf/audit.c"
-    if ((uint32_t)r4 <= (uint32_t)r2) { if (bpf2c_back_edge(inv, 0, 34)) { return 0; } goto L11; }
+    if ((uint32_t)r4 <= (uint32_t)r2) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 34); } budget--; goto L11; }
     /* 35: w2 = 0 */
 #line 37 "./examples/plugin-host/bpf/audit.c"
     r2 = 0;
@@ -234,7 +235,7 @@ L19:
     r6 = (uint32_t)(r6 + 1);
     /* 62: goto -52 */
 #line 42 "./examples/plugin-host/bpf/audit.c"
-    if (bpf2c_back_edge(inv, 0, 62)) { return 0; } goto L11;
+    { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 62); } budget--; goto L11; }
 L63:
     /* 63: *(u32 *)(r10 - 32) = r1 */
     bpf2c_store32(r10 - 32, r1);
@@ -289,9 +290,9 @@ L81:
     r0 = (uint32_t)r6;
     /* 82: exit */
 #line 51 "./examples/plugin-host/bpf/audit.c"
-    return r0;
+    inv->loop_budget = budget; return r0;
 }
-#line 295 "audit.c"
+#line 296 "audit.c"
 
 /* Entry of program audit_order: 1 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_audit_order_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)
@@ -304,7 +305,7 @@ static const bpf2c_program_entry_t bpf2c_programs[] = {
     { "audit_order", "raw", BPF2C_PROG_TYPE_RAW, 83, bpf2c_fn_audit_order_entry },
 };
 
-/* Functions, by the index that bpf2c_back_edge reports. */
+/* Functions, by the index that bpf2c_loop_budget_spent reports. */
 static const bpf2c_function_entry_t bpf2c_functions[] = {
     /* 0 */ { "audit_order" },
 };

@@ -41,6 +41,7 @@ static uint64_t bpf2c_fn_count_packets(uint64_t r1, uint64_t r2, uint64_t r3, ui
     uint64_t r7 = 0;
     uint64_t r8 = 0;
     (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r7; (void)r8; (void)r10; (void)inv;
+    uint64_t budget = inv->loop_budget;
 
     /* 0: r7 = *(u32 *)(r1 + 0) */
 #line 71 "./examples/packet-counter/bpf/counter.c"
@@ -264,7 +265,7 @@ L75:
     if ((uint32_t)r2 == 58) goto L85;
     /* 76: if w2 != 17 goto -4 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    if ((uint32_t)r2 != 17) { if (bpf2c_back_edge(inv, 0, 76)) { return 0; } goto L73; }
+    if ((uint32_t)r2 != 17) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 76); } budget--; goto L73; }
     /* 77: w1 = 5 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
     r1 = 5;
@@ -277,7 +278,7 @@ L79:
     if ((uint32_t)r2 == 58) goto L96;
     /* 80: if w2 != 17 goto -40 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    if ((uint32_t)r2 != 17) { if (bpf2c_back_edge(inv, 0, 80)) { return 0; } goto L41; }
+    if ((uint32_t)r2 != 17) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 80); } budget--; goto L41; }
     /* 81: w1 = 5 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
     r1 = 5;
@@ -385,9 +386,9 @@ L116:
 L117:
     /* 117: exit */
 #line 98 "./examples/packet-counter/bpf/counter.c"
-    return r0;
+    inv->loop_budget = budget; return r0;
 }
-#line 391 "counter.c"
+#line 392 "counter.c"
 
 /* Entry of program count_packets: 1 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_count_packets_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)
@@ -400,7 +401,7 @@ static const bpf2c_program_entry_t bpf2c_programs[] = {
     { "count_packets", "xdp", BPF2C_PROG_TYPE_XDP, 118, bpf2c_fn_count_packets_entry },
 };
 
-/* Functions, by the index that bpf2c_back_edge reports. */
+/* Functions, by the index that bpf2c_loop_budget_spent reports. */
 static const bpf2c_function_entry_t bpf2c_functions[] = {
     /* 0 */ { "count_packets" },
 };

@@ -205,7 +205,7 @@ static const bpf2c_program_entry_t bpf2c_programs[] = {
     { "read_limit", "raw", BPF2C_PROG_TYPE_RAW, 5, bpf2c_fn_read_limit_entry },
 };
 
-/* Functions, by the index that bpf2c_back_edge reports. */
+/* Functions, by the index that bpf2c_loop_budget_spent reports. */
 static const bpf2c_function_entry_t bpf2c_functions[] = {
     /* 0 */ { "use_globals" },
     /* 1 */ { "read_limit" },

@@ -62,7 +62,7 @@ static const bpf2c_program_entry_t bpf2c_programs[] = {
     { "past_end", "raw", BPF2C_PROG_TYPE_RAW, 8, bpf2c_fn_past_end_entry },
 };
 
-/* Functions, by the index that bpf2c_back_edge reports. */
+/* Functions, by the index that bpf2c_loop_budget_spent reports. */
 static const bpf2c_function_entry_t bpf2c_functions[] = {
     /* 0 */ { "past_end" },
 };

@@ -238,7 +238,7 @@ static const bpf2c_program_entry_t bpf2c_programs[] = {
     { "print", "raw", BPF2C_PROG_TYPE_RAW, 14, bpf2c_fn_print_entry },
 };
 
-/* Functions, by the index that bpf2c_back_edge reports. */
+/* Functions, by the index that bpf2c_loop_budget_spent reports. */
 static const bpf2c_function_entry_t bpf2c_functions[] = {
     /* 0 */ { "monotonic" },
     /* 1 */ { "random_below" },

@@ -218,7 +218,7 @@ static const bpf2c_program_entry_t bpf2c_programs[] = {
     { "solo_use", "raw", BPF2C_PROG_TYPE_RAW, 14, bpf2c_fn_solo_use_entry },
 };
 
-/* Functions, by the index that bpf2c_back_edge reports. */
+/* Functions, by the index that bpf2c_loop_budget_spent reports. */
 static const bpf2c_function_entry_t bpf2c_functions[] = {
     /* 0 */ { "legacy_use" },
     /* 1 */ { "solo_use" },

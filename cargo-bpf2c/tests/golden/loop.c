@@ -43,6 +43,7 @@ static uint64_t bpf2c_fn_sum_map(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t
     uint64_t r6 = 0;
     uint64_t r7 = 0;
     (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r7; (void)r10; (void)inv;
+    uint64_t budget = inv->loop_budget;
 
     /* 0: w7 = 0 */
 #line 9 "./tests/bpf/loop.c"
@@ -77,7 +78,7 @@ L5:
     { uint32_t key = (uint32_t)bpf2c_load32(r2); r0 = key < 64 ? (uint64_t)(uintptr_t)(rt->map_data[0].array_data + (uint64_t)key * 8) : 0; } /* bpf_map_lookup_elem inlined: arr */
     /* 11: if r0 == 0 goto -9 */
 #line 15 "./tests/bpf/loop.c"
-    if (r0 == 0) { if (bpf2c_back_edge(inv, 0, 11)) { return 0; } goto L3; }
+    if (r0 == 0) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 11); } budget--; goto L3; }
     /* 12: r1 = *(u64 *)(r0 + 0) */
 #line 16 "./tests/bpf/loop.c"
     r1 = bpf2c_load64(r0);
@@ -89,7 +90,7 @@ L5:
     r6 = r1;
     /* 15: goto -13 */
 #line 16 "./tests/bpf/loop.c"
-    if (bpf2c_back_edge(inv, 0, 15)) { return 0; } goto L3;
+    { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 15); } budget--; goto L3; }
 L16:
     /* 16: w6 &= 255 */
 #line 18 "./tests/bpf/loop.c"
@@ -99,15 +100,16 @@ L16:
     r0 = (uint32_t)r6;
     /* 18: exit */
 #line 18 "./tests/bpf/loop.c"
-    return r0;
+    inv->loop_budget = budget; return r0;
 }
-#line 105 "loop.c"
+#line 106 "loop.c"
 
 /* Function 1: sum_packet (section xdp, 14 instruction slots) */
 static uint64_t bpf2c_fn_sum_packet(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     uint64_t r0 = 0;
     (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint64_t budget = inv->loop_budget;
 
     /* 0: w0 = 0 */
 #line 21 "./tests/bpf/loop.c"
@@ -121,9 +123,10 @@ static uint64_t bpf2c_fn_sum_packet(uint64_t r1, uint64_t r2, uint64_t r3, uint6
     /* 3: r1 = *(u32 *)(r1 + 0) */
 #line 23 "./tests/bpf/loop.c"
     r1 = bpf2c_load64(r1 + offsetof(bpf2c_xdp_context_t, data)); /* xdp_md.data: a 64-bit pointer natively */
+    /* enter the loop at 4: at most 63 back edge(s) */
+    if (BPF2C_UNLIKELY(budget < 63)) { return bpf2c_loop_budget_spent(inv, budget, 1, 12); } budget -= 63;
 L4:
     /* 4: r4 = r1 */
-#line 28 "./tests/bpf/loop.c"
     r4 = r1;
     /* 5: r4 += r2 */
 #line 28 "./tests/bpf/loop.c"
@@ -147,13 +150,13 @@ L4:
     r2 += 1;
     /* 12: if r2 != 64 goto -9 */
 #line 27 "./tests/bpf/loop.c"
-    if (r2 != 64) { if (bpf2c_back_edge(inv, 1, 12)) { return 0; } goto L4; }
+    if (r2 != 64) goto L4;
 L13:
     /* 13: exit */
 #line 32 "./tests/bpf/loop.c"
-    return r0;
+    inv->loop_budget = budget; return r0;
 }
-#line 157 "loop.c"
+#line 160 "loop.c"
 
 /* Function 2: count64 (section xdp, 2 instruction slots) */
 static uint64_t bpf2c_fn_count64(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
@@ -168,13 +171,14 @@ static uint64_t bpf2c_fn_count64(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t
 #line 52 "./tests/bpf/loop.c"
     return r0;
 }
-#line 172 "loop.c"
+#line 175 "loop.c"
 
 /* Function 3: sum_raw (section raw, 12 instruction slots) */
 static uint64_t bpf2c_fn_sum_raw(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     uint64_t r0 = 0;
     (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint64_t budget = inv->loop_budget;
 
     /* 0: w0 = 0 */
 #line 35 "./tests/bpf/loop.c"
@@ -184,7 +188,7 @@ static uint64_t bpf2c_fn_sum_raw(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t
     r3 = 0;
     /* 2: goto +2 */
 #line 35 "./tests/bpf/loop.c"
-    goto L5;
+    { if (BPF2C_UNLIKELY(budget < 65)) { return bpf2c_loop_budget_spent(inv, budget, 3, 10); } budget -= 65; goto L5; }
 L3:
     /* 3: r3 += 1 */
 #line 39 "./tests/bpf/loop.c"
@@ -195,7 +199,7 @@ L3:
 L5:
     /* 5: if r3 >= r2 goto -3 */
 #line 40 "./tests/bpf/loop.c"
-    if (r3 >= r2) { if (bpf2c_back_edge(inv, 3, 5)) { return 0; } goto L3; }
+    if (r3 >= r2) goto L3;
     /* 6: r4 = r1 */
 #line 41 "./tests/bpf/loop.c"
     r4 = r1;
@@ -210,13 +214,13 @@ L5:
     r0 = (uint32_t)(r0 + r4);
     /* 10: goto -8 */
 #line 41 "./tests/bpf/loop.c"
-    if (bpf2c_back_edge(inv, 3, 10)) { return 0; } goto L3;
+    goto L3;
 L11:
     /* 11: exit */
 #line 43 "./tests/bpf/loop.c"
-    return r0;
+    inv->loop_budget = budget; return r0;
 }
-#line 220 "loop.c"
+#line 224 "loop.c"
 
 /* Entry of program sum_map: 1 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_sum_map_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)
@@ -253,7 +257,7 @@ static const bpf2c_program_entry_t bpf2c_programs[] = {
     { "sum_raw", "raw", BPF2C_PROG_TYPE_RAW, 12, bpf2c_fn_sum_raw_entry },
 };
 
-/* Functions, by the index that bpf2c_back_edge reports. */
+/* Functions, by the index that bpf2c_loop_budget_spent reports. */
 static const bpf2c_function_entry_t bpf2c_functions[] = {
     /* 0 */ { "sum_map" },
     /* 1 */ { "sum_packet" },

@@ -510,7 +510,7 @@ static const bpf2c_program_entry_t bpf2c_programs[] = {
     { "lru_insert", "raw", BPF2C_PROG_TYPE_RAW, 24, bpf2c_fn_lru_insert_entry },
 };
 
-/* Functions, by the index that bpf2c_back_edge reports. */
+/* Functions, by the index that bpf2c_loop_budget_spent reports. */
 static const bpf2c_function_entry_t bpf2c_functions[] = {
     /* 0 */ { "count" },
     /* 1 */ { "table_ops" },

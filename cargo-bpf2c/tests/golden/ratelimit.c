@@ -396,7 +396,7 @@ static const bpf2c_program_entry_t bpf2c_programs[] = {
     { "limit_flows", "xdp", BPF2C_PROG_TYPE_XDP, 113, bpf2c_fn_limit_flows_entry },
 };
 
-/* Functions, by the index that bpf2c_back_edge reports. */
+/* Functions, by the index that bpf2c_loop_budget_spent reports. */
 static const bpf2c_function_entry_t bpf2c_functions[] = {
     /* 0 */ { "limit_flows" },
 };

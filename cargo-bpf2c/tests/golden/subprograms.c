@@ -334,7 +334,7 @@ static const bpf2c_program_entry_t bpf2c_programs[] = {
     { "chain", "raw", BPF2C_PROG_TYPE_RAW, 14, bpf2c_fn_chain_entry },
 };
 
-/* Functions, by the index that bpf2c_back_edge reports. */
+/* Functions, by the index that bpf2c_loop_budget_spent reports. */
 static const bpf2c_function_entry_t bpf2c_functions[] = {
     /* 0 */ { "global_triple" },
     /* 1 */ { "add_bias" },

@@ -123,7 +123,7 @@ static const bpf2c_program_entry_t bpf2c_programs[] = {
     { "dispatch", "xdp", BPF2C_PROG_TYPE_XDP, 9, bpf2c_fn_dispatch_entry },
 };
 
-/* Functions, by the index that bpf2c_back_edge reports. */
+/* Functions, by the index that bpf2c_loop_budget_spent reports. */
 static const bpf2c_function_entry_t bpf2c_functions[] = {
     /* 0 */ { "stage_zero" },
     /* 1 */ { "stage_two" },
