@@ -18,9 +18,9 @@ use std::collections::BTreeMap;
 
 use bpf2c_abi::context::{CtxField, CtxLayout, SKB_NATIVE, SK_BUFF, XDP_MD, XDP_NATIVE};
 
-use crate::facts::{CtxFact, InsnFacts, InsnRef};
+use crate::facts::{CtxFact, InsnFacts};
 use crate::insn::*;
-use crate::object::{FunctionId, Object, Program, ProgramType};
+use crate::object::{FunctionId, InsnRef, Object, Program, ProgramType};
 
 /// Size of `struct xdp_md` in bytes.
 pub const XDP_MD_SIZE: i64 = XDP_MD.size as i64;

@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use bpf2c::codegen::{generate, CodegenOptions, Source};
-use bpf2c::facts::{CtxFact, InsnFacts, InsnRef, ModuleFacts};
+use bpf2c::facts::{CtxFact, InsnFacts, ModuleFacts};
 use bpf2c::insn::*;
 use bpf2c::object::validate::validate_object;
 use bpf2c::object::{
-    Function, LineInfo, Map, MapDef, MapOrigin, MapType, Object, ObjectKind, Program, ProgramType,
-    Reloc,
+    Function, InsnRef, LineInfo, Map, MapDef, MapOrigin, MapType, Object, ObjectKind, Program,
+    ProgramType, Reloc,
 };
 use common::{build, compile_only, compilers, encode, raw_case, Case, Outcome};
 

@@ -9,7 +9,7 @@ mod support;
 
 use std::path::PathBuf;
 
-use bpf2c::facts::InsnRef;
+use bpf2c::object::InsnRef;
 use bpf2c::object::{load_file, InputFormat};
 use bpf2c::verify::{verify_object, VerifyOptions};
 use support::{example_object_dirs, helpers_for, objects_in, repo};

@@ -7,9 +7,8 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use bpf2c::facts::extract::ProgramFacts;
-use bpf2c::facts::{CtxFact, InsnFacts, InsnRef, KeyFact, MapCallFact, ModuleFacts};
-use bpf2c::object::Object;
+use bpf2c::facts::{CtxFact, InsnFacts, KeyFact, MapCallFact, ModuleFacts, ProgramFacts};
+use bpf2c::object::{InsnRef, Object};
 use support::{load, marker_line, verify};
 
 const MAPS: &str = "tests/bpf/facts/maps";

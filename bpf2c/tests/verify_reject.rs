@@ -613,7 +613,7 @@ fn check_with(c: &Case, helpers: &HelperSet) -> Result<(), String> {
 fn generate_alone(
     obj: &bpf2c::object::Object,
     program: &str,
-    facts: &bpf2c::facts::extract::ProgramFacts,
+    facts: &bpf2c::facts::ProgramFacts,
 ) -> bpf2c::Result<String> {
     let mut obj = obj.clone();
     obj.programs.retain(|p| p.name == program);

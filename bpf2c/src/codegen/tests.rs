@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::*;
-use crate::facts::{CtxFact, InsnFacts, InsnRef};
+use crate::facts::{CtxFact, InsnFacts};
 use crate::insn::*;
 use crate::object::{
-    Function, LineInfo, Map, MapDef, MapKind, MapOrigin, MapType, ObjectKind, Program, ProgramType,
-    Reloc,
+    Function, InsnRef, LineInfo, Map, MapDef, MapKind, MapOrigin, MapType, ObjectKind, Program,
+    ProgramType, Reloc,
 };
 
 pub(super) fn i(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {

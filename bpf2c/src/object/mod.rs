@@ -26,6 +26,13 @@ pub type MapId = usize;
 /// Index into [`Object::functions`].
 pub type FunctionId = usize;
 
+/// An instruction of the object: a function and a slot index within it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InsnRef {
+    pub function: FunctionId,
+    pub insn: usize,
+}
+
 /// Map types the runtime implements, numbered as in `linux/bpf.h` (defined by the ABI).
 pub use bpf2c_abi::MapType;
 pub use kinds::{MapKind, ProgramKind};

@@ -26,10 +26,10 @@ pub mod report;
 
 use std::collections::BTreeMap;
 
-use crate::facts::{InsnRef, KeyFact, ModuleFacts};
+use crate::facts::{KeyFact, ModuleFacts};
 use crate::helpers::id;
 use crate::insn::{Insn, BPF_CALL, BPF_JMP};
-use crate::object::{FunctionId, MapId, MapKind, MapOrigin, MapType, Object};
+use crate::object::{FunctionId, InsnRef, MapId, MapKind, MapOrigin, MapType, Object};
 
 /// How an inlined array access treats its key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

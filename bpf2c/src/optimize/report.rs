@@ -43,10 +43,10 @@ pub fn call_sites(obj: &Object, plan: &Plan) -> Vec<CallSiteReport> {
         for fid in obj.reachable_functions(p.entry) {
             let f = &obj.functions[fid];
             for (at, site) in plan.sites.range(
-                crate::facts::InsnRef {
+                crate::object::InsnRef {
                     function: fid,
                     insn: 0,
-                }..crate::facts::InsnRef {
+                }..crate::object::InsnRef {
                     function: fid,
                     insn: usize::MAX,
                 },

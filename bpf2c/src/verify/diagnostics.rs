@@ -4,9 +4,9 @@
 
 use std::fmt;
 
-use crate::facts::InsnRef;
 use crate::helpers::{HelperSet, STANDARD_HELPER_IDS};
 use crate::insn::{disasm_at, Insn};
+use crate::object::InsnRef;
 use crate::object::{Object, Reloc};
 
 /// A source position.

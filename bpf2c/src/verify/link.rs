@@ -7,8 +7,8 @@
 //! of map `i` is `i + 1`, unique per map object, so "r1 holds handle h" means exactly one
 //! map. The [`Layout`] maps every linked instruction back to its function and index.
 
-use crate::facts::InsnRef;
 use crate::insn::{Insn, BPF_PSEUDO_CALL, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE};
+use crate::object::InsnRef;
 use crate::object::{FunctionId, MapId, Object, Reloc};
 
 /// The verifier handle of a map: unique per map object, never 0.

@@ -10,6 +10,7 @@
 
 pub mod diagnostics;
 pub mod entry;
+pub mod facts;
 pub mod link;
 pub mod platform;
 mod proof;
@@ -34,10 +35,10 @@ use prevail::spec::vm_isa::EbpfInst;
 pub use diagnostics::{Diagnostic, SourceLine};
 pub use proof::{verify_validated, Verified};
 
-use crate::facts::extract::{extract_facts, ProgramFacts};
-use crate::facts::InsnRef;
+use crate::facts::ProgramFacts;
 use crate::helpers::HelperSet;
-use crate::object::{Object, MAX_CALL_DEPTH};
+use crate::object::{InsnRef, Object, MAX_CALL_DEPTH};
+use facts::extract_facts;
 use link::Layout;
 
 /// Limits and inputs of verification.
@@ -411,7 +412,7 @@ fn analyse_keeping(
             && usize::try_from(label.from)
                 .ok()
                 .and_then(|pc| insns.get(pc))
-                .is_some_and(crate::facts::extract::reads_state)
+                .is_some_and(facts::reads_state)
     };
     let retention = fwd_analyzer::Retention {
         keep_pre: &keep_pre,

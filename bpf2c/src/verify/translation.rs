@@ -13,8 +13,7 @@ use std::collections::BTreeMap;
 
 use super::{Diagnostic, ProgramVerdict};
 use crate::context_check::{untranslatable, ContextUser, FunctionContext};
-use crate::facts::extract::ProgramFacts;
-use crate::facts::ModuleFacts;
+use crate::facts::{ModuleFacts, ProgramFacts};
 use crate::object::Object;
 
 /// Why program `prog`, whose facts are `facts`, cannot be translated: one diagnostic per

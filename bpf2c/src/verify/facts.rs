@@ -9,25 +9,18 @@
 //! [`crate::verify::link`]): "r1.map_fd is in [lo, hi]" means r1 is one of the maps with
 //! those handles, and nothing else.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use prevail::crab::ebpf_domain::EbpfDomain;
 use prevail::crab::var_registry::VariableRegistry;
 use prevail::result::AnalysisResult;
 use prevail::spec::vm_isa::EbpfInst;
 
-use super::{CtxFact, InsnFacts, InsnRef, KeyFact, MapCallFact};
+use crate::facts::{join, CtxFact, InsnFacts, KeyFact, MapCallFact, ProgramFacts};
 use crate::helpers::takes_map_and_key;
 use crate::insn::{Insn, BPF_LDX, BPF_ST, BPF_STX};
-use crate::object::Object;
+use crate::object::{InsnRef, Object};
 use crate::verify::link::{map_of_handle, Layout};
-
-/// Facts of one program: per instruction of every function it runs, joined over all of the
-/// program's calling contexts.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ProgramFacts {
-    pub insns: BTreeMap<InsnRef, InsnFacts>,
-}
 
 /// Extracts the facts of one verified program.
 pub fn extract_facts(
@@ -192,141 +185,5 @@ fn key_fact(pre: &EbpfDomain, registry: &mut VariableRegistry) -> KeyFact {
             max: hi as u32,
         },
         None => KeyFact::Unknown,
-    }
-}
-
-/// The least fact that holds wherever either does.
-pub fn join(a: &InsnFacts, b: &InsnFacts) -> InsnFacts {
-    if !a.reached {
-        return b.clone();
-    }
-    if !b.reached {
-        return a.clone();
-    }
-    let ctx = match (a.ctx, b.ctx) {
-        (Some(x), Some(y)) => Some(join_ctx(x, y)),
-        (x, None) | (None, x) => x,
-    };
-    let map_call = match (&a.map_call, &b.map_call) {
-        (Some(x), Some(y)) => Some(MapCallFact {
-            maps: match (&x.maps, &y.maps) {
-                (Some(m), Some(n)) => Some(m.union(n).copied().collect()),
-                _ => None,
-            },
-            key: join_key(x.key, y.key),
-        }),
-        (x, None) | (None, x) => x.clone(),
-    };
-    InsnFacts {
-        reached: true,
-        ctx,
-        map_call,
-    }
-}
-
-/// Two context facts of one access: the same fact, the context at varying offsets, or
-/// ambiguous once the context meets anything else.
-fn join_ctx(a: CtxFact, b: CtxFact) -> CtxFact {
-    let in_ctx = |f: CtxFact| matches!(f, CtxFact::Ctx { .. } | CtxFact::VaryingOffset);
-    match (a, b) {
-        _ if a == b => a,
-        _ if in_ctx(a) && in_ctx(b) => CtxFact::VaryingOffset,
-        _ => CtxFact::Ambiguous,
-    }
-}
-
-fn join_key(a: KeyFact, b: KeyFact) -> KeyFact {
-    let range = |k: KeyFact| match k {
-        KeyFact::Const(v) => Some((v, v)),
-        KeyFact::Range { min, max } => Some((min, max)),
-        KeyFact::Unknown => None,
-    };
-    match (range(a), range(b)) {
-        (Some((a0, a1)), Some((b0, b1))) => {
-            let (lo, hi) = (a0.min(b0), a1.max(b1));
-            if lo == hi {
-                KeyFact::Const(lo)
-            } else {
-                KeyFact::Range { min: lo, max: hi }
-            }
-        }
-        _ => KeyFact::Unknown,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn call(maps: Option<&[usize]>, key: KeyFact) -> InsnFacts {
-        InsnFacts {
-            reached: true,
-            ctx: None,
-            map_call: Some(MapCallFact {
-                maps: maps.map(|m| m.iter().copied().collect()),
-                key,
-            }),
-        }
-    }
-
-    #[test]
-    fn joins_are_unions_and_hulls() {
-        let j = join(
-            &call(Some(&[0]), KeyFact::Const(3)),
-            &call(Some(&[2]), KeyFact::Const(7)),
-        );
-        let m = j.map_call.unwrap();
-        assert_eq!(m.maps, Some([0, 2].into_iter().collect()));
-        assert_eq!(m.key, KeyFact::Range { min: 3, max: 7 });
-        let j = join(
-            &call(None, KeyFact::Const(1)),
-            &call(Some(&[1]), KeyFact::Unknown),
-        );
-        assert_eq!(
-            j.map_call.unwrap(),
-            MapCallFact {
-                maps: None,
-                key: KeyFact::Unknown
-            }
-        );
-    }
-
-    #[test]
-    fn unreached_contexts_add_nothing() {
-        let reached = call(Some(&[4]), KeyFact::Const(0));
-        assert_eq!(join(&InsnFacts::default(), &reached), reached);
-        assert_eq!(join(&reached, &InsnFacts::default()), reached);
-    }
-
-    #[test]
-    fn context_facts_that_differ_are_ambiguous() {
-        let a = InsnFacts {
-            reached: true,
-            ctx: Some(CtxFact::NotCtx),
-            map_call: None,
-        };
-        let b = InsnFacts {
-            reached: true,
-            ctx: Some(CtxFact::Ctx {
-                reg_offset: 0,
-                field_offset: 4,
-            }),
-            map_call: None,
-        };
-        assert_eq!(join(&a, &b).ctx, Some(CtxFact::Ambiguous));
-        assert_eq!(join(&b, &b).ctx, b.ctx);
-        // The context at two offsets is the context at a varying offset, until something
-        // that is not the context joins.
-        let c = InsnFacts {
-            ctx: Some(CtxFact::Ctx {
-                reg_offset: 4,
-                field_offset: 8,
-            }),
-            ..b.clone()
-        };
-        let varying = join(&b, &c);
-        assert_eq!(varying.ctx, Some(CtxFact::VaryingOffset));
-        assert_eq!(join(&varying, &b).ctx, Some(CtxFact::VaryingOffset));
-        assert_eq!(join(&varying, &a).ctx, Some(CtxFact::Ambiguous));
     }
 }
