@@ -36,6 +36,7 @@ mod maps;
 mod module;
 pub mod packet;
 pub mod redirect;
+pub mod testing;
 pub mod typed;
 mod types;
 

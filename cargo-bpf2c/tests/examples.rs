@@ -26,6 +26,8 @@ fn the_examples_metadata_verifies_with_the_subcommand() {
             "example-rate-limiter",
             "-p",
             "example-plugin-host",
+            "-p",
+            "example-xdp-firewall",
         ])
         .output()
         .unwrap();
@@ -55,6 +57,7 @@ fn the_examples_metadata_verifies_with_the_subcommand() {
             "example-rate-limiter limit_flows",
             "example-plugin-host audit_order",
             "example-plugin-host order_total",
+            "example-xdp-firewall xdp_firewall",
         ]
     );
 }
@@ -75,6 +78,8 @@ fn examples_build_from_clean_and_run() {
             "example-rate-limiter",
             "-p",
             "example-plugin-host",
+            "-p",
+            "example-xdp-firewall",
         ])
         .current_dir(repo())
         .env("CARGO_TARGET_DIR", target.path())
