@@ -74,7 +74,12 @@ fn cargo(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .env("CARGO_TARGET_DIR", target_dir())
         .env_remove("BPF2C_NO_OPT")
         .env_remove("RUSTFLAGS")
-        .env("CARGO_TERM_COLOR", "never");
+        .env("CARGO_TERM_COLOR", "never")
+        // A nested cargo probes rustc with its source on stdin and caches the answer in the
+        // target directory; with stdin closed and no cache, a probe that once read stray
+        // input (seen once in a full `cargo test` run) cannot fail every later build.
+        .env("CARGO_CACHE_RUSTC_INFO", "0")
+        .stdin(std::process::Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);
     }

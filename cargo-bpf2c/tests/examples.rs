@@ -83,6 +83,9 @@ fn examples_build_from_clean_and_run() {
         ])
         .current_dir(repo())
         .env("CARGO_TARGET_DIR", target.path())
+        // As in bpf2c-build's tests: no rustc probe cache, stdin closed.
+        .env("CARGO_CACHE_RUSTC_INFO", "0")
+        .stdin(std::process::Stdio::null())
         .status()
         .unwrap();
     assert!(status.success());
