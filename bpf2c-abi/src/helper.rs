@@ -238,7 +238,7 @@ linux_helpers! {
 /// The helpers every runtime instance provides, by id. The translator lets programs call
 /// these (with Linux's prototypes) and no other standard helper; the runtime implements
 /// exactly these.
-pub const STANDARD_HELPERS: [u32; 56] = [
+pub const STANDARD_HELPERS: [u32; 57] = [
     id::MAP_LOOKUP_ELEM,
     id::MAP_UPDATE_ELEM,
     id::MAP_DELETE_ELEM,
@@ -264,6 +264,7 @@ pub const STANDARD_HELPERS: [u32; 56] = [
     id::XDP_ADJUST_HEAD,
     id::SKB_ADJUST_ROOM,
     id::REDIRECT_MAP,
+    id::REDIRECT_NEIGH,
     id::XDP_ADJUST_META,
     id::XDP_ADJUST_TAIL,
     // The host's world: checksums, forwarding table, tunnel metadata, flow hash, sockets

@@ -39,6 +39,13 @@ pub mod redirect_flags {
 pub enum Redirect {
     /// `bpf_redirect(ifindex, flags)`.
     Ifindex { ifindex: u32, flags: u64 },
+    /// `bpf_redirect_neigh(ifindex, params, plen, 0)` (tc): out of `ifindex` through the
+    /// neighbour the stack resolves; `nexthop` is the 20-byte `struct bpf_redir_neigh`
+    /// (`nh_family`, then the address) when the program gave one.
+    Neigh {
+        ifindex: u32,
+        nexthop: Option<Vec<u8>>,
+    },
     /// `bpf_redirect_map(map, key, flags)` over a DEVMAP, DEVMAP_HASH, CPUMAP or XSKMAP.
     Map {
         /// The map's name in the module.

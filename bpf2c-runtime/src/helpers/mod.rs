@@ -59,7 +59,7 @@ extern "C" {
 }
 
 /// The implementations of the standard helpers (`bpf2c_abi::helper::STANDARD_HELPERS`), by id.
-pub(crate) const STANDARD: [(u32, bpf2c_helper_fn); 56] = [
+pub(crate) const STANDARD: [(u32, bpf2c_helper_fn); 57] = [
     (id::MAP_LOOKUP_ELEM, map_lookup_elem),
     (id::MAP_UPDATE_ELEM, map_update_elem),
     (id::MAP_DELETE_ELEM, map_delete_elem),
@@ -84,6 +84,7 @@ pub(crate) const STANDARD: [(u32, bpf2c_helper_fn); 56] = [
     (id::XDP_ADJUST_HEAD, packet::xdp_adjust_head),
     (id::SKB_ADJUST_ROOM, skb::skb_adjust_room),
     (id::REDIRECT_MAP, redirect::redirect_map),
+    (id::REDIRECT_NEIGH, redirect::redirect_neigh),
     (id::XDP_ADJUST_META, packet::xdp_adjust_meta),
     (id::XDP_ADJUST_TAIL, packet::xdp_adjust_tail),
     // The host's world (checksum.rs, fib.rs, tunnel.rs, flow_hash.rs, host_misc.rs).

@@ -47,6 +47,44 @@ pub(crate) unsafe extern "C" fn redirect(
     redirected
 }
 
+/// Bytes of Linux's `struct bpf_redir_neigh`: `nh_family` and a 16-byte address.
+const REDIR_NEIGH_SIZE: u64 = 20;
+
+/// `bpf_redirect_neigh(ifindex, params, plen, flags)`, tc only: TC_ACT_REDIRECT out of
+/// `ifindex`, whose neighbour the stack would resolve (for the next hop in `params` when
+/// `plen` is not 0), recorded as [`Redirect::Neigh`]. As in Linux, any flag, or a `params`
+/// shorter than `struct bpf_redir_neigh`, gives TC_ACT_SHOT and records nothing.
+pub(crate) unsafe extern "C" fn redirect_neigh(
+    ifindex: u64,
+    params: u64,
+    plen: u64,
+    flags: u64,
+    _: u64,
+    inv: *mut bpf2c_invocation_t,
+) -> u64 {
+    // SAFETY: `inv` is the run's invocation (the helper contract).
+    let Some(state) = (unsafe { RunState::from_invocation(inv) }) else {
+        return TC_ACT_SHOT;
+    };
+    if flags != 0 || (plen != 0 && plen < REDIR_NEIGH_SIZE) {
+        return TC_ACT_SHOT;
+    }
+    let nexthop = if plen == 0 || params == 0 {
+        None
+    } else {
+        // SAFETY: the verifier proved `params` readable for `plen` bytes (memory or NULL
+        // with its size), and `plen` is at least the 20 bytes read.
+        let bytes =
+            unsafe { std::slice::from_raw_parts(params as *const u8, REDIR_NEIGH_SIZE as usize) };
+        Some(bytes.to_vec())
+    };
+    state.redirect.replace(Some(Redirect::Neigh {
+        ifindex: ifindex as u32,
+        nexthop,
+    }));
+    TC_ACT_REDIRECT
+}
+
 /// `bpf_redirect_map(map, key, flags)` over a DEVMAP, DEVMAP_HASH, CPUMAP or XSKMAP:
 /// XDP_REDIRECT when the key has an entry (or BPF_F_BROADCAST is set on a device map),
 /// else the action in the low two bits of `flags`, clearing any earlier target. Unknown
@@ -167,6 +205,40 @@ mod tests {
         ));
         let out = call_outcome(redirect, &mut ctx, &mut p, [2, 0, 0, 0]);
         assert_eq!((out.retval, out.redirect), (TC_ACT_SHOT, None));
+    }
+
+    #[test]
+    fn redirect_neigh_records_the_device_and_next_hop() {
+        let (mut p, mut ctx) = skb(&[1; 14]);
+        // struct bpf_redir_neigh: AF_INET (2), then 10.0.0.1.
+        let mut params = [0u8; 20];
+        params[0] = 2;
+        params[4..8].copy_from_slice(&[10, 0, 0, 1]);
+        let at = params.as_ptr() as u64;
+        let out = call_outcome(redirect_neigh, &mut ctx, &mut p, [at, 20, 0, 0]);
+        assert_eq!(out.retval, TC_ACT_REDIRECT);
+        // r1 is the ifindex: here the context's address, truncated as Linux truncates it.
+        let ifindex = (&mut ctx as *mut bpf2c_skb_context_t as u64) as u32;
+        assert_eq!(
+            out.redirect,
+            Some(Redirect::Neigh {
+                ifindex,
+                nexthop: Some(params.to_vec())
+            })
+        );
+        let out = call_outcome(redirect_neigh, &mut ctx, &mut p, [0, 0, 0, 0]);
+        assert_eq!(
+            out.redirect,
+            Some(Redirect::Neigh {
+                ifindex,
+                nexthop: None
+            })
+        );
+        // A flag, or params shorter than the struct: dropped, nothing recorded.
+        for args in [[0, 0, 1, 0], [at, 19, 0, 0]] {
+            let out = call_outcome(redirect_neigh, &mut ctx, &mut p, args);
+            assert_eq!((out.retval, out.redirect), (TC_ACT_SHOT, None));
+        }
     }
 
     #[test]

@@ -261,6 +261,13 @@ fn add_redirect(result: &mut Value, run: &RunOutcome) {
         Some(Redirect::Ifindex { ifindex, flags }) => {
             result["redirect"] = json!({ "ifindex": ifindex, "flags": flags });
         }
+        Some(Redirect::Neigh { ifindex, nexthop }) => {
+            result["redirect"] = json!({
+                "ifindex": ifindex,
+                "neigh": true,
+                "nexthop": nexthop.as_ref().map(|n| hex::encode(n)),
+            });
+        }
         Some(Redirect::Map {
             map,
             map_type,
