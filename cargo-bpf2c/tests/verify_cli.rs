@@ -660,3 +660,32 @@ fn a_program_over_the_instruction_limit_stops_verify_and_gen_at_once() {
         assert!(err.contains("program 'big' failed verification"), "{err}");
     }
 }
+
+/// `gen -o` onto something that is not a regular file (a FIFO here; `/dev/null` alike) writes
+/// through it: renaming a finished file over it, as `gen` does for regular files, would replace
+/// the device with a file.
+#[cfg(unix)]
+#[test]
+fn gen_writes_through_a_fifo_instead_of_replacing_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("out.c");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let o = cli(&[
+        "bpf2c",
+        "gen",
+        "tests/bpf/maps_basic.o",
+        "-o",
+        fifo.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let c = reader.join().unwrap();
+    assert!(c.contains("bpf2c_module_t"), "{c}");
+    let meta = std::fs::symlink_metadata(&fifo).unwrap();
+    assert!(meta.file_type().is_fifo(), "{:?}", meta.file_type());
+}

@@ -43,14 +43,8 @@ fn one(shell: &Shell, args: &GenArgs, object: &Path) -> CmdResult {
         super::translate_object_with(shell, &obj, &args.translate, helpers, None, output_name)?;
     shell.status("Generating", format!("C for {}", object.display()));
     match &args.output {
-        Some(path) => {
-            // Write next to the destination, then rename, so a failure never leaves a
-            // half-written file in place of a good one.
-            let tmp = path.with_extension("c.partial");
-            std::fs::write(&tmp, &translation.c_source)
-                .and_then(|_| std::fs::rename(&tmp, path))
-                .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
-        }
+        Some(path) => write_output(path, translation.c_source.as_bytes())
+            .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?,
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(translation.c_source.as_bytes())
@@ -59,6 +53,20 @@ fn one(shell: &Shell, args: &GenArgs, object: &Path) -> CmdResult {
         }
     }
     Ok(Outcome::Success)
+}
+
+/// Writes the C to `path`. A regular file (or a new one) is written next to the destination
+/// and renamed over it, so a failure never leaves a half-written file in place of a good one;
+/// anything else that exists there (`/dev/null`, a FIFO, a terminal) is written to as it is,
+/// since renaming over it would replace the device with a file.
+fn write_output(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => std::fs::write(path, bytes),
+        _ => {
+            let tmp = path.with_extension("c.partial");
+            std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path))
+        }
+    }
 }
 
 fn workspace_mode(shell: &Shell, args: &GenArgs) -> CmdResult {
