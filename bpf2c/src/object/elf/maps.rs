@@ -280,30 +280,21 @@ fn check_event_or_keyless(
     let (key_size, value_size, max_entries) = (def.key_size, def.value_size, def.max_entries);
     let result = match map_type {
         MapType::PerfEventArray => {
-            // libbpf fills in what the object leaves out: int keys and values (perf event
-            // descriptors), and max_entries 0 means one per CPU, which the runtime decides.
-            if key_size == 0 {
-                def.key_size = 4;
-            }
-            if value_size == 0 {
-                def.value_size = 4;
-            }
-            if def.key_size != 4 || def.value_size != 4 {
-                Err(format!(
-                    "map '{name}' ({tname}) must have 4-byte keys and values, not {key_size} and \
-                     {value_size}"
-                ))
-            } else {
-                Ok(())
-            }
+            // The kernel takes only 4-byte keys and values (perf event descriptors), and
+            // loaders set them whatever the object declares: libbpf fills in what is left out,
+            // and cilium/ebpf overrides a declared value type (bpf2go programs declare their
+            // event struct there to have a Go type made for it). max_entries 0 means one per
+            // CPU, which the runtime decides.
+            def.key_size = 4;
+            def.value_size = 4;
+            Ok(())
         }
         MapType::RingBuf => {
-            if key_size != 0 || value_size != 0 {
-                Err(format!(
-                    "map '{name}' ({tname}) has no key or value, but declares {key_size}-byte keys \
-                     and {value_size}-byte values"
-                ))
-            } else if !max_entries.is_power_of_two() || !max_entries.is_multiple_of(4096) {
+            // A ring buffer has no keys or values; a declared value type (bpf2go programs
+            // declare their event struct there) is dropped, as cilium/ebpf's loader drops it.
+            def.key_size = 0;
+            def.value_size = 0;
+            if !max_entries.is_power_of_two() || !max_entries.is_multiple_of(4096) {
                 Err(format!(
                     "map '{name}' ({tname}): max_entries is the ring's size in bytes, a power of \
                      two and a multiple of 4096, not {max_entries}"
@@ -843,14 +834,17 @@ mod tests {
         assert!(check_def("rb", 27, 0, 0, 3 * 4096, 0)
             .unwrap_err()
             .contains("power of two"));
-        assert!(check_def("rb", 27, 4, 0, 4096, 0)
-            .unwrap_err()
-            .contains("no key or value"));
+        // A declared event type on a ring buffer or perf event array is dropped, as
+        // cilium/ebpf's loader drops it: the sizes are the kernel's.
+        let rb = check_def("rb", 27, 4, 84, 4096, 0).unwrap();
+        assert_eq!((rb.key_size, rb.value_size), (0, 0));
         let perf = check_def("pe", 4, 0, 0, 0, 0).unwrap();
         assert_eq!(
             (perf.key_size, perf.value_size, perf.max_entries),
             (4, 4, 0)
         );
+        let perf = check_def("pe", 4, 4, 84, 0, 0).unwrap();
+        assert_eq!((perf.key_size, perf.value_size), (4, 4));
         assert!(check_def("lpm", 11, 8, 4, 16, 0)
             .unwrap_err()
             .contains("BPF_F_NO_PREALLOC"));
