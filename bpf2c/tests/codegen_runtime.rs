@@ -3,7 +3,7 @@
 //! loads read the native context. Also compiles a module with maps, global data, line
 //! directives and an unused function, with both compilers.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 //! limit is refused before analysis; the time limit ends a long analysis, and the analysis
 //! thread itself stops.
 
-mod support;
+use crate::support;
 #[path = "../benches/workload/mod.rs"]
 mod workload;
 

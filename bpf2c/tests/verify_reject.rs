@@ -11,7 +11,7 @@
 //! refuses them with translation's own reason, and code generation must refuse them at the
 //! same instruction with the same words.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::Path;
