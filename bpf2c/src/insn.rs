@@ -422,11 +422,15 @@ pub fn disasm_at(insns: &[Insn], pc: usize) -> String {
     Disasm { insn, next_imm }.to_string()
 }
 
+/// Instruction builders for this crate's unit tests. (Integration tests take the same from
+/// the `bpf2c-testkit` crate; unit tests cannot, since it links the non-test build of this
+/// crate, whose `Insn` is another type.)
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod build {
+    use super::{Insn, BPF_EXIT, BPF_JMP};
 
-    fn insn(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+    /// One instruction from its five fields, in encoding order.
+    pub(crate) fn insn(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
         Insn {
             opcode,
             dst,
@@ -435,6 +439,21 @@ mod tests {
             imm,
         }
     }
+
+    /// `exit`: return r0 to the caller.
+    pub(crate) const EXIT: Insn = Insn {
+        opcode: BPF_JMP | BPF_EXIT,
+        dst: 0,
+        src: 0,
+        off: 0,
+        imm: 0,
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use build::insn;
 
     #[test]
     fn decode_roundtrip_little_endian() {

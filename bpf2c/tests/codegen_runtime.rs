@@ -3,7 +3,7 @@
 //! loads read the native context. Also compiles a module with maps, global data, line
 //! directives and an unused function, with both compilers.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,25 +16,8 @@ use bpf2c::object::{
     Function, InsnRef, LineInfo, Map, MapDef, MapOrigin, MapType, Object, ObjectKind, Program,
     ProgramType, Reloc,
 };
-use common::{build, compile_only, compilers, encode, raw_case, Case, Outcome};
-
-fn i(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-    Insn {
-        opcode,
-        dst,
-        src,
-        off,
-        imm,
-    }
-}
-
-const EXIT: Insn = Insn {
-    opcode: BPF_JMP | BPF_EXIT,
-    dst: 0,
-    src: 0,
-    off: 0,
-    imm: 0,
-};
+use bpf2c_testkit::{encode, insn as i, EXIT};
+use common::{build, compile_only, compilers, raw_case, Case, Outcome};
 
 fn mov(dst: u8, imm: i32) -> Insn {
     i(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)

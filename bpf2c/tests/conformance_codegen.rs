@@ -2,7 +2,7 @@
 //! behaviour and address sanitizers, warnings as errors) and run: every test's r0 must equal
 //! its expected result.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -5,7 +5,7 @@
 //! out-of-bounds element access, unsound NULL fold (BPF2C_ASSUME reached with a false
 //! condition) or difference in results fails the test.
 
-mod common;
+use crate::common;
 
 use std::fmt::Write as _;
 use std::path::Path;

@@ -5,7 +5,7 @@
 //! Objects added later under `tests/bpf/`, `tests/bpf/facts/` or `examples/*/bpf/` join the
 //! suite without a change here.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 

@@ -3,7 +3,7 @@
 //! limit is refused before analysis; the time limit ends a long analysis, and the analysis
 //! thread itself stops.
 
-mod support;
+use crate::support;
 #[path = "../benches/workload/mod.rs"]
 mod workload;
 
@@ -16,6 +16,7 @@ use bpf2c::object::elf::load_elf;
 use bpf2c::object::raw::load_raw;
 use bpf2c::object::Object;
 use bpf2c::verify::{verify_object, verify_program, ProgramVerdict, VerifyOptions};
+use bpf2c_testkit::{encode, insn as ins};
 use support::{load, objects_in, program_index};
 
 /// A small deterministic generator (xorshift64*), so failures reproduce.
@@ -182,16 +183,6 @@ fn corrupted_objects_never_panic() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-fn ins(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-    Insn {
-        opcode,
-        dst,
-        src,
-        off,
-        imm,
-    }
-}
-
 /// One random block of a random program; `Jump` is patched to a later block start.
 enum Block {
     Code(Vec<Insn>),
@@ -356,7 +347,7 @@ fn random_program(rng: &mut Rng) -> Vec<u8> {
             }
         }
     }
-    insns.iter().flat_map(|i| i.encode()).collect()
+    encode(&insns)
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! instruction a fact is about is found through BTF line info from a `FACT(<name>)` marker
 //! and its index is asserted too, so a recompilation that moves it is noticed.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

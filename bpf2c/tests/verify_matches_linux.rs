@@ -5,7 +5,7 @@
 //! changing one of these objects and update its table (docs/verification.md, "Checked
 //! against Linux").
 
-mod support;
+use crate::support;
 
 use bpf2c::object::Object;
 use support::{load, program_index, verify};

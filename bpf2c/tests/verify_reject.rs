@@ -11,7 +11,7 @@
 //! refuses them with translation's own reason, and code generation must refuse them at the
 //! same instruction with the same words.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -20,6 +20,7 @@ use bpf2c::helpers::{HelperArg, HelperDecl, HelperReturn, HelperSet};
 use bpf2c::insn::*;
 use bpf2c::object::raw::load_raw;
 use bpf2c::verify::{verify_program, Diagnostic, VerifyOptions};
+use bpf2c_testkit::{encode, insn, EXIT};
 use support::{load, marker_line, objects_in, program_index, repo, verify};
 
 /// One unsafe program and what its diagnostic must say.
@@ -714,7 +715,7 @@ fn dangling_frame_pointer() -> bpf2c::object::Object {
         insn(BPF_LDX | BPF_MEM | BPF_DW, 0, 1, 0, 0),       // 9: reader: r0 = *r1
         EXIT,                                               // 10
     ];
-    let bytes: Vec<u8> = prog.iter().flat_map(|i| i.encode()).collect();
+    let bytes = encode(&prog);
     load_raw(&bytes, Path::new("dangling.bin"), "dangling").unwrap()
 }
 
@@ -757,31 +758,13 @@ fn frames_follow_the_verifiers_model() {
     assert_eq!(run_verified(&obj, "dangling"), 7);
 }
 
-fn insn(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-    Insn {
-        opcode,
-        dst,
-        src,
-        off,
-        imm,
-    }
-}
-
 fn raw_error(name: &str, prog: &[Insn]) -> bpf2c::Error {
-    let bytes: Vec<u8> = prog.iter().flat_map(|i| i.encode()).collect();
+    let bytes = encode(prog);
     match load_raw(&bytes, Path::new(&format!("{name}.bin")), name) {
         Ok(_) => panic!("{name}: structural validation accepted it"),
         Err(e) => e,
     }
 }
-
-const EXIT: Insn = Insn {
-    opcode: BPF_JMP | BPF_EXIT,
-    dst: 0,
-    src: 0,
-    off: 0,
-    imm: 0,
-};
 
 #[test]
 fn a_write_to_r10_is_refused_before_verification() {
@@ -870,7 +853,7 @@ fn raw_bytecode_diagnostics_name_the_instruction_without_a_source_line() {
         insn(BPF_LDX | BPF_MEM | BPF_DW, 0, 1, 0, 0), // r0 = *(u64 *)(r1 + 0), len unchecked
         EXIT,
     ];
-    let bytes: Vec<u8> = prog.iter().flat_map(|i| i.encode()).collect();
+    let bytes = encode(&prog);
     let obj = load_raw(&bytes, Path::new("unchecked.bin"), "unchecked").unwrap();
     let verdict = bpf2c::verify::verify_program(&obj, 0, &Default::default());
     let d: &Diagnostic = &verdict.diagnostics[0];

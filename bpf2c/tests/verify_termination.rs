@@ -3,7 +3,7 @@
 //! run that exhausts it ends with `RunError::LoopBudget`. Both halves, through the whole
 //! pipeline: driver -> C -> native shared library -> runtime instance.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

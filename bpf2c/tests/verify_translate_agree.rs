@@ -10,7 +10,7 @@
 //! helper, the runtime runs a few. An object that verifies but needs what the runtime lacks is
 //! refused by the driver with exactly `runnable::check_runnable`'s error, naming every piece.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 

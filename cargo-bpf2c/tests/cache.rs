@@ -10,6 +10,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use bpf2c_testkit::repo;
 use sha2::{Digest, Sha256};
 
 const RUN: [&str; 6] = [
@@ -23,13 +24,6 @@ const RUN: [&str; 6] = [
 const EXPECTED: &str = r#"{"program":"second","retval":21,"data_out":"000000"}"#;
 const MARKER_ENV: &str = "BPF2C_TEST_PLANTED_MARKER";
 const NOBODY: u32 = 65534;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 /// `cargo-bpf2c run ...` with the environment `env` sets up (cache location, marker).
 fn run_with(env: impl FnOnce(&mut Command)) -> Output {

@@ -5,12 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use bpf2c_testkit::repo;
 
 /// Runs the CLI from the repository root with its compile cache in `cache`.
 fn cli(args: &[&str], cache: &Path) -> Output {

@@ -11,6 +11,7 @@ use std::process::Command;
 
 use bpf2c::bindings::{self, BindingsOptions};
 use bpf2c::object::{load_file, InputFormat};
+use bpf2c_testkit::repo;
 
 /// Objects relative to the repository root: maps of every runnable kind, global data, BPF
 /// calls, tail calls, atomics, loops, legacy map sections, helpers, and the examples.
@@ -29,13 +30,6 @@ const OBJECTS: &[&str] = &[
     "examples/rate-limiter/bpf/ratelimit.o",
     "examples/plugin-host/bpf/audit.o",
 ];
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the crate sits in the workspace")
-        .to_path_buf()
-}
 
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")

@@ -1,17 +1,10 @@
 //! `cargo bpf2c verify`: a verdict per program, exit 0 only if every program passes, and
 //! `--message-format json` with one JSON object per line.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use bpf2c_testkit::repo;
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 /// Runs the CLI from the repository root, so object paths print as given.
 fn cli(args: &[&str]) -> Output {

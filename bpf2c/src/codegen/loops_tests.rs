@@ -4,24 +4,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::codegen::instruction_starts;
-
-fn i(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-    Insn {
-        opcode,
-        dst,
-        src,
-        off,
-        imm,
-    }
-}
-
-const EXIT: Insn = Insn {
-    opcode: BPF_JMP | BPF_EXIT,
-    dst: 0,
-    src: 0,
-    off: 0,
-    imm: 0,
-};
+use crate::insn::build::{insn as i, EXIT};
 
 fn mov(dst: u8, imm: i32) -> Insn {
     i(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)

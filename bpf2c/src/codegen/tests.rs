@@ -5,28 +5,11 @@ use std::path::PathBuf;
 
 use super::*;
 use crate::facts::{CtxFact, InsnFacts};
+pub(super) use crate::insn::build::{insn as i, EXIT};
 use crate::insn::*;
 use crate::object::{
     Function, InsnRef, LineInfo, Map, MapDef, MapKind, MapOrigin, MapType, ObjectKind, Program,
     ProgramType, Reloc,
-};
-
-pub(super) fn i(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-    Insn {
-        opcode,
-        dst,
-        src,
-        off,
-        imm,
-    }
-}
-
-pub(super) const EXIT: Insn = Insn {
-    opcode: BPF_JMP | BPF_EXIT,
-    dst: 0,
-    src: 0,
-    off: 0,
-    imm: 0,
 };
 
 pub(super) fn mov(dst: u8, imm: i32) -> Insn {

@@ -101,20 +101,11 @@ pub fn load_raw(bytes: &[u8], path: &Path, name: &str) -> Result<Object> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::insn::build::insn;
     use crate::insn::*;
 
     fn bytes(insns: &[Insn]) -> Vec<u8> {
         insns.iter().flat_map(|i| i.encode()).collect()
-    }
-
-    fn insn(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-        Insn {
-            opcode,
-            dst,
-            src,
-            off,
-            imm,
-        }
     }
 
     #[test]

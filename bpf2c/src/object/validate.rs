@@ -459,28 +459,12 @@ mod tests {
     use crate::object::raw::load_raw;
     use std::path::Path;
 
+    use crate::insn::build::{insn, EXIT};
+
     fn load(insns: &[Insn]) -> Result<crate::object::Object, crate::error::Error> {
         let bytes: Vec<u8> = insns.iter().flat_map(|i| i.encode()).collect();
         load_raw(&bytes, Path::new("t.bin"), "prog")
     }
-
-    fn insn(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-        Insn {
-            opcode,
-            dst,
-            src,
-            off,
-            imm,
-        }
-    }
-
-    const EXIT: Insn = Insn {
-        opcode: BPF_JMP | BPF_EXIT,
-        dst: 0,
-        src: 0,
-        off: 0,
-        imm: 0,
-    };
 
     fn err_of(insns: &[Insn]) -> (Option<usize>, String) {
         let e = load(insns).unwrap_err();

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use super::report::{call_sites, CallSiteReport};
 use super::*;
 use crate::facts::{InsnFacts, MapCallFact};
+use crate::insn::build::EXIT;
 use crate::insn::*;
 use crate::object::{
     Function, LineInfo, Map, MapDef, MapKind, MapOrigin, ObjectKind, Program, ProgramType, Reloc,
@@ -22,14 +23,6 @@ fn call(helper: i32) -> Insn {
         imm: helper,
     }
 }
-
-const EXIT: Insn = Insn {
-    opcode: BPF_JMP | BPF_EXIT,
-    dst: 0,
-    src: 0,
-    off: 0,
-    imm: 0,
-};
 
 fn map(name: &str, map_type: MapType, value_size: u32, max_entries: u32) -> Map {
     Map {

@@ -471,6 +471,7 @@ pub fn plain_words(msg: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::insn::build::EXIT;
     use crate::insn::*;
 
     fn call(id: i32) -> Insn {
@@ -482,14 +483,6 @@ mod tests {
             imm: id,
         }
     }
-
-    const EXIT: Insn = Insn {
-        opcode: BPF_JMP | BPF_EXIT,
-        dst: 0,
-        src: 0,
-        off: 0,
-        imm: 0,
-    };
 
     fn load(dst: u8, src: u8) -> Insn {
         Insn {

@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use bpf2c::codegen::{c_string, generate, CodegenOptions};
-use bpf2c::insn::Insn;
 use bpf2c::object::raw::load_raw;
 use bpf2c::object::validate::validate_object;
 
@@ -99,10 +98,6 @@ pub fn raw_case(name: &str, bytecode: &[u8], memory: &[u8]) -> Result<Case, Stri
         symbol,
         memory: memory.to_vec(),
     })
-}
-
-pub fn encode(insns: &[Insn]) -> Vec<u8> {
-    insns.iter().flat_map(|i| i.encode()).collect()
 }
 
 fn cases_table(cases: &[Case]) -> String {

@@ -9,13 +9,7 @@ use bpf2c::helpers::HelperSet;
 use bpf2c::object::{load_file, InputFormat, Object};
 use bpf2c::verify::{verify_program, ProgramVerdict, VerifyOptions};
 
-/// The repository root.
-pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the crate sits inside the repository")
-        .to_path_buf()
-}
+pub use bpf2c_testkit::repo;
 
 /// Loads a committed object by its path relative to the repository root.
 pub fn load(rel: &str) -> Object {

@@ -1,0 +1,62 @@
+//! Test support shared by the workspace's integration tests, so each test file does not
+//! carry its own copy: building raw eBPF instructions and finding the repository root.
+
+use std::path::{Path, PathBuf};
+
+use bpf2c::insn::{Insn, BPF_EXIT, BPF_JMP};
+
+/// One instruction from its five fields, in encoding order.
+pub fn insn(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+    Insn {
+        opcode,
+        dst,
+        src,
+        off,
+        imm,
+    }
+}
+
+/// `exit`: return r0 to the caller.
+pub const EXIT: Insn = Insn {
+    opcode: BPF_JMP | BPF_EXIT,
+    dst: 0,
+    src: 0,
+    off: 0,
+    imm: 0,
+};
+
+/// The bytecode of `insns`, 8 bytes each, as a raw object or the kernel would read it.
+pub fn encode(insns: &[Insn]) -> Vec<u8> {
+    insns.iter().flat_map(|i| i.encode()).collect()
+}
+
+/// The repository root (this crate sits directly inside it).
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("bpf2c-testkit sits inside the repository")
+        .to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_encodes_as_the_exit_opcode_alone() {
+        assert_eq!(encode(&[EXIT]), vec![0x95, 0, 0, 0, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn insn_places_each_field() {
+        // r1 = r2 (mov64 reg): dst in the low nibble of byte 1, src in the high one.
+        let bytes = encode(&[insn(0xbf, 1, 2, -1, 0x0102_0304)]);
+        assert_eq!(bytes, vec![0xbf, 0x21, 0xff, 0xff, 0x04, 0x03, 0x02, 0x01]);
+    }
+
+    #[test]
+    fn repo_is_the_workspace_root() {
+        assert!(repo().join("Cargo.toml").is_file());
+        assert!(repo().join("bpf2c/src/lib.rs").is_file());
+    }
+}
