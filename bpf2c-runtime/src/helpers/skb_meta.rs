@@ -72,7 +72,7 @@ pub struct TunnelInfo {
     pub ttl: u8,
     /// IPv6 flow label, host order (20 bits); 0 for IPv4.
     pub label: u32,
-    /// `tun_flags` bits 0..=15 (IP_TUNNEL_*_BIT): [`tunnel_flags`].
+    /// `tun_flags` bits 0..=15 (IP_TUNNEL_*_BIT): `tunnel_flags`.
     pub flags: u16,
 }
 

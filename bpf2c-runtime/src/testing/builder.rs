@@ -110,7 +110,7 @@ impl PacketBuilder {
         }
     }
 
-    /// A TCP SYN from `src` to `dst`, each "ip:port" ("[ipv6]:port" for IPv6).
+    /// A TCP SYN from `src` to `dst`, each "ip:port" ("\[ipv6\]:port" for IPv6).
     ///
     /// # Panics
     /// When an address does not parse or the two are of different IP versions.
@@ -129,7 +129,7 @@ impl PacketBuilder {
         )
     }
 
-    /// A UDP datagram from `src` to `dst`, each "ip:port" ("[ipv6]:port" for IPv6).
+    /// A UDP datagram from `src` to `dst`, each "ip:port" ("\[ipv6\]:port" for IPv6).
     ///
     /// # Panics
     /// As [`PacketBuilder::tcp`].
