@@ -20,6 +20,7 @@
 
 pub mod checksum;
 pub(crate) mod custom;
+pub(crate) mod errno;
 pub(crate) mod events;
 pub mod fib;
 pub mod flow_hash;

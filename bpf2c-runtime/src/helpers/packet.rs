@@ -9,20 +9,11 @@ use crate::ffi::{bpf2c_invocation_t, bpf2c_xdp_context_t, BPF2C_MAX_XDP_PACKET};
 use crate::instance::RunState;
 use crate::packet::{Packet, ETH_HLEN};
 
-/// Linux errno values the packet helpers return (negated).
-pub(crate) mod errno {
-    pub const ENOMEM: i64 = 12;
-    pub const EFAULT: i64 = 14;
-    pub const EINVAL: i64 = 22;
-    pub const EACCES: i64 = 13;
-    pub const EALREADY: i64 = 114;
-    /// The kernel-internal ENOTSUPP (not EOPNOTSUPP), which several skb helpers return.
-    pub const ENOTSUPP: i64 = 524;
-}
+pub(crate) use super::errno;
 
 /// r0 for a failure: -errno as a u64.
-pub(crate) fn fail(errno: i64) -> u64 {
-    (-errno) as u64
+pub(crate) fn fail(e: i64) -> u64 {
+    errno::neg(e)
 }
 
 /// The largest metadata area: `xdp_metalen_invalid` allows up to the u8 `meta_len` of

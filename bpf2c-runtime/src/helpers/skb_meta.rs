@@ -14,23 +14,7 @@ use std::net::IpAddr;
 use crate::ffi::{bpf2c_invocation_t, bpf2c_skb_context_t};
 use crate::instance::RunState;
 
-/// Linux errno numbers the packet helpers return (negated), beyond [`crate::error::Errno`].
-pub(crate) mod errno {
-    pub const ENOENT: i64 = 2;
-    pub const EFAULT: i64 = 14;
-    pub const EACCES: i64 = 13;
-    pub const EINVAL: i64 = 22;
-    pub const EPROTO: i64 = 71;
-    pub const EAFNOSUPPORT: i64 = 97;
-    /// The kernel-internal "operation not supported" (include/linux/errno.h), which
-    /// `bpf_csum_update` returns as is.
-    pub const ENOTSUPP: i64 = 524;
-
-    /// `-e` in r0.
-    pub const fn neg(e: i64) -> u64 {
-        (-e) as u64
-    }
-}
+pub(crate) use super::errno;
 
 /// `skb->ip_summed` (and `csum`, `csum_level`): what the stack knows about the packet's
 /// checksums.
