@@ -21,7 +21,10 @@
 //!    never reach a back edge (it leaves the region or ends the function) while the other can;
 //! 4. every path from `H` to a back edge passes `P` and then `T` on its continuing side;
 //! 5. on every edge entering the region from outside, `r` holds a constant `S`, found by
-//!    reading back through straight-line code to an instruction `r = constant`.
+//!    reading back through straight-line code to an instruction `r = constant`. Edges into
+//!    a part of the region from which no back edge can be reached (clang places a function's
+//!    shared exit inside a rotated loop's range, and an early return jumps there) take no
+//!    back edge of the loop, so they are not entries: they need no constant and pay nothing.
 //!
 //! Then the values `T` compares form the sequence `S + j*k`, `S + (j+1)*k`, ..., and every
 //! back edge needs `T` to have continued on the latest one. Entered at `H`, each trip passes
@@ -365,17 +368,21 @@ fn prove(
     if head == 0 {
         return None;
     }
-    // (entry, the instruction control leaves, whether it enters at the head)
+    let reach = region.reaches_back_edge();
+    // (entry, the instruction control leaves, whether it enters at the head). An entry
+    // into a part of the region from which no back edge can be reached (a jump to the
+    // function's exit placed inside the loop's range) takes no back edge of this loop: it
+    // needs no charge and no known counter, and is left out.
     let mut entries: Vec<(Entry, usize, bool)> = edges
         .iter()
         .filter(|&&(pc, t)| !region.contains(pc) && region.contains(t))
+        .filter(|&&(_, t)| t == head || reach.get(&t).copied().unwrap_or(false))
         .map(|&(pc, t)| (Entry::Jump(pc), pc, t == head))
         .collect();
     let before = starts[starts.binary_search(&head).ok()?.checked_sub(1)?];
     if successors(f, before).0 == Some(head) {
         entries.push((Entry::FallThrough, before, true));
     }
-    let reach = region.reaches_back_edge();
     // The instructions of the region that write each register, found once: a candidate test
     // needs its register written by exactly one.
     let mut writers: [Vec<usize>; 11] = Default::default();

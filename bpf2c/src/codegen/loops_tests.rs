@@ -98,6 +98,28 @@ fn a_loop_entered_in_the_middle_charges_the_jump_in() {
     assert!(p.fallthrough_entries.is_empty());
 }
 
+/// clang's log2_sum shape: the length check jumps to the function's exit, which sits inside
+/// the rotated loop's range, with the counter not yet set. That jump takes no back edge, so it
+/// neither blocks the proof nor pays; the jump that really enters the loop still does.
+#[test]
+fn a_jump_to_an_exit_inside_the_loop_range_is_no_entry() {
+    let p = plan(vec![
+        jmp(BPF_JLT, 2, 64, 5), // 0: if r2 < 64 goto 6 (the exit; r2 is the caller's)
+        mov(2, 0),              // 1
+        ja(4),                  // 2: goto 7
+        add(0, 1),              // 3: head
+        add(2, 1),              // 4
+        jmp(BPF_JNE, 2, 8, 1),  // 5: if r2 != 8 goto 7
+        EXIT,                   // 6
+        mov(3, 1),              // 7
+        ja(-6),                 // 8: goto 3
+    ]);
+    assert_eq!(p.free_back_edges, [8].into());
+    // 8 comparisons continue from r2 = 0, plus one for the entry off the head.
+    assert_eq!(p.entry_jumps, [(2, charge(9, 8))].into());
+    assert!(p.fallthrough_entries.is_empty());
+}
+
 #[test]
 fn loops_without_a_proof_keep_counting_each_back_edge() {
     let unproven = |insns: Vec<Insn>| {
