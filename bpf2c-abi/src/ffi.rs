@@ -92,6 +92,21 @@ pub type bpf2c_helper_by_id_fn =
 pub type bpf2c_function_fn =
     unsafe extern "C" fn(u64, u64, u64, u64, u64, *mut bpf2c_invocation_t) -> u64;
 
+/// `bpf2c_run_loop_fn`: the repeat loop of `BPF2C_DEFINE_RUN_LOOP` (function, r1, r2,
+/// invocation, loop budget, runs, where the last r0 goes; returns the runs made).
+pub type bpf2c_run_loop_fn = unsafe extern "C" fn(
+    bpf2c_function_fn,
+    u64,
+    u64,
+    *mut bpf2c_invocation_t,
+    u64,
+    u64,
+    *mut u64,
+) -> u64;
+
+/// `BPF2C_RUN_LOOP_SUFFIX`: a module's own repeat loop is its module symbol plus this.
+pub const BPF2C_RUN_LOOP_SUFFIX: &str = "_run_loop";
+
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct bpf2c_map_data_t {

@@ -60,6 +60,8 @@ struct ImageInner {
     helpers: Vec<HelperSpec>,
     programs: Vec<ProgramInfo>,
     functions: Vec<String>,
+    /// The module's own copy of the repeat loop, when its library exports one.
+    run_loop: Option<ffi::bpf2c_run_loop_fn>,
     // Declared last so that it is dropped last: the function pointers above point into it.
     _library: Option<libloading::Library>,
 }
@@ -137,10 +139,19 @@ impl ModuleImage {
                 })?;
             *sym
         };
+        // Optional: the module's own repeat loop (BPF2C_DEFINE_RUN_LOOP in the ABI header).
+        let run_loop_symbol = format!("{symbol}{}", ffi::BPF2C_RUN_LOOP_SUFFIX);
+        // SAFETY: a symbol with the module symbol's name plus the suffix is, by the ABI
+        // header, that module's BPF2C_DEFINE_RUN_LOOP, of exactly this type; the function
+        // pointer is copied out and kept only while the library stays loaded (below).
+        let run_loop = unsafe { library.get::<ffi::bpf2c_run_loop_fn>(run_loop_symbol.as_bytes()) }
+            .ok()
+            .map(|f| *f);
         let origin = format!("{}:{symbol}", path.display());
         // SAFETY: the module is the caller's (this function's contract), and the library
         // that holds its code moves into the image, so it stays loaded with the image.
-        let inner = unsafe { read_module(module, &origin, Some(library)) }?;
+        let mut inner = unsafe { read_module(module, &origin, Some(library)) }?;
+        inner.run_loop = run_loop;
         Ok(ModuleImage {
             inner: Arc::new(inner),
         })
@@ -191,6 +202,19 @@ impl ModuleImage {
     /// Names of the module's eBPF functions, indexed like `unwind_function`.
     pub fn functions(&self) -> &[String] {
         &self.inner.functions
+    }
+
+    /// The module's own copy of the repeat loop, next to its programs, if its library
+    /// exports one; [`Instance::run_repeat`](crate::Instance::run_repeat) prefers it to the
+    /// runtime's.
+    pub(crate) fn run_loop(&self) -> Option<ffi::bpf2c_run_loop_fn> {
+        self.inner.run_loop
+    }
+
+    /// Whether the module's library exports its own repeat loop (`BPF2C_DEFINE_RUN_LOOP`),
+    /// which [`Instance::run_repeat`](crate::Instance::run_repeat) then runs.
+    pub fn has_own_run_loop(&self) -> bool {
+        self.inner.run_loop.is_some()
     }
 }
 
@@ -446,6 +470,7 @@ unsafe fn read_module(
         helpers,
         programs,
         functions,
+        run_loop: None,
         _library: library,
     })
 }

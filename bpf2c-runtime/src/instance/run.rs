@@ -231,6 +231,9 @@ impl Instance {
             | ProgramType::CgroupSkb => super::skb::skb_entry(&mut skb),
         };
         let function = self.image.programs()[prog.index].function;
+        // The module's own loop calls the program from next to it, which is cheaper than a
+        // call from this executable into a library far away (see the ABI header).
+        let run_loop = self.image.run_loop().unwrap_or(bpf2c_rt_run_loop);
         let stats = self.with_cpu(|cpu| {
             let state = RunState::new(self, prog.index);
             if is_xdp {
@@ -243,9 +246,10 @@ impl Instance {
             while done < runs {
                 let mut r0 = 0;
                 // SAFETY: as in `execute`: a validated module's function, and an invocation
-                // whose runtime context and run state outlive the loop.
+                // whose runtime context and run state outlive the loop; the loop is the
+                // runtime's or the module's copy of the ABI header's, loaded with the module.
                 done += unsafe {
-                    bpf2c_rt_run_loop(
+                    run_loop(
                         function,
                         entry.r1,
                         entry.r2,

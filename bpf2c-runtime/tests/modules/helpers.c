@@ -190,3 +190,7 @@ EXPORT const bpf2c_module_t bpf2c_module = {
     0,
     assumptions,
 };
+
+/* Its own repeat loop, as generated modules carry one: run_repeat uses it when the module
+ * comes from this library (tests/runtime/helpers.rs runs both loops). */
+BPF2C_DEFINE_RUN_LOOP(bpf2c_module_run_loop)

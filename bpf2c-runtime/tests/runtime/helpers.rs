@@ -406,10 +406,27 @@ fn program_handles_belong_to_their_instance() {
 }
 
 /// run_repeat's C loop hands a run that tail calls, or runs out of budget, back to the
-/// same handling a single run gets, and every run resets the invocation.
+/// same handling a single run gets, and every run resets the invocation: the module's own
+/// copy of the loop (its library exports one) and the runtime's (the same module through
+/// `from_ptr`, which looks for no loop) alike.
 #[test]
 fn repeated_runs_finish_tail_calls_and_reset_the_budget_each_time() {
-    let (inst, _) = helpers_instance(Options::default().loop_budget(1000));
+    let image = crate::common::image("helpers");
+    assert!(image.has_own_run_loop());
+    let own = Instance::new(image, host_add(Options::default().loop_budget(1000)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    repeated_runs_reset_each_time(own);
+    let raw = crate::common::raw_module("helpers");
+    // SAFETY: a copy of the helpers module's header, whose tables and code stay loaded in
+    // `raw`, which outlives the instance.
+    let image = unsafe { bpf2c_runtime::ModuleImage::from_ptr(&raw.module) }.unwrap();
+    assert!(!image.has_own_run_loop());
+    let runtime_loop = Instance::new(image, host_add(Options::default().loop_budget(1000)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    repeated_runs_reset_each_time(runtime_loop);
+}
+
+fn repeated_runs_reset_each_time(inst: Instance) {
     inst.map("jmp").unwrap().set_program(0, "tail_a").unwrap();
     let entry = inst.program("tail_entry").unwrap();
     let mut buf = [0u8; 24];

@@ -272,4 +272,7 @@ pub(super) fn module(m: &Module, out: &mut Out) {
     let (assumptions, assumption_count) = table("bpf2c_map_assumptions", m.plan.assumptions.len());
     out.line(format!("    {assumption_count}, 0, {assumptions},"));
     out.line("};");
+    // The runtime's repeat loop, next to the programs it calls (see the ABI header).
+    out.line("");
+    out.line(format!("BPF2C_DEFINE_RUN_LOOP({symbol}_run_loop)"));
 }

@@ -183,3 +183,5 @@ const bpf2c_module_t bpf2c_module_atomics = {
     1, bpf2c_functions,
     3, 0, bpf2c_map_assumptions,
 };
+
+BPF2C_DEFINE_RUN_LOOP(bpf2c_module_atomics_run_loop)

@@ -321,3 +321,5 @@ const bpf2c_module_t bpf2c_module_audit = {
     1, bpf2c_functions,
     2, 0, bpf2c_map_assumptions,
 };
+
+BPF2C_DEFINE_RUN_LOOP(bpf2c_module_audit_run_loop)

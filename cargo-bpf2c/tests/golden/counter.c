@@ -417,3 +417,5 @@ const bpf2c_module_t bpf2c_module_counter = {
     1, bpf2c_functions,
     2, 0, bpf2c_map_assumptions,
 };
+
+BPF2C_DEFINE_RUN_LOOP(bpf2c_module_counter_run_loop)

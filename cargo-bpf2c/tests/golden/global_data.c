@@ -222,3 +222,5 @@ const bpf2c_module_t bpf2c_module_global_data = {
     2, bpf2c_functions,
     6, 0, bpf2c_map_assumptions,
 };
+
+BPF2C_DEFINE_RUN_LOOP(bpf2c_module_global_data_run_loop)

@@ -258,3 +258,5 @@ const bpf2c_module_t bpf2c_module_helpers = {
     5, bpf2c_functions,
     1, 0, bpf2c_map_assumptions,
 };
+
+BPF2C_DEFINE_RUN_LOOP(bpf2c_module_helpers_run_loop)

@@ -235,3 +235,5 @@ const bpf2c_module_t bpf2c_module_legacy_maps = {
     2, bpf2c_functions,
     3, 0, bpf2c_map_assumptions,
 };
+
+BPF2C_DEFINE_RUN_LOOP(bpf2c_module_legacy_maps_run_loop)

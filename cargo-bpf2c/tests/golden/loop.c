@@ -276,3 +276,5 @@ const bpf2c_module_t bpf2c_module_loop = {
     4, bpf2c_functions,
     1, 0, bpf2c_map_assumptions,
 };
+
+BPF2C_DEFINE_RUN_LOOP(bpf2c_module_loop_run_loop)

@@ -530,3 +530,5 @@ const bpf2c_module_t bpf2c_module_maps_basic = {
     5, bpf2c_functions,
     5, 0, bpf2c_map_assumptions,
 };
+
+BPF2C_DEFINE_RUN_LOOP(bpf2c_module_maps_basic_run_loop)

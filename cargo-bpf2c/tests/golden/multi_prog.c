@@ -124,3 +124,5 @@ const bpf2c_module_t bpf2c_module_multi_prog = {
     3, bpf2c_functions,
     0, 0, NULL,
 };
+
+BPF2C_DEFINE_RUN_LOOP(bpf2c_module_multi_prog_run_loop)

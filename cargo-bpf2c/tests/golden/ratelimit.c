@@ -412,3 +412,5 @@ const bpf2c_module_t bpf2c_module_ratelimit = {
     1, bpf2c_functions,
     4, 0, bpf2c_map_assumptions,
 };
+
+BPF2C_DEFINE_RUN_LOOP(bpf2c_module_ratelimit_run_loop)

@@ -359,3 +359,5 @@ const bpf2c_module_t bpf2c_module_subprograms = {
     10, bpf2c_functions,
     0, 0, NULL,
 };
+
+BPF2C_DEFINE_RUN_LOOP(bpf2c_module_subprograms_run_loop)

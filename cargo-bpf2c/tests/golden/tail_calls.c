@@ -141,3 +141,5 @@ const bpf2c_module_t bpf2c_module_tail_calls = {
     3, bpf2c_functions,
     0, 0, NULL,
 };
+
+BPF2C_DEFINE_RUN_LOOP(bpf2c_module_tail_calls_run_loop)
