@@ -43,6 +43,15 @@ fn cc() -> String {
     std::env::var("CC").unwrap_or_else(|_| "cc".into())
 }
 
+/// Extra C compiler flags for both sides, from `BPF2C_BENCH_CFLAGS` (split at whitespace):
+/// for instance `-falign-loops=32`, which takes the placement of loops across 32-byte fetch
+/// blocks out of the comparison (docs/performance.md).
+fn extra_cflags() -> Vec<String> {
+    std::env::var("BPF2C_BENCH_CFLAGS")
+        .map(|v| v.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
 /// Compiles `sources` (name, path) with `flags` and links them into `dir/lib`.
 fn shared_library(dir: &Path, lib: &str, sources: &[(&str, PathBuf)], flags: &[&str]) -> PathBuf {
     let mut objects = Vec::new();
@@ -50,6 +59,7 @@ fn shared_library(dir: &Path, lib: &str, sources: &[(&str, PathBuf)], flags: &[&
         let o = dir.join(format!("{name}.o"));
         let status = Command::new(cc())
             .args(["-std=gnu11", "-O2", "-fPIC", "-Wall", "-Wextra", "-Werror"])
+            .args(extra_cflags())
             .args(flags)
             .arg("-I")
             .arg(dir)
