@@ -80,3 +80,7 @@ const bpf2c_module_t bpf2c_module_floor = {
     0,
     assumptions,
 };
+
+/* The repeat loop every generated module carries, so that both sides run their programs from
+ * next to them (see BPF2C_DEFINE_RUN_LOOP in bpf2c.h). */
+BPF2C_DEFINE_RUN_LOOP(bpf2c_module_floor_run_loop)
