@@ -114,12 +114,14 @@ impl ModuleImage {
     }
 
     /// Loads a shared library and validates the module its `symbol` names. The library stays
-    /// loaded for as long as this image or an instance of it lives.
+    /// loaded for as long as this image or an instance of it lives. If the library also
+    /// exports `symbol` + `_run_loop` (`BPF2C_DEFINE_RUN_LOOP`, which generated modules
+    /// carry), [`Instance::run_repeat`](crate::Instance::run_repeat) runs that loop.
     ///
     /// # Safety
     /// Loading a library runs its initialisers, and its module must satisfy the contract
-    /// of [`ModuleImage::from_ptr`]; only load libraries produced by bpf2c (or written to
-    /// its ABI). A module bpf2c translated without verification says so in its flags, and
+    /// of [`ModuleImage::from_ptr`]; a `symbol` + `_run_loop` it exports must be the ABI
+    /// header's repeat loop. Only load libraries produced by bpf2c (or written to its ABI). A module bpf2c translated without verification says so in its flags, and
     /// [`Instance::new`](crate::Instance::new) refuses it.
     pub unsafe fn from_library(path: &Path, symbol: &str) -> Result<ModuleImage, LoadError> {
         // SAFETY: running the library's initialisers is what the caller vouches for.
