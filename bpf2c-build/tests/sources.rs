@@ -9,12 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()
-        .unwrap()
-}
+use bpf2c_testkit::repo;
 
 /// Shared with tests/rebuild.rs, so the dependencies build once.
 fn target_dir() -> PathBuf {

@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use bpf2c::insn::*;
 use bpf2c::object::{
@@ -15,13 +15,7 @@ use bpf2c::object::{
     ProgramType, Reloc,
 };
 
-/// The repository root.
-pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the crate sits inside the repository")
-        .to_path_buf()
-}
+pub use bpf2c_testkit::repo;
 
 /// The program with the most instructions (entry plus callees) among every loadable object
 /// under `tests/bpf/` (and its subdirectories) and `examples/*/bpf/` that verifies with
