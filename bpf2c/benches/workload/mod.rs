@@ -52,15 +52,7 @@ pub fn largest_corpus_program() -> (Object, usize, usize) {
     best.expect("the corpus has programs")
 }
 
-fn i(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-    Insn {
-        opcode,
-        dst,
-        src,
-        off,
-        imm,
-    }
-}
+use bpf2c_testkit::insn as i;
 
 /// Emits the code of one generated program.
 struct Emitter {
