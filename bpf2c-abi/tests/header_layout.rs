@@ -1,8 +1,7 @@
 //! The Rust side of the ABI against the C compiler's view of the headers it restates:
 //! `bpf2c.h` (the mirrors in `ffi` and the XDP tables in `context`), and Linux's UAPI
 //! `linux/bpf.h` (helper ids, map and program types, context layouts) when the machine has
-//! it. Uses the host C compiler (`$CC`, else `cc`), which any gcc or clang provides,
-//! through bpf2c-testkit's one compile path.
+//! it. Uses the host C compiler (`$CC`, else `cc`), which any gcc or clang provides.
 
 use std::collections::BTreeMap;
 use std::mem::{align_of, offset_of, size_of};
@@ -14,7 +13,6 @@ use bpf2c_abi::ffi::*;
 use bpf2c_abi::helper::LINUX_HELPERS;
 use bpf2c_abi::map::LINUX_MAP_TYPES;
 use bpf2c_abi::program::LINUX_PROG_TYPES;
-use bpf2c_testkit::cc::{self, Compiler, Output, Unit};
 
 /// A scratch directory of this test process, removed when dropped.
 struct Scratch(PathBuf);
@@ -37,20 +35,26 @@ impl Drop for Scratch {
     }
 }
 
-/// Compiles `source` with the host C compiler (`$CC`, else `cc`; warnings are errors;
-/// `pedantic` for strict ISO C, which bpf2c.h keeps and linux/bpf.h's GNU macros do not),
-/// through the testkit's compile cache, and runs it. Err holds the compiler's diagnostics
-/// when it refuses the source.
-fn compile_and_run(source: &Path, pedantic: bool) -> Result<String, String> {
-    let text = std::fs::read_to_string(source).unwrap();
-    let mut flags = vec!["-std=c11", "-Wall", "-Wextra", "-Werror"];
-    flags.extend(pedantic.then_some("-Wpedantic"));
-    let exe = cc::build(
-        &Compiler::from_env(),
-        &flags,
-        &[Unit::new("layout.c", text)],
-        Output::Executable,
-    )?;
+/// Compiles `source` with the host C compiler (warnings are errors; `pedantic` for strict ISO
+/// C, which bpf2c.h keeps and linux/bpf.h's GNU macros do not) and runs it. Err holds the
+/// compiler's diagnostics when it refuses the source.
+fn compile_and_run(tag: &str, source: &Path, pedantic: bool) -> Result<String, String> {
+    let scratch = Scratch::new(tag);
+    let exe = scratch.0.join("layout");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+    let out = Command::new(&cc)
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror"])
+        .args(pedantic.then_some("-Wpedantic"))
+        .arg("-o")
+        .arg(&exe)
+        .arg("-I")
+        .arg(bpf2c_abi::include_dir())
+        .arg(source)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run the C compiler '{cc}': {e}"));
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
     let run = Command::new(&exe).output().unwrap();
     assert!(run.status.success(), "{} failed", exe.display());
     Ok(String::from_utf8(run.stdout).unwrap())
@@ -70,7 +74,7 @@ fn parse(output: &str) -> BTreeMap<String, u64> {
 /// What the C compiler says about bpf2c.h, keyed by the names tests/layout.c uses.
 fn c_layout() -> BTreeMap<String, u64> {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/layout.c");
-    parse(&compile_and_run(&source, true).unwrap_or_else(|e| panic!("{e}")))
+    parse(&compile_and_run("bpf2c-h", &source, true).unwrap_or_else(|e| panic!("{e}")))
 }
 
 macro_rules! layout {
@@ -394,7 +398,7 @@ fn linux_numbering_and_contexts_match_the_uapi_header() {
     // An older header lacks the newest map and program types, and C cannot ask whether an
     // enumerator exists: drop the names the compiler calls undeclared, then compile again.
     let first = uapi_program(&scratch.0, &all, &layouts);
-    let (output, enums) = match compile_and_run(&first, false) {
+    let (output, enums) = match compile_and_run("uapi", &first, false) {
         Ok(out) => (out, all.clone()),
         Err(e) if e.contains("linux/bpf.h") && !e.contains("undeclared") => {
             eprintln!("linux/bpf.h is not usable here; the UAPI comparison did not run:\n{e}");
@@ -408,7 +412,8 @@ fn linux_numbering_and_contexts_match_the_uapi_header() {
                 .filter(|n| !missing.contains(n))
                 .collect();
             let again = uapi_program(&scratch.0, &known, &layouts);
-            let out = compile_and_run(&again, false).unwrap_or_else(|e| panic!("{e}"));
+            let out =
+                compile_and_run("uapi-known", &again, false).unwrap_or_else(|e| panic!("{e}"));
             (out, known)
         }
     };

@@ -1,27 +1,45 @@
-//! Builds the hand-written C modules of tests/modules into shared libraries with the system
-//! C compiler and the ABI's bpf2c.h, through bpf2c-testkit's compile cache.
+//! Builds the hand-written C modules of tests/modules into shared libraries, once per test
+//! binary, with the system C compiler and the runtime's own bpf2c.h.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
 
 use bpf2c_runtime::{ffi, Instance, ModuleImage, Options, TraceCapture};
-use bpf2c_testkit::cc::{self, Compiler, Output, Unit};
 
 pub const SYMBOL: &str = "bpf2c_module";
 
-/// The shared library built from tests/modules/<name>.c with `$CC` (else `cc`), through
-/// the testkit's compile cache.
+fn build_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("temporary directory"))
+        .path()
+}
+
+/// The shared library built from tests/modules/<name>.c.
 pub fn module_path(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/modules");
-    let src = dir.join(format!("{name}.c"));
-    let read = |path: &Path| std::fs::read_to_string(path).unwrap();
-    // The module and the header the modules share.
-    let units = [
-        Unit::new(format!("{name}.c"), read(&src)),
-        Unit::new("testmod.h", read(&dir.join("testmod.h"))),
-    ];
-    let flags = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC"];
-    cc::build(&Compiler::from_env(), &flags, &units, Output::SharedLibrary)
-        .unwrap_or_else(|e| panic!("{}: {e}", src.display()))
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap();
+    if let Some(p) = built.get(name) {
+        return p.clone();
+    }
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/modules/{name}.c"));
+    let out = build_dir().join(format!("lib{name}.so"));
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+    let status = Command::new(&cc)
+        .args([
+            "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC", "-shared",
+        ])
+        .arg("-I")
+        .arg(bpf2c_runtime::include_dir())
+        .arg("-o")
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
+    assert!(status.success(), "{cc} failed on {}", src.display());
+    built.insert(name.to_string(), out.clone());
+    out
 }
 
 pub fn image(name: &str) -> ModuleImage {
