@@ -3,20 +3,21 @@
 //! unverified) and of a sample of conformance programs with `-std=c11 -O2 -Wall -Wextra
 //! -Werror`; and corpus programs plus conformance programs run inside an executable built
 //! with `-fsanitize=undefined,address -fno-sanitize-recover=all` (a small C stand-in for the
-//! runtime, `csrc/san_driver.c`), where every result must equal bpf2c-runtime's.
+//! runtime, bpf2c-testkit's `csrc/stand_in_runtime.c`), where every result must equal
+//! bpf2c-runtime's.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bpf2c::driver::{translate, TranslateError, TranslateOptions};
 use bpf2c::object::{load_file, InputFormat, ProgramType};
 use bpf2c_runtime::{Options, TraceCapture, UpdateFlags};
+use bpf2c_testkit::stand_in;
 use bpf2c_tests::cc::{self, Unit, SANITIZE_FLAGS, STRICT_FLAGS};
 use bpf2c_tests::conformance::{load_suite, translate_case, Case};
 use bpf2c_tests::pipeline::{self, module_symbol, translate_verified};
-use bpf2c_tests::{corpus_objects, repo_root, report};
+use bpf2c_tests::{corpus_objects, report};
 
 /// Corpus objects whose C is meant to run here: every object that loads and needs nothing
 /// the runtime lacks, except the big-endian one, whose C refuses little-endian hosts by
@@ -92,16 +93,11 @@ fn generated_c_compiles_warning_free_with_gcc_and_clang() {
     let mut compilers = vec![cc::gcc().to_string()];
     compilers.extend(cc::clang());
     for compiler in &compilers {
-        let dir = tempfile::tempdir().unwrap();
-        cc::compile_objects(compiler, STRICT_FLAGS, &units, dir.path())
+        let objects = cc::compile_check(compiler, STRICT_FLAGS, &units)
             .unwrap_or_else(|e| panic!("{compiler} {}:\n{e}", STRICT_FLAGS.join(" ")));
         for u in &units {
-            let object = dir.path().join(u.file.replace(".c", ".o"));
-            assert!(
-                object.is_file(),
-                "{compiler} produced no {}",
-                object.display()
-            );
+            let object = u.file.replace(".c", ".o");
+            assert!(objects.contains(&object), "{compiler} produced no {object}");
         }
         report(&format!(
             "toolchains: {compiler} {} compiled {} files ({from_objects} translations of {} corpus objects, {} conformance programs)",
@@ -182,20 +178,18 @@ fn generated_c_compiles_in_msvc_mode() {
     let mut units = vec![probe];
     units.extend(object_units());
     units.extend(conformance_sample(&load_suite(), 3));
-    let dir = tempfile::tempdir().unwrap();
-    cc::compile_objects(&clang, &flags, &units, dir.path())
+    let objects = cc::compile_check(&clang, &flags, &units)
         .unwrap_or_else(|e| panic!("{clang} {}:\n{e}", flags.join(" ")));
     for u in &units {
-        let object = dir.path().join(u.file.replace(".c", ".obj"));
-        assert!(object.is_file(), "{clang} produced no {}", object.display());
+        let object = u.file.replace(".c", ".obj");
+        assert!(objects.contains(&object), "{clang} produced no {object}");
     }
     // MSVC's targets are all little-endian, so a big-endian module must refuse them too.
     let be = Unit {
         file: "be.c".into(),
         c_source: translate_verified(&pipeline::load("bigendian_be.o")).c_source,
     };
-    let be_dir = tempfile::tempdir().unwrap();
-    let err = cc::compile_objects(&clang, &flags, &[be], be_dir.path())
+    let err = cc::compile_check(&clang, &flags, &[be])
         .expect_err("a big-endian module must not compile for an MSVC target");
     assert!(
         err.contains("translated from a big-endian eBPF object"),
@@ -213,12 +207,11 @@ fn big_endian_c_refuses_a_little_endian_host() {
     let obj = pipeline::load("bigendian_be.o");
     assert!(!obj.little_endian);
     let c = translate_verified(&obj).c_source;
-    let dir = tempfile::tempdir().unwrap();
     let unit = Unit {
         file: "be.c".into(),
         c_source: c,
     };
-    let err = cc::compile_objects(cc::gcc(), STRICT_FLAGS, &[unit], dir.path())
+    let err = cc::compile_check(cc::gcc(), STRICT_FLAGS, &[unit])
         .expect_err("a big-endian module must not compile on a little-endian host");
     assert!(
         err.contains("translated from a big-endian eBPF object"),
@@ -537,87 +530,45 @@ struct Outcome {
     traces: Vec<String>,
 }
 
-fn c_bytes(out: &mut String, name: &str, bytes: &[u8]) {
-    let list: Vec<String> = bytes.iter().map(|b| format!("{b:#04x}")).collect();
-    writeln!(
-        out,
-        "static const uint8_t {name}[] = {{ {} }};",
-        if list.is_empty() {
-            "0".to_string()
-        } else {
-            list.join(", ")
-        }
-    )
-    .unwrap();
-}
-
-/// The step table as C.
-fn step_table(steps: &[Step], symbol_of: &dyn Fn(&Step) -> String, cases: &[Case]) -> String {
-    let mut s = String::from("#include \"san_driver.h\"\n\n");
-    let mut symbols: Vec<String> = steps.iter().map(symbol_of).collect();
-    symbols.sort();
-    symbols.dedup();
-    for sym in &symbols {
-        writeln!(s, "extern const bpf2c_module_t {sym};").unwrap();
-    }
-    let mut rows = Vec::new();
-    for (i, step) in steps.iter().enumerate() {
-        let sym = symbol_of(step);
-        let row = match step {
-            Step::Run { program, data, .. } => {
-                c_bytes(&mut s, &format!("data_{i}"), data);
-                format!(
-                    "{{ &{sym}, \"{program}\", NULL, data_{i}, {}, NULL, 0 }}",
-                    data.len()
-                )
+/// The steps for the stand-in runtime.
+fn stand_in_steps(
+    steps: &[Step],
+    symbol_of: &dyn Fn(&Step) -> String,
+    cases: &[Case],
+) -> Vec<stand_in::Step> {
+    steps
+        .iter()
+        .map(|step| {
+            let sym = symbol_of(step);
+            match step {
+                Step::Run { program, data, .. } => stand_in::Step::run(&sym, Some(program), data),
+                Step::Update {
+                    map, key, value, ..
+                } => stand_in::Step::update(&sym, map, key, value),
+                Step::Conformance(c) => {
+                    let case = &cases[*c];
+                    let program = bpf2c_tests::conformance::program_name(case);
+                    stand_in::Step::run(&sym, Some(&program), &case.memory)
+                }
             }
-            Step::Update {
-                map, key, value, ..
-            } => {
-                c_bytes(&mut s, &format!("key_{i}"), key);
-                c_bytes(&mut s, &format!("value_{i}"), value);
-                format!(
-                    "{{ &{sym}, NULL, \"{map}\", key_{i}, {}, value_{i}, {} }}",
-                    key.len(),
-                    value.len()
-                )
-            }
-            Step::Conformance(c) => {
-                let case = &cases[*c];
-                c_bytes(&mut s, &format!("data_{i}"), &case.memory);
-                format!(
-                    "{{ &{sym}, \"{}\", NULL, data_{i}, {}, NULL, 0 }}",
-                    bpf2c_tests::conformance::program_name(case),
-                    case.memory.len()
-                )
-            }
-        };
-        rows.push(row);
-    }
-    s.push_str("\nconst drv_step_t drv_steps[] = {\n");
-    for r in rows {
-        writeln!(s, "    {r},").unwrap();
-    }
-    writeln!(s, "}};\nconst size_t drv_step_count = {};", steps.len()).unwrap();
-    s
+        })
+        .collect()
 }
 
 fn parse_driver_output(stdout: &str) -> BTreeMap<usize, Outcome> {
-    let mut out: BTreeMap<usize, Outcome> = BTreeMap::new();
-    for line in stdout.lines() {
-        let mut parts = line.splitn(3, ' ');
-        let (kind, index, rest) = (parts.next(), parts.next(), parts.next().unwrap_or(""));
-        let index: usize = index
-            .and_then(|i| i.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected driver line: {line}"));
-        let entry = out.entry(index).or_default();
-        match kind {
-            Some("step") => entry.text = rest.to_string(),
-            Some("trace") => entry.traces.push(rest.to_string()),
-            _ => panic!("unexpected driver line: {line}"),
-        }
-    }
-    out
+    stand_in::parse_output(stdout)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .map(|(i, printed)| {
+            (
+                i,
+                Outcome {
+                    text: printed.line,
+                    traces: printed.traces,
+                },
+            )
+        })
+        .collect()
 }
 
 /// The same steps through bpf2c-runtime (one CPU slot, like the driver).
@@ -642,7 +593,7 @@ fn runtime_outcomes(steps: &[Step]) -> BTreeMap<usize, Outcome> {
                 let prog = inst.program(program).unwrap();
                 let mut data = data.clone();
                 let r0 = inst.run(&prog, &mut data).unwrap();
-                format!("r0 {r0} unwind 0 out {}-", hex::encode(&data))
+                format!("r0 {r0} unwind 0 at 0 0 out {}-", hex::encode(&data))
             }
             Step::Update {
                 map, key, value, ..
@@ -666,44 +617,10 @@ fn runtime_outcomes(steps: &[Step]) -> BTreeMap<usize, Outcome> {
     out
 }
 
-fn build_sanitized(compiler: &str, units: &[Unit], table: &str, dir: &Path) -> PathBuf {
-    let csrc = repo_root().join("tests").join("csrc");
-    let mut all: Vec<Unit> = units
-        .iter()
-        .map(|u| Unit {
-            file: u.file.clone(),
-            c_source: u.c_source.clone(),
-        })
-        .collect();
-    all.push(Unit {
-        file: "steps.c".into(),
-        c_source: table.to_string(),
-    });
-    for f in ["san_driver.c", "san_driver.h"] {
-        std::fs::copy(csrc.join(f), dir.join(f)).unwrap();
-    }
-    all.push(Unit {
-        file: "san_driver.c".into(),
-        c_source: std::fs::read_to_string(csrc.join("san_driver.c")).unwrap(),
-    });
+fn build_sanitized(compiler: &str, units: &[Unit], steps: &[stand_in::Step]) -> PathBuf {
     let flags: Vec<&str> = STRICT_FLAGS.iter().chain(SANITIZE_FLAGS).copied().collect();
-    cc::compile_objects(compiler, &flags, &all, dir)
-        .unwrap_or_else(|e| panic!("{compiler} with sanitizers:\n{e}"));
-    let exe = dir.join("san_driver");
-    let out = Command::new(compiler)
-        .current_dir(dir)
-        .args(&flags)
-        .args(all.iter().map(|u| u.file.replace(".c", ".o")))
-        .arg("-o")
-        .arg(&exe)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        cc::describe_failure(&format!("{compiler} link"), &out)
-    );
-    exe
+    stand_in::build(&cc::Compiler::named(compiler), &flags, units, steps)
+        .unwrap_or_else(|e| panic!("{compiler} with sanitizers:\n{e}"))
 }
 
 #[test]
@@ -751,14 +668,13 @@ fn programs_run_clean_under_ubsan_and_asan() {
         Step::Run { object, .. } | Step::Update { object, .. } => symbols[*object].clone(),
         Step::Conformance(i) => case_symbols[i].clone(),
     };
-    let table = step_table(&steps, &symbol_of, &cases);
+    let table = stand_in_steps(&steps, &symbol_of, &cases);
     let expected = runtime_outcomes(&steps);
 
     let mut compilers = vec![cc::gcc().to_string()];
     compilers.extend(cc::clang());
     for compiler in &compilers {
-        let dir = tempfile::tempdir().unwrap();
-        let exe = build_sanitized(compiler, &units, &table, dir.path());
+        let exe = build_sanitized(compiler, &units, &table);
         let out = Command::new(&exe)
             .env("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=0")
             .env("UBSAN_OPTIONS", "print_stacktrace=1")
@@ -779,7 +695,7 @@ fn programs_run_clean_under_ubsan_and_asan() {
             match step {
                 Step::Conformance(c) => {
                     let case = &cases[*c];
-                    let want = format!("r0 {} unwind 0 out ", case.result);
+                    let want = format!("r0 {} unwind 0 at 0 0 out ", case.result);
                     assert!(
                         outcome.text.starts_with(&want),
                         "{compiler}: conformance {}: {} (expected r0 {})",
@@ -826,9 +742,8 @@ fn the_sanitized_driver_catches_an_out_of_bounds_read() {
     let (symbol, unit) = translate_case(0, &case).unwrap();
     let cases = vec![case];
     let steps = [Step::Conformance(0)];
-    let table = step_table(&steps, &|_| symbol.clone(), &cases);
-    let dir = tempfile::tempdir().unwrap();
-    let exe = build_sanitized(cc::gcc(), &[unit], &table, dir.path());
+    let table = stand_in_steps(&steps, &|_| symbol.clone(), &cases);
+    let exe = build_sanitized(cc::gcc(), &[unit], &table);
     let out = Command::new(&exe)
         .env("ASAN_OPTIONS", "detect_leaks=0")
         .output()
@@ -911,9 +826,8 @@ fn damaged_objects_fail_cleanly_or_translate_to_valid_c() {
             }
         }
     }
-    let dir = tempfile::tempdir().unwrap();
     let translated = units.len();
-    cc::compile_objects(cc::gcc(), STRICT_FLAGS, &units, dir.path())
+    cc::compile_check(cc::gcc(), STRICT_FLAGS, &units)
         .unwrap_or_else(|e| panic!("C from a damaged object does not compile:\n{e}"));
     report(&format!(
         "toolchains: {total} damaged objects: {refused} refused cleanly, {translated} translated to C that compiles"

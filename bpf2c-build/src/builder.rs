@@ -499,7 +499,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn repo(rel: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+        bpf2c_testkit::repo().join(rel)
     }
 
     /// A build-script environment for `out_dir`, as cargo would set it for this host.

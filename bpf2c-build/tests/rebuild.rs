@@ -7,19 +7,11 @@
 //! the first run pays for compiling them.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()
-        .unwrap()
-}
+use bpf2c_testkit::repo;
 
-fn target_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("bpf2c-build-crates")
-}
+use crate::real_cargo::{cargo, ran_build_script, serial, stderr, target_dir, write_demo_manifest};
 
 /// A crate `demo` whose build.rs builds `bpf/<object>` (copied from `source`).
 fn make_crate(dir: &Path, source: &str, object: &str, main: &str) {
@@ -34,18 +26,7 @@ fn make_crate_with(dir: &Path, objects: &[(&str, &str)], main: &str) {
     for (source, object) in objects {
         std::fs::copy(repo.join(source), dir.join("bpf").join(object)).unwrap();
     }
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\nbpf2c-runtime = {{ path = \"{r}/bpf2c-runtime\" }}\n\n\
-             [build-dependencies]\nbpf2c-build = {{ path = \"{r}/bpf2c-build\" }}\n\n[workspace]\n",
-            r = repo.display()
-        ),
-    )
-    .unwrap();
-    // The workspace's lock file pins every dependency to a version already downloaded.
-    std::fs::copy(repo.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    write_demo_manifest(dir);
     let adds: String = objects
         .iter()
         .map(|(_, o)| format!(".object(\"bpf/{o}\")"))
@@ -56,45 +37,6 @@ fn make_crate_with(dir: &Path, objects: &[(&str, &str)], main: &str) {
     )
     .unwrap();
     std::fs::write(dir.join("src/main.rs"), main).unwrap();
-}
-
-/// The tests share one target directory; running their cargo commands one test at a time
-/// keeps one from waiting on the other's lock halfway through its steps.
-static CARGO_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    CARGO_LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn cargo(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO"));
-    cmd.args(args)
-        .arg("--offline")
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target_dir())
-        .env_remove("BPF2C_NO_OPT")
-        .env_remove("RUSTFLAGS")
-        .env("CARGO_TERM_COLOR", "never")
-        // A nested cargo probes rustc with its source on stdin and caches the answer in the
-        // target directory; with stdin closed and no cache, a probe that once read stray
-        // input (seen once in a full `cargo test` run) cannot fail every later build.
-        .env("CARGO_CACHE_RUSTC_INFO", "0")
-        .stdin(std::process::Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Did this `cargo build -v` run demo's build script?
-fn ran_build_script(o: &Output) -> bool {
-    stderr(o).lines().any(|l| {
-        l.contains("Running") && l.contains("/build/demo-") && l.contains("build-script-build")
-    })
 }
 
 fn touch(path: &Path) {

@@ -5,21 +5,10 @@
 //! The tests that compile need clang (found as the build script finds it); without one
 //! they say so and stop. The missing-clang test needs nothing.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()
-        .unwrap()
-}
-
-/// Shared with tests/rebuild.rs, so the dependencies build once.
-fn target_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("bpf2c-build-crates")
-}
+use crate::real_cargo::{cargo, ran_build_script, serial, stderr, write_demo_manifest};
 
 const SOURCE: &str = r#"#include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -47,7 +36,6 @@ fn main() {
 /// A crate `demo` whose build.rs compiles `bpf/gate.bpf.c`, which includes
 /// `bpf/verdict.h` (`#define VERDICT <verdict>`).
 fn make_crate(dir: &Path, verdict: u32) {
-    let repo = repo();
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::create_dir_all(dir.join("bpf")).unwrap();
     std::fs::write(dir.join("bpf/gate.bpf.c"), SOURCE).unwrap();
@@ -56,17 +44,7 @@ fn make_crate(dir: &Path, verdict: u32) {
         format!("#define VERDICT {verdict}\n"),
     )
     .unwrap();
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\nbpf2c-runtime = {{ path = \"{r}/bpf2c-runtime\" }}\n\n\
-             [build-dependencies]\nbpf2c-build = {{ path = \"{r}/bpf2c-build\" }}\n\n[workspace]\n",
-            r = repo.display()
-        ),
-    )
-    .unwrap();
-    std::fs::copy(repo.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    write_demo_manifest(dir);
     std::fs::write(
         dir.join("build.rs"),
         "fn main() {\n    bpf2c_build::Builder::new().source(\"bpf/gate.bpf.c\").run();\n}\n",
@@ -83,44 +61,6 @@ fn write_verdict(dir: &Path, verdict: u32) {
     let f = std::fs::File::options().write(true).open(&path).unwrap();
     f.set_modified(SystemTime::now() + Duration::from_secs(2))
         .unwrap();
-}
-
-fn cargo(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO"));
-    cmd.args(args)
-        .arg("--offline")
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target_dir())
-        .env_remove("BPF2C_NO_OPT")
-        .env_remove("BPF2C_CLANG")
-        .env_remove("RUSTFLAGS")
-        .env("CARGO_TERM_COLOR", "never")
-        // A nested cargo probes rustc with its source on stdin and caches the answer in the
-        // target directory; with stdin closed and no cache, a probe that once read stray
-        // input (seen once in a full `cargo test` run) cannot fail every later build.
-        .env("CARGO_CACHE_RUSTC_INFO", "0")
-        .stdin(std::process::Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn ran_build_script(o: &Output) -> bool {
-    stderr(o).lines().any(|l| {
-        l.contains("Running") && l.contains("/build/demo-") && l.contains("build-script-build")
-    })
-}
-
-/// One test at a time in the shared target directory.
-static CARGO_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    CARGO_LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[test]

@@ -1,5 +1,12 @@
-//! Test support shared by the workspace's integration tests, so each test file does not
-//! carry its own copy: building raw eBPF instructions and finding the repository root.
+//! Test support shared by the workspace's tests and benchmarks, so each test file does not
+//! carry its own copy: building raw eBPF instructions, finding the repository root, compiling
+//! C ([`cc`], the one compile path, cached), and running generated modules in the one C
+//! stand-in runtime ([`stand_in`]).
+
+pub mod cc;
+pub mod stand_in;
+
+pub use stand_in::sources as c_runtime_sources;
 
 use std::path::{Path, PathBuf};
 

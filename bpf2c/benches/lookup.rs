@@ -21,14 +21,15 @@
 //! `cargo bench -p bpf2c --bench lookup` measures; afterwards a table of medians and ratios
 //! is printed, and one of the same programs run on two threads at once. In test mode (`cargo test --benches`) every variant runs once, as a check.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use bpf2c::driver::{translate, TranslateOptions};
 use bpf2c::object::{load_file, InputFormat};
 use bpf2c::optimize::Decision;
 use bpf2c_runtime::{Instance, ModuleImage, Options, Program, UpdateFlags};
+use bpf2c_testkit::cc::{self, Compiler, Output, Unit};
+use bpf2c_testkit::repo;
 use criterion::Criterion;
 
 struct Variant {
@@ -38,48 +39,21 @@ struct Variant {
     program: Program,
 }
 
-fn manifest() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+/// Compiles each source into its own object and links them into one shared library, with
+/// `$CC` (else `cc`), through the testkit's compile cache.
+fn build(sources: &[(&str, String)]) -> PathBuf {
+    let units: Vec<Unit> = sources
+        .iter()
+        .map(|(name, c)| Unit::new(format!("{name}.c"), c.clone()))
+        .collect();
+    let flags = ["-std=c11", "-O2", "-fPIC", "-Wall", "-Wextra", "-Werror"];
+    cc::build(&Compiler::from_env(), &flags, &units, Output::SharedLibrary)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Compiles each source into its own object and links them into one shared library.
-fn build(dir: &Path, sources: &[(&str, String)]) -> PathBuf {
-    bpf2c_runtime::write_abi_header(dir).expect("bpf2c.h");
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let mut objects = Vec::new();
-    for (name, src) in sources {
-        let c = dir.join(format!("{name}.c"));
-        std::fs::write(&c, src).unwrap();
-        let o = dir.join(format!("{name}.o"));
-        let status = Command::new(&cc)
-            .args([
-                "-std=c11", "-O2", "-fPIC", "-Wall", "-Wextra", "-Werror", "-c",
-            ])
-            .arg("-I")
-            .arg(dir)
-            .arg(&c)
-            .arg("-o")
-            .arg(&o)
-            .status()
-            .unwrap();
-        assert!(status.success(), "{cc} failed on {name}.c");
-        objects.push(o);
-    }
-    let lib = dir.join("bench.so");
-    let status = Command::new(&cc)
-        .arg("-shared")
-        .arg("-o")
-        .arg(&lib)
-        .args(&objects)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    lib
-}
-
-fn setup(dir: &Path) -> Vec<Variant> {
+fn setup() -> Vec<Variant> {
     let obj = load_file(
-        &manifest().join("../tests/bpf/opt/bench_lookup.o"),
+        &repo().join("tests/bpf/opt/bench_lookup.o"),
         InputFormat::Elf,
     )
     .unwrap();
@@ -125,9 +99,9 @@ fn setup(dir: &Path) -> Vec<Variant> {
         );
         sources.push((symbol, t.c_source));
     }
-    let floor = std::fs::read_to_string(manifest().join("benches/lookup_floor.c")).unwrap();
+    let floor = std::fs::read_to_string(repo().join("bpf2c/benches/lookup_floor.c")).unwrap();
     sources.push(("floor", floor));
-    let lib = build(dir, &sources);
+    let lib = build(&sources);
 
     let instance = |symbol: &str| {
         // SAFETY: built just now from bpf2c's output and the ABI-conforming floor module.
@@ -294,8 +268,7 @@ fn two_threads(variants: &[Variant]) {
 }
 
 fn main() {
-    let dir = tempfile::tempdir().unwrap();
-    let variants = setup(dir.path());
+    let variants = setup();
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))

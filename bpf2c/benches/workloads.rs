@@ -24,24 +24,15 @@
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bpf2c::driver::{translate, TranslateOptions};
 use bpf2c::object::{load_file, InputFormat, Object};
 use bpf2c_runtime::{Instance, ModuleImage, Options, Program, UpdateFlags};
+use bpf2c_testkit::cc::{self, Compiler, Output, Unit};
 use criterion::Criterion;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the crate sits inside the repository")
-        .to_path_buf()
-}
-
-fn cc() -> String {
-    std::env::var("CC").unwrap_or_else(|_| "cc".into())
-}
+use bpf2c_testkit::repo;
 
 /// Extra C compiler flags for both sides, from `BPF2C_BENCH_CFLAGS` (split at whitespace):
 /// for instance `-falign-loops=32`, which takes the placement of loops across 32-byte fetch
@@ -52,36 +43,19 @@ fn extra_cflags() -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Compiles `sources` (name, path) with `flags` and links them into `dir/lib`.
-fn shared_library(dir: &Path, lib: &str, sources: &[(&str, PathBuf)], flags: &[&str]) -> PathBuf {
-    let mut objects = Vec::new();
-    for (name, c) in sources {
-        let o = dir.join(format!("{name}.o"));
-        let status = Command::new(cc())
-            .args(["-std=gnu11", "-O2", "-fPIC", "-Wall", "-Wextra", "-Werror"])
-            .args(extra_cflags())
-            .args(flags)
-            .arg("-I")
-            .arg(dir)
-            .arg("-c")
-            .arg(c)
-            .arg("-o")
-            .arg(&o)
-            .status()
-            .expect("the C compiler runs");
-        assert!(status.success(), "{} failed on {}", cc(), c.display());
-        objects.push(o);
-    }
-    let out = dir.join(lib);
-    let status = Command::new(cc())
-        .arg("-shared")
-        .arg("-o")
-        .arg(&out)
-        .args(&objects)
-        .status()
-        .expect("the C compiler links");
-    assert!(status.success());
-    out
+/// Compiles `sources` (name, C) with `flags` (and `BPF2C_BENCH_CFLAGS`) into one shared
+/// library, with `$CC` (else `cc`), through the testkit's compile cache.
+fn shared_library(sources: &[(&str, String)], flags: &[&str]) -> PathBuf {
+    let extra = extra_cflags();
+    let mut all = vec!["-std=gnu11", "-O2", "-fPIC", "-Wall", "-Wextra", "-Werror"];
+    all.extend(extra.iter().map(String::as_str));
+    all.extend(flags);
+    let units: Vec<Unit> = sources
+        .iter()
+        .map(|(name, c)| Unit::new(format!("{name}.c"), c.clone()))
+        .collect();
+    cc::build(&Compiler::from_env(), &all, &units, Output::SharedLibrary)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// One way of running a workload: a timed batch of `runs` runs returns the elapsed time and
@@ -237,7 +211,7 @@ fn instance(lib: &Path, symbol: &str) -> std::rc::Rc<Instance> {
     std::rc::Rc::new(instance.unwrap())
 }
 
-fn setup(dir: &Path) -> Vec<Workload> {
+fn setup() -> Vec<Workload> {
     let bench_dir = repo().join("tests/bpf/bench");
     let workloads = load_file(&bench_dir.join("workloads.o"), InputFormat::Elf).unwrap();
     let lookups = load_file(
@@ -245,7 +219,7 @@ fn setup(dir: &Path) -> Vec<Workload> {
         InputFormat::Elf,
     )
     .unwrap();
-    bpf2c_runtime::write_abi_header(dir).expect("bpf2c.h");
+    let read = |path: PathBuf| std::fs::read_to_string(path).unwrap();
     let mut sources = Vec::new();
     for (obj, symbol) in [(&workloads, "bench_workloads"), (&lookups, "bench_lookups")] {
         let t = translate(
@@ -256,20 +230,16 @@ fn setup(dir: &Path) -> Vec<Workload> {
             },
         )
         .unwrap();
-        let c = dir.join(format!("{symbol}.c"));
-        std::fs::write(&c, t.c_source).unwrap();
-        sources.push((symbol, c));
+        sources.push((symbol, t.c_source));
     }
-    sources.push(("floor", repo().join("bpf2c/benches/lookup_floor.c")));
-    let translated = shared_library(dir, "translated.so", &sources, &[]);
+    sources.push(("floor", read(repo().join("bpf2c/benches/lookup_floor.c"))));
+    let translated = shared_library(&sources, &[]);
     let native = shared_library(
-        dir,
-        "native.so",
         &[
-            ("native_workloads", bench_dir.join("workloads.c")),
+            ("native_workloads", read(bench_dir.join("workloads.c"))),
             (
                 "native_runner",
-                repo().join("bpf2c/benches/native_runner.c"),
+                read(repo().join("bpf2c/benches/native_runner.c")),
             ),
         ],
         &["-DBENCH_NATIVE"],
@@ -427,8 +397,7 @@ fn fmt_ns(ns: f64) -> String {
 }
 
 fn main() {
-    let dir = tempfile::tempdir().unwrap();
-    let workloads = setup(dir.path());
+    let workloads = setup();
     check(&workloads);
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_millis(500))

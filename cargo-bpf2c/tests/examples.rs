@@ -1,12 +1,9 @@
 //! The example crates of this repository through `cargo bpf2c`, and built from clean by
 //! cargo and run.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use bpf2c_testkit::repo;
 
 #[test]
 fn the_examples_metadata_verifies_with_the_subcommand() {

@@ -3,7 +3,7 @@
 //! prints, kept in `tests/golden/` and compared byte for byte.
 //!
 //! A change to any of them shows up here as a diff to review. When the change is intended,
-//! re-bless with `BPF2C_BLESS=1 cargo test -p cargo-bpf2c --test golden` and commit the
+//! re-bless with `BPF2C_BLESS=1 cargo test -p cargo-bpf2c --test cli golden` and commit the
 //! files with the change.
 
 use std::path::{Path, PathBuf};
@@ -111,7 +111,7 @@ fn outputs_match_the_golden_files() {
     }
     assert!(
         wrong.is_empty(),
-        "{}\n\nIf the change is intended: BPF2C_BLESS=1 cargo test -p cargo-bpf2c --test golden",
+        "{}\n\nIf the change is intended: BPF2C_BLESS=1 cargo test -p cargo-bpf2c --test cli golden",
         wrong.join("\n\n")
     );
 }

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+    bpf2c_testkit::repo().join(rel)
 }
 
 /// A workspace with members `good` (two objects) and `bad` (one refused object).

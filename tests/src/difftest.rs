@@ -1,6 +1,6 @@
 //! Differential testing: random programs ([`crate::gen`]) that the verifier accepts run as
 //! native code, translated by bpf2c and compiled with `-fsanitize=undefined,address` into
-//! the C driver `csrc/san_driver.c`, and on the independent interpreter
+//! bpf2c-testkit's C stand-in runtime (`csrc/stand_in_runtime.c`), and on the independent interpreter
 //! ([`crate::interp`]); r0, the buffer afterwards and every map must agree.
 //!
 //! Programs go in batches: one executable holds a whole batch of modules (one translation
@@ -21,10 +21,11 @@ use bpf2c::object::{
     ProgramType, Reloc,
 };
 
-use crate::cc::{self, Unit, SANITIZE_FLAGS};
+use bpf2c_testkit::stand_in;
+
+use crate::cc::{self, Compiler, Unit, SANITIZE_FLAGS};
 use crate::gen::{self, Program};
 use crate::interp::{self, MapContents, MapKind, Outcome};
-use crate::repo_root;
 
 /// Instructions the interpreter may run before it calls a program hung. Generated loops
 /// run at most 8 times, nested at most twice, so real programs stay far below this.
@@ -288,41 +289,18 @@ struct NativeRun {
     dumped: bool,
 }
 
-fn c_bytes(out: &mut String, name: &str, bytes: &[u8]) {
-    let list: Vec<String> = bytes.iter().map(|b| format!("{b:#04x}")).collect();
-    let list = if list.is_empty() {
-        "0".to_string()
-    } else {
-        list.join(",")
-    };
-    writeln!(out, "static const uint8_t {name}[] = {{{list}}};").unwrap();
-}
-
-/// The driver's step table: per program, a run over its input and a dump of its maps.
-fn step_table(programs: &[&Program]) -> String {
-    let mut s = String::from("#include \"san_driver.h\"\n\n");
-    for p in programs {
-        writeln!(s, "extern const bpf2c_module_t {};", module_symbol(p.seed)).unwrap();
-        c_bytes(&mut s, &format!("input_{}", p.seed), &p.input);
-    }
-    s.push_str("\nconst drv_step_t drv_steps[] = {\n");
-    for p in programs {
-        let sym = module_symbol(p.seed);
-        writeln!(
-            s,
-            "    {{ &{sym}, \"{PROGRAM_NAME}\", NULL, input_{}, {}, NULL, 0 }},\n    {{ &{sym}, NULL, NULL, NULL, 0, NULL, 0 }},",
-            p.seed,
-            p.input.len()
-        )
-        .unwrap();
-    }
-    writeln!(
-        s,
-        "}};\nconst size_t drv_step_count = {};",
-        2 * programs.len()
-    )
-    .unwrap();
-    s
+/// The driver's steps: per program, a run over its input and a dump of its maps.
+fn steps(programs: &[&Program]) -> Vec<stand_in::Step> {
+    programs
+        .iter()
+        .flat_map(|p| {
+            let sym = module_symbol(p.seed);
+            [
+                stand_in::Step::run(&sym, Some(PROGRAM_NAME), &p.input),
+                stand_in::Step::dump(&sym),
+            ]
+        })
+        .collect()
 }
 
 /// Parses the driver's output into one run per program, in step order.
@@ -339,7 +317,7 @@ fn parse_output(stdout: &str, programs: usize, map_count: usize) -> Vec<NativeRu
         };
         let run = &mut runs[step / 2];
         match parts.as_slice() {
-            ["step", _, "r0", r0, "unwind", unwind, "out", out] => {
+            ["step", _, "r0", r0, "unwind", unwind, "at", _, _, "out", out] => {
                 run.r0 = r0.parse().ok();
                 run.unwind = unwind.parse().unwrap_or(u32::MAX);
                 run.memory = hex::decode(out.trim_end_matches('-')).unwrap_or_default();
@@ -419,43 +397,15 @@ fn execute(exe: &Path, timeout: Duration) -> std::io::Result<Execution> {
     })
 }
 
-/// Compiles the units, the step table and the driver with the sanitizers, into `dir`.
+/// Compiles the units, the steps and the stand-in runtime with the sanitizers.
 fn build_driver(
     config: &Config,
     units: Vec<Unit>,
-    table: String,
-    dir: &Path,
+    steps: &[stand_in::Step],
 ) -> Result<PathBuf, String> {
-    let csrc = repo_root().join("tests").join("csrc");
-    let mut all = units;
-    all.push(Unit {
-        file: "steps.c".into(),
-        c_source: table,
-    });
-    for f in ["san_driver.c", "san_driver.h"] {
-        std::fs::copy(csrc.join(f), dir.join(f)).map_err(|e| format!("copying {f}: {e}"))?;
-    }
-    all.push(Unit {
-        file: "san_driver.c".into(),
-        c_source: std::fs::read_to_string(csrc.join("san_driver.c"))
-            .map_err(|e| format!("reading san_driver.c: {e}"))?,
-    });
     let mut flags: Vec<&str> = vec!["-std=c11", &config.opt_level, "-Wall", "-Wextra", "-Werror"];
     flags.extend(SANITIZE_FLAGS);
-    cc::compile_objects(&config.compiler, &flags, &all, dir)?;
-    let exe = dir.join("san_driver");
-    let out = Command::new(&config.compiler)
-        .current_dir(dir)
-        .args(&flags)
-        .args(all.iter().map(|u| u.file.replace(".c", ".o")))
-        .arg("-o")
-        .arg(&exe)
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", config.compiler))?;
-    if !out.status.success() {
-        return Err(cc::describe_failure("link", &out));
-    }
-    Ok(exe)
+    stand_in::build(&Compiler::named(&config.compiler), &flags, &units, steps)
 }
 
 /// Compares a native run with the interpreter's; None when they agree.
@@ -559,9 +509,7 @@ pub fn run_programs(programs: Vec<Program>, config: &Config) -> Result<BatchRepo
         .map(|p| interp::run(&p.bytes(), &p.input, &p.maps, STEP_BUDGET))
         .collect();
     let refs: Vec<&Program> = accepted.iter().collect();
-    let table = step_table(&refs);
-    let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
-    let exe = build_driver(config, units, table, dir.path())?;
+    let exe = build_driver(config, units, &steps(&refs))?;
     report.compile_time = started.elapsed();
     let started = Instant::now();
     let execution =

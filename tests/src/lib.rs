@@ -11,15 +11,10 @@ pub mod interp;
 pub mod pipeline;
 pub mod soak;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The repository root (the workspace directory).
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate lives inside the workspace")
-        .to_path_buf()
-}
+pub use bpf2c_testkit::repo as repo_root;
 
 /// The eBPF corpus directory, `tests/bpf`.
 pub fn corpus_dir() -> PathBuf {

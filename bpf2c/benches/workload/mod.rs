@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use bpf2c::insn::*;
 use bpf2c::object::{
@@ -15,13 +15,7 @@ use bpf2c::object::{
     ProgramType, Reloc,
 };
 
-/// The repository root.
-pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the crate sits inside the repository")
-        .to_path_buf()
-}
+pub use bpf2c_testkit::repo;
 
 /// The program with the most instructions (entry plus callees) among every loadable object
 /// under `tests/bpf/` (and its subdirectories) and `examples/*/bpf/` that verifies with
@@ -58,15 +52,7 @@ pub fn largest_corpus_program() -> (Object, usize, usize) {
     best.expect("the corpus has programs")
 }
 
-fn i(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-    Insn {
-        opcode,
-        dst,
-        src,
-        off,
-        imm,
-    }
-}
+use bpf2c_testkit::insn as i;
 
 /// Emits the code of one generated program.
 struct Emitter {

@@ -1,20 +1,23 @@
-//! Builds generated modules together with `tests/harness.c` and runs them.
+//! Builds generated modules together with bpf2c-testkit's C stand-in runtime and runs them.
 //!
 //! Every case becomes its own translation unit (generated modules all define the same
-//! static names), and the units are compiled by two compiler processes at once, one per
-//! core, then linked with the harness and a generated case table into one executable.
+//! static names), compiled one compiler process per core and linked with the runtime and a
+//! generated step table (one run of each case's first program, with the conformance suite's
+//! helper set) into one executable, through the testkit's compile cache.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use bpf2c::codegen::{c_string, generate, CodegenOptions};
+use bpf2c::codegen::{generate, CodegenOptions};
 use bpf2c::object::raw::load_raw;
 use bpf2c::object::validate::validate_object;
+use bpf2c_testkit::cc::{self, Compiler, Output, Unit};
+use bpf2c_testkit::stand_in::{self, HelperSet, RunReport, Step};
 
+/// The strict flags and the sanitizers.
 pub const CFLAGS: &[&str] = &[
     "-std=c11",
     "-O2",
@@ -42,7 +45,7 @@ pub struct Outcome {
     pub unwind_pc: u32,
 }
 
-/// The results of one harness run; `failure` describes a crash or non-zero exit.
+/// The results of one run; `failure` describes a crash or non-zero exit.
 pub struct Run {
     pub outcomes: BTreeMap<String, Outcome>,
     pub failure: Option<String>,
@@ -52,30 +55,9 @@ pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-pub fn runtime_include() -> PathBuf {
-    bpf2c_runtime::include_dir()
-}
-
-/// The C compilers to test with: gcc always, clang-19 when it is installed.
-pub fn compilers() -> Vec<&'static str> {
-    let mut out = vec!["gcc"];
-    let clang = Command::new("clang-19")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    if matches!(clang, Ok(s) if s.success()) {
-        out.push("clang-19");
-    } else {
-        // Under CI a missing tool fails: .ci/run installs clang-19, so a skip would hide a
-        // broken install step.
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true" || v == "1"),
-            "clang-19 is not installed (CI=true: .ci/run must install it, so this fails instead of skipping)"
-        );
-        println!("clang-19 is not installed: skipping the clang build");
-    }
-    out
+/// The C compilers to test with: gcc, and clang when it is installed (required under CI).
+pub fn compilers() -> &'static [Compiler] {
+    cc::compilers()
 }
 
 /// A case from raw bytecode, translated with default options and a per-case module symbol.
@@ -100,181 +82,78 @@ pub fn raw_case(name: &str, bytecode: &[u8], memory: &[u8]) -> Result<Case, Stri
     })
 }
 
-fn cases_table(cases: &[Case]) -> String {
-    let mut s = String::from("#include \"harness.h\"\n\n");
-    for (i, c) in cases.iter().enumerate() {
-        writeln!(s, "extern const bpf2c_module_t {};", c.symbol).unwrap();
-        if !c.memory.is_empty() {
-            let bytes: Vec<String> = c.memory.iter().map(|b| format!("{b:#04x}")).collect();
-            writeln!(
-                s,
-                "static const uint8_t memory_{i}[] = {{ {} }};",
-                bytes.join(", ")
-            )
-            .unwrap();
-        }
-    }
-    s.push_str("\nconst harness_case_t harness_cases[] = {\n");
-    for (i, c) in cases.iter().enumerate() {
-        let mem = if c.memory.is_empty() {
-            "NULL".to_string()
-        } else {
-            format!("memory_{i}")
-        };
-        writeln!(
-            s,
-            "    {{ {}, &{}, {mem}, {} }},",
-            c_string(&c.name),
-            c.symbol,
-            c.memory.len()
-        )
-        .unwrap();
-    }
-    writeln!(s, "}};\nconst size_t harness_case_count = {};", cases.len()).unwrap();
-    s
+/// Compiles one generated file on its own (no runtime), with the test flags.
+pub fn compile_only(compiler: &Compiler, c_source: &str) -> Result<(), String> {
+    cc::build(
+        compiler,
+        CFLAGS,
+        &[Unit::new("module.c", c_source)],
+        Output::Objects,
+    )
+    .map(drop)
 }
 
-/// Shortens long compiler or sanitizer output at a character boundary.
-fn truncate(text: &mut String, max: usize) {
-    if text.len() > max {
-        let mut end = max;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-        text.push_str("\n[truncated]");
-    }
-}
-
-/// Compiles one generated file on its own (no harness), with the test flags.
-pub fn compile_only(compiler: &str, c_source: &str) -> Result<(), String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    std::fs::write(dir.path().join("module.c"), c_source).map_err(|e| e.to_string())?;
-    let out = Command::new(compiler)
-        .current_dir(dir.path())
-        .args(CFLAGS)
-        .arg("-I")
-        .arg(runtime_include())
-        .args(["-c", "module.c", "-o", "module.o"])
-        .output()
-        .map_err(|e| format!("cannot run {compiler}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(compiler_output(compiler, &out))
-    }
-}
-
-fn compiler_output(what: &str, out: &std::process::Output) -> String {
-    let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
-    text.push_str(&String::from_utf8_lossy(&out.stdout));
-    truncate(&mut text, 20_000);
-    format!("{what} failed ({}):\n{text}", out.status)
-}
-
-/// A linked harness, ready to run.
+/// A linked executable of the cases, ready to run.
 pub struct Harness {
-    dir: tempfile::TempDir,
+    exe: PathBuf,
     names: Vec<String>,
 }
 
-/// Compiles every case with `compiler`, links the harness, and runs it with `budget`.
-pub fn build_and_run(compiler: &str, cases: &[Case], budget: u64) -> Result<Run, String> {
+/// Compiles every case with `compiler`, links the runtime, and runs it with `budget`.
+pub fn build_and_run(compiler: &Compiler, cases: &[Case], budget: u64) -> Result<Run, String> {
     build(compiler, cases)?.run(budget)
 }
 
-/// Compiles every case with `compiler` and links the harness.
-pub fn build(compiler: &str, cases: &[Case]) -> Result<Harness, String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let dir_path = dir.path();
-    let include = runtime_include();
-    let tests_dir = manifest_dir().join("tests");
-    let mut units = Vec::new();
-    for (i, c) in cases.iter().enumerate() {
-        let file = format!("m{i}.c");
-        std::fs::write(dir_path.join(&file), &c.c_source).map_err(|e| e.to_string())?;
-        units.push(file);
-    }
-    std::fs::write(dir_path.join("cases.c"), cases_table(cases)).map_err(|e| e.to_string())?;
+/// XDP cases see this `xdp_md`: ingress_ifindex 7, rx_queue_index 3.
+const XDP_INGRESS_IFINDEX: u32 = 7;
+const XDP_RX_QUEUE_INDEX: u32 = 3;
 
-    let base = |cmd: &mut Command| {
-        cmd.current_dir(dir_path)
-            .args(CFLAGS)
-            .arg("-I")
-            .arg(&include)
-            .arg("-I")
-            .arg(&tests_dir);
-    };
-    // Two compiler processes, each with half of the units.
-    let half = units.len().div_ceil(2).max(1);
-    let mut children = Vec::new();
-    for batch in units.chunks(half) {
-        let mut cmd = Command::new(compiler);
-        base(&mut cmd);
-        cmd.arg("-c").args(batch);
-        let child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot run {compiler}: {e}"))?;
-        children.push(child);
-    }
-    let mut errors = String::new();
-    for child in children {
-        let out = child.wait_with_output().map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            errors.push_str(&compiler_output(&format!("{compiler} -c"), &out));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-
-    let mut link = Command::new(compiler);
-    base(&mut link);
-    link.arg(tests_dir.join("harness.c"))
-        .arg("cases.c")
-        .args(units.iter().map(|u| u.replace(".c", ".o")))
-        .arg("-o")
-        .arg("harness");
-    let out = link.output().map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(compiler_output(&format!("{compiler} link"), &out));
-    }
-
+/// Compiles every case with `compiler` and links the runtime.
+pub fn build(compiler: &Compiler, cases: &[Case]) -> Result<Harness, String> {
+    let units: Vec<Unit> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Unit::new(format!("m{i}.c"), c.c_source.clone()))
+        .collect();
+    let steps: Vec<Step> = cases
+        .iter()
+        .map(|c| {
+            Step::run(&c.symbol, None, &c.memory)
+                .with_helpers(HelperSet::Conformance)
+                .with_xdp_queue(XDP_INGRESS_IFINDEX, XDP_RX_QUEUE_INDEX)
+        })
+        .collect();
     Ok(Harness {
+        exe: stand_in::build(compiler, CFLAGS, &units, &steps)?,
         names: cases.iter().map(|c| c.name.clone()).collect(),
-        dir,
     })
 }
 
 impl Harness {
     /// Runs every case with the given loop budget.
     pub fn run(&self, budget: u64) -> Result<Run, String> {
-        let out = Command::new(self.dir.path().join("harness"))
+        let out = Command::new(&self.exe)
             .arg(budget.to_string())
             .env("ASAN_OPTIONS", "abort_on_error=0")
             .output()
             .map_err(|e| e.to_string())?;
         let mut outcomes = BTreeMap::new();
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
-            let parts: Vec<&str> = line.split(' ').collect();
-            let parsed = (parts.len() == 5)
-                .then(|| {
-                    Some(Outcome {
-                        r0: parts[1].parse().ok()?,
-                        unwind: parts[2].parse().ok()?,
-                        unwind_function: parts[3].parse().ok()?,
-                        unwind_pc: parts[4].parse().ok()?,
-                    })
-                })
-                .flatten();
-            match parsed {
-                Some(o) => {
-                    outcomes.insert(parts[0].to_string(), o);
-                }
-                None => return Err(format!("unexpected harness output line: {line}")),
-            }
+        for (step, printed) in stand_in::parse_output(&String::from_utf8_lossy(&out.stdout))? {
+            let name = self
+                .names
+                .get(step)
+                .ok_or_else(|| format!("output for step {step}, which is no case"))?;
+            let r = RunReport::parse(&printed.line)
+                .ok_or_else(|| format!("{name}: unexpected output: {}", printed.line))?;
+            outcomes.insert(
+                name.clone(),
+                Outcome {
+                    r0: r.r0,
+                    unwind: r.unwind,
+                    unwind_function: r.unwind_function,
+                    unwind_pc: r.unwind_pc,
+                },
+            );
         }
         let failure = (!out.status.success()).then(|| {
             let next = self
@@ -283,9 +162,9 @@ impl Harness {
                 .find(|n| !outcomes.contains_key(*n))
                 .map_or("(none)", |n| n.as_str());
             let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-            truncate(&mut stderr, 10_000);
+            cc::truncate(&mut stderr, 10_000);
             format!(
-                "harness exited with {} while running case {next}:\n{stderr}",
+                "the stand-in runtime exited with {} while running case {next}:\n{stderr}",
                 out.status
             )
         });

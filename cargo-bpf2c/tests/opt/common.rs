@@ -1,28 +1,21 @@
 //! The in-process pipeline for the optimization tests: translate an object (verify, facts,
 //! plan, C), compile the C into a shared library, load it and make an instance.
 //!
-//! Libraries are built with the warnings of the project's C standard as errors, cached on
-//! disk by content (so a rerun compiles nothing), and built at most once per process even
-//! when several tests ask for the same source at the same time.
+//! Libraries are built with the warnings of the project's C standard as errors, through
+//! bpf2c-testkit's compile cache (so a rerun compiles nothing).
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
 
 use bpf2c::driver::{translate, TranslateOptions, Translation};
 use bpf2c::object::{load_file, InputFormat, Object};
 use bpf2c::optimize::{Plan, Site};
 use bpf2c_runtime::{Instance, ModuleImage, Options};
+use bpf2c_testkit::cc::{self, Compiler, Output, Unit};
+pub use bpf2c_testkit::repo;
 
 pub const SYMBOL: &str = "bpf2c_module";
-
-pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// A file of the repository, by its path from the root.
 pub fn path(rel: &str) -> PathBuf {
@@ -116,95 +109,24 @@ pub fn cflags() -> Vec<&'static str> {
     vec!["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC"]
 }
 
-fn cache_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bpf2c-opt-tests")
-}
-
 /// Compiles C sources (each its own translation unit) into one shared library and returns
-/// its path. Two compiler processes share the units, one per core.
+/// its path, through the testkit's compile cache.
 pub fn build_library(sources: &[String]) -> PathBuf {
     try_build_library(sources).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn try_build_library(sources: &[String]) -> Result<PathBuf, String> {
-    let mut h = std::hash::DefaultHasher::new();
-    sources.hash(&mut h);
-    bpf2c_runtime::ABI_HEADER.hash(&mut h);
-    cflags().hash(&mut h);
-    let key = format!("{:016x}", h.finish());
-
-    type Build = Arc<OnceLock<Result<PathBuf, String>>>;
-    static BUILDS: OnceLock<Mutex<HashMap<String, Build>>> = OnceLock::new();
-    let cell = BUILDS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap()
-        .entry(key.clone())
-        .or_default()
-        .clone();
-    cell.get_or_init(|| compile(&key, sources)).clone()
-}
-
-fn compile(key: &str, sources: &[String]) -> Result<PathBuf, String> {
-    let dir = cache_root().join(key);
-    let library = dir.join("module.so");
-    if library.is_file() {
-        return Ok(library);
-    }
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    bpf2c_runtime::write_abi_header(&dir).map_err(|e| e.to_string())?;
-    let mut units = Vec::new();
-    for (i, s) in sources.iter().enumerate() {
-        let name = format!("m{i}.c");
-        std::fs::write(dir.join(&name), s).map_err(|e| e.to_string())?;
-        units.push(name);
-    }
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
-    let half = units.len().div_ceil(2).max(1);
-    let children: Vec<_> = units
-        .chunks(half)
-        .map(|batch| {
-            Command::new(&cc)
-                .current_dir(&dir)
-                .args(cflags())
-                .args(["-I", "."])
-                .arg("-c")
-                .args(batch)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .map_err(|e| format!("cannot run {cc}: {e}"))
-        })
-        .collect::<Result<_, _>>()?;
-    for child in children {
-        let out = child.wait_with_output().map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(format!(
-                "{cc} failed in {}:\n{}",
-                dir.display(),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-    }
-    // Built under a temporary name, then renamed: a library that exists is complete.
-    let partial = dir.join(format!("module.so.{}.partial", std::process::id()));
-    let out = Command::new(&cc)
-        .current_dir(&dir)
-        .arg("-shared")
-        .arg("-o")
-        .arg(&partial)
-        .args(units.iter().map(|u| u.replace(".c", ".o")))
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!(
-            "linking {} failed:\n{}",
-            library.display(),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    std::fs::rename(&partial, &library).map_err(|e| e.to_string())?;
-    Ok(library)
+    let units: Vec<Unit> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Unit::new(format!("m{i}.c"), s.clone()))
+        .collect();
+    cc::build(
+        &Compiler::from_env(),
+        &cflags(),
+        &units,
+        Output::SharedLibrary,
+    )
 }
 
 pub fn key(k: u32) -> [u8; 4] {

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use bpf2c::object::{load_file, InputFormat, MapType, Object, ProgramType};
 use bpf2c_runtime::{Instance, Options, TraceCapture, UpdateFlags};
 
-use crate::common::{build_library, instantiate, instantiate_unverified, repo, Rng};
+use super::common::{build_library, instantiate, instantiate_unverified, repo, Rng};
 
 /// Every eBPF object of the repository: the corpus, the optimization programs and, when
 /// present, the examples' objects.

@@ -6,7 +6,7 @@
 use bpf2c::optimize::{Action, Decision, Key};
 use bpf2c_runtime::{Options, UpdateFlags};
 
-use crate::common::{key, loaded, neg, u64v, Loaded, Mem};
+use super::common::{key, loaded, neg, u64v, Loaded, Mem};
 
 const OBJ: &str = "tests/bpf/opt/array_inline.o";
 

@@ -5,7 +5,7 @@
 use bpf2c::optimize::{Action, Decision};
 use bpf2c_runtime::{Options, UpdateFlags};
 
-use crate::common::{key, loaded, neg, u64v, Loaded, Mem};
+use super::common::{key, loaded, neg, u64v, Loaded, Mem};
 
 const OBJ: &str = "tests/bpf/opt/percpu_hash.o";
 

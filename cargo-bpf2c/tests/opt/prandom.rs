@@ -6,7 +6,7 @@
 use bpf2c::optimize::{Action, Decision};
 use bpf2c_runtime::Options;
 
-use crate::common::{loaded, Loaded};
+use super::common::{loaded, Loaded};
 
 const OBJ: &str = "tests/bpf/helpers.o";
 /// `random_below` returns the draw modulo the buffer's length: with 2^24 bytes, its low

@@ -7,11 +7,11 @@ use std::process::Command;
 use bpf2c::optimize::report::call_sites;
 use serde_json::Value;
 
-use crate::common::{load, path, translate_obj, SYMBOL};
+use super::common::{load, path, translate_obj, SYMBOL};
 
 fn cargo_bpf2c(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_cargo-bpf2c"))
-        .current_dir(crate::common::repo())
+        .current_dir(super::common::repo())
         .args(args)
         .output()
         .unwrap();

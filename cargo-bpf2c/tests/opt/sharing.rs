@@ -5,7 +5,7 @@
 use bpf2c::optimize::{Action, Decision, Key};
 use bpf2c_runtime::{Options, UpdateFlags};
 
-use crate::common::{key, loaded, neg, u64v, Loaded, Mem};
+use super::common::{key, loaded, neg, u64v, Loaded, Mem};
 
 fn get_u64(m: &Loaded, map: &str, k: u32) -> u64 {
     let v = m

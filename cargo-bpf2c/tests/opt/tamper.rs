@@ -3,7 +3,7 @@
 
 use bpf2c_runtime::{Instance, ModuleImage, Options};
 
-use crate::common::{build_library, load, translate_obj, try_build_library, SYMBOL};
+use super::common::{build_library, load, translate_obj, try_build_library, SYMBOL};
 
 /// The translation of array_inline.o with `from` replaced by `to` (which must occur once).
 fn altered(optimize: bool, from: &str, to: &str) -> String {

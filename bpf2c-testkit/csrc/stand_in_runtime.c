@@ -4,9 +4,16 @@
  * generated code itself. Every packet or buffer is a heap block of exactly its size, so an
  * access past its end is caught.
  *
- * It implements the module ABI of bpf2c.h with one CPU: ARRAY, PERCPU_ARRAY and global
- * data (contiguous elements), HASH, PERCPU_HASH and LRU_HASH (a linear table; LRU evicts
- * the entry with the oldest use), PROG_ARRAY with tail calls, and the helpers map
+ * It is the workspace's one C stand-in runtime (bpf2c-testkit ships it): the sanitizer runs
+ * of tests/toolchains.rs and the difftest compare it with bpf2c-runtime and an interpreter,
+ * bpf2c's codegen tests run their cases in it (with the conformance suite's helper set and
+ * their own loop budgets), and bpf2c's opt_sanitize test runs optimized and unoptimized
+ * translations side by side in it and compares their maps.
+ *
+ * It implements the module ABI of bpf2c.h with two CPUs (per-CPU maps have two slots; a step
+ * names the CPU it runs on): ARRAY, PERCPU_ARRAY and global data (contiguous elements, slots
+ * cpu_stride apart), HASH, PERCPU_HASH and LRU_HASH (a linear table; LRU evicts
+ * the entry with the oldest use), and checks a module's map assumptions as the runtime does, PROG_ARRAY with tail calls, and the helpers map
  * lookup/update/delete, ktime_get_ns, trace_printk (d/i/u/x with l/ll), get_prandom_u32,
  * get_smp_processor_id, tail_call and get_current_pid_tgid; csum_diff and fib_lookup with
  * the runtime's default world (an empty forwarding table); and for XDP packets, which have
@@ -17,11 +24,14 @@
  * consumed), PERF_EVENT_ARRAY (room accounting per index), and their helpers plus
  * bpf_spin_lock/unlock (one thread: the lock word is set and cleared).
  *
- * Output, one line per step: "step <i> r0 <r0> unwind <reason> out <hex>" for a run,
- * "step <i> update <result>" for a map update, and "trace <i> <text>" per trace_printk.
- * A step with neither a program nor a map dumps the module's maps: "step <i> dump" and then
- * "map <i> <map index> <key hex> <value hex>" for every element present (every array
- * element; hash entries in slot order).
+ * Usage: stand_in_runtime [loop_budget] (default 100000000 back-edges per run).
+ *
+ * Output, one line per step: "step <i> r0 <r0> unwind <reason> at <function> <pc> out <hex>-"
+ * for a run (where it unwound, and the input buffer afterwards), "step <i> update <result>"
+ * for a map update, and "trace <i> <text>" per trace_printk. A dump prints "step <i> dump"
+ * and then "map <i> <map index> <key hex> <value hex>" for every element present (every
+ * array element; hash entries in slot order; per-CPU maps: CPU 0's slot). A comparison
+ * prints "step <i> same" or "step <i> differ map <map index>".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,12 +43,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "san_driver.h"
+#include "stand_in_runtime.h"
+
+/* Per-CPU maps keep a slot per CPU. */
+#define CPUS 2u
 
 typedef struct drv_map {
     uint32_t type, key_size, value_size, max_entries;
     uint64_t stride;
-    uint8_t *values;
+    uint32_t slots;        /* CPUS for per-CPU maps, else 1 */
+    uint64_t cpu_stride;   /* arrays: bytes from one CPU's slot to the next */
+    uint8_t *values;       /* arrays: slot-major; hash maps: entry-major, a slot each */
     uint8_t *keys;     /* hash maps: max_entries keys */
     uint8_t *used;     /* hash maps: slot in use */
     uint64_t *stamp;   /* hash maps: last use, for LRU */
@@ -58,13 +73,14 @@ typedef struct drv_instance {
     bpf2c_map_data_t *map_data;
     bpf2c_helper_fn *helpers;
     bpf2c_runtime_context_t rt;
+    /* The instance's generator, which inlined bpf_get_prandom_u32 calls and h_prandom both
+     * step: two instances given the same runs draw the same numbers. */
+    bpf2c_prandom_t prandom;
 } drv_instance_t;
 
-static drv_instance_t *instances;
+static drv_instance_t **instances;
 static size_t instance_count, instance_capacity;
 static size_t current_step;
-/* The generator inlined bpf_get_prandom_u32 calls and h_prandom both step. */
-static bpf2c_prandom_t generator = {0x9e3779b97f4a7c15u, 0, 0};
 
 static uint64_t neg(int e) { return (uint64_t)-(int64_t)e; }
 /* Whether the running program is XDP, for bpf_perf_event_output's packet bytes. */
@@ -170,6 +186,15 @@ static uint32_t key_index(const void *key)
     return k;
 }
 
+/* Where CPU `cpu`'s value of element (array) or slot (hash map) `k` is. */
+static uint8_t *value_at(const drv_map_t *m, uint64_t k, uint32_t cpu)
+{
+    uint32_t slot = m->slots > 1 ? cpu : 0;
+    if (m->type == BPF2C_MAP_TYPE_ARRAY || m->type == BPF2C_MAP_TYPE_PERCPU_ARRAY)
+        return m->values + slot * m->cpu_stride + k * m->stride;
+    return m->values + (k * m->slots + slot) * m->stride;
+}
+
 static long find_slot(drv_map_t *m, const void *key)
 {
     for (uint32_t s = 0; s < m->max_entries; s++)
@@ -181,10 +206,9 @@ static long find_slot(drv_map_t *m, const void *key)
 static void *map_lookup(void *map, const void *key, uint32_t cpu)
 {
     drv_map_t *m = map;
-    (void)cpu;
     if (m->type == BPF2C_MAP_TYPE_ARRAY || m->type == BPF2C_MAP_TYPE_PERCPU_ARRAY) {
         uint32_t k = key_index(key);
-        return k < m->max_entries ? m->values + k * m->stride : NULL;
+        return k < m->max_entries ? value_at(m, k, cpu) : NULL;
     }
     if (m->type == BPF2C_MAP_TYPE_LPM_TRIE)
         return lpm_lookup(m, key);
@@ -193,12 +217,15 @@ static void *map_lookup(void *map, const void *key, uint32_t cpu)
         if (s < 0)
             return NULL;
         m->stamp[s] = ++m->clock;
-        return m->values + (size_t)s * m->stride;
+        return value_at(m, (uint64_t)s, cpu);
     }
     return NULL;
 }
 
-static uint64_t map_update(drv_map_t *m, const void *key, const void *value, uint64_t flags)
+/* The value may lie inside the map itself (a program may pass one of its values), hence
+ * memmove. A new per-CPU hash entry starts zeroed on the other CPUs, as in Linux. */
+static uint64_t map_update(drv_map_t *m, const void *key, const void *value, uint64_t flags,
+                           uint32_t cpu)
 {
     if (flags > 2)
         return neg(EINVAL);
@@ -213,7 +240,7 @@ static uint64_t map_update(drv_map_t *m, const void *key, const void *value, uin
             return neg(E2BIG);
         if (flags == 1)
             return neg(EEXIST);
-        memcpy(m->values + k * m->stride, value, m->value_size);
+        memmove(value_at(m, k, cpu), value, m->value_size);
         return 0;
     }
     if (m->type == BPF2C_MAP_TYPE_PROG_ARRAY) {
@@ -229,6 +256,7 @@ static uint64_t map_update(drv_map_t *m, const void *key, const void *value, uin
         return neg(EEXIST);
     if (s < 0 && flags == 2)
         return neg(ENOENT);
+    int fresh = s < 0;
     if (s < 0) {
         for (uint32_t i = 0; i < m->max_entries && s < 0; i++)
             if (!m->used[i])
@@ -245,7 +273,12 @@ static uint64_t map_update(drv_map_t *m, const void *key, const void *value, uin
         m->used[s] = 1;
         memcpy(m->keys + (size_t)s * m->key_size, key, m->key_size);
     }
-    memcpy(m->values + (size_t)s * m->stride, value, m->value_size);
+    for (uint32_t c = 0; c < m->slots; c++) {
+        if (c == (m->slots > 1 ? cpu : 0))
+            memmove(value_at(m, (uint64_t)s, c), value, m->value_size);
+        else if (fresh)
+            memset(value_at(m, (uint64_t)s, c), 0, m->value_size);
+    }
     m->stamp[s] = ++m->clock;
     return 0;
 }
@@ -261,9 +294,9 @@ static uint64_t h_lookup(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uin
 static uint64_t h_update(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
                          bpf2c_invocation_t *inv)
 {
-    (void)r5, (void)inv;
+    (void)r5;
     return map_update((drv_map_t *)(uintptr_t)r1, (const void *)(uintptr_t)r2,
-                      (const void *)(uintptr_t)r3, r4);
+                      (const void *)(uintptr_t)r3, r4, inv->cpu);
 }
 
 static uint64_t h_delete(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
@@ -357,8 +390,8 @@ static uint64_t h_trace(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint
 static uint64_t h_prandom(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
                           bpf2c_invocation_t *inv)
 {
-    (void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)inv;
-    return bpf2c_prandom_u32(&generator);
+    (void)r1, (void)r2, (void)r3, (void)r4, (void)r5;
+    return bpf2c_prandom_u32(inv->prandom);
 }
 
 static uint64_t h_cpu(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
@@ -773,11 +806,50 @@ static uint64_t helper_by_id(uint64_t id, uint64_t r1, uint64_t r2, uint64_t r3,
     return helper_for(id > UINT32_MAX ? 0 : (uint32_t)id)(r1, r2, r3, r4, r5, inv);
 }
 
-static drv_instance_t *instance_of(const bpf2c_module_t *module)
+/* ---- The conformance suite's helper set: helper 5 returns its first argument ---- */
+
+static uint64_t h_return_r1(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                            bpf2c_invocation_t *inv)
+{
+    (void)r2, (void)r3, (void)r4, (void)r5, (void)inv;
+    return r1;
+}
+
+static bpf2c_helper_fn conformance_helper_for(uint64_t id)
+{
+    return id == 5 ? h_return_r1 : h_missing;
+}
+
+static uint64_t conformance_helper_by_id(uint64_t id, uint64_t r1, uint64_t r2, uint64_t r3,
+                                         uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)
+{
+    return conformance_helper_for(id)(r1, r2, r3, r4, r5, inv);
+}
+
+/* Refuses a module whose map assumptions (the layout optimized code relies on) do not
+ * describe the maps it declares, as the runtime refuses to load it. */
+static void check_assumptions(const bpf2c_module_t *module, const drv_map_t *maps)
+{
+    for (uint32_t k = 0; k < module->map_assumption_count; k++) {
+        const bpf2c_map_assumption_t *a = &module->map_assumptions[k];
+        const bpf2c_map_definition_t *d =
+            a->map < module->map_count ? &module->maps[a->map].definition : NULL;
+        if (!d || a->definition.type != d->type || a->definition.key_size != d->key_size ||
+            a->definition.value_size != d->value_size ||
+            a->definition.max_entries != d->max_entries ||
+            ((a->uses & BPF2C_MAP_USE_ARRAY_DATA) && a->stride != maps[a->map].stride)) {
+            fprintf(stderr, "module %s: map assumption %" PRIu32 " does not describe map %" PRIu32 "\n",
+                    module->name, k, a->map);
+            exit(2);
+        }
+    }
+}
+
+static drv_instance_t *instance_of(const bpf2c_module_t *module, uint32_t helper_set)
 {
     for (size_t i = 0; i < instance_count; i++)
-        if (instances[i].module == module)
-            return &instances[i];
+        if (instances[i]->module == module)
+            return instances[i];
     if (instance_count == instance_capacity) {
         instance_capacity = instance_capacity ? 2 * instance_capacity : 64;
         instances = realloc(instances, instance_capacity * sizeof *instances);
@@ -791,7 +863,8 @@ static drv_instance_t *instance_of(const bpf2c_module_t *module)
         fprintf(stderr, "module %s: ABI mismatch\n", module->name);
         exit(2);
     }
-    drv_instance_t *in = &instances[instance_count++];
+    drv_instance_t *in = xcalloc(1, sizeof *in);
+    instances[instance_count++] = in;
     in->module = module;
     in->maps = xcalloc(module->map_count, sizeof *in->maps);
     in->map_data = xcalloc(module->map_count, sizeof *in->map_data);
@@ -805,7 +878,12 @@ static drv_instance_t *instance_of(const bpf2c_module_t *module)
         m->stride = BPF2C_ARRAY_STRIDE(m->value_size);
         if (m->type == BPF2C_MAP_TYPE_PERF_EVENT_ARRAY && m->max_entries == 0)
             m->max_entries = 1; /* one per CPU, and the driver has one */
-        m->values = xcalloc(m->max_entries, m->stride);
+        int per_cpu = m->type == BPF2C_MAP_TYPE_PERCPU_ARRAY ||
+                      m->type == BPF2C_MAP_TYPE_PERCPU_HASH ||
+                      m->type == BPF2C_MAP_TYPE_LRU_PERCPU_HASH;
+        m->slots = per_cpu ? CPUS : 1;
+        m->cpu_stride = (uint64_t)m->max_entries * m->stride;
+        m->values = xcalloc((size_t)m->max_entries * m->slots, m->stride);
         if (m->type == BPF2C_MAP_TYPE_RINGBUF)
             m->ring = xcalloc(2, m->max_entries);
         if (m->type == BPF2C_MAP_TYPE_PERF_EVENT_ARRAY) {
@@ -830,23 +908,29 @@ static drv_instance_t *instance_of(const bpf2c_module_t *module)
         d->address = m;
         if (m->type == BPF2C_MAP_TYPE_ARRAY || m->type == BPF2C_MAP_TYPE_PERCPU_ARRAY) {
             d->array_data = m->values;
-            d->cpu_stride = m->type == BPF2C_MAP_TYPE_PERCPU_ARRAY ? m->stride * m->max_entries : 0;
+            d->cpu_stride = m->type == BPF2C_MAP_TYPE_PERCPU_ARRAY ? m->cpu_stride : 0;
         }
         d->lookup = m->type == BPF2C_MAP_TYPE_PROG_ARRAY ? NULL : map_lookup;
     }
+    check_assumptions(module, in->maps);
+    int conformance = helper_set == DRV_HELPERS_CONFORMANCE;
     in->helpers = xcalloc(module->helper_count, sizeof *in->helpers);
     for (uint32_t k = 0; k < module->helper_count; k++)
-        in->helpers[k] = helper_for(module->helpers[k].id);
+        in->helpers[k] = conformance ? conformance_helper_for(module->helpers[k].id)
+                                     : helper_for(module->helpers[k].id);
     in->rt.version = BPF2C_RUNTIME_CONTEXT_VERSION;
     in->rt.size = sizeof in->rt;
     in->rt.helpers = in->helpers;
     in->rt.map_data = in->map_data;
-    in->rt.helper_by_id = helper_by_id;
+    in->rt.helper_by_id = conformance ? conformance_helper_by_id : helper_by_id;
+    in->prandom.state = 0x9e3779b97f4a7c15u;
     return in;
 }
 
 static int program_index(const bpf2c_module_t *module, const char *name)
 {
+    if (!name)
+        return module->program_count ? 0 : -1;
     for (uint32_t p = 0; p < module->program_count; p++)
         if (strcmp(module->programs[p].name, name) == 0)
             return (int)p;
@@ -855,7 +939,7 @@ static int program_index(const bpf2c_module_t *module, const char *name)
 
 static int update_step(const drv_step_t *s)
 {
-    drv_instance_t *in = instance_of(s->module);
+    drv_instance_t *in = instance_of(s->module, s->helper_set);
     for (uint32_t i = 0; i < s->module->map_count; i++) {
         if (strcmp(s->module->maps[i].name, s->map) != 0)
             continue;
@@ -866,7 +950,7 @@ static int update_step(const drv_step_t *s)
             return 1;
         }
         printf("step %zu update %" PRId64 "\n", current_step,
-               (int64_t)map_update(m, s->data, s->value, 0));
+               (int64_t)map_update(m, s->data, s->value, 0, s->cpu));
         return 0;
     }
     printf("step %zu update no-such-map\n", current_step);
@@ -881,7 +965,7 @@ static void print_hex(const uint8_t *bytes, size_t size)
 
 static int dump_step(const drv_step_t *s)
 {
-    drv_instance_t *in = instance_of(s->module);
+    drv_instance_t *in = instance_of(s->module, s->helper_set);
     printf("step %zu dump\n", current_step);
     for (uint32_t i = 0; i < s->module->map_count; i++) {
         drv_map_t *m = &in->maps[i];
@@ -895,16 +979,49 @@ static int dump_step(const drv_step_t *s)
             else
                 print_hex((const uint8_t *)&k, sizeof k);
             printf(" ");
-            print_hex(m->values + (size_t)k * m->stride, m->value_size);
+            print_hex(is_hash(m->type) ? value_at(m, k, 0) : m->values + (size_t)k * m->stride,
+                      m->value_size);
             printf("\n");
         }
     }
     return 0;
 }
 
-static int run_step(const drv_step_t *s)
+/* Whether two maps of the same definition hold the same bytes: every value of every slot,
+ * and for keyed maps which slots are in use and their keys. */
+static int same_map(const drv_map_t *x, const drv_map_t *y)
 {
-    drv_instance_t *in = instance_of(s->module);
+    size_t values = (size_t)x->max_entries * x->slots * x->stride;
+    if (x->type != y->type || x->max_entries != y->max_entries || x->stride != y->stride ||
+        memcmp(x->values, y->values, values))
+        return 0;
+    if (x->used && (memcmp(x->used, y->used, x->max_entries) ||
+                    memcmp(x->keys, y->keys, (size_t)x->max_entries * x->key_size)))
+        return 0;
+    return 1;
+}
+
+static int compare_step(const drv_step_t *s)
+{
+    const drv_instance_t *a = instance_of(s->module, s->helper_set);
+    const drv_instance_t *b = instance_of(s->other, s->helper_set);
+    if (s->module->map_count != s->other->map_count) {
+        printf("step %zu differ map-count\n", current_step);
+        return 0;
+    }
+    for (uint32_t i = 0; i < s->module->map_count; i++) {
+        if (!same_map(&a->maps[i], &b->maps[i])) {
+            printf("step %zu differ map %" PRIu32 "\n", current_step, i);
+            return 0;
+        }
+    }
+    printf("step %zu same\n", current_step);
+    return 0;
+}
+
+static int run_step(const drv_step_t *s, uint64_t loop_budget)
+{
+    drv_instance_t *in = instance_of(s->module, s->helper_set);
     int current = program_index(s->module, s->program);
     if (current < 0) {
         printf("step %zu no-such-program\n", current_step);
@@ -918,7 +1035,7 @@ static int run_step(const drv_step_t *s)
         memcpy(buffer, s->data, s->data_size);
     bpf2c_xdp_context_t xdp = {
         (uint64_t)(uintptr_t)buffer, (uint64_t)(uintptr_t)buffer + s->data_size,
-        (uint64_t)(uintptr_t)buffer, 1, 0, 0, 0,
+        (uint64_t)(uintptr_t)buffer, s->ingress_ifindex, s->rx_queue_index, 0, 0,
     };
     /* Programs that read struct __sk_buff get the packet with every host field 0, as
      * Instance::run gives it: len and protocol from the packet (the EtherType, or for cgroup
@@ -957,9 +1074,10 @@ static int run_step(const drv_step_t *s)
     memset(&inv, 0, sizeof inv);
     inv.runtime = &in->rt;
     inv.context = (void *)(uintptr_t)r1;
-    inv.loop_budget = 100000000u;
+    inv.loop_budget = loop_budget;
+    inv.cpu = s->cpu;
     inv.tail_call_target = -1;
-    inv.prandom = &generator;
+    inv.prandom = &in->prandom;
     uint64_t r0;
     for (;;) {
         r0 = s->module->programs[current].function(r1, s->data_size, 0, 0, 0, &inv);
@@ -980,7 +1098,8 @@ static int run_step(const drv_step_t *s)
         inv.unwind = BPF2C_UNWIND_NONE;
         inv.tail_call_target = -1;
     }
-    printf("step %zu r0 %" PRIu64 " unwind %" PRIu32 " out ", current_step, r0, inv.unwind);
+    printf("step %zu r0 %" PRIu64 " unwind %" PRIu32 " at %" PRIu32 " %" PRIu32 " out ",
+           current_step, r0, inv.unwind, inv.unwind_function, inv.unwind_pc);
     for (size_t i = 0; i < s->data_size; i++)
         printf("%02x", buffer[i]);
     printf("-\n");
@@ -988,26 +1107,39 @@ static int run_step(const drv_step_t *s)
     return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    uint64_t loop_budget = argc > 1 ? strtoull(argv[1], NULL, 10) : 100000000u;
     int failed = 0;
     for (current_step = 0; current_step < drv_step_count; current_step++) {
         const drv_step_t *s = &drv_steps[current_step];
-        failed |= s->program ? run_step(s) : s->map ? update_step(s) : dump_step(s);
+        switch (s->kind) {
+        case DRV_RUN: failed |= run_step(s, loop_budget); break;
+        case DRV_UPDATE: failed |= update_step(s); break;
+        case DRV_DUMP: failed |= dump_step(s); break;
+        case DRV_COMPARE: failed |= compare_step(s); break;
+        default:
+            printf("step %zu bad-kind\n", current_step);
+            failed = 1;
+        }
         fflush(stdout);
     }
     for (size_t i = 0; i < instance_count; i++) {
-        drv_instance_t *in = &instances[i];
+        drv_instance_t *in = instances[i];
         for (uint32_t k = 0; k < in->module->map_count; k++) {
             free(in->maps[k].values);
             free(in->maps[k].keys);
             free(in->maps[k].used);
             free(in->maps[k].stamp);
             free(in->maps[k].programs);
+            free(in->maps[k].ring);
+            free(in->maps[k].perf_used);
+            free(in->maps[k].perf_lost);
         }
         free(in->maps);
         free(in->map_data);
         free(in->helpers);
+        free(in);
     }
     free(instances);
     return failed;
