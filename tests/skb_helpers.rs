@@ -219,24 +219,47 @@ fn adjust_room_tracks_encapsulation_and_refuses_what_linux_refuses() {
     assert_eq!(out.data(), &[&p[..14], &p[34..]].concat()[..]);
     // ENCAP_L2(len) is the top byte of the 64-bit flags, so the top byte of cb[3].
     let inner_mac = |len: u32| len << 24;
-    for (diff, mode, lo, hi, want) in [
-        (0x1000, ROOM_NET, 0, 0, EFAULT),  // more than 0xfff bytes
-        (8, 2, 0, 0, ENOTSUPP),            // no such mode
-        (8, ROOM_NET, 1 << 15, 0, EINVAL), // an unknown flag
-        (8, ROOM_MAC, ENCAP_L3_IPV4 | ENCAP_L3_IPV6, 0, EINVAL), // two outer families
-        (8, ROOM_MAC, DECAP_L3_IPV4, 0, EINVAL), // decapsulation grows nothing
-        (10, ROOM_MAC, ENCAP_L3_IPV4, inner_mac(20), EINVAL), // inner MAC longer than the room
+    let refusals = [
+        ("more than 0xfff bytes", 0x1000, ROOM_NET, 0, 0, EFAULT),
+        ("no such mode", 8, 2, 0, 0, ENOTSUPP),
+        ("an unknown flag", 8, ROOM_NET, 1 << 15, 0, EINVAL),
         (
+            "two outer families",
+            8,
+            ROOM_MAC,
+            ENCAP_L3_IPV4 | ENCAP_L3_IPV6,
+            0,
+            EINVAL,
+        ),
+        (
+            "decapsulation while growing",
+            8,
+            ROOM_MAC,
+            DECAP_L3_IPV4,
+            0,
+            EINVAL,
+        ),
+        (
+            "an inner MAC header longer than the room",
+            10,
+            ROOM_MAC,
+            ENCAP_L3_IPV4,
+            inner_mac(20),
+            EINVAL,
+        ),
+        (
+            "an inner Ethernet header of 12 bytes",
             30,
             ROOM_MAC,
             ENCAP_L3_IPV4 | ENCAP_L2_ETH,
             inner_mac(12),
             EINVAL,
-        ), // Ethernet is 14
-    ] {
+        ),
+    ];
+    for (why, diff, mode, lo, hi, want) in refusals {
         let (r, out) = run(&resize(), "adjust_room", &p, &cb(&[diff, mode, lo, hi]));
-        assert_eq!(result(&r), want, "{diff} {mode} {lo:#x} {hi:#x}");
-        assert_eq!(out.data(), &p[..]);
+        assert_eq!(result(&r), want, "{why}");
+        assert_eq!(out.data(), &p[..], "{why}");
     }
     // An inner Ethernet header of 14 bytes inside 34 of room: accepted.
     let (r, _) = run(
