@@ -41,8 +41,8 @@ struct Case {
     data_hex: String,
     ctx_json: Option<&'static str>,
     maps_in: Option<&'static str>,
-    /// The program keeps clock readings in its maps, which no two runs share.
-    clock_in_maps: bool,
+    /// The program leaves clock readings in its `__sk_buff` fields, which no two runs share.
+    reads_clocks: bool,
 }
 
 fn case(object: &'static str, program: &'static str, data_hex: &str) -> Case {
@@ -52,7 +52,7 @@ fn case(object: &'static str, program: &'static str, data_hex: &str) -> Case {
         data_hex: data_hex.replace(' ', ""),
         ctx_json: None,
         maps_in: None,
-        clock_in_maps: false,
+        reads_clocks: false,
     }
 }
 
@@ -73,7 +73,7 @@ impl Case {
 
     fn clock(self) -> Case {
         Case {
-            clock_in_maps: true,
+            reads_clocks: true,
             ..self
         }
     }
@@ -318,11 +318,12 @@ fn cargo_bpf2c(args: &[&str], sanitizer: Option<&Sanitizer>) -> Output {
     cmd.output().expect("cannot run cargo-bpf2c")
 }
 
-/// What a run shows: its JSON line and the maps it left (None for maps holding clocks).
+/// What a run shows: its JSON line (without `ctx_out` when it holds clock readings) and the
+/// maps it left.
 #[derive(Debug, PartialEq)]
 struct Shown {
     result: serde_json::Value,
-    maps: Option<serde_json::Value>,
+    maps: serde_json::Value,
 }
 
 /// Runs a case and returns what it showed, or the failure as text.
@@ -359,13 +360,16 @@ fn run_case(case: &Case, sanitizer: Option<&Sanitizer>, dir: &Path) -> Result<Sh
         ));
     }
     let line = stdout.lines().last().unwrap_or_default();
-    let result = serde_json::from_str(line).map_err(|e| format!("not JSON ({e}): {line}"))?;
-    let maps = if case.clock_in_maps {
-        None
-    } else {
-        let text = std::fs::read_to_string(&maps_out).map_err(|e| e.to_string())?;
-        Some(serde_json::from_str(&text).map_err(|e| e.to_string())?)
-    };
+    let mut result: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| format!("not JSON ({e}): {line}"))?;
+    if case.reads_clocks {
+        result
+            .as_object_mut()
+            .ok_or(format!("not a JSON object: {line}"))?
+            .remove("ctx_out");
+    }
+    let text = std::fs::read_to_string(&maps_out).map_err(|e| e.to_string())?;
+    let maps = serde_json::from_str(&text).map_err(|e| e.to_string())?;
     Ok(Shown { result, maps })
 }
 

@@ -9,8 +9,7 @@ use bpf2c_runtime::{
     ClonedPacket, Instance, IpSummed, Options, Packet, Redirect, SkbFields, SkbMeta, SkbPacketRun,
     TraceSink,
 };
-use bpf2c_tests::pipeline::{instance, read_global};
-use bpf2c_tests::u64_at;
+use bpf2c_tests::pipeline::instance;
 
 const EINVAL: i32 = -22;
 const ENOMEM: i32 = -12;
@@ -563,17 +562,21 @@ fn uptime_ns() -> u64 {
 
 #[test]
 fn boot_clock_and_jiffies_count_from_boot() {
-    let (built, inst) = instance("skb_world.o", quiet());
+    let inst = world();
     let before = uptime_ns();
     let (r, _) = run(&inst, "clocks", &ipv4_tcp(), &SkbFields::default());
     let after = uptime_ns() + 10_000_000;
     assert_eq!(r.retval, 1, "the boot clock did not go backwards");
-    let g = |v: &str| u64_at(&read_global(&inst, &built.obj, v), 0);
-    let (mono, boot, jiffies, boot_after) =
-        (g("mono_ns"), g("boot_ns"), g("jiffies"), g("boot_ns_after"));
+    let f = r.fields;
+    let u64_of = |lo: u32, hi: u32| u64::from(hi) << 32 | u64::from(lo);
+    let (mono, boot) = (u64_of(f.cb[0], f.cb[1]), u64_of(f.cb[2], f.cb[3]));
+    let (jiffies, boot_after) = (f.tstamp, u64_of(f.mark, f.priority));
     // CLOCK_MONOTONIC stops in suspend, CLOCK_BOOTTIME does not.
     assert!(mono <= boot, "{mono} <= {boot}");
-    assert!(before <= boot && boot <= boot_after && boot_after <= after);
+    assert!(
+        before <= boot && boot <= boot_after && boot_after <= after,
+        "{before} <= {boot} <= {boot_after} <= {after}"
+    );
     // 250 Hz from INITIAL_JIFFIES = 2^32 - 300 * 250 (five minutes before the 32-bit wrap),
     // read between the two boot-clock reads.
     let at = |ns: u64| 4_294_892_296 + ns / 4_000_000;

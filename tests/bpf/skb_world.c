@@ -1,7 +1,7 @@
 // tc programs calling the skb helpers that reach the host's world: copies and redirects,
 // the flow hash, classid and realm, socket lookups, and the boot-time clocks. As in
 // skb_resize.c the host passes arguments in cb[] and reads results from cb[], the verdict
-// and the __sk_buff fields; the clocks, which no test can predict, go to global variables.
+// and the other __sk_buff fields.
 //   clone:  bpf_clone_redirect(skb, cb[0], cb[1]) into cb[2]; then the first byte becomes
 //           0xcc and a second copy goes to cb[0] + 1 (flags 0), its result in cb[3].
 //   neigh, neigh_via, neigh_short: bpf_redirect_neigh(cb[0], params, plen, cb[2]) without
@@ -13,8 +13,10 @@
 //   sockets: looks the packet's IPv4 4-tuple up with bpf_sk_lookup_tcp, bpf_sk_lookup_udp and
 //           bpf_skc_lookup_tcp; cb[0..3] = 1 for each lookup that found a socket (which it
 //           then assigns or releases), cb[3] = 0x5a when the packet is not IPv4.
-//   clocks: ktime_get_ns, ktime_get_boot_ns, jiffies64, ktime_get_boot_ns again, into globals;
-//           the verdict is 1 when the boot clock did not go backwards.
+//   clocks: ktime_get_ns into cb[0..2] (low word first), ktime_get_boot_ns into cb[2..4],
+//           jiffies64 into tstamp, ktime_get_boot_ns again into mark (low) and priority
+//           (high); the verdict is 1 when the boot clock did not go backwards. Fields, not
+//           globals, so that two runs leave the same maps.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -23,8 +25,6 @@
 #include <bpf/bpf_endian.h>
 
 #define AF_INET 2
-
-__u64 mono_ns, boot_ns, jiffies, boot_ns_after;
 
 SEC("tc")
 int clone(struct __sk_buff *skb)
@@ -133,11 +133,19 @@ int sockets(struct __sk_buff *skb)
 SEC("tc")
 int clocks(struct __sk_buff *skb)
 {
-	mono_ns = bpf_ktime_get_ns();
-	boot_ns = bpf_ktime_get_boot_ns();
-	jiffies = bpf_jiffies64();
-	boot_ns_after = bpf_ktime_get_boot_ns();
-	return boot_ns_after >= boot_ns;
+	__u64 mono = bpf_ktime_get_ns();
+	__u64 boot = bpf_ktime_get_boot_ns();
+	__u64 jiffies = bpf_jiffies64();
+	__u64 boot_after = bpf_ktime_get_boot_ns();
+
+	skb->cb[0] = mono;
+	skb->cb[1] = mono >> 32;
+	skb->cb[2] = boot;
+	skb->cb[3] = boot >> 32;
+	skb->mark = boot_after;
+	skb->priority = boot_after >> 32;
+	skb->tstamp = jiffies;
+	return boot_after >= boot;
 }
 
 char LICENSE[] SEC("license") = "GPL";
