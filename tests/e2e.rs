@@ -17,6 +17,10 @@ mod host_helpers;
 mod objects_fresh;
 #[path = "packet_room.rs"]
 mod packet_room;
+#[path = "sanitized_runtime.rs"]
+mod sanitized_runtime;
+#[path = "skb_helpers.rs"]
+mod skb_helpers;
 #[path = "skb_programs.rs"]
 mod skb_programs;
 #[path = "testing_api.rs"]

@@ -15,6 +15,7 @@ use crate::ffi::{bpf2c_invocation_t, bpf2c_skb_context_t};
 use crate::packet::Packet;
 
 use super::packet::{errno, fail, run_packet};
+use super::skb_meta::{with_meta, IpSummed};
 
 /// `BPF_SKB_MAX_LEN` (`SKB_MAX_ALLOC`): 16 KiB less the kernel's `skb_shared_info`.
 pub const BPF_SKB_MAX_LEN: usize = 16384 - 320;
@@ -340,8 +341,10 @@ pub(crate) unsafe extern "C" fn skb_change_type(
 }
 
 /// `bpf_skb_change_proto(skb, proto, flags)`: IPv4 to IPv6 inserts 20 zero bytes at the
-/// network header (room for the larger header), IPv6 to IPv4 removes 20; `protocol` follows.
-/// -EINVAL for flags, -ENOTSUPP for any other pair, -ENOMEM when the packet is too short.
+/// network header (room for the larger header), IPv6 to IPv4 removes 20; `protocol` follows,
+/// and the flow hash is cleared (`skb_clear_hash`: `hash` 0 and no longer valid), since the
+/// flow's addresses change. -EINVAL for flags, -ENOTSUPP for any other pair, -ENOMEM when
+/// the packet is too short.
 pub(crate) unsafe extern "C" fn skb_change_proto(
     ctx: u64,
     proto: u64,
@@ -374,6 +377,9 @@ pub(crate) unsafe extern "C" fn skb_change_proto(
                 return fail(errno::ENOTSUPP);
             }
             skb.ctx.protocol = to;
+            // skb_clear_hash; `inv` is the run's invocation (the helper contract).
+            skb.ctx.hash = 0;
+            with_meta(inv, |meta| meta.hash_valid = Some(false));
             0
         })
     }
@@ -381,7 +387,9 @@ pub(crate) unsafe extern "C" fn skb_change_proto(
 
 /// `bpf_skb_adjust_room(skb, len_diff, mode, flags)`: grows (zero bytes) or shrinks the
 /// packet at the network header (BPF_ADJ_ROOM_MAC) or after the L3 header
-/// (BPF_ADJ_ROOM_NET), for IPv4 and IPv6 packets only.
+/// (BPF_ADJ_ROOM_NET), for IPv4 and IPv6 packets only. On success, unless
+/// BPF_F_ADJ_ROOM_NO_CSUM_RESET is set, checksums the device verified count no more
+/// (`__skb_reset_checksum_unnecessary`: CHECKSUM_UNNECESSARY becomes CHECKSUM_NONE).
 pub(crate) unsafe extern "C" fn skb_adjust_room(
     ctx: u64,
     len_diff: u64,
@@ -393,7 +401,18 @@ pub(crate) unsafe extern "C" fn skb_adjust_room(
     let len_diff = len_diff as i32;
     let mode = mode as u32 as u64;
     // SAFETY: the helper contract: r1 is the context.
-    unsafe { with_skb(ctx, inv, |skb| adjust_room(skb, len_diff, mode, flags)) }
+    let r0 = unsafe { with_skb(ctx, inv, |skb| adjust_room(skb, len_diff, mode, flags)) };
+    if r0 == 0 && flags & BPF_F_ADJ_ROOM_NO_CSUM_RESET == 0 {
+        // SAFETY: the run's invocation (the helper contract).
+        unsafe {
+            with_meta(inv, |meta| {
+                if let IpSummed::Unnecessary { .. } = meta.checksum {
+                    meta.checksum = IpSummed::None;
+                }
+            })
+        };
+    }
+    r0
 }
 
 fn adjust_room(skb: &mut Skb, len_diff: i32, mode: u64, flags: u64) -> u64 {
@@ -782,11 +801,14 @@ mod tests {
             call(skb_change_proto, &mut ctx, &mut p, [v4, 0, 0, 0]),
             ENOTSUPP
         );
+        ctx.hash = 0x1234;
         assert_eq!(
             call(skb_change_proto, &mut ctx, &mut p, [v6, 1, 0, 0]),
             EINVAL
         );
+        assert_eq!(ctx.hash, 0x1234, "a refused change keeps the hash");
         assert_eq!(call(skb_change_proto, &mut ctx, &mut p, [v6, 0, 0, 0]), 0);
+        assert_eq!(ctx.hash, 0, "skb_clear_hash: the flow changed");
         let grown = [&bytes[..14], &[0u8; 20], &bytes[14..]].concat();
         assert_eq!(p.data(), &grown[..]);
         assert_eq!(ctx.protocol, be16(ETH_P_IPV6));
