@@ -589,11 +589,27 @@ fn btf_maps(
         let Some(map_type) = def.map_type else {
             return Err(err(format!("map '{name}' does not set its type")));
         };
+        // A map of maps declared with `__array(values, ...)` holds 4-byte map references, as
+        // libbpf sizes it, whatever else the definition says of its values.
+        let value_size = match def.values_pointee {
+            Some(_) if holds_maps(MapKind::from_raw(map_type)) => {
+                match def.value_size {
+                    Some(n) if n != 4 => {
+                        return Err(err(format!(
+                            "map '{name}' declares inner maps and a value size of {n}; a map \
+                             of maps holds 4-byte values"
+                        )))
+                    }
+                    _ => 4,
+                }
+            }
+            _ => def.value_size.unwrap_or(0),
+        };
         let checked = check_def(
             name,
             map_type,
             def.key_size.unwrap_or(0),
-            def.value_size.unwrap_or(0),
+            value_size,
             def.max_entries,
             def.map_flags,
         )
