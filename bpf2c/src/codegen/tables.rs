@@ -133,7 +133,10 @@ pub(super) fn maps(m: &Module, out: &mut Out) {
             flags.join(" | ")
         };
         let inner = match map.inner_map {
-            Some(t) => format!(", inner maps like {t} ({})", comment_text(&obj.maps[t].name)),
+            Some(t) => format!(
+                ", inner maps like {t} ({})",
+                comment_text(&obj.maps[t].name)
+            ),
             None => String::new(),
         };
         out.line(format!(

@@ -592,17 +592,15 @@ fn btf_maps(
         // A map of maps declared with `__array(values, ...)` holds 4-byte map references, as
         // libbpf sizes it, whatever else the definition says of its values.
         let value_size = match def.values_pointee {
-            Some(_) if holds_maps(MapKind::from_raw(map_type)) => {
-                match def.value_size {
-                    Some(n) if n != 4 => {
-                        return Err(err(format!(
-                            "map '{name}' declares inner maps and a value size of {n}; a map \
+            Some(_) if holds_maps(MapKind::from_raw(map_type)) => match def.value_size {
+                Some(n) if n != 4 => {
+                    return Err(err(format!(
+                        "map '{name}' declares inner maps and a value size of {n}; a map \
                              of maps holds 4-byte values"
-                        )))
-                    }
-                    _ => 4,
+                    )))
                 }
-            }
+                _ => 4,
+            },
             _ => def.value_size.unwrap_or(0),
         };
         let checked = check_def(
