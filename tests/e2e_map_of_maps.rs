@@ -50,6 +50,11 @@ fn array_of_maps_reads_the_inner_map_the_host_put_in_the_slot() {
     assert_eq!(count(&inst, 0, 1), XDP_PASS);
     assert_eq!(count(&inst, 0, 5), XDP_PASS); // 5 & 3 = 1
     assert_eq!(counters(&a), [0, 2, 0, 0]);
+    // The program hands back the counter's old value in byte 1.
+    let mut packet = [0u8, 1];
+    assert_eq!(run(&inst, "count_by_tenant", &mut packet), XDP_PASS);
+    assert_eq!(packet, [0, 2]);
+    assert_eq!(counters(&a), [0, 3, 0, 0]);
     // An empty slot looks up as NULL.
     assert_eq!(count(&inst, 1, 2), XDP_DROP);
     assert_eq!(count(&inst, 7, 2), XDP_DROP);
@@ -62,7 +67,7 @@ fn array_of_maps_reads_the_inner_map_the_host_put_in_the_slot() {
     assert_eq!(count(&inst, 1, 2), XDP_PASS);
     assert_eq!(count(&inst, 1, 2), XDP_PASS);
     assert_eq!(counters(&b), [0, 0, 2, 0]);
-    assert_eq!(counters(&a), [0, 2, 0, 0]);
+    assert_eq!(counters(&a), [0, 3, 0, 0]);
 
     // Swapping slot 1 to a fresh map changes what the program sees; counters_b keeps its
     // counts.
@@ -83,7 +88,7 @@ fn array_of_maps_reads_the_inner_map_the_host_put_in_the_slot() {
     tenants.set(&key(5), &a).unwrap();
     assert_eq!(count(&inst, 5, 0), XDP_PASS);
     assert_eq!(count(&inst, 0, 0), XDP_PASS);
-    assert_eq!(counters(&a), [2, 2, 0, 0]);
+    assert_eq!(counters(&a), [2, 3, 0, 0]);
 
     // Removing a slot makes lookups NULL again; removing it twice is ENOENT.
     tenants.remove(&key(1)).unwrap();

@@ -36,9 +36,9 @@ struct {
 	__array(values, struct flow_table);
 } flow_tables SEC(".maps");
 
-/* Byte 0 picks the tenant's slot, byte 1 (mod 4) the counter, which goes up by one.
- * XDP_DROP when the slot holds no map, XDP_PASS after counting, XDP_ABORTED for a packet
- * shorter than 2 bytes. */
+/* Byte 0 picks the tenant's slot, byte 1 (mod 4) the counter, which goes up by one; byte 1
+ * then holds the counter's old value (its low byte). XDP_DROP when the slot holds no map,
+ * XDP_PASS after counting, XDP_ABORTED for a packet shorter than 2 bytes. */
 SEC("xdp") int count_by_tenant(struct xdp_md *ctx)
 {
 	unsigned char *data = (void *)(long)ctx->data;
@@ -57,7 +57,7 @@ SEC("xdp") int count_by_tenant(struct xdp_md *ctx)
 	counter = bpf_map_lookup_elem(inner, &index);
 	if (!counter)
 		return XDP_DROP;
-	__sync_fetch_and_add(counter, 1);
+	data[1] = (unsigned char)__sync_fetch_and_add(counter, 1);
 	return XDP_PASS;
 }
 
