@@ -392,9 +392,9 @@ unsafe fn read_module(
 
     let mut maps = Vec::with_capacity(map_table.len());
     for (i, entry) in map_table.iter().enumerate() {
+        let counts = (m.program_count, m.map_count);
         // SAFETY: a map entry of the module (from_ptr's contract covers its strings and
         // initial-data and initial-program tables).
-        let counts = (m.program_count, m.map_count);
         let spec = unsafe { read_map(entry, i, &label, m.map_data_size, counts) }?;
         if maps.iter().any(|other: &MapSpec| other.name == spec.name) {
             return Err(LoadError::Map {

@@ -197,7 +197,7 @@ impl<'a> MapOfMapsRef<'a> {
             .map_err(|r| err(MapErrorKind::IncompatibleInnerMap(r)))?;
         self.slots()
             .set(key, inner.raw(), flags)
-            .map_err(|k| err(k))
+            .map_err(err)
     }
 
     /// Empties `key`'s slot: programs that look it up from now on get NULL. ENOENT when

@@ -43,8 +43,9 @@ pub struct Instance {
     /// changed afterwards, so those addresses stay fixed.
     pub(crate) maps: Vec<Map>,
     /// Inner maps the host created for maps of maps ([`Instance::new_inner_map`]). Each is
-    /// boxed, so its address (a handle a program may hold) is fixed, and none is removed
-    /// before the instance is dropped.
+    /// boxed, so its address (a handle a program may hold) stays fixed when the Vec grows,
+    /// and none is removed before the instance is dropped.
+    #[allow(clippy::vec_box)]
     pub(crate) inner_maps: Mutex<Vec<Box<Map>>>,
     /// The limit each map's memory must stay under, for maps created later too.
     max_map_bytes: usize,
