@@ -195,9 +195,7 @@ impl<'a> MapOfMapsRef<'a> {
         self.slots()
             .check_compatible(inner.definition())
             .map_err(|r| err(MapErrorKind::IncompatibleInnerMap(r)))?;
-        self.slots()
-            .set(key, inner.raw(), flags)
-            .map_err(err)
+        self.slots().set(key, inner.raw(), flags).map_err(err)
     }
 
     /// Empties `key`'s slot: programs that look it up from now on get NULL. ENOENT when
