@@ -462,6 +462,16 @@ const REFUSED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "fail_one_of_two.o",
+        &[
+            "program 'unchecked' failed verification",
+            "instruction 1 of function 'unchecked'",
+            "r0 = *(u8 *)(r1 + 14)",
+            "past the end of the packet",
+            "fail_one_of_two.c:26",
+        ],
+    ),
+    (
         "fail_shared_context.o",
         &[
             "program 'from_stack' failed verification",
@@ -499,6 +509,7 @@ const REFUSED: &[(&str, &[&str])] = &[
 
 /// The program `run` is given, for refused objects with more than one.
 const RUN_PROGRAM: &[(&str, &str)] = &[
+    ("fail_one_of_two.o", "unchecked"),
     ("fail_shared_context.o", "from_stack"),
     ("err_fentry.o", "on_unlink"),
 ];
@@ -829,4 +840,21 @@ fn run_sets_inner_maps_of_a_map_of_maps_by_module_index() {
             "does not match the inner map template 'tenants.inner': type BPF_MAP_TYPE_HASH",
         ],
     );
+}
+
+/// A program runs when other programs of its object fail verification: the object is then
+/// cut down to it (its maps, functions and tail-call targets), as when other programs or
+/// maps cannot run here.
+#[test]
+fn run_runs_a_program_whose_object_has_others_that_fail_verification() {
+    let result = cli::run_json(&[
+        "run",
+        "tests/bpf/fail_one_of_two.o",
+        "--program",
+        "counted",
+        "--data-hex",
+        "00",
+    ]);
+    // runs[0] was 0: XDP_PASS + 0.
+    assert_eq!(result["retval"], json!(2));
 }
