@@ -117,13 +117,18 @@ pub(super) fn fill_initial_slots(maps: &[Map]) -> Result<(), (String, String)> {
                     format!("initial inner map in slot {key}: {reason}"),
                 )
             };
+            // Slots are u32 keys, as libbpf fills them.
+            if outer.spec.key_size != 4 {
+                return Err(fail(format!(
+                    "the map has {}-byte keys, not the 4 of a slot index",
+                    outer.spec.key_size
+                )));
+            }
             // The loader checked that the index names a map.
             let inner = &maps[inner];
             slots.check_compatible(&inner.spec).map_err(fail)?;
-            let key = key.to_ne_bytes();
-            let key = &key[..outer.spec.key_size.min(4) as usize];
             slots
-                .set(key, inner, UpdateFlags::Any)
+                .set(&key.to_ne_bytes(), inner, UpdateFlags::Any)
                 .map_err(|e| fail(MapError::new(&outer.spec.name, e).to_string()))?;
         }
     }
