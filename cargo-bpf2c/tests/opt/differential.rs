@@ -104,6 +104,17 @@ fn xdp_inputs(rng: &mut Rng) -> Vec<Vec<u8>> {
 
 /// The same host writes into both instances: keys at the edges, values from the seed.
 fn seed_maps(obj: &Object, instances: [&Instance; 2], keys: &[u32], rng: &mut Rng) {
+    // Random bytes would leave a bpf_spin_lock in a value taken, and the next run spinning
+    // forever: Linux's host updates never write the lock (copy_map_value skips it), the
+    // runtime's copy every byte. Objects that take locks start from zeroed maps.
+    let takes_locks = obj.functions.iter().any(|f| {
+        f.insns
+            .iter()
+            .any(|i| i.is_helper_call() && i.imm == bpf2c::helpers::id::SPIN_LOCK as i32)
+    });
+    if takes_locks {
+        return;
+    }
     for m in &obj.maps {
         if m.is_global_data() || m.def.map_type == MapType::ProgArray || m.def.key_size != 4 {
             continue;
