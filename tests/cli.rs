@@ -462,6 +462,16 @@ const REFUSED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "fail_one_of_two.o",
+        &[
+            "program 'unchecked' failed verification",
+            "instruction 1 of function 'unchecked'",
+            "r0 = *(u8 *)(r1 + 14)",
+            "past the end of the packet",
+            "fail_one_of_two.c:26",
+        ],
+    ),
+    (
         "fail_shared_context.o",
         &[
             "program 'from_stack' failed verification",
@@ -499,6 +509,7 @@ const REFUSED: &[(&str, &[&str])] = &[
 
 /// The program `run` is given, for refused objects with more than one.
 const RUN_PROGRAM: &[(&str, &str)] = &[
+    ("fail_one_of_two.o", "unchecked"),
     ("fail_shared_context.o", "from_stack"),
     ("err_fentry.o", "on_unlink"),
 ];
@@ -767,4 +778,83 @@ fn maps_out_of_an_object_with_rodata_feeds_maps_in() {
     assert!(out.status.success(), "{stderr}");
     let second: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     assert_eq!(second["retval"], json!(16), "counter continued from 6");
+}
+
+/// A map of maps on the command line: without --maps-in its slots are empty (lookups give
+/// NULL) but for the object's own `.values`; --maps-in sets a slot to a map by its index in
+/// the module (the order --maps-out lists maps in), and refuses one unlike the template.
+#[test]
+fn run_sets_inner_maps_of_a_map_of_maps_by_module_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let (maps_in, maps_out) = (dir.path().join("in.json"), dir.path().join("out.json"));
+    let run = |packet: &str, maps_in: Option<&Path>| {
+        let mut args = vec![
+            "run",
+            "tests/bpf/map_in_map.o",
+            "--program",
+            "count_by_tenant",
+            "--data-hex",
+            packet,
+            "--maps-out",
+            maps_out.to_str().unwrap(),
+        ];
+        if let Some(p) = maps_in {
+            args.extend(["--maps-in", p.to_str().unwrap()]);
+        }
+        cli::run_json(&args)["retval"].clone()
+    };
+    // Slot 0 holds counters_a (`.values`): XDP_PASS, counted there.
+    assert_eq!(run("0001", None), json!(2));
+    let maps = read_json(&maps_out);
+    assert_eq!(maps["counters_a"]["01000000"], json!(hex_u64(1)));
+    assert_eq!(maps["tenants"], json!({ "00000000": "00000000" }));
+    // Slot 1 is empty: XDP_DROP.
+    assert_eq!(run("0102", None), json!(1));
+    // Map 5 is counters_b.
+    let listed = read_json(&maps_out);
+    let order: Vec<&String> = listed.as_object().unwrap().keys().collect();
+    assert_eq!(order[5], "counters_b", "{order:?}");
+    std::fs::write(&maps_in, r#"{"tenants": {"01000000": "05000000"}}"#).unwrap();
+    assert_eq!(run("0102", Some(&maps_in)), json!(2));
+    let maps = read_json(&maps_out);
+    assert_eq!(maps["counters_b"]["02000000"], json!(hex_u64(1)));
+    assert_eq!(
+        maps["tenants"],
+        json!({ "00000000": "00000000", "01000000": "05000000" })
+    );
+    // Map 3 is flow_tables.inner, a HASH: refused, naming the map and the difference.
+    std::fs::write(&maps_in, r#"{"tenants": {"01000000": "03000000"}}"#).unwrap();
+    assert_fails(
+        &[
+            "run",
+            "tests/bpf/map_in_map.o",
+            "--program",
+            "count_by_tenant",
+            "--data-hex",
+            "0102",
+            "--maps-in",
+            maps_in.to_str().unwrap(),
+        ],
+        &[
+            "map 'tenants', key '01000000'",
+            "does not match the inner map template 'tenants.inner': type BPF_MAP_TYPE_HASH",
+        ],
+    );
+}
+
+/// A program runs when other programs of its object fail verification: the object is then
+/// cut down to it (its maps, functions and tail-call targets), as when other programs or
+/// maps cannot run here.
+#[test]
+fn run_runs_a_program_whose_object_has_others_that_fail_verification() {
+    let result = cli::run_json(&[
+        "run",
+        "tests/bpf/fail_one_of_two.o",
+        "--program",
+        "counted",
+        "--data-hex",
+        "00",
+    ]);
+    // runs[0] was 0: XDP_PASS + 0.
+    assert_eq!(result["retval"], json!(2));
 }

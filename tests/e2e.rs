@@ -7,6 +7,8 @@
 mod cli;
 #[path = "conformance.rs"]
 mod conformance;
+#[path = "e2e_map_of_maps.rs"]
+mod e2e_map_of_maps;
 #[path = "e2e_maps_events.rs"]
 mod e2e_maps_events;
 #[path = "e2e_objects.rs"]

@@ -520,6 +520,22 @@ fn maps_family_steps() -> Vec<Step> {
 
     steps.push(run("spin_lock.o", "locked_add", &[0; 3]));
     steps.push(run("spin_lock.o", "locked_add", &[0; 5]));
+
+    // Maps of maps: slot 0 of `tenants` holds counters_a (`.values`); the host puts map 5
+    // (counters_b) in slot 1 and map 3 (flow_tables.inner) in flow_tables[4]. Lookups go
+    // through the returned inner map; results depend on its contents (a full table drops).
+    let object = "map_in_map.o";
+    for packet in [&[0u8, 1][..], &[1, 2], &[9, 0], &[0]] {
+        steps.push(run(object, "count_by_tenant", packet));
+    }
+    steps.push(update(object, "tenants", 1, &5u32.to_le_bytes()));
+    steps.push(run(object, "count_by_tenant", &[1, 2]));
+    let flow = |tenant: u32, flow: u32| [tenant.to_le_bytes(), flow.to_le_bytes()].concat();
+    steps.push(run(object, "count_flows", &flow(4, 1)));
+    steps.push(update(object, "flow_tables", 4, &3u32.to_le_bytes()));
+    for f in (0..18).chain([1, u32::MAX, 17]) {
+        steps.push(run(object, "count_flows", &flow(4, f)));
+    }
     steps
 }
 

@@ -100,6 +100,9 @@ extern "C" {
 #define BPF2C_MAP_TYPE_STACK 23u
 #define BPF2C_MAP_TYPE_PERF_EVENT_ARRAY 4u
 #define BPF2C_MAP_TYPE_RINGBUF 27u
+/* Maps of maps: values are inner maps (see bpf2c_map_entry_t.inner_map). */
+#define BPF2C_MAP_TYPE_ARRAY_OF_MAPS 12u
+#define BPF2C_MAP_TYPE_HASH_OF_MAPS 13u
 
 /* Program types known to the runtime: bpf2c's own numbering, not enum bpf_prog_type. */
 #define BPF2C_PROG_TYPE_RAW 0u /* r1 = memory buffer, r2 = its length */
@@ -295,10 +298,11 @@ typedef struct bpf2c_map_definition {
     uint32_t map_flags;
 } bpf2c_map_definition_t;
 
-/* A PROG_ARRAY slot filled when the module is loaded (the map's `.values` in the object). */
+/* A PROG_ARRAY slot filled when the module is loaded (the map's `.values` in the object), or
+ * a slot of a map of maps filled with one of the module's maps. */
 typedef struct bpf2c_map_initial_program {
-    uint32_t index;   /* slot of the PROG_ARRAY */
-    uint32_t program; /* index into bpf2c_module_t.programs */
+    uint32_t index;   /* slot of the PROG_ARRAY (or key of the map of maps) */
+    uint32_t program; /* index into bpf2c_module_t.programs (maps of maps: .maps) */
 } bpf2c_map_initial_program_t;
 
 typedef struct bpf2c_map_entry {
@@ -308,7 +312,17 @@ typedef struct bpf2c_map_entry {
     uint32_t initial_data_size;   /* bytes in initial_data; the rest of the value is zero */
     const uint8_t *initial_data;  /* global data: the section's bytes; else NULL */
     uint32_t initial_program_count;
-    const bpf2c_map_initial_program_t *initial_programs; /* PROG_ARRAY only; else NULL */
+    /* ARRAY_OF_MAPS and HASH_OF_MAPS: index into bpf2c_module_t.maps of the inner map
+     * template, the map whose type, key_size, value_size and map_flags every inner map must
+     * have (and max_entries, for array inner maps without BPF_F_INNER_MAP), as in Linux.
+     * Read only for those two types, else 0. This field takes what was padding before it
+     * existed on hosts with 8-byte pointers, so the layout is unchanged there; no module
+     * older than it declares a map of maps. */
+    uint32_t inner_map;
+    /* PROG_ARRAY: slots filled with programs at load time. ARRAY_OF_MAPS and HASH_OF_MAPS:
+     * slots (u32 keys) filled with inner maps at load time, `program` then being an index
+     * into bpf2c_module_t.maps. Else NULL. */
+    const bpf2c_map_initial_program_t *initial_programs;
 } bpf2c_map_entry_t;
 
 typedef struct bpf2c_helper_entry {

@@ -53,6 +53,8 @@ pub const BPF2C_MAP_TYPE_QUEUE: u32 = map_type::QUEUE;
 pub const BPF2C_MAP_TYPE_STACK: u32 = map_type::STACK;
 pub const BPF2C_MAP_TYPE_PERF_EVENT_ARRAY: u32 = map_type::PERF_EVENT_ARRAY;
 pub const BPF2C_MAP_TYPE_RINGBUF: u32 = map_type::RINGBUF;
+pub const BPF2C_MAP_TYPE_ARRAY_OF_MAPS: u32 = map_type::ARRAY_OF_MAPS;
+pub const BPF2C_MAP_TYPE_HASH_OF_MAPS: u32 = map_type::HASH_OF_MAPS;
 
 pub const BPF2C_PROG_TYPE_RAW: u32 = 0;
 pub const BPF2C_PROG_TYPE_XDP: u32 = 1;
@@ -247,6 +249,8 @@ pub struct bpf2c_map_entry_t {
     pub initial_data_size: u32,
     pub initial_data: *const u8,
     pub initial_program_count: u32,
+    /// Maps of maps: the module map index of the inner map template; else 0.
+    pub inner_map: u32,
     pub initial_programs: *const bpf2c_map_initial_program_t,
 }
 

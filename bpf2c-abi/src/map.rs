@@ -79,11 +79,14 @@ pub enum MapType {
     Stack,
     PerfEventArray,
     RingBuf,
+    // Maps of maps: values are inner maps the host sets.
+    ArrayOfMaps,
+    HashOfMaps,
 }
 
 impl MapType {
     /// Every map type the runtime implements.
-    pub const ALL: [MapType; 16] = [
+    pub const ALL: [MapType; 18] = [
         MapType::Hash,
         MapType::Array,
         MapType::ProgArray,
@@ -101,6 +104,8 @@ impl MapType {
         MapType::Stack,
         MapType::PerfEventArray,
         MapType::RingBuf,
+        MapType::ArrayOfMaps,
+        MapType::HashOfMaps,
     ];
 
     /// The Linux number (`BPF_MAP_TYPE_*`).
@@ -122,6 +127,8 @@ impl MapType {
             MapType::Stack => map_type::STACK,
             MapType::PerfEventArray => map_type::PERF_EVENT_ARRAY,
             MapType::RingBuf => map_type::RINGBUF,
+            MapType::ArrayOfMaps => map_type::ARRAY_OF_MAPS,
+            MapType::HashOfMaps => map_type::HASH_OF_MAPS,
         }
     }
 
@@ -154,6 +161,8 @@ impl MapType {
             MapType::Stack => "BPF2C_MAP_TYPE_STACK",
             MapType::PerfEventArray => "BPF2C_MAP_TYPE_PERF_EVENT_ARRAY",
             MapType::RingBuf => "BPF2C_MAP_TYPE_RINGBUF",
+            MapType::ArrayOfMaps => "BPF2C_MAP_TYPE_ARRAY_OF_MAPS",
+            MapType::HashOfMaps => "BPF2C_MAP_TYPE_HASH_OF_MAPS",
         }
     }
 
@@ -201,8 +210,18 @@ impl MapType {
         self.is_array()
             || matches!(
                 self,
-                MapType::ProgArray | MapType::Devmap | MapType::Cpumap | MapType::Xskmap
+                MapType::ProgArray
+                    | MapType::Devmap
+                    | MapType::Cpumap
+                    | MapType::Xskmap
+                    | MapType::ArrayOfMaps
             )
+    }
+
+    /// ARRAY_OF_MAPS and HASH_OF_MAPS: each value is an inner map, which the host sets and
+    /// programs look up to pass to the map helpers.
+    pub fn is_map_of_maps(self) -> bool {
+        matches!(self, MapType::ArrayOfMaps | MapType::HashOfMaps)
     }
 
     /// The maps `bpf_redirect_map` sends packets through: devices, CPUs and AF_XDP
@@ -308,6 +327,10 @@ mod tests {
         assert_eq!(MapType::Stack.raw(), 23);
         assert_eq!(MapType::PerfEventArray.raw(), 4);
         assert_eq!(MapType::RingBuf.raw(), 27);
+        assert_eq!(MapType::from_raw(12), Some(MapType::ArrayOfMaps));
+        assert_eq!(MapType::from_raw(13), Some(MapType::HashOfMaps));
+        assert!(MapType::ArrayOfMaps.has_index_keys() && !MapType::HashOfMaps.has_index_keys());
+        assert!(MapType::HashOfMaps.is_map_of_maps() && !MapType::Array.is_map_of_maps());
     }
 
     #[test]

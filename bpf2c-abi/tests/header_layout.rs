@@ -136,7 +136,7 @@ fn rust_layout() -> BTreeMap<String, u64> {
     layout!(m; "bpf2c_map_entry_t": bpf2c_map_entry_t {
         "name" => name, "definition" => definition, "flags" => flags,
         "initial_data_size" => initial_data_size, "initial_data" => initial_data,
-        "initial_program_count" => initial_program_count,
+        "initial_program_count" => initial_program_count, "inner_map" => inner_map,
         "initial_programs" => initial_programs,
     });
     layout!(m; "bpf2c_map_initial_program_t": bpf2c_map_initial_program_t {
@@ -244,6 +244,14 @@ fn rust_layout() -> BTreeMap<String, u64> {
             BPF2C_MAP_TYPE_PERF_EVENT_ARRAY.into(),
         ),
         ("BPF2C_MAP_TYPE_RINGBUF", BPF2C_MAP_TYPE_RINGBUF.into()),
+        (
+            "BPF2C_MAP_TYPE_ARRAY_OF_MAPS",
+            BPF2C_MAP_TYPE_ARRAY_OF_MAPS.into(),
+        ),
+        (
+            "BPF2C_MAP_TYPE_HASH_OF_MAPS",
+            BPF2C_MAP_TYPE_HASH_OF_MAPS.into(),
+        ),
         ("BPF2C_UNWIND_PACKET_LOAD", BPF2C_UNWIND_PACKET_LOAD.into()),
     ];
     for (name, value) in consts {

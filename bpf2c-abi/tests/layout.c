@@ -132,6 +132,7 @@ static const layout_entry_t layout[] = {
     OFF(bpf2c_map_entry_t, initial_data_size),
     OFF(bpf2c_map_entry_t, initial_data),
     OFF(bpf2c_map_entry_t, initial_program_count),
+    OFF(bpf2c_map_entry_t, inner_map),
     OFF(bpf2c_map_entry_t, initial_programs),
 
     SIZE(bpf2c_map_initial_program_t),
@@ -234,6 +235,8 @@ static const layout_entry_t layout[] = {
     CONST(BPF2C_MAP_TYPE_STACK),
     CONST(BPF2C_MAP_TYPE_PERF_EVENT_ARRAY),
     CONST(BPF2C_MAP_TYPE_RINGBUF),
+    CONST(BPF2C_MAP_TYPE_ARRAY_OF_MAPS),
+    CONST(BPF2C_MAP_TYPE_HASH_OF_MAPS),
     CONST(BPF2C_UNWIND_PACKET_LOAD),
 };
 

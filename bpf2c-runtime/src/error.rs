@@ -69,6 +69,11 @@ pub enum MapErrorKind {
     },
     /// A QUEUE or STACK has nothing to pop or peek (ENOENT).
     Empty,
+    /// A map given as an inner map of a map of maps does not match its template, or is not
+    /// a map of the same instance (EINVAL, as in Linux).
+    IncompatibleInnerMap(String),
+    /// A map could not be created: too large for the instance's limit (E2BIG).
+    CannotCreate(String),
 }
 
 /// A failed map operation, naming the map.
@@ -100,7 +105,9 @@ impl MapErrorKind {
         match self {
             MapErrorKind::NotFound | MapErrorKind::NoSuchMap => Errno::ENOENT,
             MapErrorKind::Exists => Errno::EEXIST,
-            MapErrorKind::Full { .. } | MapErrorKind::IndexOutOfRange { .. } => Errno::E2BIG,
+            MapErrorKind::Full { .. }
+            | MapErrorKind::IndexOutOfRange { .. }
+            | MapErrorKind::CannotCreate(_) => Errno::E2BIG,
             MapErrorKind::ReadOnly => Errno::EPERM,
             MapErrorKind::KeySize { .. }
             | MapErrorKind::ValueSize { .. }
@@ -109,7 +116,8 @@ impl MapErrorKind {
             | MapErrorKind::NoSuchProgram(_)
             | MapErrorKind::RangeOutOfValue { .. }
             | MapErrorKind::WrongMapType { .. }
-            | MapErrorKind::BadPrefix { .. } => Errno::EINVAL,
+            | MapErrorKind::BadPrefix { .. }
+            | MapErrorKind::IncompatibleInnerMap(_) => Errno::EINVAL,
             MapErrorKind::NoSpace { .. } => Errno::ENOSPC,
             MapErrorKind::Empty => Errno::ENOENT,
         }
@@ -164,6 +172,10 @@ impl fmt::Display for MapError {
                 write!(f, "map is full ({max_entries} entries)")?
             }
             MapErrorKind::Empty => write!(f, "nothing to take: the map is empty")?,
+            MapErrorKind::IncompatibleInnerMap(reason) => {
+                write!(f, "cannot hold that inner map: {reason}")?
+            }
+            MapErrorKind::CannotCreate(reason) => write!(f, "cannot create the map: {reason}")?,
         }
         write!(f, " ({})", self.errno())
     }

@@ -498,6 +498,7 @@ impl Tables {
                     bytes.as_ptr()
                 },
                 initial_program_count: program_count,
+                inner_map: 0,
                 initial_programs: if m.initial_programs_null {
                     std::ptr::null()
                 } else {

@@ -48,8 +48,9 @@ pub use helpers::{
     TraceCapture, TraceEvent, TraceRecord, TraceSink, MAX_CUSTOM_HELPERS, TRACE_LINE_MAX,
 };
 pub use instance::{
-    ClonedPacket, Instance, MapRef, Options, Program, Redirect, RepeatStats, RunOutcome, SkbFields,
-    SkbPacketRun, SkbRun, DEFAULT_LOOP_BUDGET, DEFAULT_MAX_MAP_BYTES, MAX_CPU_SLOTS,
+    ClonedPacket, Instance, MapOfMapsRef, MapRef, Options, Program, Redirect, RepeatStats,
+    RunOutcome, SkbFields, SkbPacketRun, SkbRun, DEFAULT_LOOP_BUDGET, DEFAULT_MAX_MAP_BYTES,
+    MAX_CPU_SLOTS,
 };
 pub use module::{
     ModuleImage, MAX_FUNCTIONS, MAX_HELPERS, MAX_KEY_SIZE, MAX_MAPS, MAX_NAME_LEN, MAX_PROGRAMS,

@@ -418,9 +418,10 @@ unsafe fn read_module(
 
     let mut maps = Vec::with_capacity(map_table.len());
     for (i, entry) in map_table.iter().enumerate() {
+        let counts = (m.program_count, m.map_count);
         // SAFETY: a map entry of the module (from_ptr's contract covers its strings and
         // initial-data and initial-program tables).
-        let spec = unsafe { read_map(entry, i, &label, m.map_data_size, m.program_count) }?;
+        let spec = unsafe { read_map(entry, i, &label, m.map_data_size, counts) }?;
         if maps.iter().any(|other: &MapSpec| other.name == spec.name) {
             return Err(LoadError::Map {
                 module: label,
@@ -430,6 +431,11 @@ unsafe fn read_module(
         }
         maps.push(spec);
     }
+    crate::maps::map_of_maps::check_templates(&maps).map_err(|(map, reason)| LoadError::Map {
+        module: label.clone(),
+        map,
+        reason,
+    })?;
     let assumptions = read_assumptions(&m, abi, assumption_table, &maps, &label)?;
 
     let mut helpers = Vec::with_capacity(helper_table.len());
@@ -563,7 +569,7 @@ unsafe fn read_map(
     index: usize,
     label: &str,
     map_data_size: u32,
-    program_count: u32,
+    (program_count, map_count): (u32, u32),
 ) -> Result<MapSpec, LoadError> {
     // SAFETY: a module string (this function's contract).
     let name = unsafe { read_str(e.name) }
@@ -668,10 +674,16 @@ unsafe fn read_map(
         Vec::new()
     };
     let mut initial_programs = Vec::new();
+    // A map of maps names maps of the module where a program array names programs.
+    let (slot_targets, target_kind) = if map_type.is_map_of_maps() {
+        (map_count, "maps")
+    } else {
+        (program_count, "programs")
+    };
     if e.initial_program_count > 0 {
-        if map_type != MapType::ProgArray {
+        if map_type != MapType::ProgArray && !map_type.is_map_of_maps() {
             return Err(fail(
-                "only PROG_ARRAY maps can have initial programs".into(),
+                "only PROG_ARRAY maps and maps of maps can have initial programs".into(),
             ));
         }
         if e.initial_program_count > d.max_entries || e.initial_programs.is_null() {
@@ -690,11 +702,17 @@ unsafe fn read_map(
             // SAFETY: the table is non-NULL (checked above) and holds initial_program_count
             // entries (this function's contract); an unaligned one is still read correctly.
             let entry = unsafe { e.initial_programs.add(k).read_unaligned() };
-            if entry.index >= d.max_entries || entry.program >= program_count {
+            // A HASH_OF_MAPS takes any u32 key; the others have slots below max_entries.
+            let slot_ok = map_type == MapType::HashOfMaps || entry.index < d.max_entries;
+            if !slot_ok || entry.program >= slot_targets {
                 return Err(fail(format!(
-                    "initial program {k} puts program #{} in slot {}, but the module has {} \
-                     programs and the map {} slots",
-                    entry.program, entry.index, program_count, d.max_entries
+                    "initial program {k} puts {} #{} in slot {}, but the module has {} \
+                     {target_kind} and the map {} slots",
+                    &target_kind[..target_kind.len() - 1],
+                    entry.program,
+                    entry.index,
+                    slot_targets,
+                    d.max_entries
                 )));
             }
             initial_programs.push((entry.index, entry.program as usize));
@@ -703,6 +721,7 @@ unsafe fn read_map(
     Ok(MapSpec {
         name,
         initial_programs,
+        inner_map: map_type.is_map_of_maps().then_some(e.inner_map as usize),
         map_type,
         key_size: d.key_size,
         value_size: d.value_size,

@@ -19,8 +19,12 @@ pub struct MapSpec {
     pub flags: u32,
     /// Global data: the section's bytes; the rest of the value starts zeroed.
     pub initial_data: Vec<u8>,
-    /// PROG_ARRAY: (slot, program index) pairs filled when the instance is created.
+    /// PROG_ARRAY: (slot, program index) pairs filled when the instance is created. Maps of
+    /// maps: (key, map index) pairs, the inner maps set when the instance is created.
     pub initial_programs: Vec<(u32, usize)>,
+    /// ARRAY_OF_MAPS and HASH_OF_MAPS: the index of the inner map template among the
+    /// module's maps; None for other maps.
+    pub inner_map: Option<usize>,
 }
 
 impl MapSpec {

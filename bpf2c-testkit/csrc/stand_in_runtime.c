@@ -22,7 +22,11 @@
  * CPUMAP and XSKMAP (kept like hash maps). It also has LRU_PERCPU_HASH (as LRU_HASH), LPM_TRIE (a linear scan),
  * QUEUE and STACK (a circular buffer), RINGBUF (positions and headers as in Linux, never
  * consumed), PERF_EVENT_ARRAY (room accounting per index), and their helpers plus
- * bpf_spin_lock/unlock (one thread: the lock word is set and cleared).
+ * bpf_spin_lock/unlock (one thread: the lock word is set and cleared). ARRAY_OF_MAPS and
+ * HASH_OF_MAPS keep, like hash maps, a u32 value per key: the index of the inner map among
+ * the module's maps (what bpf2c-runtime's MapRef::update takes as the inner map's id); a
+ * program's lookup returns that map, and only the host (an update step, or the module's
+ * initial slots) sets them.
  *
  * Usage: stand_in_runtime [loop_budget] (default 100000000 back-edges per run).
  *
@@ -65,6 +69,9 @@ typedef struct drv_map {
     uint64_t ring_prod;    /* RINGBUF: producer position (nothing consumes) */
     uint64_t *perf_used;   /* PERF_EVENT_ARRAY: bytes queued per index */
     uint64_t *perf_lost;   /* PERF_EVENT_ARRAY: samples lost since the last queued one */
+    /* ARRAY_OF_MAPS, HASH_OF_MAPS: the instance's maps, which slots name by index. */
+    struct drv_map *siblings;
+    uint32_t sibling_count;
 } drv_map_t;
 
 typedef struct drv_instance {
@@ -100,6 +107,11 @@ static int is_redirect_map(uint32_t t)
 {
     return t == BPF2C_MAP_TYPE_DEVMAP || t == BPF2C_MAP_TYPE_DEVMAP_HASH ||
            t == BPF2C_MAP_TYPE_CPUMAP || t == BPF2C_MAP_TYPE_XSKMAP;
+}
+
+static int is_map_of_maps(uint32_t t)
+{
+    return t == BPF2C_MAP_TYPE_ARRAY_OF_MAPS || t == BPF2C_MAP_TYPE_HASH_OF_MAPS;
 }
 
 static int is_hash(uint32_t t)
@@ -212,6 +224,14 @@ static void *map_lookup(void *map, const void *key, uint32_t cpu)
     }
     if (m->type == BPF2C_MAP_TYPE_LPM_TRIE)
         return lpm_lookup(m, key);
+    if (is_map_of_maps(m->type)) {
+        long s = find_slot(m, key);
+        uint32_t inner;
+        if (s < 0)
+            return NULL;
+        memcpy(&inner, m->values + (size_t)s * m->stride, 4);
+        return &m->siblings[inner];
+    }
     if (is_hash(m->type)) {
         long s = find_slot(m, key);
         if (s < 0)
@@ -231,7 +251,19 @@ static uint64_t map_update(drv_map_t *m, const void *key, const void *value, uin
         return neg(EINVAL);
     if (m->type == BPF2C_MAP_TYPE_LPM_TRIE)
         return lpm_update(m, key, value, flags);
-    if (!is_hash(m->type) && m->type != BPF2C_MAP_TYPE_PROG_ARRAY &&
+    if (is_map_of_maps(m->type)) {
+        uint32_t inner;
+        memcpy(&inner, value, 4);
+        if (inner >= m->sibling_count)
+            return neg(EINVAL);
+        if (m->type == BPF2C_MAP_TYPE_ARRAY_OF_MAPS) {
+            if (key_index(key) >= m->max_entries)
+                return neg(E2BIG);
+            if (flags != 0)
+                return neg(EINVAL);
+        }
+        /* Then kept like a hash map's entry. */
+    } else if (!is_hash(m->type) && m->type != BPF2C_MAP_TYPE_PROG_ARRAY &&
         m->type != BPF2C_MAP_TYPE_ARRAY && m->type != BPF2C_MAP_TYPE_PERCPU_ARRAY)
         return neg(EINVAL);
     if (m->type == BPF2C_MAP_TYPE_ARRAY || m->type == BPF2C_MAP_TYPE_PERCPU_ARRAY) {
@@ -295,6 +327,9 @@ static uint64_t h_update(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uin
                          bpf2c_invocation_t *inv)
 {
     (void)r5;
+    /* Programs only look maps of maps up; the host sets them. */
+    if (is_map_of_maps(((drv_map_t *)(uintptr_t)r1)->type))
+        return neg(EINVAL);
     return map_update((drv_map_t *)(uintptr_t)r1, (const void *)(uintptr_t)r2,
                       (const void *)(uintptr_t)r3, r4, inv->cpu);
 }
@@ -890,7 +925,9 @@ static drv_instance_t *instance_of(const bpf2c_module_t *module, uint32_t helper
             m->perf_used = xcalloc(m->max_entries, sizeof *m->perf_used);
             m->perf_lost = xcalloc(m->max_entries, sizeof *m->perf_lost);
         }
-        if (is_hash(m->type) || m->type == BPF2C_MAP_TYPE_LPM_TRIE) {
+        m->siblings = in->maps;
+        m->sibling_count = module->map_count;
+        if (is_hash(m->type) || m->type == BPF2C_MAP_TYPE_LPM_TRIE || is_map_of_maps(m->type)) {
             m->keys = xcalloc(m->max_entries, m->key_size);
             m->used = xcalloc(m->max_entries, 1);
             m->stamp = xcalloc(m->max_entries, sizeof *m->stamp);
@@ -911,6 +948,17 @@ static drv_instance_t *instance_of(const bpf2c_module_t *module, uint32_t helper
             d->cpu_stride = m->type == BPF2C_MAP_TYPE_PERCPU_ARRAY ? m->cpu_stride : 0;
         }
         d->lookup = m->type == BPF2C_MAP_TYPE_PROG_ARRAY ? NULL : map_lookup;
+    }
+    /* Initial inner maps of maps of maps, now that every map exists. */
+    for (uint32_t i = 0; i < module->map_count; i++) {
+        const bpf2c_map_entry_t *e = &module->maps[i];
+        if (!is_map_of_maps(e->definition.type))
+            continue;
+        for (uint32_t k = 0; k < e->initial_program_count; k++) {
+            uint8_t key[4];
+            memcpy(key, &e->initial_programs[k].index, 4);
+            map_update(&in->maps[i], key, &e->initial_programs[k].program, 0, 0);
+        }
     }
     check_assumptions(module, in->maps);
     int conformance = helper_set == DRV_HELPERS_CONFORMANCE;

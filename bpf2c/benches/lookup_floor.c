@@ -44,8 +44,8 @@ static uint64_t array_read_input(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t
 }
 
 static const bpf2c_map_entry_t maps[] = {
-    {"bench_array", {BPF2C_MAP_TYPE_ARRAY, 4, 8, 1024, 0}, BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL},
-    {"bench_hash", {BPF2C_MAP_TYPE_HASH, 4, 8, 1024, 0}, 0, 0, NULL, 0, NULL},
+    {"bench_array", {BPF2C_MAP_TYPE_ARRAY, 4, 8, 1024, 0}, BPF2C_MAP_F_INLINED, 0, NULL, 0, 0, NULL},
+    {"bench_hash", {BPF2C_MAP_TYPE_HASH, 4, 8, 1024, 0}, 0, 0, NULL, 0, 0, NULL},
 };
 
 static const bpf2c_map_assumption_t assumptions[] = {

@@ -41,6 +41,20 @@ pub fn missing_pieces(obj: &Object, helpers: &HelperSet) -> Vec<String> {
             m.name, m.def.map_type
         ));
     }
+    for m in &obj.maps {
+        let Some(template) = m.inner_map.map(|t| &obj.maps[t]) else {
+            continue;
+        };
+        let nested = template.def.map_type.runtime().filter(|t| {
+            t.is_map_of_maps() || t.is_event_output() || *t == crate::object::MapType::ProgArray
+        });
+        if let Some(t) = nested {
+            out.push(format!(
+                "map '{}': its inner maps are {t}s, which the runtime cannot put in a map of maps",
+                m.name
+            ));
+        }
+    }
     let mut missing_helpers = BTreeSet::new();
     let mut legacy_loads = BTreeSet::new();
     for p in &obj.programs {

@@ -345,6 +345,26 @@ const CASES: &[Case] = &[
         "r0 must hold a number at exit",
         "Invalid type (r0.type == number)",
     ),
+    // Changes to a map of maps: PREVAIL proves them safe, Linux allows only lookups.
+    Case {
+        object: "map_of_maps",
+        program: "update_outer",
+        function: None,
+        insn: 11,
+        disasm: "call bpf_map_update_elem#2",
+        message: "bpf_map_update_elem on map 'outer', a BPF_MAP_TYPE_HASH_OF_MAPS: programs may \
+                  only look maps of maps up, as in Linux; the host sets their inner maps",
+        detail: None,
+    },
+    Case {
+        object: "map_of_maps",
+        program: "delete_outer",
+        function: None,
+        insn: 6,
+        disasm: "call bpf_map_delete_elem#3",
+        message: "bpf_map_delete_elem on map 'outer', a BPF_MAP_TYPE_HASH_OF_MAPS",
+        detail: None,
+    },
     // XDP context accesses that only translation refuses.
     untranslatable(
         "ctx_store",

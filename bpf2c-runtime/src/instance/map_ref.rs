@@ -51,7 +51,17 @@ impl<'a> MapRef<'a> {
         MapError::new(&self.map.spec.name, kind)
     }
 
-    fn check_key(&self, key: &[u8]) -> Result<(), MapError> {
+    /// The instance the map belongs to.
+    pub(super) fn instance(&self) -> &'a Instance {
+        self.instance
+    }
+
+    /// The map itself.
+    pub(super) fn raw(&self) -> &'a Map {
+        self.map
+    }
+
+    pub(super) fn check_key(&self, key: &[u8]) -> Result<(), MapError> {
         let expected = self.map.spec.key_size as usize;
         if key.len() != expected {
             return Err(self.err(MapErrorKind::KeySize {
@@ -77,6 +87,7 @@ impl<'a> MapRef<'a> {
                 .get(Self::index(key))
                 .map(|prog| vec![(prog as u32).to_ne_bytes().to_vec()]),
             MapKind::LpmTrie(t) => t.get(key).map(|v| vec![v]),
+            MapKind::MapOfMaps(m) => self.map_of_maps_lookup(m, key).map(|v| vec![v]),
             // Linux's lookup of a queue or stack from the host is a peek.
             MapKind::QueueStack(q) => q.take(false).map(|v| vec![v]),
             MapKind::PerfEventArray(_) | MapKind::RingBuf(_) => {
@@ -93,13 +104,17 @@ impl<'a> MapRef<'a> {
 
     /// Creates or replaces a value. Per-CPU maps take either one value, given to every CPU
     /// slot, or one value per slot concatenated. A program array takes a u32 program index
-    /// (see also [`MapRef::set_program`]).
+    /// (see also [`MapRef::set_program`]). A map of maps takes the id ([`MapRef::id`]) of
+    /// the inner map to hold, as a u32 (see also [`Instance::map_of_maps`]).
     pub fn update(&self, key: &[u8], value: &[u8], flags: UpdateFlags) -> Result<(), MapError> {
         let spec = &self.map.spec;
         if spec.is_read_only() {
             return Err(self.err(MapErrorKind::ReadOnly));
         }
         self.check_key(key)?;
+        if spec.map_type.is_map_of_maps() {
+            return self.map_of_maps_update(key, value, flags);
+        }
         let size = spec.value_size as usize;
         let cpus = self.cpus();
         let src = if value.len() == size {
@@ -136,7 +151,7 @@ impl<'a> MapRef<'a> {
                 MapKind::LpmTrie(t) => t.update(key, src, flags),
                 // Linux's update of a queue or stack from the host is a push.
                 MapKind::QueueStack(q) => q.push(value, flags.raw()),
-                MapKind::PerfEventArray(_) | MapKind::RingBuf(_) => {
+                MapKind::PerfEventArray(_) | MapKind::RingBuf(_) | MapKind::MapOfMaps(_) => {
                     Err(self.map.unsupported("update"))
                 }
             }
@@ -145,7 +160,7 @@ impl<'a> MapRef<'a> {
     }
 
     /// Removes a key. Arrays cannot delete (EINVAL), as in Linux; a program array clears
-    /// the slot.
+    /// the slot, and so does a map of maps.
     pub fn delete(&self, key: &[u8]) -> Result<(), MapError> {
         self.check_key(key)?;
         if self.map.spec.map_type.is_redirect_target() {
@@ -156,6 +171,7 @@ impl<'a> MapRef<'a> {
             MapKind::Hash(h) => h.delete(key),
             MapKind::ProgArray(p) => p.clear(Self::index(key)),
             MapKind::LpmTrie(t) => t.delete(key),
+            MapKind::MapOfMaps(m) => m.remove(key),
             _ => Err(self.map.unsupported("delete")),
         };
         result.map_err(|k| self.err(k))
@@ -188,6 +204,7 @@ impl<'a> MapRef<'a> {
             // Keyless: the values in the order pops would take them.
             MapKind::QueueStack(q) => q.snapshot().into_iter().map(|v| (vec![], v)).collect(),
             MapKind::PerfEventArray(_) | MapKind::RingBuf(_) => Vec::new(),
+            MapKind::MapOfMaps(m) => self.map_of_maps_entries(m),
         }
     }
 

@@ -4,6 +4,7 @@
 //! synchronised by the maps themselves; that is what makes it `Send + Sync` and lets any
 //! number of threads run its programs at once.
 
+mod map_of_maps;
 mod map_ref;
 mod options;
 mod run;
@@ -11,6 +12,7 @@ mod skb;
 
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use crate::cpu::CpuSlots;
 use crate::error::{LoadError, MapError, MapErrorKind};
@@ -26,6 +28,7 @@ use crate::module::ModuleImage;
 use crate::types::{MapAssumption, MapSpec, MapType, ProgramInfo};
 
 pub use crate::redirect::{ClonedPacket, Redirect, RunOutcome};
+pub use map_of_maps::MapOfMapsRef;
 pub use map_ref::MapRef;
 pub use options::{Options, DEFAULT_LOOP_BUDGET, DEFAULT_MAX_MAP_BYTES, MAX_CPU_SLOTS};
 pub use run::{Program, RepeatStats};
@@ -39,6 +42,13 @@ pub struct Instance {
     /// Complete before any map's address (the handle programs hold) is taken, and never
     /// changed afterwards, so those addresses stay fixed.
     pub(crate) maps: Vec<Map>,
+    /// Inner maps the host created for maps of maps ([`Instance::new_inner_map`]). Each is
+    /// boxed, so its address (a handle a program may hold) stays fixed when the Vec grows,
+    /// and none is removed before the instance is dropped.
+    #[allow(clippy::vec_box)]
+    pub(crate) inner_maps: Mutex<Vec<Box<Map>>>,
+    /// The limit each map's memory must stay under, for maps created later too.
+    max_map_bytes: usize,
     /// map_count elements of the module's own map_data_size.
     _map_data: Option<SharedBuf>,
     /// Module-order helper functions; the runtime context points here.
@@ -202,9 +212,20 @@ impl Instance {
                 }
                 None => return Err(map_error("its size overflows the address space".into())),
             }
-            let map = Map::create(spec.clone(), cpus, image.programs().len()).map_err(map_error)?;
+            let map = match spec.inner_map {
+                // check_templates made sure the template exists.
+                Some(t) => Map::create_map_of_maps(spec.clone(), image.maps()[t].clone()),
+                None => {
+                    Map::create(spec.clone(), cpus, image.programs().len()).map_err(map_error)?
+                }
+            };
             maps.push(map);
         }
+        map_of_maps::fill_initial_slots(&maps).map_err(|(map, reason)| LoadError::Map {
+            module: label.clone(),
+            map,
+            reason,
+        })?;
 
         let map_data =
             fill_map_data(&maps, image.map_data_size()).ok_or_else(|| LoadError::Module {
@@ -231,6 +252,8 @@ impl Instance {
         let prandom = Prandom::new(options.prandom_seed, prandom_replaced);
         Ok(Instance {
             maps,
+            inner_maps: Mutex::new(Vec::new()),
+            max_map_bytes: options.max_map_bytes,
             _map_data: map_data,
             _helper_table: helper_table,
             runtime,
@@ -270,9 +293,13 @@ impl Instance {
     }
 
     pub(crate) fn map_ref(&self, name: &str) -> Result<MapRef<'_>, MapError> {
-        self.maps
-            .iter()
-            .find(|m| m.spec.name == name)
+        let module_map = self.maps.iter().find(|m| m.spec.name == name);
+        module_map
+            .or_else(|| {
+                self.created_maps()
+                    .into_iter()
+                    .find(|m| m.spec.name == name)
+            })
             .map(|m| MapRef::new(self, m))
             .ok_or_else(|| MapError::new(name, MapErrorKind::NoSuchMap))
     }
@@ -560,6 +587,7 @@ pub(crate) mod tests {
                 initial_data_size: 0,
                 initial_data: std::ptr::null(),
                 initial_program_count: 0,
+                inner_map: 0,
                 initial_programs: std::ptr::null(),
             },
             bpf2c_map_entry_t {
@@ -575,6 +603,7 @@ pub(crate) mod tests {
                 initial_data_size: 0,
                 initial_data: std::ptr::null(),
                 initial_program_count: 0,
+                inner_map: 0,
                 initial_programs: std::ptr::null(),
             },
         ];

@@ -9,6 +9,7 @@ pub(crate) mod array;
 pub(crate) mod devmap;
 pub(crate) mod hash;
 pub(crate) mod lpm_trie;
+pub(crate) mod map_of_maps;
 pub(crate) mod perf_event;
 pub(crate) mod prog_array;
 pub(crate) mod queue;
@@ -25,6 +26,7 @@ use crate::types::{MapSpec, MapType, UpdateFlags};
 pub(crate) use array::ArrayMap;
 pub(crate) use hash::HashMapStorage;
 pub(crate) use lpm_trie::LpmTrie;
+pub(crate) use map_of_maps::MapOfMaps;
 pub(crate) use perf_event::PerfEventArray;
 pub(crate) use prog_array::ProgArray;
 pub(crate) use queue::QueueStack;
@@ -97,6 +99,8 @@ pub(crate) enum MapKind {
     QueueStack(QueueStack),
     PerfEventArray(PerfEventArray),
     RingBuf(RingBuf),
+    /// ARRAY_OF_MAPS and HASH_OF_MAPS.
+    MapOfMaps(MapOfMaps),
 }
 
 /// One map of an instance. The instance never moves it, so its address is a stable handle.
@@ -137,6 +141,9 @@ pub(crate) fn footprint(spec: &MapSpec, cpus: usize) -> Option<usize> {
         MapType::Queue | MapType::Stack => entries.checked_mul(spec.value_size as usize + 24),
         MapType::PerfEventArray => entries.checked_mul(perf_event::BUFFER_BYTES),
         MapType::RingBuf => entries.checked_mul(2),
+        // A slot's address, or a hash key and its address (inner maps count on their own).
+        MapType::ArrayOfMaps => entries.checked_mul(8),
+        MapType::HashOfMaps => entries.checked_mul(spec.key_size as usize + 32),
     }
 }
 
@@ -173,6 +180,12 @@ impl Map {
                 MapKind::PerfEventArray(PerfEventArray::new(spec.max_entries))
             }
             MapType::RingBuf => MapKind::RingBuf(RingBuf::new(&spec).ok_or_else(nomem)?),
+            MapType::ArrayOfMaps | MapType::HashOfMaps => {
+                return Err(format!(
+                    "a {} is created with its inner map template (Map::create_map_of_maps)",
+                    spec.map_type
+                ))
+            }
             MapType::ProgArray => {
                 let slots = ProgArray::new(&spec, program_count);
                 for &(index, program) in &spec.initial_programs {
@@ -184,6 +197,13 @@ impl Map {
             }
         };
         Ok(Map { spec, kind })
+    }
+
+    /// Creates an empty ARRAY_OF_MAPS or HASH_OF_MAPS whose inner maps must match
+    /// `template`.
+    pub fn create_map_of_maps(spec: MapSpec, template: MapSpec) -> Map {
+        let kind = MapKind::MapOfMaps(MapOfMaps::new(&spec, template));
+        Map { spec, kind }
     }
 
     /// The handle programs use for this map.
@@ -241,6 +261,9 @@ impl Map {
             MapKind::Hash(h) => unsafe { h.lookup_raw(key, cpu as usize) },
             // SAFETY: the key is readable for the map's key size (this function's contract).
             MapKind::LpmTrie(t) => unsafe { t.lookup_raw(key) },
+            // The inner map's handle, which the program passes to the map helpers.
+            // SAFETY: the key is readable for the map's key size (this function's contract).
+            MapKind::MapOfMaps(m) => unsafe { m.lookup_raw(key, self.spec.key_size) },
             // Linux's lookup of queues, stacks and event maps gives NULL to programs.
             _ => std::ptr::null_mut(),
         }
@@ -257,8 +280,9 @@ impl Map {
         flags: u64,
         cpu: u32,
     ) -> Result<(), MapErrorKind> {
-        if self.spec.map_type.is_redirect_target() {
-            // Linux's verifier keeps programs from changing redirect maps; only the host can.
+        if self.spec.map_type.is_redirect_target() || self.spec.map_type.is_map_of_maps() {
+            // Linux's verifier keeps programs from changing redirect maps and maps of maps;
+            // only the host can.
             return Err(self.unsupported("updates from programs"));
         }
         let flags = UpdateFlags::from_raw(flags).ok_or(MapErrorKind::BadFlags(flags))?;
@@ -297,7 +321,7 @@ impl Map {
     /// # Safety
     /// `key` is readable for the map's key size.
     pub unsafe fn program_delete(&self, key: *const u8) -> Result<(), MapErrorKind> {
-        if self.spec.map_type.is_redirect_target() {
+        if self.spec.map_type.is_redirect_target() || self.spec.map_type.is_map_of_maps() {
             return Err(self.unsupported("deletes from programs"));
         }
         match &self.kind {
@@ -416,6 +440,11 @@ pub(crate) fn check_sizes(
     max_entries: u32,
     map_flags: u32,
 ) -> Result<(), String> {
+    if map_type.is_map_of_maps() && value_size != 4 {
+        return Err(format!(
+            "{map_type} holds 4-byte map references as values, not {value_size} bytes"
+        ));
+    }
     match map_type {
         // Family "maps" (issue 10): types whose key or value may be absent.
         MapType::RingBuf => return ringbuf::check_definition(key_size, value_size, max_entries),

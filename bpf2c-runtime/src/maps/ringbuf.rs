@@ -219,6 +219,7 @@ mod tests {
             flags: 0,
             initial_data: vec![],
             initial_programs: vec![],
+            inner_map: None,
         })
         .unwrap()
     }

@@ -143,8 +143,8 @@ FUNCTION(xdp_swap)
 }
 
 static const bpf2c_map_entry_t maps[M_COUNT] = {
-    {"jmp", {BPF2C_MAP_TYPE_PROG_ARRAY, 4, 4, 4, 0}, 0, 0, NULL, 0, NULL},
-    {"hits", {BPF2C_MAP_TYPE_ARRAY, 4, 8, 4, 0}, BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL},
+    {"jmp", {BPF2C_MAP_TYPE_PROG_ARRAY, 4, 4, 4, 0}, 0, 0, NULL, 0, 0, NULL},
+    {"hits", {BPF2C_MAP_TYPE_ARRAY, 4, 8, 4, 0}, BPF2C_MAP_F_INLINED, 0, NULL, 0, 0, NULL},
 };
 
 static const bpf2c_map_assumption_t assumptions[] = {

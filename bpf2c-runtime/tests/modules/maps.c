@@ -118,16 +118,16 @@ static const uint8_t data_init[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
 static const uint8_t rodata_init[8] = {'r', 'o', 'd', 'a', 't', 'a', '!', 0};
 
 static const bpf2c_map_entry_t maps[M_COUNT] = {
-    {"arr", {BPF2C_MAP_TYPE_ARRAY, 4, 12, 4, 0}, BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL},
-    {"hash", {BPF2C_MAP_TYPE_HASH, 4, 8, 4, 0}, 0, 0, NULL, 0, NULL},
-    {"pcpu_arr", {BPF2C_MAP_TYPE_PERCPU_ARRAY, 4, 8, 2, 0}, BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL},
-    {"pcpu_hash", {BPF2C_MAP_TYPE_PERCPU_HASH, 4, 8, 4, 0}, 0, 0, NULL, 0, NULL},
-    {"lru", {BPF2C_MAP_TYPE_LRU_HASH, 4, 8, 4, 0}, 0, 0, NULL, 0, NULL},
+    {"arr", {BPF2C_MAP_TYPE_ARRAY, 4, 12, 4, 0}, BPF2C_MAP_F_INLINED, 0, NULL, 0, 0, NULL},
+    {"hash", {BPF2C_MAP_TYPE_HASH, 4, 8, 4, 0}, 0, 0, NULL, 0, 0, NULL},
+    {"pcpu_arr", {BPF2C_MAP_TYPE_PERCPU_ARRAY, 4, 8, 2, 0}, BPF2C_MAP_F_INLINED, 0, NULL, 0, 0, NULL},
+    {"pcpu_hash", {BPF2C_MAP_TYPE_PERCPU_HASH, 4, 8, 4, 0}, 0, 0, NULL, 0, 0, NULL},
+    {"lru", {BPF2C_MAP_TYPE_LRU_HASH, 4, 8, 4, 0}, 0, 0, NULL, 0, 0, NULL},
     {".data", {BPF2C_MAP_TYPE_ARRAY, 4, 16, 1, 0}, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_INLINED,
-     12, data_init, 0, NULL},
+     12, data_init, 0, 0, NULL},
     {".rodata", {BPF2C_MAP_TYPE_ARRAY, 4, 8, 1, 0},
-     BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_READ_ONLY | BPF2C_MAP_F_INLINED, 8, rodata_init, 0, NULL},
-    {"counters", {BPF2C_MAP_TYPE_ARRAY, 4, 8, 2, 0}, BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL},
+     BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_READ_ONLY | BPF2C_MAP_F_INLINED, 8, rodata_init, 0, 0, NULL},
+    {"counters", {BPF2C_MAP_TYPE_ARRAY, 4, 8, 2, 0}, BPF2C_MAP_F_INLINED, 0, NULL, 0, 0, NULL},
 };
 
 /* Every map flagged INLINED above, as the code addresses it. */

@@ -29,9 +29,9 @@ FUNCTION(sum)
 }
 
 static const bpf2c_map_entry_t maps[] = {
-    {"a", {BPF2C_MAP_TYPE_ARRAY, 4, 8, 4, 0}, BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL},
-    {"b", {BPF2C_MAP_TYPE_ARRAY, 4, 8, 4, 0}, BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL},
-    {"h", {BPF2C_MAP_TYPE_HASH, 4, 8, 8, 0}, 0, 0, NULL, 0, NULL},
+    {"a", {BPF2C_MAP_TYPE_ARRAY, 4, 8, 4, 0}, BPF2C_MAP_F_INLINED, 0, NULL, 0, 0, NULL},
+    {"b", {BPF2C_MAP_TYPE_ARRAY, 4, 8, 4, 0}, BPF2C_MAP_F_INLINED, 0, NULL, 0, 0, NULL},
+    {"h", {BPF2C_MAP_TYPE_HASH, 4, 8, 8, 0}, 0, 0, NULL, 0, 0, NULL},
 };
 
 static const bpf2c_map_assumption_t assumptions[] = {

@@ -267,7 +267,7 @@ fn map_problems_name_the_map() {
             e.initial_program_count = 1;
             e.initial_programs = &SLOT;
         },
-        "map 'hash': only PROG_ARRAY maps can have initial programs",
+        "map 'hash': only PROG_ARRAY maps and maps of maps can have initial programs",
     );
     check(
         0,

@@ -347,6 +347,12 @@ fn map_view(
             MapView::Raw(format!("the bindings have no typed view of {t} yet")),
             what,
         ),
+        Some(t @ (MapType::ArrayOfMaps | MapType::HashOfMaps)) => (
+            MapView::Raw(format!(
+                "a {t} holds inner maps, set through Instance::map_of_maps"
+            )),
+            what,
+        ),
         None => (
             MapView::Raw(format!("the runtime has no {}", def.map_type)),
             what,

@@ -110,7 +110,14 @@ pub(super) fn translate(env: &Env, f: &Function, pc: usize) -> Result<Stmt> {
     match insn.class() {
         BPF_ALU | BPF_ALU64 => Ok(Stmt::plain(alu(insn))),
         BPF_JMP | BPF_JMP32 => match insn.opcode & 0xf0 {
-            BPF_CALL => Ok(call(env, f, pc, insn)),
+            BPF_CALL => {
+                let facts = env.module.facts.and_then(|x| x.get(env.func, pc));
+                let refusal = crate::verify::map_of_maps::refusal(env.module.obj, insn, facts);
+                match refusal {
+                    Some(reason) => Err(env.error(pc, reason)),
+                    None => Ok(call(env, f, pc, insn)),
+                }
+            }
             BPF_EXIT => Ok(Stmt::plain(format!("{}return r0;", env.budget_store()))),
             _ => Ok(jump(env, pc, insn)),
         },

@@ -82,6 +82,27 @@ pub(super) fn maps(m: &Module, out: &mut Out) {
         out.blank();
     }
 
+    for (i, map) in obj.maps.iter().enumerate() {
+        if map.initial_maps.is_empty() {
+            continue;
+        }
+        out.line(format!(
+            "/* Inner maps placed in map of maps {i} ({}) at load time: {{ slot, map }}. */",
+            comment_text(&map.name)
+        ));
+        out.line(format!(
+            "static const bpf2c_map_initial_program_t bpf2c_map_initial_maps_{i}[] = {{"
+        ));
+        for &(slot, inner) in &map.initial_maps {
+            out.line(format!(
+                "    {{ {slot}, {inner} }}, /* {} */",
+                comment_text(&obj.maps[inner].name)
+            ));
+        }
+        out.line("};");
+        out.blank();
+    }
+
     if obj.maps.is_empty() {
         return;
     }
@@ -111,8 +132,15 @@ pub(super) fn maps(m: &Module, out: &mut Out) {
         } else {
             flags.join(" | ")
         };
+        let inner = match map.inner_map {
+            Some(t) => format!(
+                ", inner maps like {t} ({})",
+                comment_text(&obj.maps[t].name)
+            ),
+            None => String::new(),
+        };
         out.line(format!(
-            "    /* {i}: {}, key {} bytes, value {} bytes, {} entries{origin} */",
+            "    /* {i}: {}, key {} bytes, value {} bytes, {} entries{origin}{inner} */",
             d.map_type.name(),
             d.key_size,
             d.value_size,
@@ -122,13 +150,20 @@ pub(super) fn maps(m: &Module, out: &mut Out) {
             Some(data) => (data.len(), format!("bpf2c_map_initial_data_{i}")),
             None => (0, "NULL".to_string()),
         };
-        let programs = if map.initial_programs.is_empty() {
-            "0, NULL".to_string()
-        } else {
+        // The slot count, the inner map template (maps of maps only) and the slot table.
+        let template = map.inner_map.unwrap_or(0);
+        let programs = if !map.initial_programs.is_empty() {
             format!(
-                "{}, bpf2c_map_initial_programs_{i}",
+                "{}, {template}, bpf2c_map_initial_programs_{i}",
                 map.initial_programs.len()
             )
+        } else if !map.initial_maps.is_empty() {
+            format!(
+                "{}, {template}, bpf2c_map_initial_maps_{i}",
+                map.initial_maps.len()
+            )
+        } else {
+            format!("0, {template}, NULL")
         };
         out.line(format!(
             "    {{ {}, {{ {}, {}, {}, {}, {:#x} }}, {flags}, {size}, {pointer}, {programs} }},",

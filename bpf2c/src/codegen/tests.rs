@@ -182,11 +182,11 @@ fn map_table_and_global_data() {
     ));
     assert!(c.contains(
         "    /* 0: BPF_MAP_TYPE_HASH, key 4 bytes, value 24 bytes, 1 entries */\n    { \"counters\", \
-         { BPF2C_MAP_TYPE_HASH, 4, 24, 1, 0x0 }, 0, 0, NULL, 0, NULL },\n"
+         { BPF2C_MAP_TYPE_HASH, 4, 24, 1, 0x0 }, 0, 0, NULL, 0, 0, NULL },\n"
     ));
     assert!(c.contains(
         "{ \".rodata\", { BPF2C_MAP_TYPE_ARRAY, 4, 24, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | \
-         BPF2C_MAP_F_READ_ONLY | BPF2C_MAP_F_INLINED, 20, bpf2c_map_initial_data_1, 0, NULL },"
+         BPF2C_MAP_F_READ_ONLY | BPF2C_MAP_F_INLINED, 20, bpf2c_map_initial_data_1, 0, 0, NULL },"
     ));
     // The direct value load reads .rodata's array_data, so the module states what it assumes
     // about that map, even without optimizations.
@@ -195,7 +195,7 @@ fn map_table_and_global_data() {
          BPF2C_MAP_USE_ARRAY_DATA, { BPF2C_MAP_TYPE_ARRAY, 4, 24, 1, 0x0 }, 0, 24 }, /* .rodata */\n};\n"
     ));
     assert!(c.contains(
-        "{ \".bss\", { BPF2C_MAP_TYPE_ARRAY, 4, 24, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA, 0, NULL, 0, NULL },"
+        "{ \".bss\", { BPF2C_MAP_TYPE_ARRAY, 4, 24, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA, 0, NULL, 0, 0, NULL },"
     ));
     assert!(!c.contains("bpf2c_map_initial_data_2"));
     let main = body(&c, "bpf2c_fn_prog");

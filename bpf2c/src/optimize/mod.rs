@@ -9,7 +9,9 @@
 //!   PERCPU_ARRAY lookups, and ARRAY updates, when r1 is proven to be exactly one map.
 //! - **direct**: a lookup in a proven HASH, LRU_HASH or PERCPU_HASH map calls that map
 //!   type's own lookup function (`map_data[i].lookup`) instead of the generic helper.
-//! - **helper**: everything else, with the reason.
+//! - **helper**: everything else, with the reason. That includes every call whose r1 may be
+//!   an inner map template: after a lookup in a map of maps, the verifier names the template
+//!   for whatever inner map the host put in the slot.
 //!
 //! One helper that takes no map is planned here too: `bpf_get_prandom_u32` is **inlined**
 //! as a draw from the run's generator (`bpf2c_prandom_u32` in `bpf2c.h`, the same code
@@ -403,6 +405,17 @@ fn decide(obj: &Object, facts: &ModuleFacts, fid: FunctionId, at: InsnRef, helpe
         }
     };
     let m = &obj.maps[map];
+    // After a lookup in a map of maps, the verifier knows r1 only as "a map like the inner
+    // map template": the map itself is whichever one the host put in the slot, so neither
+    // the template's array_data nor its lookup function may stand for it.
+    if let Some(outer) = obj.maps.iter().find(|o| o.inner_map == Some(map)) {
+        let reason = format!(
+            "r1 may be any inner map of map of maps {}, which the verifier knows only by its \
+             template {}",
+            outer.name, m.name
+        );
+        return helper_site(Some(maps), reason);
+    }
     let t = m.def.map_type;
     let key = || Key::from_fact(call.key, m.def.max_entries);
     let no_form = || {

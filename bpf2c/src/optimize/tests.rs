@@ -516,3 +516,49 @@ fn prandom_calls_are_inlined_whatever_the_facts_unless_switched_off() {
     let unverified = Plan::new(&object(), None, None);
     assert_eq!(unverified.site(0, 4).unwrap().decision(), Decision::Helper);
 }
+
+/// After a lookup in a map of maps the verifier names the inner map template for r1, though
+/// r1 holds whatever map the host put in the slot: calls on a template (an ARRAY whose
+/// lookup and update would otherwise be inlined, a HASH whose lookup would be called
+/// directly) keep the helper, which reaches the real map through its handle.
+#[test]
+fn calls_on_inner_maps_are_never_inlined_through_their_template() {
+    // main: lookup and update of arr (0); sub: lookup of h (3).
+    let facts = || {
+        let arr = || fact(Some(&[0]), KeyFact::Const(1));
+        facts(
+            [arr(), arr(), unknown()],
+            fact(Some(&[3]), KeyFact::Unknown),
+        )
+    };
+    let mut obj = object();
+    let mut outer = map("outer", MapType::ArrayOfMaps, 4, 8);
+    outer.inner_map = Some(0);
+    let mut hash_outer = map("hash_outer", MapType::HashOfMaps, 4, 8);
+    hash_outer.inner_map = Some(3);
+    obj.maps.push(outer);
+    obj.maps.push(hash_outer);
+    let plan = Plan::new(&obj, Some(&facts()), None);
+    for (function, insn, outer, template) in [
+        (0, 0, "outer", "arr"),
+        (0, 1, "outer", "arr"),
+        (1, 0, "hash_outer", "h"),
+    ] {
+        let site = plan.site(function, insn).unwrap();
+        assert_eq!(site.decision(), Decision::Helper, "{function}+{insn}");
+        assert_eq!(
+            site.reason().unwrap(),
+            format!(
+                "r1 may be any inner map of map of maps {outer}, which the verifier knows only \
+                 by its template {template}"
+            )
+        );
+    }
+    // Nothing is assumed about the templates, so the module carries no assumption either.
+    assert!(plan.assumptions.is_empty());
+    // Without the maps of maps, the same facts inline and call directly.
+    let plan = Plan::new(&object(), Some(&facts()), None);
+    assert_eq!(plan.site(0, 0).unwrap().decision(), Decision::Inlined);
+    assert_eq!(plan.site(0, 1).unwrap().decision(), Decision::Inlined);
+    assert_eq!(plan.site(1, 0).unwrap().decision(), Decision::Direct);
+}

@@ -12,6 +12,7 @@ pub mod diagnostics;
 pub mod entry;
 pub mod facts;
 pub mod link;
+pub(crate) mod map_of_maps;
 pub mod platform;
 mod proof;
 mod translation;
@@ -462,7 +463,8 @@ fn analyse_keeping(
     let facts_start = Instant::now();
     let facts = extract_facts(obj, insns, layout, &result, &mut registry);
     let facts_time = facts_start.elapsed();
-    let untranslatable = translation::check_program(obj, prog, &facts);
+    let mut untranslatable = translation::check_program(obj, prog, &facts);
+    untranslatable.extend(map_of_maps::changes_from_programs(obj, prog, &facts));
     ProgramVerdict {
         program: program.name.clone(),
         section: program.section.clone(),

@@ -71,7 +71,19 @@ pub fn translate_object_with(
     module_symbol: Option<String>,
     output_name: Option<String>,
 ) -> Result<Translation, Failure> {
-    let opts = TranslateOptions {
+    let opts = translate_options(args, helpers, module_symbol, output_name);
+    announce_translation(shell, obj, &opts);
+    report_translation(shell, obj, translate(obj, &opts))
+}
+
+/// The driver's options for `args`.
+pub fn translate_options(
+    args: &TranslateArgs,
+    helpers: HelperSet,
+    module_symbol: Option<String>,
+    output_name: Option<String>,
+) -> TranslateOptions {
+    TranslateOptions {
         verify: !args.no_verify,
         optimize: !args.no_opt,
         module_symbol,
@@ -81,7 +93,12 @@ pub fn translate_object_with(
             ..Default::default()
         },
         ..TranslateOptions::default()
-    };
+    }
+}
+
+/// The status line before a translation with `opts`: verifying, or the warning that it is
+/// not verified.
+pub fn announce_translation(shell: &Shell, obj: &Object, opts: &TranslateOptions) {
     if opts.verify {
         shell.status("Verifying", obj.path.display().to_string());
     } else {
@@ -90,7 +107,16 @@ pub fn translate_object_with(
             obj.path.display()
         ));
     }
-    match translate(obj, &opts) {
+}
+
+/// A translation's result for the user: verbose lines per verified program, or every
+/// diagnostic of a refusal and a failure.
+pub fn report_translation(
+    shell: &Shell,
+    obj: &Object,
+    result: Result<Translation, TranslateError>,
+) -> Result<Translation, Failure> {
+    match result {
         Ok(t) => {
             for v in &t.verdicts {
                 shell.verbose(

@@ -7,6 +7,8 @@
 
 use std::path::Path;
 
+use bpf2c::driver::{translate, TranslateError, Translation};
+use bpf2c::object::Object;
 use bpf2c_runtime::{
     Instance, ModuleImage, Options, Packet, ProgramType, Redirect, RunOutcome, UpdateFlags,
 };
@@ -30,6 +32,53 @@ pub fn instantiate(
 ) -> Result<Instance, Failure> {
     let translation =
         super::translate_object(shell, obj, translate, Some(MODULE_SYMBOL.to_string()), None)?;
+    load_translation(shell, obj, &translation, translate, options)
+}
+
+/// Translates `obj` to run `program`. A program runs even when other programs of its object
+/// fail verification: when verification refuses only others, the object is cut down to
+/// `program` and what it needs ([`Object::select_programs`]) and translated again.
+fn translate_to_run(
+    shell: &Shell,
+    obj: &mut Object,
+    program: &str,
+    args: &crate::cli::TranslateArgs,
+) -> Result<Translation, Failure> {
+    let opts = super::translate_options(
+        args,
+        bpf2c::helpers::HelperSet::standard(),
+        Some(MODULE_SYMBOL.to_string()),
+        None,
+    );
+    super::announce_translation(shell, obj, &opts);
+    let mut result = translate(obj, &opts);
+    if let Err(TranslateError::Refused(verdicts)) = &result {
+        let only_others = verdicts
+            .iter()
+            .filter(|v| !v.verified)
+            .all(|v| v.program != program);
+        if only_others && obj.programs.len() > 1 {
+            shell.verbose(
+                "Selecting",
+                format!("program '{program}': other programs of the object fail verification"),
+            );
+            *obj = obj
+                .select_programs(&[program.to_string()])
+                .map_err(Failure::from)?;
+            result = translate(obj, &opts);
+        }
+    }
+    super::report_translation(shell, obj, result)
+}
+
+/// Compiles (or reuses a cached build of) a translation of `obj` and loads it.
+fn load_translation(
+    shell: &Shell,
+    obj: &Object,
+    translation: &Translation,
+    translate: &crate::cli::TranslateArgs,
+    options: Options,
+) -> Result<Instance, Failure> {
     shell.status("Compiling", format!("{} (native)", obj.path.display()));
     let cache = bpf2c_build::native::default_cache_dir();
     let built = bpf2c_build::native::build_shared(&translation.c_source, &cache)
@@ -167,7 +216,8 @@ pub fn run(shell: &Shell, args: RunArgs) -> CmdResult {
     if let Some(budget) = args.loop_budget {
         options = options.loop_budget(budget);
     }
-    let instance = instantiate(shell, &obj, &args.translate, options)?;
+    let translation = translate_to_run(shell, &mut obj, &program, &args.translate)?;
+    let instance = load_translation(shell, &obj, &translation, &args.translate, options)?;
     if let (Some(path), Some(maps)) = (&args.maps_in, &maps_in) {
         apply_maps(&instance, path, maps)?;
     }

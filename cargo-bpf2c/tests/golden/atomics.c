@@ -19,11 +19,11 @@ static const uint8_t bpf2c_map_initial_data_0[] = {
 /* Maps, in the order of rt->map_data. */
 static const bpf2c_map_entry_t bpf2c_maps[] = {
     /* 0: BPF_MAP_TYPE_ARRAY, key 4 bytes, value 4 bytes, 1 entries, global data .data */
-    { ".data", { BPF2C_MAP_TYPE_ARRAY, 4, 4, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_INLINED, 4, bpf2c_map_initial_data_0, 0, NULL },
+    { ".data", { BPF2C_MAP_TYPE_ARRAY, 4, 4, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_INLINED, 4, bpf2c_map_initial_data_0, 0, 0, NULL },
     /* 1: BPF_MAP_TYPE_ARRAY, key 4 bytes, value 16 bytes, 1 entries, global data .bss */
-    { ".bss", { BPF2C_MAP_TYPE_ARRAY, 4, 16, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL },
+    { ".bss", { BPF2C_MAP_TYPE_ARRAY, 4, 16, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_INLINED, 0, NULL, 0, 0, NULL },
     /* 2: BPF_MAP_TYPE_ARRAY, key 4 bytes, value 8 bytes, 1 entries */
-    { "shared", { BPF2C_MAP_TYPE_ARRAY, 4, 8, 1, 0x0 }, BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL },
+    { "shared", { BPF2C_MAP_TYPE_ARRAY, 4, 8, 1, 0x0 }, BPF2C_MAP_F_INLINED, 0, NULL, 0, 0, NULL },
 };
 
 /* What the code assumes about maps it reaches without the helpers; the runtime compares it with the maps it creates. */

@@ -40,17 +40,17 @@ static const uint8_t bpf2c_map_initial_data_5[] = {
 /* Maps, in the order of rt->map_data. */
 static const bpf2c_map_entry_t bpf2c_maps[] = {
     /* 0: BPF_MAP_TYPE_ARRAY, key 4 bytes, value 8 bytes, 1 entries, global data .data */
-    { ".data", { BPF2C_MAP_TYPE_ARRAY, 4, 8, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_INLINED, 8, bpf2c_map_initial_data_0, 0, NULL },
+    { ".data", { BPF2C_MAP_TYPE_ARRAY, 4, 8, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_INLINED, 8, bpf2c_map_initial_data_0, 0, 0, NULL },
     /* 1: BPF_MAP_TYPE_ARRAY, key 4 bytes, value 4 bytes, 1 entries, read-only global data .rodata */
-    { ".rodata", { BPF2C_MAP_TYPE_ARRAY, 4, 4, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_READ_ONLY | BPF2C_MAP_F_INLINED, 4, bpf2c_map_initial_data_1, 0, NULL },
+    { ".rodata", { BPF2C_MAP_TYPE_ARRAY, 4, 4, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_READ_ONLY | BPF2C_MAP_F_INLINED, 4, bpf2c_map_initial_data_1, 0, 0, NULL },
     /* 2: BPF_MAP_TYPE_ARRAY, key 4 bytes, value 4 bytes, 1 entries, global data .data.custom */
-    { ".data.custom", { BPF2C_MAP_TYPE_ARRAY, 4, 4, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_INLINED, 4, bpf2c_map_initial_data_2, 0, NULL },
+    { ".data.custom", { BPF2C_MAP_TYPE_ARRAY, 4, 4, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_INLINED, 4, bpf2c_map_initial_data_2, 0, 0, NULL },
     /* 3: BPF_MAP_TYPE_ARRAY, key 4 bytes, value 8 bytes, 1 entries, global data .bss */
-    { ".bss", { BPF2C_MAP_TYPE_ARRAY, 4, 8, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL },
+    { ".bss", { BPF2C_MAP_TYPE_ARRAY, 4, 8, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_INLINED, 0, NULL, 0, 0, NULL },
     /* 4: BPF_MAP_TYPE_ARRAY, key 4 bytes, value 20 bytes, 1 entries, read-only global data .rodata.str1.1 */
-    { ".rodata.str1.1", { BPF2C_MAP_TYPE_ARRAY, 4, 20, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_READ_ONLY | BPF2C_MAP_F_INLINED, 20, bpf2c_map_initial_data_4, 0, NULL },
+    { ".rodata.str1.1", { BPF2C_MAP_TYPE_ARRAY, 4, 20, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_READ_ONLY | BPF2C_MAP_F_INLINED, 20, bpf2c_map_initial_data_4, 0, 0, NULL },
     /* 5: BPF_MAP_TYPE_ARRAY, key 4 bytes, value 16 bytes, 1 entries, read-only global data .rodata.cst16 */
-    { ".rodata.cst16", { BPF2C_MAP_TYPE_ARRAY, 4, 16, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_READ_ONLY | BPF2C_MAP_F_INLINED, 16, bpf2c_map_initial_data_5, 0, NULL },
+    { ".rodata.cst16", { BPF2C_MAP_TYPE_ARRAY, 4, 16, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_READ_ONLY | BPF2C_MAP_F_INLINED, 16, bpf2c_map_initial_data_5, 0, 0, NULL },
 };
 
 /* What the code assumes about maps it reaches without the helpers; the runtime compares it with the maps it creates. */

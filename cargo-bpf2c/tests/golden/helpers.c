@@ -24,7 +24,7 @@ static const uint8_t bpf2c_map_initial_data_0[] = {
 /* Maps, in the order of rt->map_data. */
 static const bpf2c_map_entry_t bpf2c_maps[] = {
     /* 0: BPF_MAP_TYPE_ARRAY, key 4 bytes, value 18 bytes, 1 entries, read-only global data .rodata */
-    { ".rodata", { BPF2C_MAP_TYPE_ARRAY, 4, 18, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_READ_ONLY | BPF2C_MAP_F_INLINED, 18, bpf2c_map_initial_data_0, 0, NULL },
+    { ".rodata", { BPF2C_MAP_TYPE_ARRAY, 4, 18, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_READ_ONLY | BPF2C_MAP_F_INLINED, 18, bpf2c_map_initial_data_0, 0, 0, NULL },
 };
 
 /* What the code assumes about maps it reaches without the helpers; the runtime compares it with the maps it creates. */

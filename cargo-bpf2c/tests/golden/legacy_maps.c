@@ -15,13 +15,13 @@
 /* Maps, in the order of rt->map_data. */
 static const bpf2c_map_entry_t bpf2c_maps[] = {
     /* 0: BPF_MAP_TYPE_HASH, key 4 bytes, value 8 bytes, 32 entries */
-    { "flows", { BPF2C_MAP_TYPE_HASH, 4, 8, 32, 0x1 }, 0, 0, NULL, 0, NULL },
+    { "flows", { BPF2C_MAP_TYPE_HASH, 4, 8, 32, 0x1 }, 0, 0, NULL, 0, 0, NULL },
     /* 1: BPF_MAP_TYPE_ARRAY, key 4 bytes, value 8 bytes, 2 entries */
-    { "stats_a", { BPF2C_MAP_TYPE_ARRAY, 4, 8, 2, 0x0 }, BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL },
+    { "stats_a", { BPF2C_MAP_TYPE_ARRAY, 4, 8, 2, 0x0 }, BPF2C_MAP_F_INLINED, 0, NULL, 0, 0, NULL },
     /* 2: BPF_MAP_TYPE_ARRAY, key 4 bytes, value 8 bytes, 2 entries */
-    { "stats_b", { BPF2C_MAP_TYPE_ARRAY, 4, 8, 2, 0x0 }, BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL },
+    { "stats_b", { BPF2C_MAP_TYPE_ARRAY, 4, 8, 2, 0x0 }, BPF2C_MAP_F_INLINED, 0, NULL, 0, 0, NULL },
     /* 3: BPF_MAP_TYPE_PERCPU_ARRAY, key 4 bytes, value 4 bytes, 1 entries */
-    { "solo", { BPF2C_MAP_TYPE_PERCPU_ARRAY, 4, 4, 1, 0x0 }, BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL },
+    { "solo", { BPF2C_MAP_TYPE_PERCPU_ARRAY, 4, 4, 1, 0x0 }, BPF2C_MAP_F_INLINED, 0, NULL, 0, 0, NULL },
 };
 
 /* What the code assumes about maps it reaches without the helpers; the runtime compares it with the maps it creates. */

@@ -17,7 +17,7 @@
 /* Maps, in the order of rt->map_data. */
 static const bpf2c_map_entry_t bpf2c_maps[] = {
     /* 0: BPF_MAP_TYPE_ARRAY, key 4 bytes, value 8 bytes, 64 entries */
-    { "arr", { BPF2C_MAP_TYPE_ARRAY, 4, 8, 64, 0x0 }, BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL },
+    { "arr", { BPF2C_MAP_TYPE_ARRAY, 4, 8, 64, 0x0 }, BPF2C_MAP_F_INLINED, 0, NULL, 0, 0, NULL },
 };
 
 /* What the code assumes about maps it reaches without the helpers; the runtime compares it with the maps it creates. */

@@ -18,15 +18,15 @@
 /* Maps, in the order of rt->map_data. */
 static const bpf2c_map_entry_t bpf2c_maps[] = {
     /* 0: BPF_MAP_TYPE_ARRAY, key 4 bytes, value 8 bytes, 4 entries */
-    { "counters", { BPF2C_MAP_TYPE_ARRAY, 4, 8, 4, 0x0 }, BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL },
+    { "counters", { BPF2C_MAP_TYPE_ARRAY, 4, 8, 4, 0x0 }, BPF2C_MAP_F_INLINED, 0, NULL, 0, 0, NULL },
     /* 1: BPF_MAP_TYPE_HASH, key 4 bytes, value 8 bytes, 16 entries */
-    { "table", { BPF2C_MAP_TYPE_HASH, 4, 8, 16, 0x0 }, 0, 0, NULL, 0, NULL },
+    { "table", { BPF2C_MAP_TYPE_HASH, 4, 8, 16, 0x0 }, 0, 0, NULL, 0, 0, NULL },
     /* 2: BPF_MAP_TYPE_PERCPU_ARRAY, key 4 bytes, value 8 bytes, 2 entries */
-    { "percpu_counters", { BPF2C_MAP_TYPE_PERCPU_ARRAY, 4, 8, 2, 0x0 }, BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL },
+    { "percpu_counters", { BPF2C_MAP_TYPE_PERCPU_ARRAY, 4, 8, 2, 0x0 }, BPF2C_MAP_F_INLINED, 0, NULL, 0, 0, NULL },
     /* 3: BPF_MAP_TYPE_PERCPU_HASH, key 4 bytes, value 4 bytes, 8 entries */
-    { "percpu_table", { BPF2C_MAP_TYPE_PERCPU_HASH, 4, 4, 8, 0x0 }, 0, 0, NULL, 0, NULL },
+    { "percpu_table", { BPF2C_MAP_TYPE_PERCPU_HASH, 4, 4, 8, 0x0 }, 0, 0, NULL, 0, 0, NULL },
     /* 4: BPF_MAP_TYPE_LRU_HASH, key 4 bytes, value 8 bytes, 2 entries */
-    { "recent", { BPF2C_MAP_TYPE_LRU_HASH, 4, 8, 2, 0x0 }, 0, 0, NULL, 0, NULL },
+    { "recent", { BPF2C_MAP_TYPE_LRU_HASH, 4, 8, 2, 0x0 }, 0, 0, NULL, 0, 0, NULL },
 };
 
 /* What the code assumes about maps it reaches without the helpers; the runtime compares it with the maps it creates. */

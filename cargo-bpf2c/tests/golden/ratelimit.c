@@ -24,13 +24,13 @@ static const uint8_t bpf2c_map_initial_data_1[] = {
 /* Maps, in the order of rt->map_data. */
 static const bpf2c_map_entry_t bpf2c_maps[] = {
     /* 0: BPF_MAP_TYPE_ARRAY, key 4 bytes, value 16 bytes, 1 entries, read-only global data .rodata */
-    { ".rodata", { BPF2C_MAP_TYPE_ARRAY, 4, 16, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_READ_ONLY | BPF2C_MAP_F_INLINED, 16, bpf2c_map_initial_data_0, 0, NULL },
+    { ".rodata", { BPF2C_MAP_TYPE_ARRAY, 4, 16, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_READ_ONLY | BPF2C_MAP_F_INLINED, 16, bpf2c_map_initial_data_0, 0, 0, NULL },
     /* 1: BPF_MAP_TYPE_ARRAY, key 4 bytes, value 4 bytes, 1 entries, global data .data */
-    { ".data", { BPF2C_MAP_TYPE_ARRAY, 4, 4, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_INLINED, 4, bpf2c_map_initial_data_1, 0, NULL },
+    { ".data", { BPF2C_MAP_TYPE_ARRAY, 4, 4, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_INLINED, 4, bpf2c_map_initial_data_1, 0, 0, NULL },
     /* 2: BPF_MAP_TYPE_LRU_HASH, key 16 bytes, value 32 bytes, 1024 entries */
-    { "flows", { BPF2C_MAP_TYPE_LRU_HASH, 16, 32, 1024, 0x0 }, 0, 0, NULL, 0, NULL },
+    { "flows", { BPF2C_MAP_TYPE_LRU_HASH, 16, 32, 1024, 0x0 }, 0, 0, NULL, 0, 0, NULL },
     /* 3: BPF_MAP_TYPE_ARRAY, key 4 bytes, value 16 bytes, 1 entries, global data .bss */
-    { ".bss", { BPF2C_MAP_TYPE_ARRAY, 4, 16, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_INLINED, 0, NULL, 0, NULL },
+    { ".bss", { BPF2C_MAP_TYPE_ARRAY, 4, 16, 1, 0x0 }, BPF2C_MAP_F_GLOBAL_DATA | BPF2C_MAP_F_INLINED, 0, NULL, 0, 0, NULL },
 };
 
 /* What the code assumes about maps it reaches without the helpers; the runtime compares it with the maps it creates. */

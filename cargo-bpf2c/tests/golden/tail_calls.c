@@ -21,7 +21,7 @@ static const bpf2c_map_initial_program_t bpf2c_map_initial_programs_0[] = {
 /* Maps, in the order of rt->map_data. */
 static const bpf2c_map_entry_t bpf2c_maps[] = {
     /* 0: BPF_MAP_TYPE_PROG_ARRAY, key 4 bytes, value 4 bytes, 4 entries */
-    { "jump_table", { BPF2C_MAP_TYPE_PROG_ARRAY, 4, 4, 4, 0x0 }, 0, 0, NULL, 2, bpf2c_map_initial_programs_0 },
+    { "jump_table", { BPF2C_MAP_TYPE_PROG_ARRAY, 4, 4, 4, 0x0 }, 0, 0, NULL, 2, 0, bpf2c_map_initial_programs_0 },
 };
 
 /* Helpers, sorted by id; code calls entry k as rt->helpers[k]. */

@@ -104,14 +104,14 @@ fn xdp_inputs(rng: &mut Rng) -> Vec<Vec<u8>> {
 
 /// The same host writes into both instances: keys at the edges, values from the seed.
 fn seed_maps(obj: &Object, instances: [&Instance; 2], keys: &[u32], rng: &mut Rng) {
-    // Linux never copies a value's bpf_spin_lock from user space (copy_map_value skips it),
-    // but the runtime does not know where in a value the lock is, so random bytes there would
-    // leave it held by nobody and the program's bpf_spin_lock would wait forever. Objects
-    // that take spin locks keep the values their programs make.
-    let takes_locks = obj
-        .functions
-        .iter()
-        .any(|f| f.insns.iter().any(|i| i.is_helper_call() && i.imm == 93));
+    // Random bytes would leave a bpf_spin_lock in a value taken, and the next run spinning
+    // forever: Linux's host updates never write the lock (copy_map_value skips it), the
+    // runtime's copy every byte. Objects that take locks start from zeroed maps.
+    let takes_locks = obj.functions.iter().any(|f| {
+        f.insns
+            .iter()
+            .any(|i| i.is_helper_call() && i.imm == bpf2c::helpers::id::SPIN_LOCK as i32)
+    });
     if takes_locks {
         return;
     }

@@ -241,9 +241,11 @@ fn check_def(
     if let Some(result) = check_event_or_keyless(name, map_type, &mut def) {
         return result.map(|()| def);
     }
-    if map_type == MapType::ProgArray && value_size == 0 {
-        // Old objects leave a program array's value size 0: its values are program
-        // references, whose size the loader, not the object, decides.
+    let holds_references = map_type == MapType::ProgArray || map_type.is_map_of_maps();
+    if holds_references && value_size == 0 {
+        // Old objects leave a program array's value size 0, and libbpf's `__array(values,
+        // ...)` and the legacy loaders that create maps of maps never set one: the values are
+        // program or map references, whose size the loader, not the object, decides.
         def.value_size = 4;
     }
     if max_entries == 0 {
@@ -260,7 +262,7 @@ fn check_def(
     if key_size == 0 {
         return Err(format!("map '{name}' ({tname}) has a key size of 0"));
     }
-    if map_type == MapType::ProgArray && def.value_size != 4 {
+    if holds_references && def.value_size != 4 {
         return Err(format!(
             "map '{name}' ({tname}) must have 4-byte values, not {value_size}-byte values"
         ));
@@ -859,6 +861,13 @@ mod tests {
         assert!(check_def("s", 23, 0, 0, 16, 0).is_err());
         // A legacy program array's value size 0 is the loader's 4.
         assert_eq!(check_def("pa", 3, 4, 0, 8, 0).unwrap().value_size, 4);
+        // So is a map of maps's (libbpf's `__array(values, ...)` and the legacy loaders set
+        // none), and any other value size is refused, as Linux refuses it.
+        assert_eq!(check_def("aom", 12, 4, 0, 8, 0).unwrap().value_size, 4);
+        assert_eq!(check_def("hom", 13, 8, 0, 8, 0).unwrap().value_size, 4);
+        assert!(check_def("hom", 13, 8, 8, 8, 0)
+            .unwrap_err()
+            .contains("must have 4-byte values, not 8-byte values"));
         assert!(check_def("m", 2, 8, 8, 1, 0)
             .unwrap_err()
             .contains("4-byte keys"));
