@@ -13,6 +13,8 @@ mod e2e_map_of_maps;
 mod e2e_maps_events;
 #[path = "e2e_objects.rs"]
 mod e2e_objects;
+#[path = "fuzz_regressions.rs"]
+mod fuzz_regressions;
 #[path = "host_helpers.rs"]
 mod host_helpers;
 #[path = "objects_fresh.rs"]

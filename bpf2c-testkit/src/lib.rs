@@ -10,27 +10,15 @@ pub use stand_in::sources as c_runtime_sources;
 
 use std::path::{Path, PathBuf};
 
-use bpf2c::insn::{Insn, BPF_EXIT, BPF_JMP};
+use bpf2c::insn::Insn;
 
 /// One instruction from its five fields, in encoding order.
-pub fn insn(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-    Insn {
-        opcode,
-        dst,
-        src,
-        off,
-        imm,
-    }
+pub const fn insn(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+    Insn::new(opcode, dst, src, off, imm)
 }
 
 /// `exit`: return r0 to the caller.
-pub const EXIT: Insn = Insn {
-    opcode: BPF_JMP | BPF_EXIT,
-    dst: 0,
-    src: 0,
-    off: 0,
-    imm: 0,
-};
+pub const EXIT: Insn = Insn::EXIT;
 
 /// The bytecode of `insns`, 8 bytes each, as a raw object or the kernel would read it.
 pub fn encode(insns: &[Insn]) -> Vec<u8> {
@@ -43,6 +31,29 @@ pub fn repo() -> PathBuf {
         .parent()
         .expect("bpf2c-testkit sits inside the repository")
         .to_path_buf()
+}
+
+/// Replays the regression corpus of fuzz target `target` (`fuzz/regressions/<target>/`, see
+/// docs/reliability.md) through `check`, the function the target calls, on stable, so every
+/// input a fuzzer once found keeps being handled; fails naming each input that panicked.
+pub fn replay_fuzz_regressions(target: &str, check: impl Fn(&[u8])) {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let dir = repo().join("fuzz/regressions").join(target);
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    inputs.sort();
+    assert!(!inputs.is_empty(), "{} holds no inputs", dir.display());
+    let failed: Vec<String> = inputs
+        .iter()
+        .filter(|path| {
+            let data = std::fs::read(path).unwrap();
+            catch_unwind(AssertUnwindSafe(|| check(&data))).is_err()
+        })
+        .map(|path| path.display().to_string())
+        .collect();
+    assert!(failed.is_empty(), "inputs that panicked: {failed:#?}");
 }
 
 #[cfg(test)]

@@ -97,6 +97,21 @@ pub struct Insn {
 }
 
 impl Insn {
+    /// An instruction from its five fields, in encoding order (the one builder that unit
+    /// tests, the test toolkit and the benches share).
+    pub const fn new(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+        Insn {
+            opcode,
+            dst,
+            src,
+            off,
+            imm,
+        }
+    }
+
+    /// `exit`: return r0 to the caller.
+    pub const EXIT: Insn = Insn::new(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+
     /// Decodes one slot. `little_endian` selects the byte order of the object it came from.
     pub fn decode(bytes: [u8; INSN_SIZE], little_endian: bool) -> Insn {
         let regs = bytes[1];
@@ -425,29 +440,18 @@ pub fn disasm_at(insns: &[Insn], pc: usize) -> String {
 /// Instruction builders for this crate's unit tests. (Integration tests take the same from
 /// the `bpf2c-testkit` crate; unit tests cannot, since it links the non-test build of this
 /// crate, whose `Insn` is another type.)
+/// Instruction builders for this crate's unit tests, over [`Insn::new`] and [`Insn::EXIT`].
 #[cfg(test)]
 pub(crate) mod build {
-    use super::{Insn, BPF_EXIT, BPF_JMP};
+    use super::Insn;
 
     /// One instruction from its five fields, in encoding order.
-    pub(crate) fn insn(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-        Insn {
-            opcode,
-            dst,
-            src,
-            off,
-            imm,
-        }
+    pub(crate) const fn insn(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+        Insn::new(opcode, dst, src, off, imm)
     }
 
     /// `exit`: return r0 to the caller.
-    pub(crate) const EXIT: Insn = Insn {
-        opcode: BPF_JMP | BPF_EXIT,
-        dst: 0,
-        src: 0,
-        off: 0,
-        imm: 0,
-    };
+    pub(crate) const EXIT: Insn = Insn::EXIT;
 }
 
 #[cfg(test)]

@@ -587,13 +587,7 @@ mod tests {
     use super::*;
 
     fn i(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-        Insn {
-            opcode,
-            dst,
-            src,
-            off,
-            imm,
-        }
+        Insn::new(opcode, dst, src, off, imm)
     }
 
     fn a(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> String {
