@@ -164,7 +164,9 @@ pub struct RunArgs {
     /// programs: a JSON object such as {"mark":1,"priority":2,"ifindex":3,"cb":[1,2,3,4,5]}
     #[arg(long, value_name = "JSON")]
     pub ctx_json: Option<String>,
-    /// Map entries to set before the run: {"map": {"key hex": "value hex"}}
+    /// Map entries to set before the run: {"map": {"key hex": "value hex"}}. For a map of
+    /// maps, the value is the 4-byte index of the inner map in the object's map order (the
+    /// order --maps-out lists them in)
     #[arg(long)]
     pub maps_in: Option<PathBuf>,
     /// Write every map's entries here after the run, in the --maps-in format
