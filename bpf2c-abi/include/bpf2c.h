@@ -454,11 +454,30 @@ typedef uint64_t (*bpf2c_run_loop_fn)(bpf2c_function_fn function, uint64_t r1, u
 #endif
 
 /* Memory goes through memcpy, which compilers turn into one move: eBPF allows any alignment,
- * and a pointer cast would break C's alignment and aliasing rules. */
-static inline uint64_t bpf2c_load8(uint64_t a) { uint8_t v; memcpy(&v, (const void *)(uintptr_t)a, 1); return v; }
-static inline uint64_t bpf2c_load16(uint64_t a) { uint16_t v; memcpy(&v, (const void *)(uintptr_t)a, 2); return v; }
-static inline uint64_t bpf2c_load32(uint64_t a) { uint32_t v; memcpy(&v, (const void *)(uintptr_t)a, 4); return v; }
-static inline uint64_t bpf2c_load64(uint64_t a) { uint64_t v; memcpy(&v, (const void *)(uintptr_t)a, 8); return v; }
+ * and a pointer cast would break C's alignment and aliasing rules.
+ *
+ * Generated code computes addresses on pointers: bpf2c_load32_ptr(bpf2c_mem(r1) + 4), or
+ * bpf2c_mem(r1) + (int64_t)r4 where the verifier proved r1 the pointer and r4 the offset it
+ * was moved by. The address is the same as the integer r1 + 4, but written so, the compiler
+ * sees one base and its offsets: it merges adjacent byte loads into one wider load and turns
+ * a copy loop into memmove, which it cannot do when every address is an unrelated integer.
+ * The uint64_t forms below are the same loads for code written by hand against this header. */
+static inline uint8_t *bpf2c_mem(uint64_t a) { return (uint8_t *)(uintptr_t)a; }
+static inline uint64_t bpf2c_load8_ptr(const uint8_t *p) { uint8_t v; memcpy(&v, p, 1); return v; }
+static inline uint64_t bpf2c_load16_ptr(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline uint64_t bpf2c_load32_ptr(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline uint64_t bpf2c_load64_ptr(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static inline uint64_t bpf2c_load8s_ptr(const uint8_t *p) { int8_t v; memcpy(&v, p, 1); return (uint64_t)(int64_t)v; }
+static inline uint64_t bpf2c_load16s_ptr(const uint8_t *p) { int16_t v; memcpy(&v, p, 2); return (uint64_t)(int64_t)v; }
+static inline uint64_t bpf2c_load32s_ptr(const uint8_t *p) { int32_t v; memcpy(&v, p, 4); return (uint64_t)(int64_t)v; }
+static inline void bpf2c_store8_ptr(uint8_t *p, uint64_t v) { uint8_t x = (uint8_t)v; memcpy(p, &x, 1); }
+static inline void bpf2c_store16_ptr(uint8_t *p, uint64_t v) { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); }
+static inline void bpf2c_store32_ptr(uint8_t *p, uint64_t v) { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); }
+static inline void bpf2c_store64_ptr(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static inline uint64_t bpf2c_load8(uint64_t a) { return bpf2c_load8_ptr(bpf2c_mem(a)); }
+static inline uint64_t bpf2c_load16(uint64_t a) { return bpf2c_load16_ptr(bpf2c_mem(a)); }
+static inline uint64_t bpf2c_load32(uint64_t a) { return bpf2c_load32_ptr(bpf2c_mem(a)); }
+static inline uint64_t bpf2c_load64(uint64_t a) { return bpf2c_load64_ptr(bpf2c_mem(a)); }
 
 /* A legacy packet load (LD_ABS, LD_IND) of `size` bytes (1, 2 or 4) at `offset` into the
  * packet of the native context `ctx` (a bpf2c_skb_context_t; its data and data_end are where
@@ -479,13 +498,13 @@ static inline int bpf2c_packet_load(uint64_t ctx, int64_t offset, unsigned size,
     *value = v;
     return 1;
 }
-static inline uint64_t bpf2c_load8s(uint64_t a) { int8_t v; memcpy(&v, (const void *)(uintptr_t)a, 1); return (uint64_t)(int64_t)v; }
-static inline uint64_t bpf2c_load16s(uint64_t a) { int16_t v; memcpy(&v, (const void *)(uintptr_t)a, 2); return (uint64_t)(int64_t)v; }
-static inline uint64_t bpf2c_load32s(uint64_t a) { int32_t v; memcpy(&v, (const void *)(uintptr_t)a, 4); return (uint64_t)(int64_t)v; }
-static inline void bpf2c_store8(uint64_t a, uint64_t v) { uint8_t x = (uint8_t)v; memcpy((void *)(uintptr_t)a, &x, 1); }
-static inline void bpf2c_store16(uint64_t a, uint64_t v) { uint16_t x = (uint16_t)v; memcpy((void *)(uintptr_t)a, &x, 2); }
-static inline void bpf2c_store32(uint64_t a, uint64_t v) { uint32_t x = (uint32_t)v; memcpy((void *)(uintptr_t)a, &x, 4); }
-static inline void bpf2c_store64(uint64_t a, uint64_t v) { memcpy((void *)(uintptr_t)a, &v, 8); }
+static inline uint64_t bpf2c_load8s(uint64_t a) { return bpf2c_load8s_ptr(bpf2c_mem(a)); }
+static inline uint64_t bpf2c_load16s(uint64_t a) { return bpf2c_load16s_ptr(bpf2c_mem(a)); }
+static inline uint64_t bpf2c_load32s(uint64_t a) { return bpf2c_load32s_ptr(bpf2c_mem(a)); }
+static inline void bpf2c_store8(uint64_t a, uint64_t v) { bpf2c_store8_ptr(bpf2c_mem(a), v); }
+static inline void bpf2c_store16(uint64_t a, uint64_t v) { bpf2c_store16_ptr(bpf2c_mem(a), v); }
+static inline void bpf2c_store32(uint64_t a, uint64_t v) { bpf2c_store32_ptr(bpf2c_mem(a), v); }
+static inline void bpf2c_store64(uint64_t a, uint64_t v) { bpf2c_store64_ptr(bpf2c_mem(a), v); }
 
 /* Division and modulo as RFC 9669 defines them: x / 0 = 0, x % 0 = x, and the signed forms
  * wrap INT_MIN / -1 to INT_MIN and give INT_MIN % -1 = 0 instead of trapping. */

@@ -483,6 +483,7 @@ mod tests {
                 field_offset,
             }),
             map_call: None,
+            pointers: 0,
         }
     }
 
@@ -561,6 +562,7 @@ mod tests {
             reached: true,
             ctx: Some(ctx),
             map_call: None,
+            pointers: 0,
         };
         assert!(classify(None, &load, &xdp())
             .unwrap_err()

@@ -172,6 +172,7 @@ fn xdp_case() -> Case {
                 reached: true,
                 ctx: Some(fact),
                 map_call: None,
+                pointers: 0,
             },
         );
     }

@@ -32,8 +32,18 @@ fn maps(obj: &Object, names: &[&str]) -> Option<BTreeSet<usize>> {
     Some(names.iter().map(|n| map(obj, n)).collect())
 }
 
-/// The facts of a verified program.
+/// The facts of a verified program, without the pointer registers (which
+/// `loads_and_stores_know_which_registers_are_pointers` checks).
 fn facts(obj: &Object, program: &str) -> ProgramFacts {
+    let mut facts = facts_with_pointers(obj, program);
+    for f in facts.insns.values_mut() {
+        f.pointers = 0;
+    }
+    facts
+}
+
+/// The facts of a verified program.
+fn facts_with_pointers(obj: &Object, program: &str) -> ProgramFacts {
     let v = verify(obj, program);
     assert!(v.verified, "{program}: {:#?}", v.diagnostics);
     let facts = v.facts.expect("a verified program has facts");
@@ -78,6 +88,7 @@ fn map_call(maps: Option<BTreeSet<usize>>, key: KeyFact) -> InsnFacts {
         reached: true,
         ctx: None,
         map_call: Some(MapCallFact { maps, key }),
+        pointers: 0,
     }
 }
 
@@ -86,6 +97,7 @@ fn ctx_load(fact: CtxFact) -> InsnFacts {
         reached: true,
         ctx: Some(fact),
         map_call: None,
+        pointers: 0,
     }
 }
 
@@ -311,6 +323,32 @@ fn xdp_data_and_data_end_loads_have_proven_offsets() {
 }
 
 #[test]
+fn loads_and_stores_know_which_registers_are_pointers() {
+    let obj = load(&format!("{CONTEXT}.o"));
+    let bits = |regs: &[u8]| regs.iter().fold(0u16, |b, r| b | 1 << r);
+    let f = function(&obj, "first_byte");
+    let facts = facts_with_pointers(&obj, "first_byte");
+    let at = |insn| facts.insns[&InsnRef { function: f, insn }].pointers;
+    // r1 = the context (r0 = 1 is a number); then r2 = data_end; then r1 = data, r3 = data + 1.
+    assert_eq!(at(1), bits(&[1, 10]));
+    assert_eq!(at(2), bits(&[1, 2, 10]));
+    assert_eq!(at(6), bits(&[1, 2, 3, 10]));
+    // Not a load or store: no pointer facts.
+    assert_eq!(at(3), 0);
+    // A subprogram: r1 is its caller's context; its other registers are not set.
+    let callee = function(&obj, "ifindex_of");
+    let facts = facts_with_pointers(&obj, "via_subprogram");
+    assert_eq!(
+        facts.insns[&InsnRef {
+            function: callee,
+            insn: 0
+        }]
+            .pointers,
+        bits(&[1, 10])
+    );
+}
+
+#[test]
 fn a_context_passed_to_a_subprogram_keeps_its_offsets() {
     let obj = load(&format!("{CONTEXT}.o"));
     let at = marked(&obj, CONTEXT, "ifindex", "ifindex_of", is_load);
@@ -345,8 +383,13 @@ fn a_moved_context_pointer_keeps_its_offset() {
 fn facts_of_untranslatable(obj: &Object, program: &str) -> ProgramFacts {
     let v = verify(obj, program);
     assert!(!v.verified, "{program}: translation must refuse it");
-    v.facts
-        .expect("PREVAIL's proof succeeded, so there are facts")
+    let mut facts = v
+        .facts
+        .expect("PREVAIL's proof succeeded, so there are facts");
+    for f in facts.insns.values_mut() {
+        f.pointers = 0;
+    }
+    facts
 }
 
 #[test]

@@ -115,6 +115,7 @@ mod tests {
                 field_offset: reg_offset + insn.off as i64,
             }),
             map_call: None,
+            pointers: 0,
         };
         match classify(
             Some(&facts),

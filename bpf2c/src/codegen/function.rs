@@ -11,6 +11,7 @@
 
 use std::collections::BTreeSet;
 
+use super::address::plan as plan_addresses;
 use super::insn::{charge_code, translate, Env, Stmt};
 use super::loops::analyze as analyze_loops;
 use super::names::{c_string, comment_text};
@@ -189,11 +190,14 @@ pub(super) fn emit(m: &Module, fid: FunctionId, out: &mut Out) -> Result<()> {
     let f = &m.obj.functions[fid];
     let starts = instruction_starts(f);
     let loops = analyze_loops(f, &starts);
+    let facts = |pc| m.facts.and_then(|x| x.get(fid, pc));
+    let addresses = plan_addresses(f, &starts, facts);
     let env = Env {
         module: m,
         func: fid,
         context: &m.contexts[fid],
         loops: &loops,
+        addresses: &addresses,
     };
     let mut stmts: Vec<(usize, Stmt)> = Vec::with_capacity(starts.len());
     let mut used_regs = 0u16;

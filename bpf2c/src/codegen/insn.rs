@@ -7,6 +7,9 @@
 //! always true or false (`x < 0` on an unsigned value, `x == x`) are decided here instead, so
 //! the output builds with `-Wall -Wextra -Werror`.
 
+use std::collections::BTreeMap;
+
+use super::address::Address;
 use super::literals::{address, i32_lit, imm64, u32_lit, u64_lit};
 use super::loops::{Charge, LoopPlan};
 use super::{context, plan, Module, HELPER_ARGS};
@@ -24,6 +27,8 @@ pub(super) struct Env<'a> {
     pub context: &'a FunctionContext,
     /// How the function spends the loop budget, which it then keeps in the local `budget`.
     pub loops: &'a LoopPlan,
+    /// Loads and stores whose address is written as a sum (`address::plan`).
+    pub addresses: &'a BTreeMap<usize, Address>,
 }
 
 impl Env<'_> {
@@ -435,33 +440,52 @@ fn memory(env: &Env, pc: usize, insn: &Insn) -> Result<String> {
             }
         }
     }
-    Ok(plain_memory(insn))
+    Ok(plain_memory(insn, env.addresses.get(&pc).copied()))
 }
 
-/// Loads, stores and atomics on ordinary memory.
-pub(super) fn plain_memory(insn: &Insn) -> String {
+/// A plain access's address as a pointer expression: its planned sum, else its own base
+/// register and offset.
+fn pointer(insn: &Insn, base: u8, planned: Option<Address>) -> String {
+    let a = planned.unwrap_or(Address {
+        base,
+        index: None,
+        offset: insn.off as i64,
+    });
+    let base = format!("bpf2c_mem({})", reg(a.base));
+    match a.index {
+        None => address(&base, a.offset),
+        // The index is an offset that may be negative; it is added as such, in 64 bits.
+        Some(i) if a.offset == 0 => format!("{base} + (int64_t){}", reg(i)),
+        Some(i) => format!("{base} + (int64_t)({})", address(&reg(i), a.offset)),
+    }
+}
+
+/// Loads, stores and atomics on ordinary memory. Plain loads and stores take their address
+/// as a pointer (see `address`), atomics as the integer the header's atomics take.
+pub(super) fn plain_memory(insn: &Insn, planned: Option<Address>) -> String {
     let bits = access_bits(insn.opcode);
     let mode = insn.opcode & 0xe0;
     match insn.class() {
         BPF_LDX => {
             let d = reg(insn.dst);
-            let addr = address(&reg(insn.src), insn.off as i64);
+            let p = pointer(insn, insn.src, planned);
             if mode == BPF_MEMSX {
-                format!("{d} = bpf2c_load{bits}s({addr});")
+                format!("{d} = bpf2c_load{bits}s_ptr({p});")
             } else {
-                format!("{d} = bpf2c_load{bits}({addr});")
+                format!("{d} = bpf2c_load{bits}_ptr({p});")
             }
         }
         BPF_ST => {
-            let addr = address(&reg(insn.dst), insn.off as i64);
-            format!("bpf2c_store{bits}({addr}, {});", imm64(insn.imm))
+            let p = pointer(insn, insn.dst, planned);
+            format!("bpf2c_store{bits}_ptr({p}, {});", imm64(insn.imm))
         }
         _ => {
-            let addr = address(&reg(insn.dst), insn.off as i64);
             let s = reg(insn.src);
             if mode == BPF_MEM {
-                return format!("bpf2c_store{bits}({addr}, {s});");
+                let p = pointer(insn, insn.dst, planned);
+                return format!("bpf2c_store{bits}_ptr({p}, {s});");
             }
+            let addr = address(&reg(insn.dst), insn.off as i64);
             // An atomic operation, of 32 or 64 bits.
             let name = match insn.imm {
                 BPF_XCHG => "xchg",
@@ -779,22 +803,22 @@ mod tests {
 
     #[test]
     fn memory_accesses() {
-        let m = |opcode, dst, src, off, imm| plain_memory(&i(opcode, dst, src, off, imm));
+        let m = |opcode, dst, src, off, imm| plain_memory(&i(opcode, dst, src, off, imm), None);
         assert_eq!(
             m(BPF_LDX | BPF_MEM | BPF_W, 0, 1, 4, 0),
-            "r0 = bpf2c_load32(r1 + 4);"
+            "r0 = bpf2c_load32_ptr(bpf2c_mem(r1) + 4);"
         );
         assert_eq!(
             m(BPF_LDX | BPF_MEMSX | BPF_H, 0, 10, -2, 0),
-            "r0 = bpf2c_load16s(r10 - 2);"
+            "r0 = bpf2c_load16s_ptr(bpf2c_mem(r10) - 2);"
         );
         assert_eq!(
             m(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -8, -1),
-            "bpf2c_store64(r10 - 8, (uint64_t)-1);"
+            "bpf2c_store64_ptr(bpf2c_mem(r10) - 8, (uint64_t)-1);"
         );
         assert_eq!(
             m(BPF_STX | BPF_MEM | BPF_B, 1, 2, 0, 0),
-            "bpf2c_store8(r1, r2);"
+            "bpf2c_store8_ptr(bpf2c_mem(r1), r2);"
         );
         assert_eq!(
             m(BPF_STX | BPF_ATOMIC | BPF_W, 1, 2, 0, BPF_ADD as i32),

@@ -10,6 +10,7 @@
 //! function tables, and the exported `bpf2c_module_t`. Output depends only on the inputs, so
 //! the same object always gives the same bytes.
 
+mod address;
 mod context;
 mod function;
 mod insn;

@@ -369,8 +369,12 @@ fn stack_and_frame_pointer_are_per_function() {
          return bpf2c_fn_f(r1, r2, r3, r4, r5, (uint64_t)(uintptr_t)(stack + 1 * BPF2C_STACK_SIZE / 8), \
          inv);\n}\n"
     ));
-    assert!(f.contains("    /* 0: *(u64 *)(r10 - 8) = 5 */\n    bpf2c_store64(r10 - 8, 5);\n"));
-    assert!(f.contains("    /* 1: r0 = *(u64 *)(r10 - 8) */\n    r0 = bpf2c_load64(r10 - 8);\n"));
+    assert!(f.contains(
+        "    /* 0: *(u64 *)(r10 - 8) = 5 */\n    bpf2c_store64_ptr(bpf2c_mem(r10) - 8, 5);\n"
+    ));
+    assert!(f.contains(
+        "    /* 1: r0 = *(u64 *)(r10 - 8) */\n    r0 = bpf2c_load64_ptr(bpf2c_mem(r10) - 8);\n"
+    ));
 }
 
 #[test]
@@ -530,6 +534,7 @@ fn facts(entries: &[(usize, CtxFact)]) -> ModuleFacts {
                 reached: true,
                 ctx: Some(ctx),
                 map_call: None,
+                pointers: 0,
             },
         );
     }
@@ -558,7 +563,7 @@ fn xdp_context_loads_are_rewritten() {
         "    r3 = bpf2c_load64(r1 + offsetof(bpf2c_xdp_context_t, data_end)); \
          /* xdp_md.data_end: a 64-bit pointer natively */\n"
     ));
-    assert!(c.contains("    r0 = bpf2c_load8(r2);\n"));
+    assert!(c.contains("    r0 = bpf2c_load8_ptr(bpf2c_mem(r2));\n"));
     assert!(c.contains("BPF2C_PROG_TYPE_XDP"));
 
     // Without facts, or with a gap in them, translation stops at the unproven access.
@@ -744,7 +749,7 @@ fn raw_programs_ignore_context_facts() {
         },
     )]);
     let c = generate(&obj, Some(&f), &CodegenOptions::default()).unwrap();
-    assert!(c.contains("    r0 = bpf2c_load32(r1 + 4);\n"));
+    assert!(c.contains("    r0 = bpf2c_load32_ptr(bpf2c_mem(r1) + 4);\n"));
 }
 
 #[test]

@@ -55,6 +55,10 @@ pub struct InsnFacts {
     pub ctx: Option<CtxFact>,
     /// For map helper calls: the maps and key.
     pub map_call: Option<MapCallFact>,
+    /// For loads and stores: the registers (bit n for rn) that hold a pointer into memory
+    /// (the context, a packet, the stack, a map value) and never a number, so that code
+    /// generation may compute an address as such a pointer plus an offset.
+    pub pointers: u16,
 }
 
 /// Facts of one program: per instruction of every function it runs, joined over all of the
@@ -114,6 +118,7 @@ pub fn join(a: &InsnFacts, b: &InsnFacts) -> InsnFacts {
         reached: true,
         ctx,
         map_call,
+        pointers: a.pointers & b.pointers,
     }
 }
 
@@ -159,6 +164,7 @@ mod tests {
                 maps: maps.map(|m| m.iter().copied().collect()),
                 key,
             }),
+            pointers: 0,
         }
     }
 
@@ -197,6 +203,7 @@ mod tests {
             reached: true,
             ctx: Some(CtxFact::NotCtx),
             map_call: None,
+            pointers: 0,
         };
         let b = InsnFacts {
             reached: true,
@@ -205,6 +212,7 @@ mod tests {
                 field_offset: 4,
             }),
             map_call: None,
+            pointers: 0,
         };
         assert_eq!(join(&a, &b).ctx, Some(CtxFact::Ambiguous));
         assert_eq!(join(&b, &b).ctx, b.ctx);
@@ -221,5 +229,16 @@ mod tests {
         assert_eq!(varying.ctx, Some(CtxFact::VaryingOffset));
         assert_eq!(join(&varying, &b).ctx, Some(CtxFact::VaryingOffset));
         assert_eq!(join(&varying, &a).ctx, Some(CtxFact::Ambiguous));
+    }
+
+    #[test]
+    fn a_register_is_a_pointer_only_where_every_context_says_so() {
+        let at = |pointers| InsnFacts {
+            reached: true,
+            pointers,
+            ..InsnFacts::default()
+        };
+        assert_eq!(join(&at(0b0110), &at(0b0011)).pointers, 0b0010);
+        assert_eq!(join(&InsnFacts::default(), &at(0b0110)).pointers, 0b0110);
     }
 }

@@ -131,6 +131,7 @@ fn fact(maps: Option<&[MapId]>, key: KeyFact) -> InsnFacts {
     InsnFacts {
         reached: true,
         ctx: None,
+        pointers: 0,
         map_call: Some(MapCallFact {
             maps: maps.map(|m| m.iter().copied().collect()),
             key,

@@ -91,6 +91,9 @@ fn facts_at(
         BPF_ST | BPF_STX => f.ctx = Some(ctx_fact(pre, insn.dst, insn.off, registry)),
         _ => {}
     }
+    if matches!(insn.class(), BPF_LDX | BPF_ST | BPF_STX) {
+        f.pointers = pointer_registers(pre, registry);
+    }
     if insn.is_helper_call() && insn.imm > 0 && takes_map_and_key(insn.imm as u32) {
         f.map_call = Some(MapCallFact {
             maps: map_set(obj, pre, registry),
@@ -123,6 +126,18 @@ fn interval(pre: &EbpfDomain, name: &str, registry: &mut VariableRegistry) -> Op
 
 fn types(pre: &EbpfDomain, r: u8, registry: &mut VariableRegistry) -> Vec<String> {
     pre.reg_type_names(&reg(r), registry)
+}
+
+/// The registers r0..r10 that hold a pointer into memory and never a number (nor a map, a
+/// socket or anything else that is not memory the program may address).
+fn pointer_registers(pre: &EbpfDomain, registry: &mut VariableRegistry) -> u16 {
+    let memory = |t: &String| matches!(t.as_str(), "ctx" | "packet" | "stack" | "shared");
+    (0..=10u8)
+        .filter(|&r| {
+            let t = types(pre, r, registry);
+            !t.is_empty() && t.iter().all(memory)
+        })
+        .fold(0, |bits, r| bits | 1 << r)
 }
 
 fn ctx_fact(pre: &EbpfDomain, base: u8, off: i16, registry: &mut VariableRegistry) -> CtxFact {
