@@ -70,7 +70,7 @@ static uint64_t bpf2c_fn_audit_order(uint64_t r1, uint64_t r2, uint64_t r3, uint
     r1 = 1;
     /* 3: *(u64 *)(r10 - 8) = r1 */
 #line 26 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store64(r10 - 8, r1);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 8, r1);
     /* 4: r2 = 0 */
 #line 26 "./examples/plugin-host/bpf/audit.c"
     r2 = 0;
@@ -128,25 +128,25 @@ L19:
     r1 += r2;
     /* 23: r2 = *(u8 *)(r1 + 1) */
 #line 35 "./examples/plugin-host/bpf/audit.c"
-    r2 = bpf2c_load8(r1 + 1);
+    r2 = bpf2c_load8_ptr(bpf2c_mem(r8) + (int64_t)(r2 + 1));
     /* 24: w2 <<= 8 */
 #line 35 "./examples/plugin-host/bpf/audit.c"
     r2 = (uint32_t)(r2 << 8);
     /* 25: r3 = *(u8 *)(r1 + 0) */
 #line 35 "./examples/plugin-host/bpf/audit.c"
-    r3 = bpf2c_load8(r1);
+    r3 = bpf2c_load8_ptr(bpf2c_mem(r1));
     /* 26: w2 |= w3 */
 #line 35 "./examples/plugin-host/bpf/audit.c"
     r2 = (uint32_t)(r2 | r3);
     /* 27: r3 = *(u8 *)(r1 + 2) */
 #line 35 "./examples/plugin-host/bpf/audit.c"
-    r3 = bpf2c_load8(r1 + 2);
+    r3 = bpf2c_load8_ptr(bpf2c_mem(r1) + 2);
     /* 28: w3 <<= 16 */
 #line 35 "./examples/plugin-host/bpf/audit.c"
     r3 = (uint32_t)(r3 << 16);
     /* 29: r4 = *(u8 *)(r1 + 3) */
 #line 35 "./examples/plugin-host/bpf/audit.c"
-    r4 = bpf2c_load8(r1 + 3);
+    r4 = bpf2c_load8_ptr(bpf2c_mem(r1) + 3);
     /* 30: w4 <<= 24 */
 #line 35 "./examples/plugin-host/bpf/audit.c"
     r4 = (uint32_t)(r4 << 24);
@@ -158,7 +158,7 @@ L19:
     r4 = (uint32_t)(r4 | r2);
     /* 33: r2 = *(u32 *)(r5 + 0) */
 #line 36 "./examples/plugin-host/bpf/audit.c"
-    r2 = bpf2c_load32(r5);
+    r2 = bpf2c_load32_ptr(bpf2c_mem(r5));
     /* 34: if w4 <= w2 goto -24 */
 #line 36 "./examples/plugin-host/bpf/audit.c"
     if ((uint32_t)r4 <= (uint32_t)r2) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 34); } budget--; goto L11; }
@@ -167,27 +167,27 @@ L19:
     r2 = 0;
     /* 36: *(u8 *)(r10 - 14) = r2 */
 #line 37 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store8(r10 - 14, r2);
+    bpf2c_store8_ptr(bpf2c_mem(r10) - 14, r2);
     /* 37: w2 = 31092 */
 #line 37 "./examples/plugin-host/bpf/audit.c"
     r2 = 31092;
     /* 38: *(u16 *)(r10 - 16) = r2 */
 #line 37 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store16(r10 - 16, r2);
+    bpf2c_store16_ptr(bpf2c_mem(r10) - 16, r2);
     /* 39: r2 = 0x69746e6175712061 ll */
 #line 37 "./examples/plugin-host/bpf/audit.c"
     r2 = 0x69746e6175712061ULL;
     /* 41: *(u64 *)(r10 - 24) = r2 */
 #line 37 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store64(r10 - 24, r2);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 24, r2);
     /* 42: r2 = 0x206465706d616c63 ll */
 #line 37 "./examples/plugin-host/bpf/audit.c"
     r2 = 0x206465706d616c63ULL;
     /* 44: *(u64 *)(r10 - 32) = r2 */
 #line 37 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store64(r10 - 32, r2);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 32, r2);
     /* 45: r2 = *(u32 *)(r5 + 0) */
-    r2 = bpf2c_load32(r5);
+    r2 = bpf2c_load32_ptr(bpf2c_mem(r5));
     /* 46: w3 = w2 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
     r3 = (uint32_t)r2;
@@ -196,7 +196,7 @@ L19:
     r3 = (uint32_t)r3 >> 24;
     /* 48: *(u8 *)(r1 + 3) = r3 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store8(r1 + 3, r3);
+    bpf2c_store8_ptr(bpf2c_mem(r1) + 3, r3);
     /* 49: w3 = w2 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
     r3 = (uint32_t)r2;
@@ -205,16 +205,16 @@ L19:
     r3 = (uint32_t)r3 >> 16;
     /* 51: *(u8 *)(r1 + 2) = r3 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store8(r1 + 2, r3);
+    bpf2c_store8_ptr(bpf2c_mem(r1) + 2, r3);
     /* 52: *(u8 *)(r1 + 0) = r2 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store8(r1, r2);
+    bpf2c_store8_ptr(bpf2c_mem(r1), r2);
     /* 53: w2 >>= 8 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
     r2 = (uint32_t)r2 >> 8;
     /* 54: *(u8 *)(r1 + 1) = r2 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store8(r1 + 1, r2);
+    bpf2c_store8_ptr(bpf2c_mem(r1) + 1, r2);
     /* 55: r1 = r10 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
     r1 = r10;
@@ -238,7 +238,7 @@ L19:
     { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 62); } budget--; goto L11; }
 L63:
     /* 63: *(u32 *)(r10 - 32) = r1 */
-    bpf2c_store32(r10 - 32, r1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 32, r1);
     /* 64: r2 = r10 */
 #line 45 "./examples/plugin-host/bpf/audit.c"
     r2 = r10;

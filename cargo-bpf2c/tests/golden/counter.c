@@ -81,10 +81,10 @@ L11:
 #line 78 "./examples/packet-counter/bpf/counter.c"
     r6 -= r7;
     /* 13: r2 = *(u8 *)(r7 + 12) */
-    r2 = bpf2c_load8(r7 + 12);
+    r2 = bpf2c_load8_ptr(bpf2c_mem(r7) + 12);
     /* 14: r1 = *(u8 *)(r7 + 13) */
 #line 80 "./examples/packet-counter/bpf/counter.c"
-    r1 = bpf2c_load8(r7 + 13);
+    r1 = bpf2c_load8_ptr(bpf2c_mem(r7) + 13);
     /* 15: w1 <<= 8 */
 #line 80 "./examples/packet-counter/bpf/counter.c"
     r1 = (uint32_t)(r1 << 8);
@@ -105,7 +105,7 @@ L11:
     r1 = 0;
     /* 21: *(u32 *)(r10 - 4) = r1 */
 #line 80 "./examples/packet-counter/bpf/counter.c"
-    bpf2c_store32(r10 - 4, r1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r1);
     /* 22: r2 = r10 */
 #line 80 "./examples/packet-counter/bpf/counter.c"
     r2 = r10;
@@ -147,7 +147,7 @@ L32:
     if (r1 > r8) goto L117;
     /* 36: r2 = *(u8 *)(r7 + 23) */
 #line 85 "./examples/packet-counter/bpf/counter.c"
-    r2 = bpf2c_load8(r7 + 23);
+    r2 = bpf2c_load8_ptr(bpf2c_mem(r7) + 23);
     /* 37: if w2 s> 16 goto +41 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
     if ((int32_t)(uint32_t)r2 > 16) goto L79;
@@ -173,7 +173,7 @@ L43:
     r1 = 2;
     /* 44: *(u32 *)(r10 - 4) = r1 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    bpf2c_store32(r10 - 4, r1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r1);
     /* 45: r2 = r10 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
     r2 = r10;
@@ -197,7 +197,7 @@ L52:
     r1 = 1;
     /* 53: *(u32 *)(r10 - 4) = r1 */
 #line 46 "./examples/packet-counter/bpf/counter.c"
-    bpf2c_store32(r10 - 4, r1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r1);
     /* 54: r2 = r10 */
 #line 46 "./examples/packet-counter/bpf/counter.c"
     r2 = r10;
@@ -239,7 +239,7 @@ L64:
     if (r1 > r8) goto L117;
     /* 68: r2 = *(u8 *)(r7 + 20) */
 #line 91 "./examples/packet-counter/bpf/counter.c"
-    r2 = bpf2c_load8(r7 + 20);
+    r2 = bpf2c_load8_ptr(bpf2c_mem(r7) + 20);
     /* 69: if w2 s> 16 goto +5 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
     if ((int32_t)(uint32_t)r2 > 16) goto L75;
@@ -298,7 +298,7 @@ L85:
 L86:
     /* 86: *(u32 *)(r10 - 4) = r1 */
 #line 60 "./examples/packet-counter/bpf/counter.c"
-    bpf2c_store32(r10 - 4, r1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r1);
     /* 87: r2 = r10 */
 #line 60 "./examples/packet-counter/bpf/counter.c"
     r2 = r10;
@@ -330,7 +330,7 @@ L96:
 L97:
     /* 97: *(u32 *)(r10 - 4) = r1 */
 #line 60 "./examples/packet-counter/bpf/counter.c"
-    bpf2c_store32(r10 - 4, r1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r1);
     /* 98: r2 = r10 */
 #line 60 "./examples/packet-counter/bpf/counter.c"
     r2 = r10;
@@ -354,7 +354,7 @@ L105:
     r1 = 3;
     /* 106: *(u32 *)(r10 - 4) = r1 */
 #line 46 "./examples/packet-counter/bpf/counter.c"
-    bpf2c_store32(r10 - 4, r1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r1);
     /* 107: r2 = r10 */
 #line 46 "./examples/packet-counter/bpf/counter.c"
     r2 = r10;

@@ -63,7 +63,7 @@ L3:
 L5:
     /* 5: *(u32 *)(r10 - 4) = r7 */
 #line 13 "./tests/bpf/loop.c"
-    bpf2c_store32(r10 - 4, r7);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r7);
     /* 6: r2 = r10 */
 #line 13 "./tests/bpf/loop.c"
     r2 = r10;
@@ -81,7 +81,7 @@ L5:
     if (r0 == 0) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 11); } budget--; goto L3; }
     /* 12: r1 = *(u64 *)(r0 + 0) */
 #line 16 "./tests/bpf/loop.c"
-    r1 = bpf2c_load64(r0);
+    r1 = bpf2c_load64_ptr(bpf2c_mem(r0));
     /* 13: r1 += r6 */
 #line 16 "./tests/bpf/loop.c"
     r1 += r6;
@@ -141,7 +141,7 @@ L4:
 #line 28 "./tests/bpf/loop.c"
     if (r5 > r3) goto L13;
     /* 9: r4 = *(u8 *)(r4 + 0) */
-    r4 = bpf2c_load8(r4);
+    r4 = bpf2c_load8_ptr(bpf2c_mem(r1) + (int64_t)r2);
     /* 10: w0 += w4 */
 #line 30 "./tests/bpf/loop.c"
     r0 = (uint32_t)(r0 + r4);
@@ -208,7 +208,7 @@ L5:
     r4 += r3;
     /* 8: r4 = *(u8 *)(r4 + 0) */
 #line 41 "./tests/bpf/loop.c"
-    r4 = bpf2c_load8(r4);
+    r4 = bpf2c_load8_ptr(bpf2c_mem(r1) + (int64_t)r3);
     /* 9: w0 += w4 */
 #line 41 "./tests/bpf/loop.c"
     r0 = (uint32_t)(r0 + r4);
