@@ -12,6 +12,7 @@
 use std::collections::BTreeSet;
 
 use super::address::plan as plan_addresses;
+use super::header_copy::plan as plan_header_copies;
 use super::insn::{charge_code, translate, Env, Stmt};
 use super::loops::analyze as analyze_loops;
 use super::names::{c_string, comment_text};
@@ -205,8 +206,23 @@ pub(super) fn emit(m: &Module, fid: FunctionId, out: &mut Out) -> Result<()> {
         stmts.push((pc, translate(&env, f, pc)?));
         used_regs |= registers(&f.insns[pc]);
     }
+    let copies = plan_header_copies(f, &starts, &loops);
     // Validation put every jump target on an instruction start of this function.
-    let labels: BTreeSet<usize> = stmts.iter().filter_map(|(_, s)| s.target).collect();
+    // A jump that gets a header copy goes to the copy instead; the copy's own test keeps
+    // its target, and its fall-through jumps to the slot after the test.
+    let labels: BTreeSet<usize> = stmts
+        .iter()
+        .filter(|(pc, _)| !copies.contains_key(pc))
+        .filter_map(|(_, s)| s.target)
+        .chain(copies.values().flat_map(|c| {
+            let test = c.copied.last().copied().unwrap_or(c.header);
+            stmts[stmts.partition_point(|(p, _)| *p < test)]
+                .1
+                .target
+                .into_iter()
+                .chain([c.after])
+        }))
+        .collect();
     let needs_rt = stmts.iter().any(|(_, s)| s.needs_rt);
 
     out.line(format!(
@@ -241,6 +257,18 @@ pub(super) fn emit(m: &Module, fid: FunctionId, out: &mut Out) -> Result<()> {
 
     let output_name = m.output_name();
     let mut lines = LineMap { active: None };
+    let mut emit_stmt = |out: &mut Out, pc: usize, code: &str| {
+        out.line(format!(
+            "    /* {pc}: {} */",
+            comment_text(&describe(m, f, pc))
+        ));
+        lines.at(out, &source_position(f, pc), &output_name);
+        out.line(format!("    {code}"));
+    };
+    let stmt_at = |pc: usize| {
+        let k = stmts.partition_point(|(p, _)| *p < pc);
+        &stmts[k].1
+    };
     for (pc, stmt) in &stmts {
         // Falling into a proven loop pays its trips; its back edges jump past this, to the label.
         if let Some(charge) = loops.fallthrough_entries.get(pc) {
@@ -253,12 +281,27 @@ pub(super) fn emit(m: &Module, fid: FunctionId, out: &mut Out) -> Result<()> {
         if labels.contains(pc) {
             out.line(format!("L{pc}:"));
         }
+        let Some(copy) = copies.get(pc) else {
+            emit_stmt(out, *pc, &stmt.code);
+            continue;
+        };
+        // The jump goes to its own copy of the loop's head, placed right after it.
+        let entry = format!("L{}_from_{pc}", copy.header);
+        let code = stmt.code.replace(
+            &format!("goto L{};", copy.header),
+            &format!("goto {entry};"),
+        );
+        emit_stmt(out, *pc, &code);
+        out.line(format!("{entry}:"));
         out.line(format!(
-            "    /* {pc}: {} */",
-            comment_text(&describe(m, f, *pc))
+            "    /* {}..{} again, for the loop's first trip from {pc} */",
+            copy.header,
+            copy.copied.last().copied().unwrap_or(copy.header)
         ));
-        lines.at(out, &source_position(f, *pc), &output_name);
-        out.line(format!("    {}", stmt.code));
+        for &c in &copy.copied {
+            emit_stmt(out, c, &stmt_at(c).code);
+        }
+        out.line(format!("    goto L{};", copy.after));
     }
     out.line("}");
     lines.reset(out, &output_name);

@@ -13,6 +13,7 @@
 mod address;
 mod context;
 mod function;
+mod header_copy;
 mod insn;
 mod literals;
 mod loops;

@@ -1009,3 +1009,39 @@ fn plans_that_do_not_fit_the_object_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_jump_into_a_rotated_loop_runs_a_copy_of_its_test_first() {
+    // r3 = 3; goto 5; 2: r3 += 2; 3..4: w4 = w1; w4 %= w3; 5: if r4 != 0 goto 2; exit. The
+    // loop's head is its body (2), entered at its test (3), which gets a copy at the jump.
+    let obj = object(
+        vec![func(
+            "f",
+            "raw",
+            vec![
+                i(BPF_ALU | BPF_MOV | BPF_K, 3, 0, 0, 3),
+                i(BPF_JMP | BPF_JA, 0, 0, 1, 0),
+                i(BPF_ALU | BPF_ADD | BPF_K, 3, 0, 0, 2),
+                i(BPF_ALU | BPF_MOV | BPF_X, 4, 1, 0, 0),
+                i(BPF_ALU | BPF_MOD | BPF_X, 4, 3, 0, 0),
+                i(BPF_JMP | BPF_JNE | BPF_K, 4, 0, -4, 0),
+                EXIT,
+            ],
+        )],
+        Vec::new(),
+        vec![program("f", "raw", ProgramType::Raw, 0)],
+    );
+    let c = gen(&obj);
+    let f = body(&c, "bpf2c_fn_f");
+    let copy = "    goto L3_from_1;\nL3_from_1:\n    /* 3..5 again, for the loop's first trip from 1 */\n    \
+                /* 3: w4 = w1 */\n    r4 = (uint32_t)r1;\n    /* 4: w4 %= w3 */\n    \
+                r4 = bpf2c_umod32(r4, r3);\n    /* 5: if r4 != 0 goto -4 */\n    if (r4 != 0) \
+                { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 5); } \
+                budget--; goto L2; }\n    goto L6;\n";
+    assert!(f.contains(copy), "{f}");
+    // The original test stays, reached by falling through from the body; its own label is
+    // gone, as nothing jumps there any more.
+    assert!(f.contains("    /* 3: w4 = w1 */\n    r4 = (uint32_t)r1;\n"));
+    assert!(!f.contains("L3:"));
+    assert!(f.contains("L6:\n"));
+}
