@@ -293,10 +293,14 @@ pub(super) fn emit(m: &Module, fid: FunctionId, out: &mut Out) -> Result<()> {
         );
         emit_stmt(out, *pc, &code);
         out.line(format!("{entry}:"));
+        let test = copy.copied.last().copied().unwrap_or(copy.header);
+        let span = if test == copy.header {
+            copy.header.to_string()
+        } else {
+            format!("{}..{test}", copy.header)
+        };
         out.line(format!(
-            "    /* {}..{} again, for the loop's first trip from {pc} */",
-            copy.header,
-            copy.copied.last().copied().unwrap_or(copy.header)
+            "    /* {span} again, for the loop's first trip from {pc} */"
         ));
         for &c in &copy.copied {
             emit_stmt(out, c, &stmt_at(c).code);

@@ -87,7 +87,16 @@ static uint64_t bpf2c_fn_audit_order(uint64_t r1, uint64_t r2, uint64_t r3, uint
     r9 = 0;
     /* 10: goto +8 */
 #line 33 "./examples/plugin-host/bpf/audit.c"
-    goto L19;
+    goto L19_from_10;
+L19_from_10:
+    /* 19..20 again, for the loop's first trip from 10 */
+    /* 19: r9 += 8 */
+#line 33 "./examples/plugin-host/bpf/audit.c"
+    r9 += 8;
+    /* 20: if r9 > r7 goto -6 */
+#line 33 "./examples/plugin-host/bpf/audit.c"
+    if (r9 > r7) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 20); } budget--; goto L15; }
+    goto L21;
 L11:
     /* 11: r1 = r9 */
 #line 28 "./examples/plugin-host/bpf/audit.c"
@@ -121,7 +130,9 @@ L19:
     /* 20: if r9 > r7 goto -6 */
 #line 33 "./examples/plugin-host/bpf/audit.c"
     if (r9 > r7) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 20); } budget--; goto L15; }
+L21:
     /* 21: r1 = r8 */
+#line 35 "./examples/plugin-host/bpf/audit.c"
     r1 = r8;
     /* 22: r1 += r2 */
 #line 35 "./examples/plugin-host/bpf/audit.c"
@@ -292,7 +303,7 @@ L81:
 #line 51 "./examples/plugin-host/bpf/audit.c"
     inv->loop_budget = budget; return r0;
 }
-#line 296 "audit.c"
+#line 307 "audit.c"
 
 /* Entry of program audit_order: 1 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_audit_order_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)

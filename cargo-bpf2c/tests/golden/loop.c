@@ -188,7 +188,13 @@ static uint64_t bpf2c_fn_sum_raw(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t
     r3 = 0;
     /* 2: goto +2 */
 #line 35 "./tests/bpf/loop.c"
-    { if (BPF2C_UNLIKELY(budget < 65)) { return bpf2c_loop_budget_spent(inv, budget, 3, 10); } budget -= 65; goto L5; }
+    { if (BPF2C_UNLIKELY(budget < 65)) { return bpf2c_loop_budget_spent(inv, budget, 3, 10); } budget -= 65; goto L5_from_2; }
+L5_from_2:
+    /* 5 again, for the loop's first trip from 2 */
+    /* 5: if r3 >= r2 goto -3 */
+#line 40 "./tests/bpf/loop.c"
+    if (r3 >= r2) goto L3;
+    goto L6;
 L3:
     /* 3: r3 += 1 */
 #line 39 "./tests/bpf/loop.c"
@@ -196,10 +202,10 @@ L3:
     /* 4: if r3 == 64 goto +6 */
 #line 39 "./tests/bpf/loop.c"
     if (r3 == 64) goto L11;
-L5:
     /* 5: if r3 >= r2 goto -3 */
 #line 40 "./tests/bpf/loop.c"
     if (r3 >= r2) goto L3;
+L6:
     /* 6: r4 = r1 */
 #line 41 "./tests/bpf/loop.c"
     r4 = r1;
@@ -220,7 +226,7 @@ L11:
 #line 43 "./tests/bpf/loop.c"
     inv->loop_budget = budget; return r0;
 }
-#line 224 "loop.c"
+#line 230 "loop.c"
 
 /* Entry of program sum_map: 1 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_sum_map_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)
