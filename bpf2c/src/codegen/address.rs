@@ -24,9 +24,18 @@ use crate::object::Function;
 /// An address: `base + index + offset`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Address {
-    pub base: u8,
-    pub index: Option<u8>,
+    pub base: Operand,
+    pub index: Option<Operand>,
     pub offset: i64,
+}
+
+/// A register of an address, with the instruction whose read of it the address repeats (the
+/// `mov` or `add` that formed the sum; the access itself for its own base). The register
+/// holds the same value at the access, so code generation reads it as it was read there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Operand {
+    pub reg: u8,
+    pub read_at: usize,
 }
 
 /// Constant offsets beyond this are left as the instruction wrote them: far from any
@@ -65,7 +74,7 @@ pub(super) fn plan<'a>(
                 }
             }
         }
-        step(&mut sums, insn);
+        step(&mut sums, insn, pc);
     }
     out
 }
@@ -91,9 +100,9 @@ fn provable(sum: Address, facts: Option<&InsnFacts>) -> Option<Address> {
     };
     let pointers = facts.map_or(0, |f| f.pointers);
     let is_pointer = |r: u8| r == 10 || pointers & (1 << r) != 0;
-    if is_pointer(sum.base) {
+    if is_pointer(sum.base.reg) {
         Some(sum)
-    } else if is_pointer(index) {
+    } else if is_pointer(index.reg) {
         Some(Address {
             base: index,
             index: Some(sum.base),
@@ -105,7 +114,7 @@ fn provable(sum: Address, facts: Option<&InsnFacts>) -> Option<Address> {
 }
 
 /// Follows one instruction: what each register is known to be the sum of afterwards.
-fn step(sums: &mut [Option<Address>; 11], insn: &Insn) {
+fn step(sums: &mut [Option<Address>; 11], insn: &Insn, pc: usize) {
     let written = written(insn);
     let dst = insn.dst as usize;
     let mut formed = None;
@@ -115,7 +124,10 @@ fn step(sums: &mut [Option<Address>; 11], insn: &Insn) {
         match (op, by_register) {
             (BPF_MOV, true) if insn.src != insn.dst => {
                 formed = Some(sums[insn.src as usize].unwrap_or(Address {
-                    base: insn.src,
+                    base: Operand {
+                        reg: insn.src,
+                        read_at: pc,
+                    },
                     index: None,
                     offset: 0,
                 }));
@@ -133,8 +145,11 @@ fn step(sums: &mut [Option<Address>; 11], insn: &Insn) {
             }
             (BPF_ADD, true) if insn.src != insn.dst => {
                 formed = match sums[dst] {
-                    Some(s) if s.index.is_none() && s.base != insn.src => Some(Address {
-                        index: Some(insn.src),
+                    Some(s) if s.index.is_none() && s.base.reg != insn.src => Some(Address {
+                        index: Some(Operand {
+                            reg: insn.src,
+                            read_at: pc,
+                        }),
                         ..s
                     }),
                     _ => None,
@@ -146,7 +161,8 @@ fn step(sums: &mut [Option<Address>; 11], insn: &Insn) {
     for (r, sum) in sums.iter_mut().enumerate() {
         let stale = written & (1 << r) != 0
             || sum.is_some_and(|s| {
-                written & (1 << s.base) != 0 || s.index.is_some_and(|i| written & (1 << i) != 0)
+                written & (1 << s.base.reg) != 0
+                    || s.index.is_some_and(|i| written & (1 << i.reg) != 0)
             });
         if stale {
             *sum = None;
@@ -197,6 +213,10 @@ mod tests {
         plan(&f, &instruction_starts(&f), |_| Some(&facts))
     }
 
+    fn operand(reg: u8, read_at: usize) -> Operand {
+        Operand { reg, read_at }
+    }
+
     const MOV_X: u8 = BPF_ALU64 | BPF_MOV | BPF_X;
     const ADD_X: u8 = BPF_ALU64 | BPF_ADD | BPF_X;
     const ADD_K: u8 = BPF_ALU64 | BPF_ADD | BPF_K;
@@ -212,15 +232,15 @@ mod tests {
             Insn::EXIT,
         ];
         let want = Address {
-            base: 1,
-            index: Some(4),
+            base: operand(1, 0),
+            index: Some(operand(4, 1)),
             offset: 8,
         };
         assert_eq!(plan_of(insns.clone(), 1 << 1), [(2, want)].into());
         // The verifier says r4 is the pointer: the sum is the same with the roles swapped.
         let swapped = Address {
-            base: 4,
-            index: Some(1),
+            base: operand(4, 1),
+            index: Some(operand(1, 0)),
             offset: 8,
         };
         assert_eq!(plan_of(insns.clone(), 1 << 4), [(2, swapped)].into());
@@ -238,7 +258,7 @@ mod tests {
             Insn::EXIT,
         ];
         let want = Address {
-            base: 10,
+            base: operand(10, 0),
             index: None,
             offset: -11,
         };

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::address::Address;
+use super::address::{Address, Operand};
 use super::literals::{address, i32_lit, imm64, u32_lit, u64_lit};
 use super::loops::{Charge, LoopPlan};
 use super::{context, plan, Module, HELPER_ARGS};
@@ -440,35 +440,38 @@ fn memory(env: &Env, pc: usize, insn: &Insn) -> Result<String> {
             }
         }
     }
-    Ok(plain_memory(insn, env.addresses.get(&pc).copied()))
+    Ok(plain_memory(insn, pc, env.addresses.get(&pc).copied()))
 }
 
 /// A plain access's address as a pointer expression: its planned sum, else its own base
 /// register and offset.
-fn pointer(insn: &Insn, base: u8, planned: Option<Address>) -> String {
+fn pointer(insn: &Insn, pc: usize, base: u8, planned: Option<Address>) -> String {
     let a = planned.unwrap_or(Address {
-        base,
+        base: Operand {
+            reg: base,
+            read_at: pc,
+        },
         index: None,
         offset: insn.off as i64,
     });
-    let base = format!("bpf2c_mem({})", reg(a.base));
+    let base = format!("bpf2c_mem({})", reg(a.base.reg));
     match a.index {
         None => address(&base, a.offset),
         // The index is an offset that may be negative; it is added as such, in 64 bits.
-        Some(i) if a.offset == 0 => format!("{base} + (int64_t){}", reg(i)),
-        Some(i) => format!("{base} + (int64_t)({})", address(&reg(i), a.offset)),
+        Some(i) if a.offset == 0 => format!("{base} + (int64_t){}", reg(i.reg)),
+        Some(i) => format!("{base} + (int64_t)({})", address(&reg(i.reg), a.offset)),
     }
 }
 
 /// Loads, stores and atomics on ordinary memory. Plain loads and stores take their address
 /// as a pointer (see `address`), atomics as the integer the header's atomics take.
-pub(super) fn plain_memory(insn: &Insn, planned: Option<Address>) -> String {
+pub(super) fn plain_memory(insn: &Insn, pc: usize, planned: Option<Address>) -> String {
     let bits = access_bits(insn.opcode);
     let mode = insn.opcode & 0xe0;
     match insn.class() {
         BPF_LDX => {
             let d = reg(insn.dst);
-            let p = pointer(insn, insn.src, planned);
+            let p = pointer(insn, pc, insn.src, planned);
             if mode == BPF_MEMSX {
                 format!("{d} = bpf2c_load{bits}s_ptr({p});")
             } else {
@@ -476,13 +479,13 @@ pub(super) fn plain_memory(insn: &Insn, planned: Option<Address>) -> String {
             }
         }
         BPF_ST => {
-            let p = pointer(insn, insn.dst, planned);
+            let p = pointer(insn, pc, insn.dst, planned);
             format!("bpf2c_store{bits}_ptr({p}, {});", imm64(insn.imm))
         }
         _ => {
             let s = reg(insn.src);
             if mode == BPF_MEM {
-                let p = pointer(insn, insn.dst, planned);
+                let p = pointer(insn, pc, insn.dst, planned);
                 return format!("bpf2c_store{bits}_ptr({p}, {s});");
             }
             let addr = address(&reg(insn.dst), insn.off as i64);
@@ -803,7 +806,7 @@ mod tests {
 
     #[test]
     fn memory_accesses() {
-        let m = |opcode, dst, src, off, imm| plain_memory(&i(opcode, dst, src, off, imm), None);
+        let m = |opcode, dst, src, off, imm| plain_memory(&i(opcode, dst, src, off, imm), 0, None);
         assert_eq!(
             m(BPF_LDX | BPF_MEM | BPF_W, 0, 1, 4, 0),
             "r0 = bpf2c_load32_ptr(bpf2c_mem(r1) + 4);"
