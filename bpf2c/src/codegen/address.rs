@@ -9,9 +9,10 @@
 //! a base pointer and an offset.
 //!
 //! A sum is used only while every register in it still holds the value it had when the sum
-//! was formed, and only within one straight-line run (a jump target or a call forgets all).
-//! A base plus a constant needs no further proof: a register that is dereferenced is a
-//! pointer, and so is the register it was moved from by a constant. A base plus a register
+//! was formed, only within one straight-line run (a jump target or a call forgets all), and
+//! only in verified code. A base plus a constant needs no further proof: a register that a
+//! verified program dereferences is a pointer, and so is the register it was moved from by a
+//! constant. A base plus a register
 //! needs the verifier's word that the base is the pointer (`InsnFacts::pointers`); pointer
 //! arithmetic on a number that merely holds an address could wrap, which C does not allow.
 
@@ -92,13 +93,15 @@ fn plain_access_base(insn: &Insn) -> Option<u8> {
 /// The sum as it may be written, when it may: the register part needs a base the verifier
 /// proved a pointer (swapping base and index when it is the index that is).
 fn provable(sum: Address, facts: Option<&InsnFacts>) -> Option<Address> {
+    // Without verification a dereferenced register need not be a pointer at all.
+    let facts = facts.filter(|f| f.reached)?;
     if sum.offset.abs() > MAX_OFFSET {
         return None;
     }
     let Some(index) = sum.index else {
         return Some(sum);
     };
-    let pointers = facts.map_or(0, |f| f.pointers);
+    let pointers = facts.pointers;
     let is_pointer = |r: u8| r == 10 || pointers & (1 << r) != 0;
     if is_pointer(sum.base.reg) {
         Some(sum)
@@ -262,7 +265,10 @@ mod tests {
             index: None,
             offset: -11,
         };
-        assert_eq!(plan_of(insns, 0), [(3, want)].into());
+        assert_eq!(plan_of(insns.clone(), 0), [(3, want)].into());
+        // Unverified code (no facts) keeps every access's own address.
+        let f = function(insns);
+        assert!(plan(&f, &instruction_starts(&f), |_| None).is_empty());
     }
 
     #[test]
