@@ -253,7 +253,15 @@ pub(super) fn alu(regs: Regs, insn: &Insn) -> String {
             (false, 0) => format!("{out} = {};", u32_lit(insn.imm as u32)),
             (true, 0) if wide && s == out => format!("(void){out};"),
             (true, 0) if wide => format!("{out} = {s};"),
-            (true, 0) => format!("{out} = {};", regs.read32(insn.src)),
+            (true, 0) => {
+                let v = regs.read32(insn.src);
+                if v == out {
+                    // A narrow value moved onto itself: clang's -Wself-assign would object.
+                    format!("(void){out};")
+                } else {
+                    format!("{out} = {v};")
+                }
+            }
             (true, 8 | 16) | (true, 32) if wide => format!(
                 "{out} = (uint64_t)(int64_t)(int{}_t){};",
                 insn.off,
