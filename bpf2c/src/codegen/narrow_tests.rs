@@ -250,3 +250,62 @@ fn effects_of_each_kind() {
         }
     );
 }
+
+/// The C of a one-function raw program made of `insns`.
+fn c_of(insns: Vec<Insn>) -> String {
+    use crate::codegen::tests::{generate, object, program};
+    use crate::object::ProgramType;
+    let obj = object(
+        vec![func("f", "raw", insns)],
+        Vec::new(),
+        vec![program("f", "raw", ProgramType::Raw, 0)],
+    );
+    generate(&obj, None, &crate::codegen::CodegenOptions::default()).unwrap()
+}
+
+#[test]
+fn narrow_values_live_in_32_bit_locals() {
+    let c = c_of(vec![
+        mov(1, 1),                                  // 0: r1 = 1
+        i(BPF_JMP | BPF_CALL, 0, 0, 0, 5),          // 1: call bpf_ktime_get_ns
+        mov32(0, 0),                                // 2: w0 = 0
+        mov(3, 5),                                  // 3: r3 = 5
+        i(BPF_ALU64 | BPF_ADD | BPF_X, 0, 3, 0, 0), // 4: r0 += r3
+        i(BPF_JMP | BPF_JSGT | BPF_K, 3, 0, 1, -1), // 5: if r3 s> -1 goto 7
+        mov(0, -1),                                 // 6: r0 = -1
+        i(BPF_JMP | BPF_JSLT | BPF_K, 3, 0, 0, 10), // 7: if r3 s< 10 goto 8
+        i(BPF_JMP32 | BPF_JLT | BPF_K, 3, 0, 0, 7), // 8: if w3 < 7 goto 9
+        i(BPF_ALU | BPF_MOV | BPF_X, 3, 3, 0, 0),   // 9: w3 = w3
+        i(BPF_ALU64 | BPF_MOV | BPF_X, 4, 3, 0, 0), // 10: r4 = r3
+        i(BPF_ALU64 | BPF_RSH | BPF_K, 4, 0, 0, 1), // 11: r4 >>= 1
+        i(BPF_ALU | BPF_RSH | BPF_K, 3, 0, 0, 1),   // 12: w3 >>= 1
+        i(BPF_STX | BPF_MEM | BPF_W, 10, 3, -4, 0), // 13: *(u32 *)(r10 - 4) = r3
+        EXIT,                                       // 14
+    ]);
+    for line in [
+        "    uint32_t w0 = 0;\n",
+        "    uint32_t w1 = 0;\n",
+        "    uint32_t w3 = 0;\n",
+        "    w1 = 1;\n",
+        // Narrow arguments are widened; the result of a call is wide.
+        "    r0 = rt->helpers[0]((uint64_t)w1, r2, r3, r4, r5, inv); /* bpf_ktime_get_ns */\n",
+        "    w0 = 0;\n",
+        "    w3 = 5;\n",
+        // Both operands are 32-bit locals, the sum is computed and kept in 64 bits.
+        "    r0 = (uint64_t)w0 + (uint64_t)w3;\n",
+        // A value below 2^32 is above every negative number...
+        "    goto L7;\n",
+        "    r0 = (uint64_t)-1;\n",
+        // ... and compares with a non-negative one as unsigned.
+        "    if ((uint64_t)w3 < 10) goto L8;\n",
+        "    if (w3 < 7) goto L9;\n",
+        "    (void)w3;\n",
+        "    r4 = (uint64_t)w3;\n",
+        "    r4 >>= 1;\n",
+        "    w3 = w3 >> 1;\n",
+        "    bpf2c_store32(r10 - 4, (uint64_t)w3);\n",
+        "    return r0;\n",
+    ] {
+        assert!(c.contains(line), "{line}\nin\n{c}");
+    }
+}
