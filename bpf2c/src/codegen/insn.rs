@@ -360,6 +360,11 @@ pub(super) fn branch(regs: Regs, insn: &Insn) -> Branch {
     if let Some(b) = decided {
         return b;
     }
+    if !wide && !signed && regs.reads_narrow(insn.dst) {
+        if let Some(test) = shift_test(op, &regs.read32(insn.dst), uval) {
+            return Branch::If(test);
+        }
+    }
     let r = match (wide, signed) {
         (true, false) => imm64(imm),
         (false, false) => u32_lit(imm as u32),
@@ -404,8 +409,37 @@ fn narrow_branch(regs: Regs, insn: &Insn) -> Branch {
     match unsigned {
         BPF_JLT if imm == 0 => decide(false),
         BPF_JGE if imm == 0 => decide(true),
-        _ => Branch::If(compare(unsigned, &v, &imm64(imm))),
+        _ => Branch::If(
+            shift_test(unsigned, &regs.read32(insn.dst), imm as u64)
+                .unwrap_or_else(|| compare(unsigned, &v, &imm64(imm))),
+        ),
     }
+}
+
+/// An unsigned comparison of a 32-bit value `v` with a power of two `c` (`<`, `>=`) or one
+/// less (`<=`, `>`), as a test of the bits from that power up: `v < 65536` is
+/// `(v >> 16) == 0`. The same truth for every value, but C compilers vectorise it on every
+/// x86-64 (SSE2 has a shift and an equality test, but no unsigned comparison), and it is the
+/// form the source had before clang turned it into a comparison. None for other constants.
+fn shift_test(op: u8, v: &str, c: u64) -> Option<String> {
+    let bound = match op {
+        BPF_JLT | BPF_JGE => c,
+        BPF_JLE | BPF_JGT => c.checked_add(1)?,
+        _ => return None,
+    };
+    if !bound.is_power_of_two() {
+        return None;
+    }
+    let k = bound.trailing_zeros();
+    if !(1..32).contains(&k) {
+        return None;
+    }
+    let sym = if matches!(op, BPF_JLT | BPF_JLE) {
+        "=="
+    } else {
+        "!="
+    };
+    Some(format!("({v} >> {k}) {sym} 0"))
 }
 
 fn compare(op: u8, l: &str, r: &str) -> String {
@@ -888,6 +922,25 @@ mod tests {
             b(BPF_JMP32 | BPF_JSET | BPF_X, 2, 2, 0),
             cond("(uint32_t)r2 != 0")
         );
+    }
+
+    #[test]
+    fn comparisons_with_powers_of_two_become_shift_tests() {
+        let t = |op, c| shift_test(op, "w1", c);
+        assert_eq!(t(BPF_JLT, 65536).as_deref(), Some("(w1 >> 16) == 0"));
+        assert_eq!(t(BPF_JGE, 256).as_deref(), Some("(w1 >> 8) != 0"));
+        assert_eq!(t(BPF_JLE, 255).as_deref(), Some("(w1 >> 8) == 0"));
+        assert_eq!(t(BPF_JGT, 1).as_deref(), Some("(w1 >> 1) != 0"));
+        assert_eq!(t(BPF_JGE, 1 << 31).as_deref(), Some("(w1 >> 31) != 0"));
+        assert_eq!(t(BPF_JGT, 0x7fff_ffff).as_deref(), Some("(w1 >> 31) != 0"));
+        // v < 1 is v == 0, and 2^32 is past every 32-bit value: left as comparisons.
+        assert_eq!(t(BPF_JLT, 1), None);
+        assert_eq!(t(BPF_JLE, 0), None);
+        assert_eq!(t(BPF_JLT, 1 << 32), None);
+        assert_eq!(t(BPF_JLE, u64::MAX), None);
+        assert_eq!(t(BPF_JLT, 10), None);
+        assert_eq!(t(BPF_JEQ, 256), None);
+        assert_eq!(t(BPF_JSLT, 256), None);
     }
 
     #[test]

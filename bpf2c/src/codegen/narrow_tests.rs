@@ -266,21 +266,24 @@ fn c_of(insns: Vec<Insn>) -> String {
 #[test]
 fn narrow_values_live_in_32_bit_locals() {
     let c = c_of(vec![
-        mov(1, 1),                                  // 0: r1 = 1
-        i(BPF_JMP | BPF_CALL, 0, 0, 0, 5),          // 1: call bpf_ktime_get_ns
-        mov32(0, 0),                                // 2: w0 = 0
-        mov(3, 5),                                  // 3: r3 = 5
-        i(BPF_ALU64 | BPF_ADD | BPF_X, 0, 3, 0, 0), // 4: r0 += r3
-        i(BPF_JMP | BPF_JSGT | BPF_K, 3, 0, 1, -1), // 5: if r3 s> -1 goto 7
-        mov(0, -1),                                 // 6: r0 = -1
-        i(BPF_JMP | BPF_JSLT | BPF_K, 3, 0, 0, 10), // 7: if r3 s< 10 goto 8
-        i(BPF_JMP32 | BPF_JLT | BPF_K, 3, 0, 0, 7), // 8: if w3 < 7 goto 9
-        i(BPF_ALU | BPF_MOV | BPF_X, 3, 3, 0, 0),   // 9: w3 = w3
-        i(BPF_ALU64 | BPF_MOV | BPF_X, 4, 3, 0, 0), // 10: r4 = r3
-        i(BPF_ALU64 | BPF_RSH | BPF_K, 4, 0, 0, 1), // 11: r4 >>= 1
-        i(BPF_ALU | BPF_RSH | BPF_K, 3, 0, 0, 1),   // 12: w3 >>= 1
-        i(BPF_STX | BPF_MEM | BPF_W, 10, 3, -4, 0), // 13: *(u32 *)(r10 - 4) = r3
-        EXIT,                                       // 14
+        mov(1, 1),                                    // 0: r1 = 1
+        i(BPF_JMP | BPF_CALL, 0, 0, 0, 5),            // 1: call bpf_ktime_get_ns
+        mov32(0, 0),                                  // 2: w0 = 0
+        mov(3, 5),                                    // 3: r3 = 5
+        i(BPF_ALU64 | BPF_ADD | BPF_X, 0, 3, 0, 0),   // 4: r0 += r3
+        i(BPF_JMP | BPF_JSGT | BPF_K, 3, 0, 1, -1),   // 5: if r3 s> -1 goto 7
+        mov(0, -1),                                   // 6: r0 = -1
+        i(BPF_JMP | BPF_JSLT | BPF_K, 3, 0, 0, 10),   // 7: if r3 s< 10 goto 8
+        i(BPF_JMP32 | BPF_JLT | BPF_K, 3, 0, 0, 7),   // 8: if w3 < 7 goto 9
+        i(BPF_ALU | BPF_MOV | BPF_X, 3, 3, 0, 0),     // 9: w3 = w3
+        i(BPF_ALU64 | BPF_MOV | BPF_X, 4, 3, 0, 0),   // 10: r4 = r3
+        i(BPF_ALU64 | BPF_RSH | BPF_K, 4, 0, 0, 1),   // 11: r4 >>= 1
+        i(BPF_ALU | BPF_RSH | BPF_K, 3, 0, 0, 1),     // 12: w3 >>= 1
+        i(BPF_STX | BPF_MEM | BPF_W, 10, 3, -4, 0),   // 13: *(u32 *)(r10 - 4) = r3
+        i(BPF_JMP32 | BPF_JLT | BPF_K, 3, 0, 0, 256), // 14: if w3 < 256 goto 15
+        i(BPF_JMP | BPF_JGT | BPF_K, 3, 0, 0, 65535), // 15: if r3 > 65535 goto 16
+        i(BPF_JMP | BPF_JSGE | BPF_K, 3, 0, 0, 4),    // 16: if r3 s>= 4 goto 17
+        EXIT,                                         // 14
     ]);
     for line in [
         "    uint32_t w0 = 0;\n",
@@ -304,6 +307,10 @@ fn narrow_values_live_in_32_bit_locals() {
         "    r4 >>= 1;\n",
         "    w3 = w3 >> 1;\n",
         "    bpf2c_store32(r10 - 4, (uint64_t)w3);\n",
+        // Comparisons with powers of two test the high bits, which SSE2 vectorises.
+        "    if ((w3 >> 8) == 0) goto L15;\n",
+        "    if ((w3 >> 16) != 0) goto L16;\n",
+        "    if ((w3 >> 2) != 0) goto L17;\n",
         "    return r0;\n",
     ] {
         assert!(c.contains(line), "{line}\nin\n{c}");
