@@ -7,12 +7,14 @@
 //! are allowed is decided by the shared check alone, which verification runs too, so that a
 //! program that verifies always translates.
 
+use super::narrow::Regs;
 use crate::context_check::FieldAccess;
 use crate::insn::{Insn, BPF_ST};
 
-/// The rewritten C for the context access `access` by `insn`. `little_endian` is the
-/// object's byte order, which says which bytes of a field a narrow read takes.
-pub(super) fn access(insn: &Insn, access: &FieldAccess, little_endian: bool) -> String {
+/// The rewritten C for the context access `access` by `insn`, naming registers as `regs`
+/// does. `little_endian` is the object's byte order, which says which bytes of a field a
+/// narrow read takes.
+pub(super) fn access(regs: Regs, insn: &Insn, access: &FieldAccess, little_endian: bool) -> String {
     let field = access.field;
     let name = field.name;
     let ctx = access.field_struct_name();
@@ -23,7 +25,11 @@ pub(super) fn access(insn: &Insn, access: &FieldAccess, little_endian: bool) -> 
     let base = if access.write { insn.dst } else { insn.src };
     let field_addr = |within: i64| {
         super::literals::address(
-            &format!("r{base} + offsetof({}, {name})", access.native.c_name),
+            &format!(
+                "{} + offsetof({}, {name})",
+                regs.read64(base),
+                access.native.c_name
+            ),
             within - access.reg_offset,
         )
     };
@@ -34,7 +40,7 @@ pub(super) fn access(insn: &Insn, access: &FieldAccess, little_endian: bool) -> 
         let value = if insn.class() == BPF_ST {
             super::literals::imm64(insn.imm)
         } else {
-            format!("r{}", insn.src)
+            regs.read64(insn.src)
         };
         let part = if size == i64::from(field.size) {
             String::new()
@@ -46,21 +52,22 @@ pub(super) fn access(insn: &Insn, access: &FieldAccess, little_endian: bool) -> 
             field_addr(within)
         );
     }
-    let d = insn.dst;
+    // The analysis keeps context reads wide (`codegen::narrow`), so this is `rK`.
+    let d = regs.write(insn.dst);
     if field.kind.is_packet_pointer() {
         return format!(
-            "r{d} = bpf2c_load64({addr}); /* {ctx}.{name}: a 64-bit pointer natively */"
+            "{d} = bpf2c_load64({addr}); /* {ctx}.{name}: a 64-bit pointer natively */"
         );
     }
     let sx = if access.sign_extend { "s" } else { "" };
     if size == i64::from(field.size) {
-        return format!("r{d} = bpf2c_load{bits}{sx}({addr}); /* {ctx}.{name} */");
+        return format!("{d} = bpf2c_load{bits}{sx}({addr}); /* {ctx}.{name} */");
     }
     if field.size != 4 {
         // Bytes of an array (cb, the IPv6 addresses) lie natively as they lie in the struct
         // the program reads.
         return format!(
-            "r{d} = bpf2c_load{bits}{sx}({}); /* bytes {within}..{} of {ctx}.{name} */",
+            "{d} = bpf2c_load{bits}{sx}({}); /* bytes {within}..{} of {ctx}.{name} */",
             field_addr(within),
             within + size
         );
@@ -83,7 +90,7 @@ pub(super) fn access(insn: &Insn, access: &FieldAccess, little_endian: bool) -> 
         format!("{value} & {}", (1u64 << bits) - 1)
     };
     format!(
-        "r{d} = {expr}; /* bytes {within}..{} of {ctx}.{name} */",
+        "{d} = {expr}; /* bytes {within}..{} of {ctx}.{name} */",
         within + size
     )
 }
@@ -122,7 +129,7 @@ mod tests {
             insn,
             &FunctionContext::of_types(vec![ProgramType::Xdp]),
         ) {
-            Ok(Access::Field(read)) => access(insn, &read, little_endian),
+            Ok(Access::Field(read)) => access(Regs::wide(), insn, &read, little_endian),
             other => panic!("not a translatable context read: {other:?}"),
         }
     }

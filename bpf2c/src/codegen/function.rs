@@ -16,6 +16,7 @@ use super::header_copy::plan as plan_header_copies;
 use super::insn::{charge_code, translate, Env, Stmt};
 use super::loops::analyze as analyze_loops;
 use super::names::{c_string, comment_text};
+use super::narrow::Narrowing;
 use super::out::Out;
 use super::{instruction_starts, Module};
 use crate::error::Result;
@@ -193,12 +194,25 @@ pub(super) fn emit(m: &Module, fid: FunctionId, out: &mut Out) -> Result<()> {
     let loops = analyze_loops(f, &starts);
     let facts = |pc| m.facts.and_then(|x| x.get(fid, pc));
     let addresses = plan_addresses(f, &starts, facts);
+    let context = &m.contexts[fid];
+    // The loads that read a context field, which the translation rewrites (see `memory`).
+    let context_access = |pc: usize| {
+        let insn = &f.insns[pc];
+        context.has_struct()
+            && insn.class() == BPF_LDX
+            && matches!(
+                crate::context_check::classify(m.facts.and_then(|x| x.get(fid, pc)), insn, context),
+                Ok(crate::context_check::Access::Field(_))
+            )
+    };
+    let narrowing = Narrowing::analyze(f, &starts, context_access);
     let env = Env {
         module: m,
         func: fid,
-        context: &m.contexts[fid],
+        context,
         loops: &loops,
         addresses: &addresses,
+        narrowing: &narrowing,
     };
     let mut stmts: Vec<(usize, Stmt)> = Vec::with_capacity(starts.len());
     let mut used_regs = 0u16;
@@ -241,11 +255,20 @@ pub(super) fn emit(m: &Module, fid: FunctionId, out: &mut Out) -> Result<()> {
             out.line(format!("    uint64_t r{r} = 0;"));
         }
     }
+    // 32-bit locals for the registers some of whose values always fit (`codegen::narrow`).
+    // Zero, as the 64-bit ones, for the values that flow in from the function's start.
+    let narrow_locals: Vec<u8> = (0..=10u8)
+        .filter(|&r| narrowing.locals() & (1 << r) != 0)
+        .collect();
+    for r in &narrow_locals {
+        out.line(format!("    uint32_t w{r} = 0;"));
+    }
     // Parameters and locals that a function leaves unread would trip -Wunused-*.
     let mut voids: Vec<String> = (0..=10u8)
         .filter(|&r| (1..=5).contains(&r) || r == 10 || used_regs & (1 << r) != 0)
         .map(|r| format!("(void)r{r};"))
         .collect();
+    voids.extend(narrow_locals.iter().map(|r| format!("(void)w{r};")));
     voids.push("(void)inv;".into());
     out.line(format!("    {}", voids.join(" ")));
     if loops.has_back_edges {

@@ -9,10 +9,11 @@
 
 use std::collections::BTreeMap;
 
-use super::address::{Address, Operand};
+use super::address::Address;
 use super::literals::{address, i32_lit, imm64, u32_lit, u64_lit};
 use super::loops::{Charge, LoopPlan};
-use super::{context, plan, Module, HELPER_ARGS};
+use super::narrow::{Narrowing, Regs};
+use super::{context, plan, Module};
 use crate::context_check::{self, Access, FunctionContext};
 use crate::error::{Error, Result};
 use crate::insn::*;
@@ -29,9 +30,16 @@ pub(super) struct Env<'a> {
     pub loops: &'a LoopPlan,
     /// Loads and stores whose address is written as a sum (`address::plan`).
     pub addresses: &'a BTreeMap<usize, Address>,
+    /// Which register reads and writes use the `uint32_t` locals.
+    pub narrowing: &'a Narrowing,
 }
 
 impl Env<'_> {
+    /// How the instruction at `pc` names registers.
+    pub fn regs(&self, pc: usize) -> Regs<'_> {
+        self.narrowing.at(pc)
+    }
+
     pub fn error(&self, pc: usize, message: impl Into<String>) -> Error {
         Error::new(self.module.obj.location(self.func, Some(pc)), message)
     }
@@ -113,7 +121,7 @@ pub(super) fn call_kind(f: &Function, pc: usize, insn: &Insn) -> CallKind {
 pub(super) fn translate(env: &Env, f: &Function, pc: usize) -> Result<Stmt> {
     let insn = &f.insns[pc];
     match insn.class() {
-        BPF_ALU | BPF_ALU64 => Ok(Stmt::plain(alu(insn))),
+        BPF_ALU | BPF_ALU64 => Ok(Stmt::plain(alu(env.regs(pc), insn))),
         BPF_JMP | BPF_JMP32 => match insn.opcode & 0xf0 {
             BPF_CALL => {
                 let facts = env.module.facts.and_then(|x| x.get(env.func, pc));
@@ -123,17 +131,16 @@ pub(super) fn translate(env: &Env, f: &Function, pc: usize) -> Result<Stmt> {
                     None => Ok(call(env, f, pc, insn)),
                 }
             }
-            BPF_EXIT => Ok(Stmt::plain(format!("{}return r0;", env.budget_store()))),
+            BPF_EXIT => Ok(Stmt::plain(format!(
+                "{}return {};",
+                env.budget_store(),
+                env.regs(pc).read64(0)
+            ))),
             _ => Ok(jump(env, pc, insn)),
         },
         BPF_LDX | BPF_ST | BPF_STX => memory(env, pc, insn).map(Stmt::plain),
         _ => lddw(env, f, pc, insn),
     }
-}
-
-/// A register operand (validation admits r0..r10, and never a write to r10).
-fn reg(r: u8) -> String {
-    format!("r{r}")
 }
 
 fn access_bits(opcode: u8) -> u32 {
@@ -146,26 +153,44 @@ fn access_bits(opcode: u8) -> u32 {
 }
 
 /// ALU and ALU64 instructions.
-pub(super) fn alu(insn: &Insn) -> String {
+///
+/// The destination is read and written separately: the instruction may end one web of the
+/// register and start another (`codegen::narrow`), so `r0 += r3` can read `w0` and write
+/// `r0`. Only when both are the same local is the update written in place.
+pub(super) fn alu(regs: Regs, insn: &Insn) -> String {
     let wide = insn.class() == BPF_ALU64;
     let op = insn.opcode & 0xf0;
     let x = insn.opcode & BPF_X != 0;
-    let d = reg(insn.dst);
+    let dst = insn.dst;
+    let out = regs.write(dst);
+    // The destination's value as an operand: all 64 bits, or only the low 32 that an ALU32
+    // operation keeps. A closure, since `mov` does not read it.
+    let d = || {
+        if wide {
+            regs.read64(dst)
+        } else {
+            regs.read_low(dst)
+        }
+    };
     let bits = if wide { 64 } else { 32 };
     let mask = bits - 1;
     // The second operand; 64-bit math on the sign-extended immediate gives the right low
     // 32 bits for every operation that truncates afterwards.
     let s = if x && op != BPF_END && op != BPF_NEG {
-        reg(insn.src)
+        if wide {
+            regs.read64(insn.src)
+        } else {
+            regs.read_low(insn.src)
+        }
     } else {
         imm64(insn.imm)
     };
     // Wraps an expression computed in 64 bits into the result the class wants.
     let result = |e: String| {
         if wide {
-            format!("{d} = {e};")
+            format!("{out} = {e};")
         } else {
-            format!("{d} = (uint32_t)({e});")
+            regs.assign32(dst, &e)
         }
     };
     let code = match op {
@@ -184,10 +209,15 @@ pub(super) fn alu(insn: &Insn) -> String {
                 sym = if op == BPF_ADD { "-" } else { "+" };
                 s = u64_lit(insn.imm.unsigned_abs() as u64);
             }
+            let d = d();
             if wide && x && insn.dst == insn.src && matches!(op, BPF_OR | BPF_AND) {
                 // `r |= r` changes nothing, and clang's -Wself-assign says so.
-                format!("(void){d};")
-            } else if wide {
+                if d == out {
+                    format!("(void){d};")
+                } else {
+                    format!("{out} = {d};")
+                }
+            } else if wide && d == out {
                 format!("{d} {sym}= {s};")
             } else {
                 result(format!("{d} {sym} {s}"))
@@ -200,7 +230,7 @@ pub(super) fn alu(insn: &Insn) -> String {
                 _ => unreachable!("validation admits division offsets 0 and 1 only"),
             };
             let name = if op == BPF_DIV { "div" } else { "mod" };
-            format!("{d} = bpf2c_{signed}{name}{bits}({d}, {s});")
+            regs.assign(dst, &format!("bpf2c_{signed}{name}{bits}({}, {s})", d()))
         }
         BPF_LSH | BPF_RSH | BPF_ARSH => {
             let n = if x {
@@ -208,25 +238,45 @@ pub(super) fn alu(insn: &Insn) -> String {
             } else {
                 ((insn.imm as u32) & mask).to_string()
             };
+            let d = d();
             match (op, wide) {
-                (BPF_ARSH, _) => format!("{d} = bpf2c_arsh{bits}({d}, {n});"),
-                (BPF_LSH, true) => format!("{d} <<= {n};"),
-                (BPF_RSH, true) => format!("{d} >>= {n};"),
+                (BPF_ARSH, _) => regs.assign(dst, &format!("bpf2c_arsh{bits}({d}, {n})")),
+                (BPF_LSH, true) if d == out => format!("{d} <<= {n};"),
+                (BPF_RSH, true) if d == out => format!("{d} >>= {n};"),
+                (BPF_LSH, true) => format!("{out} = {d} << {n};"),
+                (BPF_RSH, true) => format!("{out} = {d} >> {n};"),
                 (BPF_LSH, false) => result(format!("{d} << {n}")),
-                _ => format!("{d} = (uint32_t){d} >> {n};"),
+                _ => format!("{out} = {} >> {n};", regs.read32(dst)),
             }
         }
-        BPF_NEG => result(format!("0 - {d}")),
+        BPF_NEG => result(format!("0 - {}", d())),
         BPF_MOV => match (x, insn.off) {
-            (false, 0) if wide => format!("{d} = {s};"),
-            (false, 0) => format!("{d} = {};", u32_lit(insn.imm as u32)),
-            (true, 0) if wide && insn.dst == insn.src => format!("(void){d};"),
-            (true, 0) if wide => format!("{d} = {s};"),
-            (true, 0) => format!("{d} = (uint32_t){s};"),
-            (true, 8 | 16) | (true, 32) if wide => {
-                format!("{d} = (uint64_t)(int64_t)(int{}_t){s};", insn.off)
+            (false, 0) if wide && regs.writes_narrow(dst) => {
+                format!("{out} = {};", u32_lit(insn.imm as u32))
             }
-            (true, 8 | 16) => format!("{d} = (uint32_t)(int32_t)(int{}_t){s};", insn.off),
+            (false, 0) if wide => format!("{out} = {s};"),
+            (false, 0) => format!("{out} = {};", u32_lit(insn.imm as u32)),
+            (true, 0) if wide && s == out => format!("(void){out};"),
+            (true, 0) if wide => format!("{out} = {s};"),
+            (true, 0) => {
+                let v = regs.read32(insn.src);
+                if v == out {
+                    // A narrow value moved onto itself: clang's -Wself-assign would object.
+                    format!("(void){out};")
+                } else {
+                    format!("{out} = {v};")
+                }
+            }
+            (true, 8 | 16) | (true, 32) if wide => format!(
+                "{out} = (uint64_t)(int64_t)(int{}_t){};",
+                insn.off,
+                regs.read_low(insn.src)
+            ),
+            (true, 8 | 16) => format!(
+                "{out} = (uint32_t)(int32_t)(int{}_t){};",
+                insn.off,
+                regs.read_low(insn.src)
+            ),
             _ => unreachable!("validation admits mov offsets 0, 8, 16 and 32 only"),
         },
         BPF_END => {
@@ -236,7 +286,9 @@ pub(super) fn alu(insn: &Insn) -> String {
                 (false, false) => "to_le",
                 (false, true) => "to_be",
             };
-            format!("{d} = bpf2c_{f}{width}({d});")
+            // A 64-bit swap reads all of its operand, whatever the class.
+            let v = if width == 64 { regs.read64(dst) } else { d() };
+            regs.assign(dst, &format!("bpf2c_{f}{width}({v})"))
         }
         _ => unreachable!("validation admits no such instruction"),
     };
@@ -252,41 +304,41 @@ pub(super) enum Branch {
 }
 
 /// The condition of a jump (JMP or JMP32 class, not call or exit).
-pub(super) fn branch(insn: &Insn) -> Branch {
+pub(super) fn branch(regs: Regs, insn: &Insn) -> Branch {
     let op = insn.opcode & 0xf0;
     if op == BPF_JA {
         return Branch::Always;
     }
     let wide = insn.class() == BPF_JMP;
     let x = insn.opcode & BPF_X != 0;
-    let d = reg(insn.dst);
     let signed = matches!(op, BPF_JSGT | BPF_JSGE | BPF_JSLT | BPF_JSLE);
+    // An operand as the comparison reads it. A signed 64-bit read of a value below 2^32
+    // converts it exactly.
+    let operand = |r: u8| match (wide, signed) {
+        (true, false) => regs.read64(r),
+        (false, false) => regs.read32(r),
+        (true, true) => format!("(int64_t){}", regs.read_low(r)),
+        (false, true) => format!("(int32_t){}", regs.read32(r)),
+    };
     if x {
-        let s = reg(insn.src);
         if insn.dst == insn.src {
             // Compilers warn about comparing a value with itself; the answer is known.
             return match op {
                 BPF_JEQ | BPF_JGE | BPF_JLE | BPF_JSGE | BPF_JSLE => Branch::Always,
-                BPF_JSET if wide => Branch::If(format!("{d} != 0")),
-                BPF_JSET => Branch::If(format!("(uint32_t){d} != 0")),
+                BPF_JSET if wide => Branch::If(format!("{} != 0", regs.read64(insn.dst))),
+                BPF_JSET => Branch::If(format!("{} != 0", regs.read32(insn.dst))),
                 _ => Branch::Never,
             };
         }
-        let (l, r) = match (wide, signed) {
-            (true, false) => (d, s),
-            (false, false) => (format!("(uint32_t){d}"), format!("(uint32_t){s}")),
-            (true, true) => (format!("(int64_t){d}"), format!("(int64_t){s}")),
-            (false, true) => (
-                format!("(int32_t)(uint32_t){d}"),
-                format!("(int32_t)(uint32_t){s}"),
-            ),
-        };
-        return Branch::If(compare(op, &l, &r));
+        return Branch::If(compare(op, &operand(insn.dst), &operand(insn.src)));
     }
 
     // Immediate forms: decide the comparisons that the operand type settles, which C
     // compilers would otherwise report under -Wtype-limits or -Wtautological-compare.
     let imm = insn.imm;
+    if wide && regs.reads_narrow(insn.dst) {
+        return narrow_branch(regs, insn);
+    }
     let (umax, uval) = if wide {
         (u64::MAX, imm as i64 as u64)
     } else {
@@ -313,13 +365,86 @@ pub(super) fn branch(insn: &Insn) -> Branch {
     if let Some(b) = decided {
         return b;
     }
-    let (l, r) = match (wide, signed) {
-        (true, false) => (d, imm64(imm)),
-        (false, false) => (format!("(uint32_t){d}"), u32_lit(imm as u32)),
-        (true, true) => (format!("(int64_t){d}"), i32_lit(imm)),
-        (false, true) => (format!("(int32_t)(uint32_t){d}"), i32_lit(imm)),
+    if !wide && !signed && regs.reads_narrow(insn.dst) {
+        if let Some(test) = shift_test(op, &regs.read32(insn.dst), uval) {
+            return Branch::If(test);
+        }
+    }
+    let r = match (wide, signed) {
+        (true, false) => imm64(imm),
+        (false, false) => u32_lit(imm as u32),
+        (_, true) => i32_lit(imm),
     };
-    Branch::If(compare(op, &l, &r))
+    Branch::If(compare(op, &operand(insn.dst), &r))
+}
+
+/// A 64-bit comparison of a value below 2^32 (a narrow read) with an immediate. Compilers
+/// see through the widening cast and would report comparisons with constants outside the
+/// 32-bit range as always true or false, so those are decided here; the others compare
+/// unsigned, since the value is not negative.
+fn narrow_branch(regs: Regs, insn: &Insn) -> Branch {
+    let op = insn.opcode & 0xf0;
+    let imm = insn.imm;
+    let v = regs.read64(insn.dst);
+    if op == BPF_JSET {
+        return if imm == 0 {
+            Branch::Never
+        } else {
+            Branch::If(compare(op, &v, &imm64(imm)))
+        };
+    }
+    let decide = |b: bool| if b { Branch::Always } else { Branch::Never };
+    if imm < 0 {
+        // Unsigned, the immediate is at least 2^64 - 2^31, above every value; signed, it
+        // is negative, below every value.
+        return match op {
+            BPF_JEQ => Branch::Never,
+            BPF_JNE => Branch::Always,
+            BPF_JLT | BPF_JLE | BPF_JSGT | BPF_JSGE => Branch::Always,
+            _ => Branch::Never,
+        };
+    }
+    let unsigned = match op {
+        BPF_JSGT => BPF_JGT,
+        BPF_JSGE => BPF_JGE,
+        BPF_JSLT => BPF_JLT,
+        BPF_JSLE => BPF_JLE,
+        op => op,
+    };
+    match unsigned {
+        BPF_JLT if imm == 0 => decide(false),
+        BPF_JGE if imm == 0 => decide(true),
+        _ => Branch::If(
+            shift_test(unsigned, &regs.read32(insn.dst), imm as u64)
+                .unwrap_or_else(|| compare(unsigned, &v, &imm64(imm))),
+        ),
+    }
+}
+
+/// An unsigned comparison of a 32-bit value `v` with a power of two `c` (`<`, `>=`) or one
+/// less (`<=`, `>`), as a test of the bits from that power up: `v < 65536` is
+/// `(v >> 16) == 0`. The same truth for every value, but C compilers vectorise it on every
+/// x86-64 (SSE2 has a shift and an equality test, but no unsigned comparison), and it is the
+/// form the source had before clang turned it into a comparison. None for other constants.
+fn shift_test(op: u8, v: &str, c: u64) -> Option<String> {
+    let bound = match op {
+        BPF_JLT | BPF_JGE => c,
+        BPF_JLE | BPF_JGT => c.checked_add(1)?,
+        _ => return None,
+    };
+    if !bound.is_power_of_two() {
+        return None;
+    }
+    let k = bound.trailing_zeros();
+    if !(1..32).contains(&k) {
+        return None;
+    }
+    let sym = if matches!(op, BPF_JLT | BPF_JLE) {
+        "=="
+    } else {
+        "!="
+    };
+    Some(format!("({v} >> {k}) {sym} 0"))
 }
 
 fn compare(op: u8, l: &str, r: &str) -> String {
@@ -358,7 +483,7 @@ fn jump(env: &Env, pc: usize, insn: &Insn) -> Stmt {
     }
     let compound = !before.is_empty();
     let goto = format!("{before}goto L{target};");
-    let (code, target) = match branch(insn) {
+    let (code, target) = match branch(env.regs(pc), insn) {
         Branch::Never => ("(void)0; /* never taken */".to_string(), None),
         Branch::Always if compound => (format!("{{ {goto} }}"), Some(target)),
         Branch::Always => (goto, Some(target)),
@@ -375,10 +500,13 @@ fn jump(env: &Env, pc: usize, insn: &Insn) -> Stmt {
 fn call(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Stmt {
     const UNWIND: &str = "if (BPF2C_UNLIKELY(inv->unwind)) return 0;";
     let m = env.module;
+    let regs = env.regs(pc);
+    let r0 = regs.write(0);
+    let args = regs.helper_args();
     let (code, needs_rt) = match call_kind(f, pc, insn) {
         CallKind::Helper(id) => {
             let site = m.plan.site(env.func, pc).filter(|s| s.helper == id);
-            if let Some(code) = site.and_then(|s| plan::lower(m, s)) {
+            if let Some(code) = site.and_then(|s| plan::lower(m, regs, s)) {
                 return Stmt {
                     code,
                     target: None,
@@ -389,7 +517,7 @@ fn call(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Stmt {
                 .helper_index(id)
                 .expect("the helper table holds every helper the code calls");
             let name = super::names::comment_text(&m.helpers[k].1);
-            let mut code = format!("r0 = rt->helpers[{k}]({HELPER_ARGS});");
+            let mut code = format!("{r0} = rt->helpers[{k}]({args});");
             // Only a tail call asks every frame to return; other helpers never set unwind,
             // nor read the budget, which the tail-called program goes on spending.
             if id == TAIL_CALL_HELPER {
@@ -403,17 +531,20 @@ fn call(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Stmt {
             // The callee's frame lies right below this one, as in the verifier's model.
             (
                 format!(
-                    "{}r0 = {name}(r1, r2, r3, r4, r5, r10 - BPF2C_STACK_SIZE, inv);{} {UNWIND}",
+                    "{}{r0} = {name}({args_only}, {} - BPF2C_STACK_SIZE, inv);{} {UNWIND}",
                     env.budget_store(),
-                    env.budget_load()
+                    regs.read64(10),
+                    env.budget_load(),
+                    args_only = regs.call_args()
                 ),
                 false,
             )
         }
         CallKind::Indirect(r) => (
             format!(
-                "{}r0 = rt->helper_by_id(r{r}, {HELPER_ARGS});{} {UNWIND}",
+                "{}{r0} = rt->helper_by_id({}, {args});{} {UNWIND}",
                 env.budget_store(),
+                regs.read64(r),
                 env.budget_load()
             ),
             true,
@@ -436,63 +567,82 @@ fn memory(env: &Env, pc: usize, insn: &Insn) -> Result<String> {
         match context_check::classify(facts, insn, env.context).map_err(err)? {
             Access::Plain => {}
             Access::Field(field) => {
-                return Ok(context::access(insn, &field, env.module.obj.little_endian))
+                return Ok(context::access(
+                    env.regs(pc),
+                    insn,
+                    &field,
+                    env.module.obj.little_endian,
+                ))
             }
         }
     }
-    Ok(plain_memory(insn, pc, env.addresses.get(&pc).copied()))
+    let planned = env.addresses.get(&pc).map(|a| planned_pointer(env, a));
+    Ok(plain_memory(env.regs(pc), insn, planned))
 }
 
-/// A plain access's address as a pointer expression: its planned sum, else its own base
-/// register and offset.
-fn pointer(insn: &Insn, pc: usize, base: u8, planned: Option<Address>) -> String {
-    let a = planned.unwrap_or(Address {
-        base: Operand {
-            reg: base,
-            read_at: pc,
-        },
-        index: None,
-        offset: insn.off as i64,
-    });
-    let base = format!("bpf2c_mem({})", reg(a.base.reg));
+/// A planned address as a pointer expression. Each register is read as the instruction
+/// that formed the sum read it: it holds the same value here, in the same C local.
+fn planned_pointer(env: &Env, a: &Address) -> String {
+    let base = format!("bpf2c_mem({})", env.regs(a.base.read_at).read64(a.base.reg));
     match a.index {
         None => address(&base, a.offset),
-        // The index is an offset that may be negative; it is added as such, in 64 bits.
-        Some(i) if a.offset == 0 => format!("{base} + (int64_t){}", reg(i.reg)),
-        Some(i) => format!("{base} + (int64_t)({})", address(&reg(i.reg), a.offset)),
+        Some(i) => {
+            let index = env.regs(i.read_at).read64(i.reg);
+            // The index is an offset that may be negative; it is added as such, in 64 bits.
+            if a.offset == 0 {
+                format!("{base} + (int64_t){index}")
+            } else {
+                format!("{base} + (int64_t)({})", address(&index, a.offset))
+            }
+        }
     }
 }
 
 /// Loads, stores and atomics on ordinary memory. Plain loads and stores take their address
-/// as a pointer (see `address`), atomics as the integer the header's atomics take.
-pub(super) fn plain_memory(insn: &Insn, pc: usize, planned: Option<Address>) -> String {
+/// as a pointer: `planned` (see `address`), else their own base register and offset;
+/// atomics take it as the integer the header's atomics take.
+pub(super) fn plain_memory(regs: Regs, insn: &Insn, planned: Option<String>) -> String {
+    let pointer = |base: u8| {
+        planned.clone().unwrap_or_else(|| {
+            address(
+                &format!("bpf2c_mem({})", regs.read64(base)),
+                insn.off as i64,
+            )
+        })
+    };
     let bits = access_bits(insn.opcode);
     let mode = insn.opcode & 0xe0;
     match insn.class() {
         BPF_LDX => {
-            let d = reg(insn.dst);
-            let p = pointer(insn, pc, insn.src, planned);
+            let d = insn.dst;
+            let p = pointer(insn.src);
             if mode == BPF_MEMSX {
-                format!("{d} = bpf2c_load{bits}s_ptr({p});")
+                regs.assign(d, &format!("bpf2c_load{bits}s_ptr({p})"))
             } else {
-                format!("{d} = bpf2c_load{bits}_ptr({p});")
+                regs.assign(d, &format!("bpf2c_load{bits}_ptr({p})"))
             }
         }
         BPF_ST => {
-            let p = pointer(insn, pc, insn.dst, planned);
+            let p = pointer(insn.dst);
             format!("bpf2c_store{bits}_ptr({p}, {});", imm64(insn.imm))
         }
         _ => {
-            let s = reg(insn.src);
+            let s = regs.read64(insn.src);
             if mode == BPF_MEM {
-                let p = pointer(insn, pc, insn.dst, planned);
+                let p = pointer(insn.dst);
                 return format!("bpf2c_store{bits}_ptr({p}, {s});");
             }
-            let addr = address(&reg(insn.dst), insn.off as i64);
+            let addr = address(&regs.read64(insn.dst), insn.off as i64);
             // An atomic operation, of 32 or 64 bits.
             let name = match insn.imm {
                 BPF_XCHG => "xchg",
-                BPF_CMPXCHG => return format!("r0 = bpf2c_atomic_cmpxchg{bits}({addr}, r0, {s});"),
+                BPF_CMPXCHG => {
+                    return format!(
+                        "{} = bpf2c_atomic_cmpxchg{bits}({addr}, {}, {s});",
+                        regs.write(0),
+                        regs.read64(0)
+                    )
+                }
                 imm => match (imm & 0xf0) as u8 {
                     BPF_ADD => "add",
                     BPF_OR => "or",
@@ -502,7 +652,10 @@ pub(super) fn plain_memory(insn: &Insn, pc: usize, planned: Option<Address>) -> 
                 },
             };
             if insn.imm & BPF_FETCH != 0 {
-                format!("{s} = bpf2c_atomic_{name}{bits}({addr}, {s});")
+                format!(
+                    "{} = bpf2c_atomic_{name}{bits}({addr}, {s});",
+                    regs.write(insn.src)
+                )
             } else {
                 format!("(void)bpf2c_atomic_{name}{bits}({addr}, {s});")
             }
@@ -515,7 +668,7 @@ pub(super) fn plain_memory(insn: &Insn, pc: usize, planned: Option<Address>) -> 
 /// order. LD_IND adds its source register to the immediate in 32 bits, as Linux does. A load
 /// outside the packet ends the whole run returning 0, as in Linux: every frame returns at
 /// once through the unwind mechanism, and the runtime turns the unwind into r0 = 0.
-fn legacy_packet_load(insn: &Insn) -> std::result::Result<Stmt, String> {
+fn legacy_packet_load(regs: Regs, insn: &Insn) -> std::result::Result<Stmt, String> {
     let size = match insn.opcode & 0x18 {
         BPF_B => 1,
         BPF_H => 2,
@@ -532,15 +685,17 @@ fn legacy_packet_load(insn: &Insn) -> std::result::Result<Stmt, String> {
     } else {
         format!(
             "(int64_t)(int32_t)(uint32_t)({} + (uint64_t)(int64_t){})",
-            reg(insn.src),
+            regs.read_low(insn.src),
             insn.imm
         )
     };
     Ok(Stmt {
         code: format!(
-            "{{ uint64_t packet_value; if (!bpf2c_packet_load(r6, {offset}, {size}, &packet_value)) \
-             {{ inv->unwind = BPF2C_UNWIND_PACKET_LOAD; return 0; }} r0 = packet_value; }} \
-             /* legacy packet load, network byte order */"
+            "{{ uint64_t packet_value; if (!bpf2c_packet_load({}, {offset}, {size}, &packet_value)) \
+             {{ inv->unwind = BPF2C_UNWIND_PACKET_LOAD; return 0; }} {} }} \
+             /* legacy packet load, network byte order */",
+            regs.read64(6),
+            regs.assign(0, "packet_value")
         ),
         target: None,
         needs_rt: false,
@@ -553,10 +708,10 @@ fn lddw(env: &Env, f: &Function, pc: usize, insn: &Insn) -> Result<Stmt> {
     if !insn.is_lddw() {
         let mode = insn.opcode & 0xe0;
         if mode == BPF_ABS || mode == BPF_IND {
-            return legacy_packet_load(insn).map_err(err);
+            return legacy_packet_load(env.regs(pc), insn).map_err(err);
         }
     }
-    let d = reg(insn.dst);
+    let d = env.regs(pc).write(insn.dst);
     let next = &f.insns[pc + 1];
     let map_name = |i: usize| super::names::comment_text(&env.module.obj.maps[i].name);
     let (code, needs_rt) = match f.relocs.get(&pc) {
@@ -618,7 +773,7 @@ mod tests {
     }
 
     fn a(opcode: u8, dst: u8, src: u8, off: i16, imm: i32) -> String {
-        alu(&i(opcode, dst, src, off, imm))
+        alu(Regs::wide(), &i(opcode, dst, src, off, imm))
     }
 
     #[test]
@@ -732,7 +887,7 @@ mod tests {
     }
 
     fn b(opcode: u8, dst: u8, src: u8, imm: i32) -> Branch {
-        branch(&i(opcode, dst, src, 1, imm))
+        branch(Regs::wide(), &i(opcode, dst, src, 1, imm))
     }
 
     fn cond(s: &str) -> Branch {
@@ -805,8 +960,29 @@ mod tests {
     }
 
     #[test]
+    fn comparisons_with_powers_of_two_become_shift_tests() {
+        let t = |op, c| shift_test(op, "w1", c);
+        assert_eq!(t(BPF_JLT, 65536).as_deref(), Some("(w1 >> 16) == 0"));
+        assert_eq!(t(BPF_JGE, 256).as_deref(), Some("(w1 >> 8) != 0"));
+        assert_eq!(t(BPF_JLE, 255).as_deref(), Some("(w1 >> 8) == 0"));
+        assert_eq!(t(BPF_JGT, 1).as_deref(), Some("(w1 >> 1) != 0"));
+        assert_eq!(t(BPF_JGE, 1 << 31).as_deref(), Some("(w1 >> 31) != 0"));
+        assert_eq!(t(BPF_JGT, 0x7fff_ffff).as_deref(), Some("(w1 >> 31) != 0"));
+        // v < 1 is v == 0, and 2^32 is past every 32-bit value: left as comparisons.
+        assert_eq!(t(BPF_JLT, 1), None);
+        assert_eq!(t(BPF_JLE, 0), None);
+        assert_eq!(t(BPF_JLT, 1 << 32), None);
+        assert_eq!(t(BPF_JLE, u64::MAX), None);
+        assert_eq!(t(BPF_JLT, 10), None);
+        assert_eq!(t(BPF_JEQ, 256), None);
+        assert_eq!(t(BPF_JSLT, 256), None);
+    }
+
+    #[test]
     fn memory_accesses() {
-        let m = |opcode, dst, src, off, imm| plain_memory(&i(opcode, dst, src, off, imm), 0, None);
+        let m = |opcode, dst, src, off, imm| {
+            plain_memory(Regs::wide(), &i(opcode, dst, src, off, imm), None)
+        };
         assert_eq!(
             m(BPF_LDX | BPF_MEM | BPF_W, 0, 1, 4, 0),
             "r0 = bpf2c_load32_ptr(bpf2c_mem(r1) + 4);"

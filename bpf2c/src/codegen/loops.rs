@@ -72,7 +72,7 @@ fn next(f: &Function, pc: usize) -> usize {
 
 /// Where control goes after the instruction at `pc`: the slot after it (when it falls
 /// through) and the jump target (when it jumps).
-fn successors(f: &Function, pc: usize) -> (Option<usize>, Option<usize>) {
+pub(super) fn successors(f: &Function, pc: usize) -> (Option<usize>, Option<usize>) {
     let insn = &f.insns[pc];
     if insn.is_exit() {
         return (None, None);

@@ -18,6 +18,7 @@ mod insn;
 mod literals;
 mod loops;
 mod names;
+mod narrow;
 mod out;
 mod plan;
 mod tables;
@@ -136,10 +137,6 @@ pub fn generate_with_plan<'a>(
     tables::module(&module, &mut out);
     Ok(out.finish())
 }
-
-/// The arguments every helper call passes, from instruction and plan lowering alike: r1..r5
-/// and the invocation.
-const HELPER_ARGS: &str = "r1, r2, r3, r4, r5, inv";
 
 /// What every part of the generator needs to know about the module.
 pub(crate) struct Module<'a> {

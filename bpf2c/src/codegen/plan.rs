@@ -5,7 +5,8 @@
 //! [`Plan`]: crate::optimize::Plan
 
 use super::literals::{address, imm64, u32_lit, u64_lit};
-use super::{Module, HELPER_ARGS};
+use super::narrow::Regs;
+use super::Module;
 use crate::object::MapId;
 use crate::optimize::{array_stride, Action, Key, Site};
 use bpf2c_abi::{Errno, UpdateFlags};
@@ -13,8 +14,15 @@ use bpf2c_abi::{Errno, UpdateFlags};
 /// The C of an optimized map helper call, or None when the plan keeps the helper.
 ///
 /// Every form leaves r1..r5 as they are (eBPF code may not read them after a call) and sets
-/// r0 exactly as the runtime's helper would.
-pub(super) fn lower(m: &Module, site: &Site) -> Option<String> {
+/// r0 exactly as the runtime's helper would. `regs` names the registers at the call.
+pub(super) fn lower(m: &Module, regs: Regs, site: &Site) -> Option<String> {
+    let r0 = regs.write(0);
+    let (r1, r2, r3, r4) = (
+        regs.read64(1),
+        regs.read64(2),
+        regs.read64(3),
+        regs.read64(4),
+    );
     let map_name = |map: MapId| super::names::comment_text(&m.obj.maps[map].name);
     match site.action {
         Action::Helper { .. } => None,
@@ -23,8 +31,9 @@ pub(super) fn lower(m: &Module, site: &Site) -> Option<String> {
         Action::InlinePrandom => {
             let k = m.helper_index(site.helper)?;
             Some(format!(
-                "r0 = BPF2C_LIKELY(inv->prandom != NULL) ? bpf2c_prandom_u32(inv->prandom) \
-                 : rt->helpers[{k}]({HELPER_ARGS}); /* bpf_get_prandom_u32 inlined */"
+                "{r0} = BPF2C_LIKELY(inv->prandom != NULL) ? bpf2c_prandom_u32(inv->prandom) \
+                 : rt->helpers[{k}]({}); /* bpf_get_prandom_u32 inlined */",
+                regs.helper_args()
             ))
         }
         Action::InlineLookup { map, key, per_cpu } => {
@@ -34,18 +43,21 @@ pub(super) fn lower(m: &Module, site: &Site) -> Option<String> {
             let at = |k: &str| format!("(uint64_t)(uintptr_t)({base} + {k} * {})", u64_lit(stride));
             let code = match key {
                 Key::Checked => format!(
-                    "{{ uint32_t key = (uint32_t)bpf2c_load32(r2); r0 = key < {} ? {} : 0; }}",
+                    "{{ uint32_t key = (uint32_t)bpf2c_load32({r2}); {r0} = key < {} ? {} : 0; }}",
                     u32_lit(def.max_entries),
                     at("(uint64_t)key")
                 ),
                 // The runtime's array_data is never NULL, so an element in range is not
                 // either; saying so lets the compiler drop the program's own NULL test.
-                Key::InRange => format!("r0 = {}; BPF2C_ASSUME(r0 != 0);", at("bpf2c_load32(r2)")),
+                Key::InRange => format!(
+                    "{r0} = {}; BPF2C_ASSUME({r0} != 0);",
+                    at(&format!("bpf2c_load32({r2})"))
+                ),
                 Key::Const(k) => format!(
-                    "r0 = (uint64_t)(uintptr_t)({}); BPF2C_ASSUME(r0 != 0);",
+                    "{r0} = (uint64_t)(uintptr_t)({}); BPF2C_ASSUME({r0} != 0);",
                     address(&base, (k as u64 * stride) as i64)
                 ),
-                Key::OutOfRange => "r0 = 0;".to_string(),
+                Key::OutOfRange => format!("{r0} = 0;"),
             };
             Some(format!(
                 "{code} /* bpf_map_lookup_elem inlined: {} */",
@@ -61,8 +73,8 @@ pub(super) fn lower(m: &Module, site: &Site) -> Option<String> {
             // a program may pass the element itself as the value.
             let copy = |dst: String| {
                 format!(
-                    "if (r4 == {}) r0 = {}; else {{ memmove({dst}, (const void *)(uintptr_t)r3, \
-                     {}); r0 = 0; }}",
+                    "if ({r4} == {}) {r0} = {}; else {{ memmove({dst}, (const void *)(uintptr_t){r3}, \
+                     {}); {r0} = 0; }}",
                     UpdateFlags::NoExist.raw(),
                     imm64(-EEXIST),
                     def.value_size
@@ -70,25 +82,25 @@ pub(super) fn lower(m: &Module, site: &Site) -> Option<String> {
             };
             let body = match key {
                 Key::Checked => format!(
-                    "uint32_t key = (uint32_t)bpf2c_load32(r2); if (key >= {}) r0 = {}; else {}",
+                    "uint32_t key = (uint32_t)bpf2c_load32({r2}); if (key >= {}) {r0} = {}; else {}",
                     u32_lit(def.max_entries),
                     imm64(-E2BIG),
                     copy(format!("{base} + (uint64_t)key * {}", u64_lit(stride)))
                 ),
-                Key::InRange => copy(format!("{base} + bpf2c_load32(r2) * {}", u64_lit(stride))),
+                Key::InRange => copy(format!("{base} + bpf2c_load32({r2}) * {}", u64_lit(stride))),
                 Key::Const(k) => copy(address(&base, (k as u64 * stride) as i64)),
-                Key::OutOfRange => format!("r0 = {};", imm64(-E2BIG)),
+                Key::OutOfRange => format!("{r0} = {};", imm64(-E2BIG)),
             };
             Some(format!(
-                "if (r4 > {}) {{ r0 = {}; }} else {{ {body} }} /* bpf_map_update_elem inlined: {} */",
+                "if ({r4} > {}) {{ {r0} = {}; }} else {{ {body} }} /* bpf_map_update_elem inlined: {} */",
                 UpdateFlags::MAX_RAW,
                 imm64(-EINVAL),
                 map_name(map)
             ))
         }
         Action::DirectLookup { map } => Some(format!(
-            "r0 = (uint64_t)(uintptr_t)rt->map_data[{map}].lookup((void *)(uintptr_t)r1, \
-             (const void *)(uintptr_t)r2, inv->cpu); /* bpf_map_lookup_elem direct: {} */",
+            "{r0} = (uint64_t)(uintptr_t)rt->map_data[{map}].lookup((void *)(uintptr_t){r1}, \
+             (const void *)(uintptr_t){r2}, inv->cpu); /* bpf_map_lookup_elem direct: {} */",
             map_name(map)
         )),
     }

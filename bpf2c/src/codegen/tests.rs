@@ -463,15 +463,15 @@ fn line_directives_follow_btf_and_return_to_the_output() {
             .unwrap_or_else(|| panic!("{s}"))
     };
     // Instruction 0 precedes all line info: no directive.
-    assert_eq!(lines[find("    r0 = 1;") - 1], "    /* 0: r0 = 1 */");
+    assert_eq!(lines[find("    w0 = 1;") - 1], "    /* 0: r0 = 1 */");
     // Instructions 1 and 2 both map to line 40 of the source.
-    let d = find("    r1 = 2;") - 1;
+    let d = find("    w1 = 2;") - 1;
     assert_eq!(lines[d], r#"#line 40 "src/we\"ird\\name.c""#);
-    let d2 = find("    r2 = 3;") - 1;
+    let d2 = find("    w2 = 3;") - 1;
     assert_eq!(lines[d2], r#"#line 40 "src/we\"ird\\name.c""#);
     // Line 0 means no position: numbering returns to the generated file, and the number
     // named is the real number of the following line (1-based).
-    let back = find("    return r0;") - 1;
+    let back = find("    return (uint64_t)w0;") - 1;
     assert_eq!(
         lines[back],
         format!(r#"#line {} "out dir/gen.c""#, back + 2)
@@ -502,13 +502,13 @@ fn line_numbering_is_reset_after_each_function() {
         .iter()
         .position(|l| l.starts_with("#line 7 "))
         .unwrap();
-    assert_eq!(lines[first + 1], "    r0 = 1;");
+    assert_eq!(lines[first + 1], "    w0 = 1;");
     assert_eq!(
         lines[first + 3],
         "#line 7 \"a.c\"",
         "instruction 1 is still line 7"
     );
-    assert_eq!(lines[first + 4], "    return r0;");
+    assert_eq!(lines[first + 4], "    return (uint64_t)w0;");
     assert_eq!(lines[first + 5], "}");
     let reset = first + 6;
     assert_eq!(
@@ -563,7 +563,8 @@ fn xdp_context_loads_are_rewritten() {
         "    r3 = bpf2c_load64(r1 + offsetof(bpf2c_xdp_context_t, data_end)); \
          /* xdp_md.data_end: a 64-bit pointer natively */\n"
     ));
-    assert!(c.contains("    r0 = bpf2c_load8_ptr(bpf2c_mem(r2));\n"));
+    // A plain byte load, whose value fits in 32 bits.
+    assert!(c.contains("    w0 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r2));\n"));
     assert!(c.contains("BPF2C_PROG_TYPE_XDP"));
 
     // Without facts, or with a gap in them, translation stops at the unproven access.
@@ -656,7 +657,8 @@ fn sk_buff_accesses_are_rewritten_to_the_native_context() {
          /* bytes 4..8 of __sk_buff.cb */\n",
         "    r4 = bpf2c_load64(r1 + offsetof(bpf2c_skb_context_t, cb)); \
          /* bytes 0..8 of __sk_buff.cb */\n",
-        "    { uint64_t packet_value; if (!bpf2c_packet_load(r6, (int64_t)12, 2, &packet_value)) \
+        // r6 still holds its initial zero, a value that fits in 32 bits.
+        "    { uint64_t packet_value; if (!bpf2c_packet_load((uint64_t)w6, (int64_t)12, 2, &packet_value)) \
          { inv->unwind = BPF2C_UNWIND_PACKET_LOAD; return 0; } r0 = packet_value; } \
          /* legacy packet load, network byte order */\n",
     ] {
@@ -749,7 +751,7 @@ fn raw_programs_ignore_context_facts() {
         },
     )]);
     let c = generate(&obj, Some(&f), &CodegenOptions::default()).unwrap();
-    assert!(c.contains("    r0 = bpf2c_load32_ptr(bpf2c_mem(r1) + 4);\n"));
+    assert!(c.contains("    w0 = (uint32_t)bpf2c_load32_ptr(bpf2c_mem(r1) + 4);\n"));
 }
 
 #[test]
@@ -1034,14 +1036,14 @@ fn a_jump_into_a_rotated_loop_runs_a_copy_of_its_test_first() {
     let c = gen(&obj);
     let f = body(&c, "bpf2c_fn_f");
     let copy = "    goto L3_from_1;\nL3_from_1:\n    /* 3..5 again, for the loop's first trip from 1 */\n    \
-                /* 3: w4 = w1 */\n    r4 = (uint32_t)r1;\n    /* 4: w4 %= w3 */\n    \
-                r4 = bpf2c_umod32(r4, r3);\n    /* 5: if r4 != 0 goto -4 */\n    if (r4 != 0) \
-                { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 5); } \
-                budget--; goto L2; }\n    goto L6;\n";
+                /* 3: w4 = w1 */\n    w4 = (uint32_t)r1;\n    /* 4: w4 %= w3 */\n    \
+                w4 = (uint32_t)bpf2c_umod32(w4, w3);\n    /* 5: if r4 != 0 goto -4 */\n    \
+                if ((uint64_t)w4 != 0) { if (BPF2C_UNLIKELY(budget == 0)) { return \
+                bpf2c_loop_budget_spent(inv, 0, 0, 5); } budget--; goto L2; }\n    goto L6;\n";
     assert!(f.contains(copy), "{f}");
     // The original test stays, reached by falling through from the body; its own label is
     // gone, as nothing jumps there any more.
-    assert!(f.contains("    /* 3: w4 = w1 */\n    r4 = (uint32_t)r1;\n"));
+    assert!(f.contains("    /* 3: w4 = w1 */\n    w4 = (uint32_t)r1;\n"));
     assert!(!f.contains("L3:"));
     assert!(f.contains("L6:\n"));
 }

@@ -48,13 +48,17 @@ static uint64_t bpf2c_fn_atomics(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t
     uint64_t r6 = 0;
     uint64_t r7 = 0;
     uint64_t r8 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r7; (void)r8; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    uint32_t w1 = 0;
+    uint32_t w6 = 0;
+    uint32_t w8 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r7; (void)r8; (void)r10; (void)w0; (void)w1; (void)w6; (void)w8; (void)inv;
 
     /* 0: w1 = 0 */
 #line 21 "./tests/bpf/atomics.c"
-    r1 = 0;
+    w1 = 0;
     /* 1: *(u32 *)(r10 - 4) = r1 */
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r1);
+    bpf2c_store32(r10 - 4, (uint64_t)w1);
     /* 2: r1 = &map[1].value + 0 ll */
 #line 26 "./tests/bpf/atomics.c"
     r1 = (uint64_t)(uintptr_t)rt->map_data[1].array_data; /* .bss */
@@ -66,31 +70,31 @@ static uint64_t bpf2c_fn_atomics(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t
     (void)bpf2c_atomic_add64(r1, r3);
     /* 6: r8 = 1 */
 #line 26 "./tests/bpf/atomics.c"
-    r8 = 1;
+    w8 = 1;
     /* 7: r8 = atomic_fetch_add(*(u64 *)(r1 + 0), r8) */
 #line 27 "./tests/bpf/atomics.c"
-    r8 = bpf2c_atomic_add64(r1, r8);
+    r8 = bpf2c_atomic_add64(r1, (uint64_t)w8);
     /* 8: w1 = 1 */
 #line 27 "./tests/bpf/atomics.c"
-    r1 = 1;
+    w1 = 1;
     /* 9: r3 = &map[0].value + 0 ll */
 #line 28 "./tests/bpf/atomics.c"
     r3 = (uint64_t)(uintptr_t)rt->map_data[0].array_data; /* .data */
     /* 11: lock *(u32 *)(r3 + 0) or= w1 */
 #line 28 "./tests/bpf/atomics.c"
-    (void)bpf2c_atomic_or32(r3, r1);
+    (void)bpf2c_atomic_or32(r3, (uint64_t)w1);
     /* 12: w1 = 63 */
 #line 28 "./tests/bpf/atomics.c"
-    r1 = 63;
+    w1 = 63;
     /* 13: lock *(u32 *)(r3 + 0) and= w1 */
 #line 29 "./tests/bpf/atomics.c"
-    (void)bpf2c_atomic_and32(r3, r1);
+    (void)bpf2c_atomic_and32(r3, (uint64_t)w1);
     /* 14: w1 = 4 */
 #line 29 "./tests/bpf/atomics.c"
-    r1 = 4;
+    w1 = 4;
     /* 15: lock *(u32 *)(r3 + 0) xor= w1 */
 #line 30 "./tests/bpf/atomics.c"
-    (void)bpf2c_atomic_xor32(r3, r1);
+    (void)bpf2c_atomic_xor32(r3, (uint64_t)w1);
     /* 16: r1 = &map[1].value + 8 ll */
 #line 31 "./tests/bpf/atomics.c"
     r1 = (uint64_t)(uintptr_t)rt->map_data[1].array_data + 8; /* .bss + 8 */
@@ -136,25 +140,25 @@ L26:
     if (r0 == 0) goto L34;
     /* 32: r1 = 2 */
 #line 34 "./tests/bpf/atomics.c"
-    r1 = 2;
+    w1 = 2;
     /* 33: lock *(u64 *)(r0 + 0) add= r1 */
 #line 35 "./tests/bpf/atomics.c"
-    (void)bpf2c_atomic_add64(r0, r1);
+    (void)bpf2c_atomic_add64(r0, (uint64_t)w1);
 L34:
     /* 34: w6 += w8 */
 #line 36 "./tests/bpf/atomics.c"
-    r6 = (uint32_t)(r6 + r8);
+    w6 = (uint32_t)(r6 + r8);
     /* 35: w6 += w7 */
 #line 36 "./tests/bpf/atomics.c"
-    r6 = (uint32_t)(r6 + r7);
+    w6 = (uint32_t)(w6 + r7);
     /* 36: w0 = w6 */
 #line 36 "./tests/bpf/atomics.c"
-    r0 = (uint32_t)r6;
+    w0 = w6;
     /* 37: exit */
 #line 36 "./tests/bpf/atomics.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 158 "atomics.c"
+#line 162 "atomics.c"
 
 /* Entry of program atomics: 1 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_atomics_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)

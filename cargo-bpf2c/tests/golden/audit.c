@@ -56,7 +56,13 @@ static uint64_t bpf2c_fn_audit_order(uint64_t r1, uint64_t r2, uint64_t r3, uint
     uint64_t r7 = 0;
     uint64_t r8 = 0;
     uint64_t r9 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r7; (void)r8; (void)r9; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    uint32_t w1 = 0;
+    uint32_t w2 = 0;
+    uint32_t w3 = 0;
+    uint32_t w4 = 0;
+    uint32_t w6 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r7; (void)r8; (void)r9; (void)r10; (void)w0; (void)w1; (void)w2; (void)w3; (void)w4; (void)w6; (void)inv;
     uint64_t budget = inv->loop_budget;
 
     /* 0: r7 = r2 */
@@ -67,10 +73,10 @@ static uint64_t bpf2c_fn_audit_order(uint64_t r1, uint64_t r2, uint64_t r3, uint
     r8 = r1;
     /* 2: r1 = 1 */
 #line 22 "./examples/plugin-host/bpf/audit.c"
-    r1 = 1;
+    w1 = 1;
     /* 3: *(u64 *)(r10 - 8) = r1 */
 #line 26 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store64_ptr(bpf2c_mem(r10) - 8, r1);
+    bpf2c_store64(r10 - 8, (uint64_t)w1);
     /* 4: r2 = 0 */
 #line 26 "./examples/plugin-host/bpf/audit.c"
     r2 = 0;
@@ -81,22 +87,13 @@ static uint64_t bpf2c_fn_audit_order(uint64_t r1, uint64_t r2, uint64_t r3, uint
     r5 = (uint64_t)(uintptr_t)rt->map_data[0].array_data; /* .rodata */
     /* 8: w6 = 0 */
 #line 28 "./examples/plugin-host/bpf/audit.c"
-    r6 = 0;
+    w6 = 0;
     /* 9: r9 = 0 */
 #line 33 "./examples/plugin-host/bpf/audit.c"
     r9 = 0;
     /* 10: goto +8 */
 #line 33 "./examples/plugin-host/bpf/audit.c"
-    goto L19_from_10;
-L19_from_10:
-    /* 19..20 again, for the loop's first trip from 10 */
-    /* 19: r9 += 8 */
-#line 33 "./examples/plugin-host/bpf/audit.c"
-    r9 += 8;
-    /* 20: if r9 > r7 goto -6 */
-#line 33 "./examples/plugin-host/bpf/audit.c"
-    if (r9 > r7) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 20); } budget--; goto L15; }
-    goto L21;
+    goto L19;
 L11:
     /* 11: r1 = r9 */
 #line 28 "./examples/plugin-host/bpf/audit.c"
@@ -113,13 +110,13 @@ L11:
 L15:
     /* 15: w1 = 1 */
 #line 28 "./examples/plugin-host/bpf/audit.c"
-    r1 = 1;
+    w1 = 1;
     /* 16: if w6 != 0 goto +46 */
 #line 45 "./examples/plugin-host/bpf/audit.c"
-    if ((uint32_t)r6 != 0) goto L63;
+    if (w6 != 0) goto L63;
     /* 17: w1 = 0 */
 #line 45 "./examples/plugin-host/bpf/audit.c"
-    r1 = 0;
+    w1 = 0;
     /* 18: goto +44 */
 #line 45 "./examples/plugin-host/bpf/audit.c"
     goto L63;
@@ -130,102 +127,100 @@ L19:
     /* 20: if r9 > r7 goto -6 */
 #line 33 "./examples/plugin-host/bpf/audit.c"
     if (r9 > r7) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 20); } budget--; goto L15; }
-L21:
     /* 21: r1 = r8 */
-#line 35 "./examples/plugin-host/bpf/audit.c"
     r1 = r8;
     /* 22: r1 += r2 */
 #line 35 "./examples/plugin-host/bpf/audit.c"
     r1 += r2;
     /* 23: r2 = *(u8 *)(r1 + 1) */
 #line 35 "./examples/plugin-host/bpf/audit.c"
-    r2 = bpf2c_load8_ptr(bpf2c_mem(r8) + (int64_t)(r2 + 1));
+    w2 = (uint32_t)bpf2c_load8(r1 + 1);
     /* 24: w2 <<= 8 */
 #line 35 "./examples/plugin-host/bpf/audit.c"
-    r2 = (uint32_t)(r2 << 8);
+    w2 = (uint32_t)(w2 << 8);
     /* 25: r3 = *(u8 *)(r1 + 0) */
 #line 35 "./examples/plugin-host/bpf/audit.c"
-    r3 = bpf2c_load8_ptr(bpf2c_mem(r1));
+    w3 = (uint32_t)bpf2c_load8(r1);
     /* 26: w2 |= w3 */
 #line 35 "./examples/plugin-host/bpf/audit.c"
-    r2 = (uint32_t)(r2 | r3);
+    w2 = (uint32_t)(w2 | w3);
     /* 27: r3 = *(u8 *)(r1 + 2) */
 #line 35 "./examples/plugin-host/bpf/audit.c"
-    r3 = bpf2c_load8_ptr(bpf2c_mem(r1) + 2);
+    w3 = (uint32_t)bpf2c_load8(r1 + 2);
     /* 28: w3 <<= 16 */
 #line 35 "./examples/plugin-host/bpf/audit.c"
-    r3 = (uint32_t)(r3 << 16);
+    r3 = (uint32_t)(w3 << 16);
     /* 29: r4 = *(u8 *)(r1 + 3) */
 #line 35 "./examples/plugin-host/bpf/audit.c"
-    r4 = bpf2c_load8_ptr(bpf2c_mem(r1) + 3);
+    w4 = (uint32_t)bpf2c_load8(r1 + 3);
     /* 30: w4 <<= 24 */
 #line 35 "./examples/plugin-host/bpf/audit.c"
-    r4 = (uint32_t)(r4 << 24);
+    w4 = (uint32_t)(w4 << 24);
     /* 31: w4 |= w3 */
 #line 35 "./examples/plugin-host/bpf/audit.c"
-    r4 = (uint32_t)(r4 | r3);
+    w4 = (uint32_t)(w4 | r3);
     /* 32: w4 |= w2 */
 #line 35 "./examples/plugin-host/bpf/audit.c"
-    r4 = (uint32_t)(r4 | r2);
+    r4 = (uint32_t)(w4 | w2);
     /* 33: r2 = *(u32 *)(r5 + 0) */
 #line 36 "./examples/plugin-host/bpf/audit.c"
-    r2 = bpf2c_load32_ptr(bpf2c_mem(r5));
+    w2 = (uint32_t)bpf2c_load32(r5);
     /* 34: if w4 <= w2 goto -24 */
 #line 36 "./examples/plugin-host/bpf/audit.c"
-    if ((uint32_t)r4 <= (uint32_t)r2) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 34); } budget--; goto L11; }
+    if ((uint32_t)r4 <= w2) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 34); } budget--; goto L11; }
     /* 35: w2 = 0 */
 #line 37 "./examples/plugin-host/bpf/audit.c"
-    r2 = 0;
+    w2 = 0;
     /* 36: *(u8 *)(r10 - 14) = r2 */
 #line 37 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store8_ptr(bpf2c_mem(r10) - 14, r2);
+    bpf2c_store8(r10 - 14, (uint64_t)w2);
     /* 37: w2 = 31092 */
 #line 37 "./examples/plugin-host/bpf/audit.c"
-    r2 = 31092;
+    w2 = 31092;
     /* 38: *(u16 *)(r10 - 16) = r2 */
 #line 37 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store16_ptr(bpf2c_mem(r10) - 16, r2);
+    bpf2c_store16(r10 - 16, (uint64_t)w2);
     /* 39: r2 = 0x69746e6175712061 ll */
 #line 37 "./examples/plugin-host/bpf/audit.c"
     r2 = 0x69746e6175712061ULL;
     /* 41: *(u64 *)(r10 - 24) = r2 */
 #line 37 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store64_ptr(bpf2c_mem(r10) - 24, r2);
+    bpf2c_store64(r10 - 24, r2);
     /* 42: r2 = 0x206465706d616c63 ll */
 #line 37 "./examples/plugin-host/bpf/audit.c"
     r2 = 0x206465706d616c63ULL;
     /* 44: *(u64 *)(r10 - 32) = r2 */
 #line 37 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store64_ptr(bpf2c_mem(r10) - 32, r2);
+    bpf2c_store64(r10 - 32, r2);
     /* 45: r2 = *(u32 *)(r5 + 0) */
-    r2 = bpf2c_load32_ptr(bpf2c_mem(r5));
+    w2 = (uint32_t)bpf2c_load32(r5);
     /* 46: w3 = w2 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
-    r3 = (uint32_t)r2;
+    w3 = w2;
     /* 47: w3 >>= 24 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
-    r3 = (uint32_t)r3 >> 24;
+    w3 = w3 >> 24;
     /* 48: *(u8 *)(r1 + 3) = r3 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store8_ptr(bpf2c_mem(r1) + 3, r3);
+    bpf2c_store8(r1 + 3, (uint64_t)w3);
     /* 49: w3 = w2 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
-    r3 = (uint32_t)r2;
+    w3 = w2;
     /* 50: w3 >>= 16 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
-    r3 = (uint32_t)r3 >> 16;
+    w3 = w3 >> 16;
     /* 51: *(u8 *)(r1 + 2) = r3 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store8_ptr(bpf2c_mem(r1) + 2, r3);
+    bpf2c_store8(r1 + 2, (uint64_t)w3);
     /* 52: *(u8 *)(r1 + 0) = r2 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store8_ptr(bpf2c_mem(r1), r2);
+    bpf2c_store8(r1, (uint64_t)w2);
     /* 53: w2 >>= 8 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
-    r2 = (uint32_t)r2 >> 8;
+    w2 = w2 >> 8;
     /* 54: *(u8 *)(r1 + 1) = r2 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store8_ptr(bpf2c_mem(r1) + 1, r2);
+    bpf2c_store8(r1 + 1, (uint64_t)w2);
     /* 55: r1 = r10 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
     r1 = r10;
@@ -234,22 +229,22 @@ L21:
     r1 -= 32;
     /* 57: w2 = 18 */
 #line 41 "./examples/plugin-host/bpf/audit.c"
-    r2 = 18;
+    w2 = 18;
     /* 58: call #1000 */
 #line 41 "./examples/plugin-host/bpf/audit.c"
-    r0 = rt->helpers[2](r1, r2, r3, r4, r5, inv); /* host_log */
+    r0 = rt->helpers[2](r1, (uint64_t)w2, (uint64_t)w3, r4, r5, inv); /* host_log */
     /* 59: r5 = &map[0].value + 0 ll */
 #line 41 "./examples/plugin-host/bpf/audit.c"
     r5 = (uint64_t)(uintptr_t)rt->map_data[0].array_data; /* .rodata */
     /* 61: w6 += 1 */
 #line 42 "./examples/plugin-host/bpf/audit.c"
-    r6 = (uint32_t)(r6 + 1);
+    w6 = (uint32_t)(w6 + 1);
     /* 62: goto -52 */
 #line 42 "./examples/plugin-host/bpf/audit.c"
     { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 62); } budget--; goto L11; }
 L63:
     /* 63: *(u32 *)(r10 - 32) = r1 */
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 32, r1);
+    bpf2c_store32(r10 - 32, (uint64_t)w1);
     /* 64: r2 = r10 */
 #line 45 "./examples/plugin-host/bpf/audit.c"
     r2 = r10;
@@ -267,10 +262,10 @@ L63:
     if (r0 == 0) goto L73;
     /* 70: r1 = 1 */
 #line 47 "./examples/plugin-host/bpf/audit.c"
-    r1 = 1;
+    w1 = 1;
     /* 71: lock *(u64 *)(r0 + 0) add= r1 */
 #line 48 "./examples/plugin-host/bpf/audit.c"
-    (void)bpf2c_atomic_add64(r0, r1);
+    (void)bpf2c_atomic_add64(r0, (uint64_t)w1);
     /* 72: goto +8 */
 #line 48 "./examples/plugin-host/bpf/audit.c"
     goto L81;
@@ -291,19 +286,19 @@ L73:
     r1 = (uint64_t)(uintptr_t)rt->map_data[2].address; /* map outcomes */
     /* 79: r4 = 1 */
 #line 50 "./examples/plugin-host/bpf/audit.c"
-    r4 = 1;
+    w4 = 1;
     /* 80: call bpf_map_update_elem#2 */
 #line 50 "./examples/plugin-host/bpf/audit.c"
-    r0 = rt->helpers[1](r1, r2, r3, r4, r5, inv); /* bpf_map_update_elem */
+    r0 = rt->helpers[1](r1, r2, r3, (uint64_t)w4, r5, inv); /* bpf_map_update_elem */
 L81:
     /* 81: w0 = w6 */
 #line 51 "./examples/plugin-host/bpf/audit.c"
-    r0 = (uint32_t)r6;
+    w0 = w6;
     /* 82: exit */
 #line 51 "./examples/plugin-host/bpf/audit.c"
-    inv->loop_budget = budget; return r0;
+    inv->loop_budget = budget; return (uint64_t)w0;
 }
-#line 307 "audit.c"
+#line 302 "audit.c"
 
 /* Entry of program audit_order: 1 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_audit_order_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)

@@ -40,7 +40,10 @@ static uint64_t bpf2c_fn_count_packets(uint64_t r1, uint64_t r2, uint64_t r3, ui
     uint64_t r6 = 0;
     uint64_t r7 = 0;
     uint64_t r8 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r7; (void)r8; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    uint32_t w1 = 0;
+    uint32_t w2 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r7; (void)r8; (void)r10; (void)w0; (void)w1; (void)w2; (void)inv;
     uint64_t budget = inv->loop_budget;
 
     /* 0: r7 = *(u32 *)(r1 + 0) */
@@ -60,16 +63,16 @@ static uint64_t bpf2c_fn_count_packets(uint64_t r1, uint64_t r2, uint64_t r3, ui
     if (r1 <= r8) goto L11;
     /* 5: r1 = 1 */
 #line 76 "./examples/packet-counter/bpf/counter.c"
-    r1 = 1;
+    w1 = 1;
     /* 6: r2 = &map[0].value + 0 ll */
 #line 77 "./examples/packet-counter/bpf/counter.c"
     r2 = (uint64_t)(uintptr_t)rt->map_data[0].array_data; /* .bss */
     /* 8: lock *(u64 *)(r2 + 0) add= r1 */
 #line 77 "./examples/packet-counter/bpf/counter.c"
-    (void)bpf2c_atomic_add64(r2, r1);
+    (void)bpf2c_atomic_add64(r2, (uint64_t)w1);
     /* 9: w0 = 1 */
 #line 77 "./examples/packet-counter/bpf/counter.c"
-    r0 = 1;
+    w0 = 1;
     /* 10: goto +106 */
 #line 78 "./examples/packet-counter/bpf/counter.c"
     goto L117;
@@ -81,31 +84,31 @@ L11:
 #line 78 "./examples/packet-counter/bpf/counter.c"
     r6 -= r7;
     /* 13: r2 = *(u8 *)(r7 + 12) */
-    r2 = bpf2c_load8_ptr(bpf2c_mem(r7) + 12);
+    w2 = (uint32_t)bpf2c_load8(r7 + 12);
     /* 14: r1 = *(u8 *)(r7 + 13) */
 #line 80 "./examples/packet-counter/bpf/counter.c"
-    r1 = bpf2c_load8_ptr(bpf2c_mem(r7) + 13);
+    w1 = (uint32_t)bpf2c_load8(r7 + 13);
     /* 15: w1 <<= 8 */
 #line 80 "./examples/packet-counter/bpf/counter.c"
-    r1 = (uint32_t)(r1 << 8);
+    w1 = (uint32_t)(w1 << 8);
     /* 16: w1 |= w2 */
 #line 80 "./examples/packet-counter/bpf/counter.c"
-    r1 = (uint32_t)(r1 | r2);
+    w1 = (uint32_t)(w1 | w2);
     /* 17: if w1 == 56710 goto +34 */
 #line 80 "./examples/packet-counter/bpf/counter.c"
-    if ((uint32_t)r1 == 56710) goto L52;
+    if (w1 == 56710) goto L52;
     /* 18: if w1 == 1544 goto +24 */
 #line 80 "./examples/packet-counter/bpf/counter.c"
-    if ((uint32_t)r1 == 1544) goto L43;
+    if (w1 == 1544) goto L43;
     /* 19: if w1 != 8 goto +85 */
 #line 80 "./examples/packet-counter/bpf/counter.c"
-    if ((uint32_t)r1 != 8) goto L105;
+    if (w1 != 8) goto L105;
     /* 20: w1 = 0 */
 #line 80 "./examples/packet-counter/bpf/counter.c"
-    r1 = 0;
+    w1 = 0;
     /* 21: *(u32 *)(r10 - 4) = r1 */
 #line 80 "./examples/packet-counter/bpf/counter.c"
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r1);
+    bpf2c_store32(r10 - 4, (uint64_t)w1);
     /* 22: r2 = r10 */
 #line 80 "./examples/packet-counter/bpf/counter.c"
     r2 = r10;
@@ -122,10 +125,10 @@ L11:
     if (r0 == 0) goto L32;
     /* 28: r1 = 1 */
 #line 46 "./examples/packet-counter/bpf/counter.c"
-    r1 = 1;
+    w1 = 1;
     /* 29: lock *(u64 *)(r0 + 0) add= r1 */
 #line 47 "./examples/packet-counter/bpf/counter.c"
-    (void)bpf2c_atomic_add64(r0, r1);
+    (void)bpf2c_atomic_add64(r0, (uint64_t)w1);
     /* 30: r1 = r6 */
 #line 48 "./examples/packet-counter/bpf/counter.c"
     r1 = r6;
@@ -135,7 +138,7 @@ L11:
 L32:
     /* 32: w0 = 2 */
 #line 48 "./examples/packet-counter/bpf/counter.c"
-    r0 = 2;
+    w0 = 2;
     /* 33: r1 = r7 */
 #line 84 "./examples/packet-counter/bpf/counter.c"
     r1 = r7;
@@ -147,33 +150,33 @@ L32:
     if (r1 > r8) goto L117;
     /* 36: r2 = *(u8 *)(r7 + 23) */
 #line 85 "./examples/packet-counter/bpf/counter.c"
-    r2 = bpf2c_load8_ptr(bpf2c_mem(r7) + 23);
+    w2 = (uint32_t)bpf2c_load8(r7 + 23);
     /* 37: if w2 s> 16 goto +41 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    if ((int32_t)(uint32_t)r2 > 16) goto L79;
+    if ((int32_t)w2 > 16) goto L79;
     /* 38: if w2 == 1 goto +55 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    if ((uint32_t)r2 == 1) goto L94;
+    if (w2 == 1) goto L94;
     /* 39: w1 = 4 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    r1 = 4;
+    w1 = 4;
     /* 40: if w2 == 6 goto +56 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    if ((uint32_t)r2 == 6) goto L97;
+    if (w2 == 6) goto L97;
 L41:
     /* 41: w1 = 8 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    r1 = 8;
+    w1 = 8;
     /* 42: goto +54 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
     goto L97;
 L43:
     /* 43: w1 = 2 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    r1 = 2;
+    w1 = 2;
     /* 44: *(u32 *)(r10 - 4) = r1 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r1);
+    bpf2c_store32(r10 - 4, (uint64_t)w1);
     /* 45: r2 = r10 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
     r2 = r10;
@@ -194,10 +197,10 @@ L43:
 L52:
     /* 52: w1 = 1 */
 #line 46 "./examples/packet-counter/bpf/counter.c"
-    r1 = 1;
+    w1 = 1;
     /* 53: *(u32 *)(r10 - 4) = r1 */
 #line 46 "./examples/packet-counter/bpf/counter.c"
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r1);
+    bpf2c_store32(r10 - 4, (uint64_t)w1);
     /* 54: r2 = r10 */
 #line 46 "./examples/packet-counter/bpf/counter.c"
     r2 = r10;
@@ -214,10 +217,10 @@ L52:
     if (r0 == 0) goto L64;
     /* 60: r1 = 1 */
 #line 46 "./examples/packet-counter/bpf/counter.c"
-    r1 = 1;
+    w1 = 1;
     /* 61: lock *(u64 *)(r0 + 0) add= r1 */
 #line 47 "./examples/packet-counter/bpf/counter.c"
-    (void)bpf2c_atomic_add64(r0, r1);
+    (void)bpf2c_atomic_add64(r0, (uint64_t)w1);
     /* 62: r1 = r6 */
 #line 48 "./examples/packet-counter/bpf/counter.c"
     r1 = r6;
@@ -227,7 +230,7 @@ L52:
 L64:
     /* 64: w0 = 2 */
 #line 48 "./examples/packet-counter/bpf/counter.c"
-    r0 = 2;
+    w0 = 2;
     /* 65: r1 = r7 */
 #line 90 "./examples/packet-counter/bpf/counter.c"
     r1 = r7;
@@ -239,66 +242,66 @@ L64:
     if (r1 > r8) goto L117;
     /* 68: r2 = *(u8 *)(r7 + 20) */
 #line 91 "./examples/packet-counter/bpf/counter.c"
-    r2 = bpf2c_load8_ptr(bpf2c_mem(r7) + 20);
+    w2 = (uint32_t)bpf2c_load8(r7 + 20);
     /* 69: if w2 s> 16 goto +5 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    if ((int32_t)(uint32_t)r2 > 16) goto L75;
+    if ((int32_t)w2 > 16) goto L75;
     /* 70: if w2 == 1 goto +12 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    if ((uint32_t)r2 == 1) goto L83;
+    if (w2 == 1) goto L83;
     /* 71: w1 = 4 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    r1 = 4;
+    w1 = 4;
     /* 72: if w2 == 6 goto +13 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    if ((uint32_t)r2 == 6) goto L86;
+    if (w2 == 6) goto L86;
 L73:
     /* 73: w1 = 8 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    r1 = 8;
+    w1 = 8;
     /* 74: goto +11 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
     goto L86;
 L75:
     /* 75: if w2 == 58 goto +9 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    if ((uint32_t)r2 == 58) goto L85;
+    if (w2 == 58) goto L85;
     /* 76: if w2 != 17 goto -4 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    if ((uint32_t)r2 != 17) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 76); } budget--; goto L73; }
+    if (w2 != 17) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 76); } budget--; goto L73; }
     /* 77: w1 = 5 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    r1 = 5;
+    w1 = 5;
     /* 78: goto +7 */
 #line 58 "./examples/packet-counter/bpf/counter.c"
     goto L86;
 L79:
     /* 79: if w2 == 58 goto +16 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    if ((uint32_t)r2 == 58) goto L96;
+    if (w2 == 58) goto L96;
     /* 80: if w2 != 17 goto -40 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    if ((uint32_t)r2 != 17) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 80); } budget--; goto L41; }
+    if (w2 != 17) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 80); } budget--; goto L41; }
     /* 81: w1 = 5 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    r1 = 5;
+    w1 = 5;
     /* 82: goto +14 */
 #line 58 "./examples/packet-counter/bpf/counter.c"
     goto L97;
 L83:
     /* 83: w1 = 6 */
 #line 58 "./examples/packet-counter/bpf/counter.c"
-    r1 = 6;
+    w1 = 6;
     /* 84: goto +1 */
     goto L86;
 L85:
     /* 85: w1 = 7 */
 #line 60 "./examples/packet-counter/bpf/counter.c"
-    r1 = 7;
+    w1 = 7;
 L86:
     /* 86: *(u32 *)(r10 - 4) = r1 */
 #line 60 "./examples/packet-counter/bpf/counter.c"
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r1);
+    bpf2c_store32(r10 - 4, (uint64_t)w1);
     /* 87: r2 = r10 */
 #line 60 "./examples/packet-counter/bpf/counter.c"
     r2 = r10;
@@ -319,18 +322,18 @@ L86:
 L94:
     /* 94: w1 = 6 */
 #line 46 "./examples/packet-counter/bpf/counter.c"
-    r1 = 6;
+    w1 = 6;
     /* 95: goto +1 */
 #line 60 "./examples/packet-counter/bpf/counter.c"
     goto L97;
 L96:
     /* 96: w1 = 7 */
 #line 60 "./examples/packet-counter/bpf/counter.c"
-    r1 = 7;
+    w1 = 7;
 L97:
     /* 97: *(u32 *)(r10 - 4) = r1 */
 #line 60 "./examples/packet-counter/bpf/counter.c"
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r1);
+    bpf2c_store32(r10 - 4, (uint64_t)w1);
     /* 98: r2 = r10 */
 #line 60 "./examples/packet-counter/bpf/counter.c"
     r2 = r10;
@@ -351,10 +354,10 @@ L97:
 L105:
     /* 105: w1 = 3 */
 #line 46 "./examples/packet-counter/bpf/counter.c"
-    r1 = 3;
+    w1 = 3;
     /* 106: *(u32 *)(r10 - 4) = r1 */
 #line 46 "./examples/packet-counter/bpf/counter.c"
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r1);
+    bpf2c_store32(r10 - 4, (uint64_t)w1);
     /* 107: r2 = r10 */
 #line 46 "./examples/packet-counter/bpf/counter.c"
     r2 = r10;
@@ -372,23 +375,23 @@ L105:
 L113:
     /* 113: r1 = 1 */
 #line 46 "./examples/packet-counter/bpf/counter.c"
-    r1 = 1;
+    w1 = 1;
     /* 114: lock *(u64 *)(r0 + 0) add= r1 */
 #line 47 "./examples/packet-counter/bpf/counter.c"
-    (void)bpf2c_atomic_add64(r0, r1);
+    (void)bpf2c_atomic_add64(r0, (uint64_t)w1);
     /* 115: lock *(u64 *)(r0 + 8) add= r6 */
 #line 48 "./examples/packet-counter/bpf/counter.c"
     (void)bpf2c_atomic_add64(r0 + 8, r6);
 L116:
     /* 116: w0 = 2 */
 #line 48 "./examples/packet-counter/bpf/counter.c"
-    r0 = 2;
+    w0 = 2;
 L117:
     /* 117: exit */
 #line 98 "./examples/packet-counter/bpf/counter.c"
-    inv->loop_budget = budget; return r0;
+    inv->loop_budget = budget; return (uint64_t)w0;
 }
-#line 392 "counter.c"
+#line 395 "counter.c"
 
 /* Entry of program count_packets: 1 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_count_packets_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)

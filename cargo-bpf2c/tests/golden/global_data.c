@@ -78,7 +78,10 @@ static uint64_t bpf2c_fn_use_globals(uint64_t r1, uint64_t r2, uint64_t r3, uint
     uint64_t r0 = 0;
     uint64_t r6 = 0;
     uint64_t r7 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r7; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    uint32_t w1 = 0;
+    uint32_t w2 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r7; (void)r10; (void)w0; (void)w1; (void)w2; (void)inv;
 
     /* 0: r6 = r2 */
 #line 15 "./tests/bpf/global_data.c"
@@ -88,48 +91,48 @@ static uint64_t bpf2c_fn_use_globals(uint64_t r1, uint64_t r2, uint64_t r3, uint
     r1 = (uint64_t)(uintptr_t)rt->map_data[3].array_data; /* .bss */
     /* 3: r2 = *(u64 *)(r1 + 0) */
 #line 18 "./tests/bpf/global_data.c"
-    r2 = bpf2c_load64_ptr(bpf2c_mem(r1));
+    r2 = bpf2c_load64(r1);
     /* 4: r2 += 1 */
 #line 18 "./tests/bpf/global_data.c"
     r2 += 1;
     /* 5: *(u64 *)(r1 + 0) = r2 */
 #line 18 "./tests/bpf/global_data.c"
-    bpf2c_store64_ptr(bpf2c_mem(r1), r2);
+    bpf2c_store64(r1, r2);
     /* 6: r7 = &map[0].value + 0 ll */
 #line 17 "./tests/bpf/global_data.c"
     r7 = (uint64_t)(uintptr_t)rt->map_data[0].array_data; /* .data */
     /* 8: r1 = *(u64 *)(r7 + 0) */
 #line 17 "./tests/bpf/global_data.c"
-    r1 = bpf2c_load64_ptr(bpf2c_mem(r7));
+    r1 = bpf2c_load64(r7);
     /* 9: r1 += r6 */
 #line 17 "./tests/bpf/global_data.c"
     r1 += r6;
     /* 10: *(u64 *)(r7 + 0) = r1 */
 #line 17 "./tests/bpf/global_data.c"
-    bpf2c_store64_ptr(bpf2c_mem(r7), r1);
+    bpf2c_store64(r7, r1);
     /* 11: r2 = &map[1].value + 0 ll */
     r2 = (uint64_t)(uintptr_t)rt->map_data[1].array_data; /* .rodata */
     /* 13: r2 = *(u32 *)(r2 + 0) */
 #line 19 "./tests/bpf/global_data.c"
-    r2 = bpf2c_load32_ptr(bpf2c_mem(r2));
+    w2 = (uint32_t)bpf2c_load32(r2);
     /* 14: if r2 >= r6 goto +6 */
 #line 19 "./tests/bpf/global_data.c"
-    if (r2 >= r6) goto L21;
+    if ((uint64_t)w2 >= r6) goto L21;
     /* 15: r1 = &map[4].value + 0 ll */
 #line 20 "./tests/bpf/global_data.c"
     r1 = (uint64_t)(uintptr_t)rt->map_data[4].array_data; /* .rodata.str1.1 */
     /* 17: w2 = 20 */
 #line 20 "./tests/bpf/global_data.c"
-    r2 = 20;
+    w2 = 20;
     /* 18: r3 = r6 */
 #line 20 "./tests/bpf/global_data.c"
     r3 = r6;
     /* 19: call bpf_trace_printk#6 */
 #line 20 "./tests/bpf/global_data.c"
-    r0 = rt->helpers[0](r1, r2, r3, r4, r5, inv); /* bpf_trace_printk */
+    r0 = rt->helpers[0](r1, (uint64_t)w2, r3, r4, r5, inv); /* bpf_trace_printk */
     /* 20: r1 = *(u64 *)(r7 + 0) */
 #line 21 "./tests/bpf/global_data.c"
-    r1 = bpf2c_load64_ptr(bpf2c_mem(r7));
+    r1 = bpf2c_load64(r7);
 L21:
     /* 21: r6 &= 3 */
 #line 21 "./tests/bpf/global_data.c"
@@ -145,46 +148,47 @@ L21:
     r2 += r6;
     /* 26: r0 = *(u32 *)(r2 + 0) */
 #line 21 "./tests/bpf/global_data.c"
-    r0 = bpf2c_load32_ptr(bpf2c_mem(r2));
+    w0 = (uint32_t)bpf2c_load32(r2);
     /* 27: w0 += w1 */
 #line 21 "./tests/bpf/global_data.c"
-    r0 = (uint32_t)(r0 + r1);
+    w0 = (uint32_t)(w0 + r1);
     /* 28: r1 = &map[2].value + 0 ll */
 #line 21 "./tests/bpf/global_data.c"
     r1 = (uint64_t)(uintptr_t)rt->map_data[2].array_data; /* .data.custom */
     /* 30: r1 = *(u32 *)(r1 + 0) */
 #line 21 "./tests/bpf/global_data.c"
-    r1 = bpf2c_load32_ptr(bpf2c_mem(r1));
+    w1 = (uint32_t)bpf2c_load32(r1);
     /* 31: w0 += w1 */
 #line 21 "./tests/bpf/global_data.c"
-    r0 = (uint32_t)(r0 + r1);
+    w0 = (uint32_t)(w0 + w1);
     /* 32: exit */
 #line 21 "./tests/bpf/global_data.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 166 "global_data.c"
+#line 169 "global_data.c"
 
 /* Function 1: read_limit (section raw, 5 instruction slots) */
 static uint64_t bpf2c_fn_read_limit(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     const bpf2c_runtime_context_t *rt = inv->runtime;
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w0; (void)inv;
 
     /* 0: r1 = &map[1].value + 0 ll */
 #line 28 "./tests/bpf/global_data.c"
     r1 = (uint64_t)(uintptr_t)rt->map_data[1].array_data; /* .rodata */
     /* 2: r0 = *(u32 *)(r1 + 0) */
 #line 28 "./tests/bpf/global_data.c"
-    r0 = bpf2c_load32_ptr(bpf2c_mem(r1));
+    w0 = (uint32_t)bpf2c_load32(r1);
     /* 3: w0 *= 10 */
 #line 28 "./tests/bpf/global_data.c"
-    r0 = (uint32_t)(r0 * 10);
+    w0 = (uint32_t)(w0 * 10);
     /* 4: exit */
 #line 28 "./tests/bpf/global_data.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 188 "global_data.c"
+#line 192 "global_data.c"
 
 /* Entry of program use_globals: 1 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_use_globals_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)

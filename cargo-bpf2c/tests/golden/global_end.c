@@ -28,28 +28,30 @@ static uint64_t bpf2c_fn_past_end(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
 {
     const bpf2c_runtime_context_t *rt = inv->runtime;
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    uint32_t w2 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w0; (void)w2; (void)inv;
 
     /* 0: r1 = &map[0].value + 16 ll */
 #line 13 "./tests/bpf/global_end.c"
     r1 = (uint64_t)(uintptr_t)rt->map_data[0].array_data + 16; /* .bss + 16 */
     /* 2: r2 = 7 */
 #line 13 "./tests/bpf/global_end.c"
-    r2 = 7;
+    w2 = 7;
     /* 3: *(u8 *)(r1 - 1) = r2 */
 #line 13 "./tests/bpf/global_end.c"
-    bpf2c_store8_ptr(bpf2c_mem(r1) - 1, r2);
+    bpf2c_store8(r1 - 1, (uint64_t)w2);
     /* 4: r1 = &map[0].value + 0 ll */
 #line 13 "./tests/bpf/global_end.c"
     r1 = (uint64_t)(uintptr_t)rt->map_data[0].array_data; /* .bss */
     /* 6: r0 = *(u8 *)(r1 + 15) */
 #line 13 "./tests/bpf/global_end.c"
-    r0 = bpf2c_load8_ptr(bpf2c_mem(r1) + 15);
+    w0 = (uint32_t)bpf2c_load8(r1 + 15);
     /* 7: exit */
 #line 13 "./tests/bpf/global_end.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 53 "global_end.c"
+#line 55 "global_end.c"
 
 /* Entry of program past_end: 1 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_past_end_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)

@@ -53,7 +53,8 @@ static uint64_t bpf2c_fn_monotonic(uint64_t r1, uint64_t r2, uint64_t r3, uint64
     const bpf2c_runtime_context_t *rt = inv->runtime;
     uint64_t r0 = 0;
     uint64_t r6 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r10; (void)w0; (void)inv;
 
     /* 0: call bpf_ktime_get_ns#5 */
 #line 10 "./tests/bpf/helpers.c"
@@ -69,18 +70,18 @@ static uint64_t bpf2c_fn_monotonic(uint64_t r1, uint64_t r2, uint64_t r3, uint64
     r1 = r0;
     /* 4: w0 = 1 */
 #line 11 "./tests/bpf/helpers.c"
-    r0 = 1;
+    w0 = 1;
     /* 5: if r1 >= r6 goto +1 */
     if (r1 >= r6) goto L7;
     /* 6: w0 = 0 */
 #line 13 "./tests/bpf/helpers.c"
-    r0 = 0;
+    w0 = 0;
 L7:
     /* 7: exit */
 #line 13 "./tests/bpf/helpers.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 84 "helpers.c"
+#line 85 "helpers.c"
 
 /* Function 1: random_below (section raw, 8 instruction slots) */
 static uint64_t bpf2c_fn_random_below(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
@@ -88,7 +89,9 @@ static uint64_t bpf2c_fn_random_below(uint64_t r1, uint64_t r2, uint64_t r3, uin
     const bpf2c_runtime_context_t *rt = inv->runtime;
     uint64_t r0 = 0;
     uint64_t r6 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    uint32_t w1 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r10; (void)w0; (void)w1; (void)inv;
 
     /* 0: r6 = r2 */
 #line 18 "./tests/bpf/helpers.c"
@@ -97,23 +100,23 @@ static uint64_t bpf2c_fn_random_below(uint64_t r1, uint64_t r2, uint64_t r3, uin
     r0 = BPF2C_LIKELY(inv->prandom != NULL) ? bpf2c_prandom_u32(inv->prandom) : rt->helpers[2](r1, r2, r3, r4, r5, inv); /* bpf_get_prandom_u32 inlined */
     /* 2: w1 = 0 */
 #line 20 "./tests/bpf/helpers.c"
-    r1 = 0;
+    w1 = 0;
     /* 3: if r6 == 0 goto +2 */
     if (r6 == 0) goto L6;
     /* 4: w0 %= w6 */
-    r0 = bpf2c_umod32(r0, r6);
+    w0 = (uint32_t)bpf2c_umod32(r0, r6);
     /* 5: w1 = w0 */
 #line 24 "./tests/bpf/helpers.c"
-    r1 = (uint32_t)r0;
+    w1 = w0;
 L6:
     /* 6: w0 = w1 */
 #line 25 "./tests/bpf/helpers.c"
-    r0 = (uint32_t)r1;
+    w0 = w1;
     /* 7: exit */
 #line 25 "./tests/bpf/helpers.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 117 "helpers.c"
+#line 120 "helpers.c"
 
 /* Function 2: cpu_id (section raw, 2 instruction slots) */
 static uint64_t bpf2c_fn_cpu_id(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
@@ -129,7 +132,7 @@ static uint64_t bpf2c_fn_cpu_id(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t 
 #line 30 "./tests/bpf/helpers.c"
     return r0;
 }
-#line 133 "helpers.c"
+#line 136 "helpers.c"
 
 /* Function 3: thread_id (section raw, 2 instruction slots) */
 static uint64_t bpf2c_fn_thread_id(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
@@ -145,14 +148,16 @@ static uint64_t bpf2c_fn_thread_id(uint64_t r1, uint64_t r2, uint64_t r3, uint64
 #line 37 "./tests/bpf/helpers.c"
     return r0;
 }
-#line 149 "helpers.c"
+#line 152 "helpers.c"
 
 /* Function 4: print (section raw, 14 instruction slots) */
 static uint64_t bpf2c_fn_print(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     const bpf2c_runtime_context_t *rt = inv->runtime;
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w2 = 0;
+    uint32_t w4 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w2; (void)w4; (void)inv;
 
     /* 0: r3 = r2 */
 #line 42 "./tests/bpf/helpers.c"
@@ -165,35 +170,35 @@ static uint64_t bpf2c_fn_print(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
     r1 = (uint64_t)(uintptr_t)rt->map_data[0].array_data; /* .rodata */
     /* 4: w2 = 18 */
 #line 47 "./tests/bpf/helpers.c"
-    r2 = 18;
+    w2 = 18;
     /* 5: r3 = 0 */
 #line 47 "./tests/bpf/helpers.c"
     r3 = 0;
     /* 6: w4 = 0 */
 #line 47 "./tests/bpf/helpers.c"
-    r4 = 0;
+    w4 = 0;
     /* 7: goto +4 */
 #line 47 "./tests/bpf/helpers.c"
     goto L12;
 L8:
     /* 8: r4 = *(u8 *)(r1 + 0) */
 #line 48 "./tests/bpf/helpers.c"
-    r4 = bpf2c_load8_ptr(bpf2c_mem(r1));
+    w4 = (uint32_t)bpf2c_load8(r1);
     /* 9: r1 = &map[0].value + 0 ll */
 #line 48 "./tests/bpf/helpers.c"
     r1 = (uint64_t)(uintptr_t)rt->map_data[0].array_data; /* .rodata */
     /* 11: w2 = 18 */
 #line 48 "./tests/bpf/helpers.c"
-    r2 = 18;
+    w2 = 18;
 L12:
     /* 12: call bpf_trace_printk#6 */
 #line 48 "./tests/bpf/helpers.c"
-    r0 = rt->helpers[1](r1, r2, r3, r4, r5, inv); /* bpf_trace_printk */
+    r0 = rt->helpers[1](r1, (uint64_t)w2, r3, (uint64_t)w4, r5, inv); /* bpf_trace_printk */
     /* 13: exit */
 #line 49 "./tests/bpf/helpers.c"
     return r0;
 }
-#line 197 "helpers.c"
+#line 202 "helpers.c"
 
 /* Entry of program monotonic: 1 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_monotonic_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)

@@ -47,19 +47,22 @@ static uint64_t bpf2c_fn_legacy_use(uint64_t r1, uint64_t r2, uint64_t r3, uint6
     uint64_t r0 = 0;
     uint64_t r6 = 0;
     uint64_t r7 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r7; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    uint32_t w1 = 0;
+    uint32_t w4 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r7; (void)r10; (void)w0; (void)w1; (void)w4; (void)inv;
 
     /* 0: w1 = 0 */
 #line 49 "./tests/bpf/legacy_maps.c"
-    r1 = 0;
+    w1 = 0;
     /* 1: *(u32 *)(r10 - 4) = r1 */
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r1);
+    bpf2c_store32(r10 - 4, (uint64_t)w1);
     /* 2: *(u32 *)(r10 - 8) = r2 */
 #line 51 "./tests/bpf/legacy_maps.c"
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 8, r2);
+    bpf2c_store32(r10 - 8, r2);
     /* 3: *(u64 *)(r10 - 16) = r2 */
 #line 52 "./tests/bpf/legacy_maps.c"
-    bpf2c_store64_ptr(bpf2c_mem(r10) - 16, r2);
+    bpf2c_store64(r10 - 16, r2);
     /* 4: r2 = r10 */
 #line 52 "./tests/bpf/legacy_maps.c"
     r2 = r10;
@@ -76,10 +79,10 @@ static uint64_t bpf2c_fn_legacy_use(uint64_t r1, uint64_t r2, uint64_t r3, uint6
     r1 = (uint64_t)(uintptr_t)rt->map_data[0].address; /* map flows */
     /* 10: r4 = 0 */
 #line 54 "./tests/bpf/legacy_maps.c"
-    r4 = 0;
+    w4 = 0;
     /* 11: call bpf_map_update_elem#2 */
 #line 54 "./tests/bpf/legacy_maps.c"
-    r0 = rt->helpers[1](r1, r2, r3, r4, r5, inv); /* bpf_map_update_elem */
+    r0 = rt->helpers[1](r1, r2, r3, (uint64_t)w4, r5, inv); /* bpf_map_update_elem */
     /* 12: r7 = r10 */
 #line 54 "./tests/bpf/legacy_maps.c"
     r7 = r10;
@@ -109,7 +112,7 @@ static uint64_t bpf2c_fn_legacy_use(uint64_t r1, uint64_t r2, uint64_t r3, uint6
     r0 = (uint64_t)(uintptr_t)(rt->map_data[2].array_data); BPF2C_ASSUME(r0 != 0); /* bpf_map_lookup_elem inlined: stats_b */
     /* 23: w1 = -1 */
 #line 56 "./tests/bpf/legacy_maps.c"
-    r1 = 0xffffffffu;
+    w1 = 0xffffffffu;
     /* 24: if r6 == 0 goto +10 */
 #line 57 "./tests/bpf/legacy_maps.c"
     if (r6 == 0) goto L35;
@@ -117,53 +120,55 @@ static uint64_t bpf2c_fn_legacy_use(uint64_t r1, uint64_t r2, uint64_t r3, uint6
 #line 57 "./tests/bpf/legacy_maps.c"
     if (r0 == 0) goto L35;
     /* 26: r1 = *(u64 *)(r6 + 0) */
-    r1 = bpf2c_load64_ptr(bpf2c_mem(r6));
+    r1 = bpf2c_load64(r6);
     /* 27: r1 += 1 */
 #line 59 "./tests/bpf/legacy_maps.c"
     r1 += 1;
     /* 28: *(u64 *)(r6 + 0) = r1 */
 #line 59 "./tests/bpf/legacy_maps.c"
-    bpf2c_store64_ptr(bpf2c_mem(r6), r1);
+    bpf2c_store64(r6, r1);
     /* 29: r2 = *(u64 *)(r0 + 0) */
 #line 60 "./tests/bpf/legacy_maps.c"
-    r2 = bpf2c_load64_ptr(bpf2c_mem(r0));
+    r2 = bpf2c_load64(r0);
     /* 30: r2 += 2 */
 #line 60 "./tests/bpf/legacy_maps.c"
     r2 += 2;
     /* 31: *(u64 *)(r0 + 0) = r2 */
 #line 60 "./tests/bpf/legacy_maps.c"
-    bpf2c_store64_ptr(bpf2c_mem(r0), r2);
+    bpf2c_store64(r0, r2);
     /* 32: r1 = *(u64 *)(r6 + 0) */
 #line 61 "./tests/bpf/legacy_maps.c"
-    r1 = bpf2c_load64_ptr(bpf2c_mem(r6));
+    r1 = bpf2c_load64(r6);
     /* 33: w1 *= 100 */
 #line 61 "./tests/bpf/legacy_maps.c"
-    r1 = (uint32_t)(r1 * 100);
+    w1 = (uint32_t)(r1 * 100);
     /* 34: w1 += w2 */
 #line 61 "./tests/bpf/legacy_maps.c"
-    r1 = (uint32_t)(r1 + r2);
+    w1 = (uint32_t)(w1 + r2);
 L35:
     /* 35: w0 = w1 */
 #line 62 "./tests/bpf/legacy_maps.c"
-    r0 = (uint32_t)r1;
+    w0 = w1;
     /* 36: exit */
 #line 62 "./tests/bpf/legacy_maps.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 154 "legacy_maps.c"
+#line 157 "legacy_maps.c"
 
 /* Function 1: solo_use (section raw, 14 instruction slots) */
 static uint64_t bpf2c_fn_solo_use(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     const bpf2c_runtime_context_t *rt = inv->runtime;
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    uint32_t w1 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w0; (void)w1; (void)inv;
 
     /* 0: w1 = 0 */
 #line 66 "./tests/bpf/legacy_maps.c"
-    r1 = 0;
+    w1 = 0;
     /* 1: *(u32 *)(r10 - 4) = r1 */
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r1);
+    bpf2c_store32(r10 - 4, (uint64_t)w1);
     /* 2: r2 = r10 */
 #line 68 "./tests/bpf/legacy_maps.c"
     r2 = r10;
@@ -181,23 +186,23 @@ static uint64_t bpf2c_fn_solo_use(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
     r1 = r0;
     /* 8: w0 = -1 */
 #line 69 "./tests/bpf/legacy_maps.c"
-    r0 = 0xffffffffu;
+    w0 = 0xffffffffu;
     /* 9: if r1 == 0 goto +3 */
     if (r1 == 0) goto L13;
     /* 10: r0 = *(u32 *)(r1 + 0) */
-    r0 = bpf2c_load32_ptr(bpf2c_mem(r1));
+    w0 = (uint32_t)bpf2c_load32(r1);
     /* 11: w0 += 1 */
 #line 73 "./tests/bpf/legacy_maps.c"
-    r0 = (uint32_t)(r0 + 1);
+    w0 = (uint32_t)(w0 + 1);
     /* 12: *(u32 *)(r1 + 0) = r0 */
 #line 73 "./tests/bpf/legacy_maps.c"
-    bpf2c_store32_ptr(bpf2c_mem(r1), r0);
+    bpf2c_store32(r1, (uint64_t)w0);
 L13:
     /* 13: exit */
 #line 74 "./tests/bpf/legacy_maps.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 201 "legacy_maps.c"
+#line 206 "legacy_maps.c"
 
 /* Entry of program legacy_use: 1 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_legacy_use_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)

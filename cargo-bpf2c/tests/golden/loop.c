@@ -42,12 +42,15 @@ static uint64_t bpf2c_fn_sum_map(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t
     uint64_t r0 = 0;
     uint64_t r6 = 0;
     uint64_t r7 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r7; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    uint32_t w6 = 0;
+    uint32_t w7 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r7; (void)r10; (void)w0; (void)w6; (void)w7; (void)inv;
     uint64_t budget = inv->loop_budget;
 
     /* 0: w7 = 0 */
 #line 9 "./tests/bpf/loop.c"
-    r7 = 0;
+    w7 = 0;
     /* 1: r6 = 0 */
 #line 9 "./tests/bpf/loop.c"
     r6 = 0;
@@ -56,14 +59,14 @@ static uint64_t bpf2c_fn_sum_map(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t
     goto L5;
 L3:
     /* 3: w7 += 1 */
-    r7 = (uint32_t)(r7 + 1);
+    w7 = (uint32_t)(w7 + 1);
     /* 4: if w7 == 64 goto +11 */
 #line 12 "./tests/bpf/loop.c"
-    if ((uint32_t)r7 == 64) goto L16;
+    if (w7 == 64) goto L16;
 L5:
     /* 5: *(u32 *)(r10 - 4) = r7 */
 #line 13 "./tests/bpf/loop.c"
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r7);
+    bpf2c_store32(r10 - 4, (uint64_t)w7);
     /* 6: r2 = r10 */
 #line 13 "./tests/bpf/loop.c"
     r2 = r10;
@@ -81,7 +84,7 @@ L5:
     if (r0 == 0) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 11); } budget--; goto L3; }
     /* 12: r1 = *(u64 *)(r0 + 0) */
 #line 16 "./tests/bpf/loop.c"
-    r1 = bpf2c_load64_ptr(bpf2c_mem(r0));
+    r1 = bpf2c_load64(r0);
     /* 13: r1 += r6 */
 #line 16 "./tests/bpf/loop.c"
     r1 += r6;
@@ -94,26 +97,28 @@ L5:
 L16:
     /* 16: w6 &= 255 */
 #line 18 "./tests/bpf/loop.c"
-    r6 = (uint32_t)(r6 & 255);
+    w6 = (uint32_t)(r6 & 255);
     /* 17: w0 = w6 */
 #line 18 "./tests/bpf/loop.c"
-    r0 = (uint32_t)r6;
+    w0 = w6;
     /* 18: exit */
 #line 18 "./tests/bpf/loop.c"
-    inv->loop_budget = budget; return r0;
+    inv->loop_budget = budget; return (uint64_t)w0;
 }
-#line 106 "loop.c"
+#line 109 "loop.c"
 
 /* Function 1: sum_packet (section xdp, 14 instruction slots) */
 static uint64_t bpf2c_fn_sum_packet(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    uint32_t w4 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w0; (void)w4; (void)inv;
     uint64_t budget = inv->loop_budget;
 
     /* 0: w0 = 0 */
 #line 21 "./tests/bpf/loop.c"
-    r0 = 0;
+    w0 = 0;
     /* 1: r2 = 0 */
 #line 21 "./tests/bpf/loop.c"
     r2 = 0;
@@ -141,10 +146,10 @@ L4:
 #line 28 "./tests/bpf/loop.c"
     if (r5 > r3) goto L13;
     /* 9: r4 = *(u8 *)(r4 + 0) */
-    r4 = bpf2c_load8_ptr(bpf2c_mem(r1) + (int64_t)r2);
+    w4 = (uint32_t)bpf2c_load8(r4);
     /* 10: w0 += w4 */
 #line 30 "./tests/bpf/loop.c"
-    r0 = (uint32_t)(r0 + r4);
+    w0 = (uint32_t)(w0 + w4);
     /* 11: r2 += 1 */
 #line 27 "./tests/bpf/loop.c"
     r2 += 1;
@@ -154,47 +159,44 @@ L4:
 L13:
     /* 13: exit */
 #line 32 "./tests/bpf/loop.c"
-    inv->loop_budget = budget; return r0;
+    inv->loop_budget = budget; return (uint64_t)w0;
 }
-#line 160 "loop.c"
+#line 165 "loop.c"
 
 /* Function 2: count64 (section xdp, 2 instruction slots) */
 static uint64_t bpf2c_fn_count64(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w0; (void)inv;
 
     /* 0: w0 = -2136489952 */
 #line 52 "./tests/bpf/loop.c"
-    r0 = 0x80a7c020u;
+    w0 = 0x80a7c020u;
     /* 1: exit */
 #line 52 "./tests/bpf/loop.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 175 "loop.c"
+#line 181 "loop.c"
 
 /* Function 3: sum_raw (section raw, 12 instruction slots) */
 static uint64_t bpf2c_fn_sum_raw(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    uint32_t w4 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w0; (void)w4; (void)inv;
     uint64_t budget = inv->loop_budget;
 
     /* 0: w0 = 0 */
 #line 35 "./tests/bpf/loop.c"
-    r0 = 0;
+    w0 = 0;
     /* 1: r3 = 0 */
 #line 35 "./tests/bpf/loop.c"
     r3 = 0;
     /* 2: goto +2 */
 #line 35 "./tests/bpf/loop.c"
-    { if (BPF2C_UNLIKELY(budget < 65)) { return bpf2c_loop_budget_spent(inv, budget, 3, 10); } budget -= 65; goto L5_from_2; }
-L5_from_2:
-    /* 5 again, for the loop's first trip from 2 */
-    /* 5: if r3 >= r2 goto -3 */
-#line 40 "./tests/bpf/loop.c"
-    if (r3 >= r2) goto L3;
-    goto L6;
+    { if (BPF2C_UNLIKELY(budget < 65)) { return bpf2c_loop_budget_spent(inv, budget, 3, 10); } budget -= 65; goto L5; }
 L3:
     /* 3: r3 += 1 */
 #line 39 "./tests/bpf/loop.c"
@@ -202,10 +204,10 @@ L3:
     /* 4: if r3 == 64 goto +6 */
 #line 39 "./tests/bpf/loop.c"
     if (r3 == 64) goto L11;
+L5:
     /* 5: if r3 >= r2 goto -3 */
 #line 40 "./tests/bpf/loop.c"
     if (r3 >= r2) goto L3;
-L6:
     /* 6: r4 = r1 */
 #line 41 "./tests/bpf/loop.c"
     r4 = r1;
@@ -214,19 +216,19 @@ L6:
     r4 += r3;
     /* 8: r4 = *(u8 *)(r4 + 0) */
 #line 41 "./tests/bpf/loop.c"
-    r4 = bpf2c_load8_ptr(bpf2c_mem(r1) + (int64_t)r3);
+    w4 = (uint32_t)bpf2c_load8(r4);
     /* 9: w0 += w4 */
 #line 41 "./tests/bpf/loop.c"
-    r0 = (uint32_t)(r0 + r4);
+    w0 = (uint32_t)(w0 + w4);
     /* 10: goto -8 */
 #line 41 "./tests/bpf/loop.c"
     goto L3;
 L11:
     /* 11: exit */
 #line 43 "./tests/bpf/loop.c"
-    inv->loop_budget = budget; return r0;
+    inv->loop_budget = budget; return (uint64_t)w0;
 }
-#line 230 "loop.c"
+#line 232 "loop.c"
 
 /* Entry of program sum_map: 1 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_sum_map_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)

@@ -56,14 +56,15 @@ static uint64_t bpf2c_fn_count(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
 {
     const bpf2c_runtime_context_t *rt = inv->runtime;
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w2 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w2; (void)inv;
 
     /* 0: w2 &= 3 */
 #line 50 "./tests/bpf/maps_basic.c"
-    r2 = (uint32_t)(r2 & 3);
+    w2 = (uint32_t)(r2 & 3);
     /* 1: *(u32 *)(r10 - 4) = r2 */
 #line 50 "./tests/bpf/maps_basic.c"
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r2);
+    bpf2c_store32(r10 - 4, (uint64_t)w2);
     /* 2: r2 = r10 */
 #line 50 "./tests/bpf/maps_basic.c"
     r2 = r10;
@@ -85,26 +86,30 @@ static uint64_t bpf2c_fn_count(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
     /* 9: if r1 == 0 goto +3 */
     if (r1 == 0) goto L13;
     /* 10: r0 = *(u64 *)(r1 + 0) */
-    r0 = bpf2c_load64_ptr(bpf2c_mem(r1));
+    r0 = bpf2c_load64(r1);
     /* 11: r0 += 1 */
 #line 55 "./tests/bpf/maps_basic.c"
     r0 += 1;
     /* 12: *(u64 *)(r1 + 0) = r0 */
 #line 55 "./tests/bpf/maps_basic.c"
-    bpf2c_store64_ptr(bpf2c_mem(r1), r0);
+    bpf2c_store64(r1, r0);
 L13:
     /* 13: exit */
 #line 57 "./tests/bpf/maps_basic.c"
     return r0;
 }
-#line 101 "maps_basic.c"
+#line 102 "maps_basic.c"
 
 /* Function 1: table_ops (section raw, 54 instruction slots) */
 static uint64_t bpf2c_fn_table_ops(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     const bpf2c_runtime_context_t *rt = inv->runtime;
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w1 = 0;
+    uint32_t w2 = 0;
+    uint32_t w3 = 0;
+    uint32_t w4 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w1; (void)w2; (void)w3; (void)w4; (void)inv;
 
     /* 0: w0 = -1 */
 #line 63 "./tests/bpf/maps_basic.c"
@@ -113,70 +118,70 @@ static uint64_t bpf2c_fn_table_ops(uint64_t r1, uint64_t r2, uint64_t r3, uint64
 #line 68 "./tests/bpf/maps_basic.c"
     if (r2 < 8) goto L53;
     /* 2: r2 = *(u8 *)(r1 + 1) */
-    r2 = bpf2c_load8_ptr(bpf2c_mem(r1) + 1);
+    w2 = (uint32_t)bpf2c_load8(r1 + 1);
     /* 3: w2 <<= 8 */
 #line 70 "./tests/bpf/maps_basic.c"
-    r2 = (uint32_t)(r2 << 8);
+    w2 = (uint32_t)(w2 << 8);
     /* 4: r3 = *(u8 *)(r1 + 0) */
 #line 70 "./tests/bpf/maps_basic.c"
-    r3 = bpf2c_load8_ptr(bpf2c_mem(r1));
+    w3 = (uint32_t)bpf2c_load8(r1);
     /* 5: w2 |= w3 */
 #line 70 "./tests/bpf/maps_basic.c"
-    r2 = (uint32_t)(r2 | r3);
+    w2 = (uint32_t)(w2 | w3);
     /* 6: r3 = *(u8 *)(r1 + 2) */
 #line 70 "./tests/bpf/maps_basic.c"
-    r3 = bpf2c_load8_ptr(bpf2c_mem(r1) + 2);
+    w3 = (uint32_t)bpf2c_load8(r1 + 2);
     /* 7: w3 <<= 16 */
 #line 70 "./tests/bpf/maps_basic.c"
-    r3 = (uint32_t)(r3 << 16);
+    w3 = (uint32_t)(w3 << 16);
     /* 8: r4 = *(u8 *)(r1 + 3) */
 #line 70 "./tests/bpf/maps_basic.c"
-    r4 = bpf2c_load8_ptr(bpf2c_mem(r1) + 3);
+    w4 = (uint32_t)bpf2c_load8(r1 + 3);
     /* 9: w4 <<= 24 */
 #line 70 "./tests/bpf/maps_basic.c"
-    r4 = (uint32_t)(r4 << 24);
+    w4 = (uint32_t)(w4 << 24);
     /* 10: w4 |= w3 */
 #line 70 "./tests/bpf/maps_basic.c"
-    r4 = (uint32_t)(r4 | r3);
+    w4 = (uint32_t)(w4 | w3);
     /* 11: w4 |= w2 */
 #line 70 "./tests/bpf/maps_basic.c"
-    r4 = (uint32_t)(r4 | r2);
+    w4 = (uint32_t)(w4 | w2);
     /* 12: *(u32 *)(r10 - 4) = r4 */
 #line 70 "./tests/bpf/maps_basic.c"
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r4);
+    bpf2c_store32(r10 - 4, (uint64_t)w4);
     /* 13: r2 = *(u8 *)(r1 + 5) */
 #line 71 "./tests/bpf/maps_basic.c"
-    r2 = bpf2c_load8_ptr(bpf2c_mem(r1) + 5);
+    w2 = (uint32_t)bpf2c_load8(r1 + 5);
     /* 14: w2 <<= 8 */
 #line 71 "./tests/bpf/maps_basic.c"
-    r2 = (uint32_t)(r2 << 8);
+    w2 = (uint32_t)(w2 << 8);
     /* 15: r3 = *(u8 *)(r1 + 4) */
 #line 71 "./tests/bpf/maps_basic.c"
-    r3 = bpf2c_load8_ptr(bpf2c_mem(r1) + 4);
+    w3 = (uint32_t)bpf2c_load8(r1 + 4);
     /* 16: w2 |= w3 */
 #line 71 "./tests/bpf/maps_basic.c"
-    r2 = (uint32_t)(r2 | r3);
+    w2 = (uint32_t)(w2 | w3);
     /* 17: r3 = *(u8 *)(r1 + 6) */
 #line 71 "./tests/bpf/maps_basic.c"
-    r3 = bpf2c_load8_ptr(bpf2c_mem(r1) + 6);
+    w3 = (uint32_t)bpf2c_load8(r1 + 6);
     /* 18: w3 <<= 16 */
 #line 71 "./tests/bpf/maps_basic.c"
-    r3 = (uint32_t)(r3 << 16);
+    w3 = (uint32_t)(w3 << 16);
     /* 19: r1 = *(u8 *)(r1 + 7) */
 #line 71 "./tests/bpf/maps_basic.c"
-    r1 = bpf2c_load8_ptr(bpf2c_mem(r1) + 7);
+    w1 = (uint32_t)bpf2c_load8(r1 + 7);
     /* 20: w1 <<= 24 */
 #line 71 "./tests/bpf/maps_basic.c"
-    r1 = (uint32_t)(r1 << 24);
+    w1 = (uint32_t)(w1 << 24);
     /* 21: w1 |= w3 */
 #line 71 "./tests/bpf/maps_basic.c"
-    r1 = (uint32_t)(r1 | r3);
+    w1 = (uint32_t)(w1 | w3);
     /* 22: w1 |= w2 */
 #line 71 "./tests/bpf/maps_basic.c"
-    r1 = (uint32_t)(r1 | r2);
+    w1 = (uint32_t)(w1 | w2);
     /* 23: if w1 != 0 goto +6 */
 #line 72 "./tests/bpf/maps_basic.c"
-    if ((uint32_t)r1 != 0) goto L30;
+    if (w1 != 0) goto L30;
     /* 24: r2 = r10 */
 #line 72 "./tests/bpf/maps_basic.c"
     r2 = r10;
@@ -188,20 +193,20 @@ static uint64_t bpf2c_fn_table_ops(uint64_t r1, uint64_t r2, uint64_t r3, uint64
     r1 = (uint64_t)(uintptr_t)rt->map_data[1].address; /* map table */
     /* 28: call bpf_map_delete_elem#3 */
 #line 73 "./tests/bpf/maps_basic.c"
-    r0 = rt->helpers[2](r1, r2, r3, r4, r5, inv); /* bpf_map_delete_elem */
+    r0 = rt->helpers[2](r1, r2, (uint64_t)w3, (uint64_t)w4, r5, inv); /* bpf_map_delete_elem */
     /* 29: goto +23 */
 #line 73 "./tests/bpf/maps_basic.c"
     goto L53;
 L30:
     /* 30: *(u32 *)(r10 - 12) = r1 */
 #line 74 "./tests/bpf/maps_basic.c"
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 12, r1);
+    bpf2c_store32(r10 - 12, (uint64_t)w1);
     /* 31: w1 <<= 1 */
 #line 75 "./tests/bpf/maps_basic.c"
-    r1 = (uint32_t)(r1 << 1);
+    w1 = (uint32_t)(w1 << 1);
     /* 32: *(u32 *)(r10 - 8) = r1 */
 #line 75 "./tests/bpf/maps_basic.c"
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 8, r1);
+    bpf2c_store32(r10 - 8, (uint64_t)w1);
     /* 33: r2 = r10 */
 #line 75 "./tests/bpf/maps_basic.c"
     r2 = r10;
@@ -219,10 +224,10 @@ L30:
     r1 = (uint64_t)(uintptr_t)rt->map_data[1].address; /* map table */
     /* 39: r4 = 0 */
 #line 76 "./tests/bpf/maps_basic.c"
-    r4 = 0;
+    w4 = 0;
     /* 40: call bpf_map_update_elem#2 */
 #line 76 "./tests/bpf/maps_basic.c"
-    r0 = rt->helpers[1](r1, r2, r3, r4, r5, inv); /* bpf_map_update_elem */
+    r0 = rt->helpers[1](r1, r2, r3, (uint64_t)w4, r5, inv); /* bpf_map_update_elem */
     /* 41: r1 = r0 */
 #line 76 "./tests/bpf/maps_basic.c"
     r1 = r0;
@@ -253,13 +258,13 @@ L30:
 #line 79 "./tests/bpf/maps_basic.c"
     if (r1 == 0) goto L53;
     /* 52: r0 = *(u32 *)(r1 + 4) */
-    r0 = bpf2c_load32_ptr(bpf2c_mem(r1) + 4);
+    r0 = bpf2c_load32(r1 + 4);
 L53:
     /* 53: exit */
 #line 82 "./tests/bpf/maps_basic.c"
     return r0;
 }
-#line 263 "maps_basic.c"
+#line 268 "maps_basic.c"
 
 /* Function 2: count_percpu (section raw, 15 instruction slots) */
 static uint64_t bpf2c_fn_count_percpu(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
@@ -267,16 +272,17 @@ static uint64_t bpf2c_fn_count_percpu(uint64_t r1, uint64_t r2, uint64_t r3, uin
     const bpf2c_runtime_context_t *rt = inv->runtime;
     uint64_t r0 = 0;
     uint64_t r6 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r10; (void)inv;
+    uint32_t w1 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r10; (void)w1; (void)inv;
 
     /* 0: r6 = r2 */
 #line 86 "./tests/bpf/maps_basic.c"
     r6 = r2;
     /* 1: w1 = 0 */
 #line 86 "./tests/bpf/maps_basic.c"
-    r1 = 0;
+    w1 = 0;
     /* 2: *(u32 *)(r10 - 4) = r1 */
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r1);
+    bpf2c_store32(r10 - 4, (uint64_t)w1);
     /* 3: r2 = r10 */
 #line 88 "./tests/bpf/maps_basic.c"
     r2 = r10;
@@ -298,19 +304,19 @@ static uint64_t bpf2c_fn_count_percpu(uint64_t r1, uint64_t r2, uint64_t r3, uin
     /* 10: if r1 == 0 goto +3 */
     if (r1 == 0) goto L14;
     /* 11: r0 = *(u64 *)(r1 + 0) */
-    r0 = bpf2c_load64_ptr(bpf2c_mem(r1));
+    r0 = bpf2c_load64(r1);
     /* 12: r0 += r6 */
 #line 93 "./tests/bpf/maps_basic.c"
     r0 += r6;
     /* 13: *(u64 *)(r1 + 0) = r0 */
 #line 93 "./tests/bpf/maps_basic.c"
-    bpf2c_store64_ptr(bpf2c_mem(r1), r0);
+    bpf2c_store64(r1, r0);
 L14:
     /* 14: exit */
 #line 95 "./tests/bpf/maps_basic.c"
     return r0;
 }
-#line 314 "maps_basic.c"
+#line 320 "maps_basic.c"
 
 /* Function 3: percpu_hash_ops (section raw, 25 instruction slots) */
 static uint64_t bpf2c_fn_percpu_hash_ops(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
@@ -318,17 +324,20 @@ static uint64_t bpf2c_fn_percpu_hash_ops(uint64_t r1, uint64_t r2, uint64_t r3, 
     const bpf2c_runtime_context_t *rt = inv->runtime;
     uint64_t r0 = 0;
     uint64_t r6 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    uint32_t w4 = 0;
+    uint32_t w6 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r10; (void)w0; (void)w4; (void)w6; (void)inv;
 
     /* 0: *(u32 *)(r10 - 4) = r2 */
 #line 101 "./tests/bpf/maps_basic.c"
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r2);
+    bpf2c_store32(r10 - 4, r2);
     /* 1: w6 = 1 */
 #line 101 "./tests/bpf/maps_basic.c"
-    r6 = 1;
+    w6 = 1;
     /* 2: *(u32 *)(r10 - 8) = r6 */
 #line 101 "./tests/bpf/maps_basic.c"
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 8, r6);
+    bpf2c_store32(r10 - 8, (uint64_t)w6);
     /* 3: r2 = r10 */
 #line 101 "./tests/bpf/maps_basic.c"
     r2 = r10;
@@ -360,55 +369,56 @@ static uint64_t bpf2c_fn_percpu_hash_ops(uint64_t r1, uint64_t r2, uint64_t r3, 
     r1 = (uint64_t)(uintptr_t)rt->map_data[3].address; /* map percpu_table */
     /* 15: r4 = 1 */
 #line 105 "./tests/bpf/maps_basic.c"
-    r4 = 1;
+    w4 = 1;
     /* 16: call bpf_map_update_elem#2 */
 #line 105 "./tests/bpf/maps_basic.c"
-    r0 = rt->helpers[1](r1, r2, r3, r4, r5, inv); /* bpf_map_update_elem */
+    r0 = rt->helpers[1](r1, r2, r3, (uint64_t)w4, r5, inv); /* bpf_map_update_elem */
     /* 17: if r0 == 0 goto +5 */
 #line 105 "./tests/bpf/maps_basic.c"
     if (r0 == 0) goto L23;
     /* 18: w6 = -1 */
 #line 105 "./tests/bpf/maps_basic.c"
-    r6 = 0xffffffffu;
+    w6 = 0xffffffffu;
     /* 19: goto +3 */
 #line 105 "./tests/bpf/maps_basic.c"
     goto L23;
 L20:
     /* 20: r6 = *(u32 *)(r0 + 0) */
 #line 109 "./tests/bpf/maps_basic.c"
-    r6 = bpf2c_load32_ptr(bpf2c_mem(r0));
+    w6 = (uint32_t)bpf2c_load32(r0);
     /* 21: w6 += 1 */
 #line 109 "./tests/bpf/maps_basic.c"
-    r6 = (uint32_t)(r6 + 1);
+    w6 = (uint32_t)(w6 + 1);
     /* 22: *(u32 *)(r0 + 0) = r6 */
 #line 109 "./tests/bpf/maps_basic.c"
-    bpf2c_store32_ptr(bpf2c_mem(r0), r6);
+    bpf2c_store32(r0, (uint64_t)w6);
 L23:
     /* 23: w0 = w6 */
 #line 111 "./tests/bpf/maps_basic.c"
-    r0 = (uint32_t)r6;
+    w0 = w6;
     /* 24: exit */
 #line 111 "./tests/bpf/maps_basic.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 395 "maps_basic.c"
+#line 404 "maps_basic.c"
 
 /* Function 4: lru_insert (section raw, 24 instruction slots) */
 static uint64_t bpf2c_fn_lru_insert(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     const bpf2c_runtime_context_t *rt = inv->runtime;
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w4 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w4; (void)inv;
 
     /* 0: *(u32 *)(r10 - 4) = r2 */
 #line 117 "./tests/bpf/maps_basic.c"
-    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r2);
+    bpf2c_store32(r10 - 4, r2);
     /* 1: r2 *= 10 */
 #line 118 "./tests/bpf/maps_basic.c"
     r2 *= 10;
     /* 2: *(u64 *)(r10 - 16) = r2 */
 #line 118 "./tests/bpf/maps_basic.c"
-    bpf2c_store64_ptr(bpf2c_mem(r10) - 16, r2);
+    bpf2c_store64(r10 - 16, r2);
     /* 3: r2 = r10 */
 #line 118 "./tests/bpf/maps_basic.c"
     r2 = r10;
@@ -425,10 +435,10 @@ static uint64_t bpf2c_fn_lru_insert(uint64_t r1, uint64_t r2, uint64_t r3, uint6
     r1 = (uint64_t)(uintptr_t)rt->map_data[4].address; /* map recent */
     /* 9: r4 = 0 */
 #line 120 "./tests/bpf/maps_basic.c"
-    r4 = 0;
+    w4 = 0;
     /* 10: call bpf_map_update_elem#2 */
 #line 120 "./tests/bpf/maps_basic.c"
-    r0 = rt->helpers[1](r1, r2, r3, r4, r5, inv); /* bpf_map_update_elem */
+    r0 = rt->helpers[1](r1, r2, r3, (uint64_t)w4, r5, inv); /* bpf_map_update_elem */
     /* 11: r1 = r0 */
 #line 120 "./tests/bpf/maps_basic.c"
     r1 = r0;
@@ -459,13 +469,13 @@ static uint64_t bpf2c_fn_lru_insert(uint64_t r1, uint64_t r2, uint64_t r3, uint6
 #line 123 "./tests/bpf/maps_basic.c"
     if (r1 == 0) goto L23;
     /* 22: r0 = *(u64 *)(r1 + 0) */
-    r0 = bpf2c_load64_ptr(bpf2c_mem(r1));
+    r0 = bpf2c_load64(r1);
 L23:
     /* 23: exit */
 #line 126 "./tests/bpf/maps_basic.c"
     return r0;
 }
-#line 469 "maps_basic.c"
+#line 479 "maps_basic.c"
 
 /* Entry of program count: 1 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_count_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)

@@ -20,64 +20,68 @@ static uint64_t bpf2c_fn_third(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
 static uint64_t bpf2c_fn_first(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w0; (void)inv;
 
     /* 0: r0 = r2 */
 #line 6 "./tests/bpf/multi_prog.c"
     r0 = r2;
     /* 1: w0 += 1 */
-    r0 = (uint32_t)(r0 + 1);
+    w0 = (uint32_t)(r0 + 1);
     /* 2: exit */
 #line 8 "./tests/bpf/multi_prog.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 35 "multi_prog.c"
+#line 36 "multi_prog.c"
 
 /* Function 1: second (section raw, 5 instruction slots) */
 static uint64_t bpf2c_fn_second(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    uint32_t w2 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w0; (void)w2; (void)inv;
 
     /* 0: w0 = 2 */
 #line 12 "./tests/bpf/multi_prog.c"
-    r0 = 2;
+    w0 = 2;
     /* 1: if r2 > 10 goto +2 */
     if (r2 > 10) goto L4;
     /* 2: w2 *= 7 */
 #line 14 "./tests/bpf/multi_prog.c"
-    r2 = (uint32_t)(r2 * 7);
+    w2 = (uint32_t)(r2 * 7);
     /* 3: w0 = w2 */
 #line 14 "./tests/bpf/multi_prog.c"
-    r0 = (uint32_t)r2;
+    w0 = w2;
 L4:
     /* 4: exit */
-    return r0;
+    return (uint64_t)w0;
 }
-#line 58 "multi_prog.c"
+#line 61 "multi_prog.c"
 
 /* Function 2: third (section raw, 5 instruction slots) */
 static uint64_t bpf2c_fn_third(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w0; (void)inv;
 
     /* 0: w0 = -1 */
 #line 20 "./tests/bpf/multi_prog.c"
-    r0 = 0xffffffffu;
+    w0 = 0xffffffffu;
     /* 1: if r2 == 0 goto +2 */
     if (r2 == 0) goto L4;
     /* 2: r0 = *(u8 *)(r1 + 0) */
-    r0 = bpf2c_load8_ptr(bpf2c_mem(r1));
+    w0 = (uint32_t)bpf2c_load8(r1);
     /* 3: w0 ^= 90 */
 #line 24 "./tests/bpf/multi_prog.c"
-    r0 = (uint32_t)(r0 ^ 90);
+    w0 = (uint32_t)(w0 ^ 90);
 L4:
     /* 4: exit */
 #line 25 "./tests/bpf/multi_prog.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 81 "multi_prog.c"
+#line 85 "multi_prog.c"
 
 /* Entry of program first: 1 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_first_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)

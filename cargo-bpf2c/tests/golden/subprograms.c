@@ -28,72 +28,75 @@ static uint64_t bpf2c_fn_chain(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
 static uint64_t bpf2c_fn_global_triple(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w0; (void)inv;
 
     /* 0: w0 = w1 */
 #line 11 "./tests/bpf/subprograms.c"
-    r0 = (uint32_t)r1;
+    w0 = (uint32_t)r1;
     /* 1: w0 *= 3 */
-    r0 = (uint32_t)(r0 * 3);
+    w0 = (uint32_t)(w0 * 3);
     /* 2: exit */
 #line 13 "./tests/bpf/subprograms.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 43 "subprograms.c"
+#line 44 "subprograms.c"
 
 /* Function 1: add_bias (section .text, 3 instruction slots) */
 static uint64_t bpf2c_fn_add_bias(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w0; (void)inv;
 
     /* 0: w0 = w1 */
 #line 6 "./tests/bpf/subprograms.c"
-    r0 = (uint32_t)r1;
+    w0 = (uint32_t)r1;
     /* 1: w0 += 1000 */
-    r0 = (uint32_t)(r0 + 1000);
+    w0 = (uint32_t)(w0 + 1000);
     /* 2: exit */
 #line 8 "./tests/bpf/subprograms.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 60 "subprograms.c"
+#line 62 "subprograms.c"
 
 /* Function 2: fill (section .text, 12 instruction slots) */
 static uint64_t bpf2c_fn_fill(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w1 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w1; (void)inv;
 
     /* 0: r1 = 100 */
 #line 29 "./tests/bpf/subprograms.c"
-    r1 = 100;
+    w1 = 100;
     /* 1: *(u64 *)(r10 - 8) = r1 */
 #line 33 "./tests/bpf/subprograms.c"
-    bpf2c_store64_ptr(bpf2c_mem(r10) - 8, r1);
+    bpf2c_store64(r10 - 8, (uint64_t)w1);
     /* 2: r1 = 200 */
 #line 33 "./tests/bpf/subprograms.c"
-    r1 = 200;
+    w1 = 200;
     /* 3: *(u64 *)(r10 - 16) = r1 */
 #line 34 "./tests/bpf/subprograms.c"
-    bpf2c_store64_ptr(bpf2c_mem(r10) - 16, r1);
+    bpf2c_store64(r10 - 16, (uint64_t)w1);
     /* 4: r1 = 300 */
 #line 34 "./tests/bpf/subprograms.c"
-    r1 = 300;
+    w1 = 300;
     /* 5: *(u64 *)(r10 - 24) = r1 */
 #line 35 "./tests/bpf/subprograms.c"
-    bpf2c_store64_ptr(bpf2c_mem(r10) - 24, r1);
+    bpf2c_store64(r10 - 24, (uint64_t)w1);
     /* 6: r1 = 400 */
 #line 35 "./tests/bpf/subprograms.c"
-    r1 = 400;
+    w1 = 400;
     /* 7: *(u64 *)(r10 - 32) = r1 */
 #line 36 "./tests/bpf/subprograms.c"
-    bpf2c_store64_ptr(bpf2c_mem(r10) - 32, r1);
+    bpf2c_store64(r10 - 32, (uint64_t)w1);
     /* 8: r1 = *(u64 *)(r10 - 8) */
 #line 37 "./tests/bpf/subprograms.c"
-    r1 = bpf2c_load64_ptr(bpf2c_mem(r10) - 8);
+    r1 = bpf2c_load64(r10 - 8);
     /* 9: r0 = *(u64 *)(r10 - 32) */
 #line 37 "./tests/bpf/subprograms.c"
-    r0 = bpf2c_load64_ptr(bpf2c_mem(r10) - 32);
+    r0 = bpf2c_load64(r10 - 32);
     /* 10: r0 += r1 */
 #line 37 "./tests/bpf/subprograms.c"
     r0 += r1;
@@ -101,66 +104,71 @@ static uint64_t bpf2c_fn_fill(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4
 #line 37 "./tests/bpf/subprograms.c"
     return r0;
 }
-#line 105 "subprograms.c"
+#line 108 "subprograms.c"
 
 /* Function 3: level1 (section .text, 4 instruction slots) */
 static uint64_t bpf2c_fn_level1(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    uint32_t w1 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w0; (void)w1; (void)inv;
 
     /* 0: w1 += 1 */
 #line 67 "./tests/bpf/subprograms.c"
-    r1 = (uint32_t)(r1 + 1);
+    w1 = (uint32_t)(r1 + 1);
     /* 1: call level2 */
 #line 67 "./tests/bpf/subprograms.c"
-    r0 = bpf2c_fn_level2(r1, r2, r3, r4, r5, r10 - BPF2C_STACK_SIZE, inv); if (BPF2C_UNLIKELY(inv->unwind)) return 0;
+    r0 = bpf2c_fn_level2((uint64_t)w1, r2, r3, r4, r5, r10 - BPF2C_STACK_SIZE, inv); if (BPF2C_UNLIKELY(inv->unwind)) return 0;
     /* 2: w0 += 1 */
 #line 67 "./tests/bpf/subprograms.c"
-    r0 = (uint32_t)(r0 + 1);
+    w0 = (uint32_t)(r0 + 1);
     /* 3: exit */
 #line 67 "./tests/bpf/subprograms.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 126 "subprograms.c"
+#line 131 "subprograms.c"
 
 /* Function 4: level2 (section .text, 4 instruction slots) */
 static uint64_t bpf2c_fn_level2(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    uint32_t w1 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w0; (void)w1; (void)inv;
 
     /* 0: w1 <<= 1 */
 #line 62 "./tests/bpf/subprograms.c"
-    r1 = (uint32_t)(r1 << 1);
+    w1 = (uint32_t)(r1 << 1);
     /* 1: call level3 */
 #line 62 "./tests/bpf/subprograms.c"
-    r0 = bpf2c_fn_level3(r1, r2, r3, r4, r5, r10 - BPF2C_STACK_SIZE, inv); if (BPF2C_UNLIKELY(inv->unwind)) return 0;
+    r0 = bpf2c_fn_level3((uint64_t)w1, r2, r3, r4, r5, r10 - BPF2C_STACK_SIZE, inv); if (BPF2C_UNLIKELY(inv->unwind)) return 0;
     /* 2: w0 += 2 */
 #line 62 "./tests/bpf/subprograms.c"
-    r0 = (uint32_t)(r0 + 2);
+    w0 = (uint32_t)(r0 + 2);
     /* 3: exit */
 #line 62 "./tests/bpf/subprograms.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 147 "subprograms.c"
+#line 154 "subprograms.c"
 
 /* Function 5: level3 (section .text, 3 instruction slots) */
 static uint64_t bpf2c_fn_level3(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w0; (void)inv;
 
     /* 0: w0 = w1 */
 #line 55 "./tests/bpf/subprograms.c"
-    r0 = (uint32_t)r1;
+    w0 = (uint32_t)r1;
     /* 1: w0 += 3 */
-    r0 = (uint32_t)(r0 + 3);
+    w0 = (uint32_t)(w0 + 3);
     /* 2: exit */
 #line 57 "./tests/bpf/subprograms.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 164 "subprograms.c"
+#line 172 "subprograms.c"
 
 /* Function 6: prog_a (section raw, 3 instruction slots) */
 static uint64_t bpf2c_fn_prog_a(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
@@ -177,7 +185,7 @@ static uint64_t bpf2c_fn_prog_a(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t 
 #line 19 "./tests/bpf/subprograms.c"
     return r0;
 }
-#line 181 "subprograms.c"
+#line 189 "subprograms.c"
 
 /* Function 7: prog_b (section raw, 9 instruction slots) */
 static uint64_t bpf2c_fn_prog_b(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
@@ -185,102 +193,107 @@ static uint64_t bpf2c_fn_prog_b(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t 
     uint64_t r0 = 0;
     uint64_t r6 = 0;
     uint64_t r7 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r7; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    uint32_t w1 = 0;
+    uint32_t w7 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r7; (void)r10; (void)w0; (void)w1; (void)w7; (void)inv;
 
     /* 0: r6 = r2 */
 #line 23 "./tests/bpf/subprograms.c"
     r6 = r2;
     /* 1: w1 = w6 */
-    r1 = (uint32_t)r6;
+    w1 = (uint32_t)r6;
     /* 2: w1 <<= 1 */
 #line 25 "./tests/bpf/subprograms.c"
-    r1 = (uint32_t)(r1 << 1);
+    w1 = (uint32_t)(w1 << 1);
     /* 3: call add_bias */
 #line 25 "./tests/bpf/subprograms.c"
-    r0 = bpf2c_fn_add_bias(r1, r2, r3, r4, r5, r10 - BPF2C_STACK_SIZE, inv); if (BPF2C_UNLIKELY(inv->unwind)) return 0;
+    r0 = bpf2c_fn_add_bias((uint64_t)w1, r2, r3, r4, r5, r10 - BPF2C_STACK_SIZE, inv); if (BPF2C_UNLIKELY(inv->unwind)) return 0;
     /* 4: w7 = w0 */
 #line 25 "./tests/bpf/subprograms.c"
-    r7 = (uint32_t)r0;
+    w7 = (uint32_t)r0;
     /* 5: w1 = w6 */
 #line 25 "./tests/bpf/subprograms.c"
-    r1 = (uint32_t)r6;
+    w1 = (uint32_t)r6;
     /* 6: call global_triple */
 #line 25 "./tests/bpf/subprograms.c"
-    r0 = bpf2c_fn_global_triple(r1, r2, r3, r4, r5, r10 - BPF2C_STACK_SIZE, inv); if (BPF2C_UNLIKELY(inv->unwind)) return 0;
+    r0 = bpf2c_fn_global_triple((uint64_t)w1, r2, r3, r4, r5, r10 - BPF2C_STACK_SIZE, inv); if (BPF2C_UNLIKELY(inv->unwind)) return 0;
     /* 7: w0 += w7 */
 #line 25 "./tests/bpf/subprograms.c"
-    r0 = (uint32_t)(r0 + r7);
+    w0 = (uint32_t)(r0 + w7);
     /* 8: exit */
 #line 25 "./tests/bpf/subprograms.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 218 "subprograms.c"
+#line 229 "subprograms.c"
 
 /* Function 8: stack_survives (section raw, 19 instruction slots) */
 static uint64_t bpf2c_fn_stack_survives(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    uint32_t w1 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w0; (void)w1; (void)inv;
 
     /* 0: r1 = 1 */
 #line 42 "./tests/bpf/subprograms.c"
-    r1 = 1;
+    w1 = 1;
     /* 1: *(u64 *)(r10 - 8) = r1 */
 #line 47 "./tests/bpf/subprograms.c"
-    bpf2c_store64_ptr(bpf2c_mem(r10) - 8, r1);
+    bpf2c_store64(r10 - 8, (uint64_t)w1);
     /* 2: r1 = 2 */
 #line 47 "./tests/bpf/subprograms.c"
-    r1 = 2;
+    w1 = 2;
     /* 3: *(u64 *)(r10 - 16) = r1 */
 #line 48 "./tests/bpf/subprograms.c"
-    bpf2c_store64_ptr(bpf2c_mem(r10) - 16, r1);
+    bpf2c_store64(r10 - 16, (uint64_t)w1);
     /* 4: r1 = 3 */
 #line 48 "./tests/bpf/subprograms.c"
-    r1 = 3;
+    w1 = 3;
     /* 5: *(u64 *)(r10 - 24) = r1 */
 #line 49 "./tests/bpf/subprograms.c"
-    bpf2c_store64_ptr(bpf2c_mem(r10) - 24, r1);
+    bpf2c_store64(r10 - 24, (uint64_t)w1);
     /* 6: r1 = 4 */
 #line 49 "./tests/bpf/subprograms.c"
-    r1 = 4;
+    w1 = 4;
     /* 7: *(u64 *)(r10 - 32) = r1 */
 #line 50 "./tests/bpf/subprograms.c"
-    bpf2c_store64_ptr(bpf2c_mem(r10) - 32, r1);
+    bpf2c_store64(r10 - 32, (uint64_t)w1);
     /* 8: call fill */
 #line 51 "./tests/bpf/subprograms.c"
-    r0 = bpf2c_fn_fill(r1, r2, r3, r4, r5, r10 - BPF2C_STACK_SIZE, inv); if (BPF2C_UNLIKELY(inv->unwind)) return 0;
+    r0 = bpf2c_fn_fill((uint64_t)w1, r2, r3, r4, r5, r10 - BPF2C_STACK_SIZE, inv); if (BPF2C_UNLIKELY(inv->unwind)) return 0;
     /* 9: r1 = *(u64 *)(r10 - 8) */
 #line 52 "./tests/bpf/subprograms.c"
-    r1 = bpf2c_load64_ptr(bpf2c_mem(r10) - 8);
+    r1 = bpf2c_load64(r10 - 8);
     /* 10: w1 += w0 */
 #line 52 "./tests/bpf/subprograms.c"
-    r1 = (uint32_t)(r1 + r0);
+    w1 = (uint32_t)(r1 + r0);
     /* 11: r2 = *(u64 *)(r10 - 16) */
 #line 52 "./tests/bpf/subprograms.c"
-    r2 = bpf2c_load64_ptr(bpf2c_mem(r10) - 16);
+    r2 = bpf2c_load64(r10 - 16);
     /* 12: w1 += w2 */
 #line 52 "./tests/bpf/subprograms.c"
-    r1 = (uint32_t)(r1 + r2);
+    w1 = (uint32_t)(w1 + r2);
     /* 13: r2 = *(u64 *)(r10 - 24) */
 #line 52 "./tests/bpf/subprograms.c"
-    r2 = bpf2c_load64_ptr(bpf2c_mem(r10) - 24);
+    r2 = bpf2c_load64(r10 - 24);
     /* 14: w1 += w2 */
 #line 52 "./tests/bpf/subprograms.c"
-    r1 = (uint32_t)(r1 + r2);
+    w1 = (uint32_t)(w1 + r2);
     /* 15: r2 = *(u64 *)(r10 - 32) */
 #line 52 "./tests/bpf/subprograms.c"
-    r2 = bpf2c_load64_ptr(bpf2c_mem(r10) - 32);
+    r2 = bpf2c_load64(r10 - 32);
     /* 16: w1 += w2 */
 #line 52 "./tests/bpf/subprograms.c"
-    r1 = (uint32_t)(r1 + r2);
+    w1 = (uint32_t)(w1 + r2);
     /* 17: w0 = w1 */
 #line 52 "./tests/bpf/subprograms.c"
-    r0 = (uint32_t)r1;
+    w0 = w1;
     /* 18: exit */
 #line 52 "./tests/bpf/subprograms.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 284 "subprograms.c"
+#line 297 "subprograms.c"
 
 /* Function 9: chain (section raw, 3 instruction slots) */
 static uint64_t bpf2c_fn_chain(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
@@ -297,7 +310,7 @@ static uint64_t bpf2c_fn_chain(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
 #line 74 "./tests/bpf/subprograms.c"
     return r0;
 }
-#line 301 "subprograms.c"
+#line 314 "subprograms.c"
 
 /* Entry of program prog_a: 2 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_prog_a_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)

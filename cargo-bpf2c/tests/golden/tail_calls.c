@@ -37,38 +37,42 @@ static uint64_t bpf2c_fn_dispatch(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
 static uint64_t bpf2c_fn_stage_zero(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w0; (void)inv;
 
     /* 0: w0 = 10 */
 #line 34 "./tests/bpf/tail_calls.c"
-    r0 = 10;
+    w0 = 10;
     /* 1: exit */
 #line 34 "./tests/bpf/tail_calls.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 50 "tail_calls.c"
+#line 51 "tail_calls.c"
 
 /* Function 1: stage_two (section xdp/stage, 2 instruction slots) */
 static uint64_t bpf2c_fn_stage_two(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w0; (void)inv;
 
     /* 0: w0 = 12 */
 #line 40 "./tests/bpf/tail_calls.c"
-    r0 = 12;
+    w0 = 12;
     /* 1: exit */
 #line 40 "./tests/bpf/tail_calls.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 65 "tail_calls.c"
+#line 67 "tail_calls.c"
 
 /* Function 2: dispatch (section xdp, 9 instruction slots) */
 static uint64_t bpf2c_fn_dispatch(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t r10, bpf2c_invocation_t *inv)
 {
     const bpf2c_runtime_context_t *rt = inv->runtime;
     uint64_t r0 = 0;
-    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)inv;
+    uint32_t w0 = 0;
+    uint32_t w3 = 0;
+    (void)r0; (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r10; (void)w0; (void)w3; (void)inv;
 
     /* 0: r2 = *(u32 *)(r1 + 0) */
 #line 25 "./tests/bpf/tail_calls.c"
@@ -78,23 +82,23 @@ static uint64_t bpf2c_fn_dispatch(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
     r3 = bpf2c_load64(r1 + offsetof(bpf2c_xdp_context_t, data_end)); /* xdp_md.data_end: a 64-bit pointer natively */
     /* 2: w3 -= w2 */
 #line 25 "./tests/bpf/tail_calls.c"
-    r3 = (uint32_t)(r3 - r2);
+    w3 = (uint32_t)(r3 - r2);
     /* 3: w3 &= 3 */
-    r3 = (uint32_t)(r3 & 3);
+    w3 = (uint32_t)(w3 & 3);
     /* 4: r2 = map[0] ll */
 #line 27 "./tests/bpf/tail_calls.c"
     r2 = (uint64_t)(uintptr_t)rt->map_data[0].address; /* map jump_table */
     /* 6: call bpf_tail_call#12 */
 #line 27 "./tests/bpf/tail_calls.c"
-    r0 = rt->helpers[0](r1, r2, r3, r4, r5, inv); if (BPF2C_UNLIKELY(inv->unwind)) return 0; /* bpf_tail_call */
+    r0 = rt->helpers[0](r1, r2, (uint64_t)w3, r4, r5, inv); if (BPF2C_UNLIKELY(inv->unwind)) return 0; /* bpf_tail_call */
     /* 7: w0 = 100 */
 #line 28 "./tests/bpf/tail_calls.c"
-    r0 = 100;
+    w0 = 100;
     /* 8: exit */
 #line 28 "./tests/bpf/tail_calls.c"
-    return r0;
+    return (uint64_t)w0;
 }
-#line 98 "tail_calls.c"
+#line 102 "tail_calls.c"
 
 /* Entry of program stage_zero: 1 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_stage_zero_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)
