@@ -58,7 +58,7 @@ static uint64_t bpf2c_fn_atomics(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t
 #line 21 "./tests/bpf/atomics.c"
     w1 = 0;
     /* 1: *(u32 *)(r10 - 4) = r1 */
-    bpf2c_store32(r10 - 4, (uint64_t)w1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, (uint64_t)w1);
     /* 2: r1 = &map[1].value + 0 ll */
 #line 26 "./tests/bpf/atomics.c"
     r1 = (uint64_t)(uintptr_t)rt->map_data[1].array_data; /* .bss */

@@ -76,7 +76,7 @@ static uint64_t bpf2c_fn_audit_order(uint64_t r1, uint64_t r2, uint64_t r3, uint
     w1 = 1;
     /* 3: *(u64 *)(r10 - 8) = r1 */
 #line 26 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store64(r10 - 8, (uint64_t)w1);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 8, (uint64_t)w1);
     /* 4: r2 = 0 */
 #line 26 "./examples/plugin-host/bpf/audit.c"
     r2 = 0;
@@ -93,7 +93,16 @@ static uint64_t bpf2c_fn_audit_order(uint64_t r1, uint64_t r2, uint64_t r3, uint
     r9 = 0;
     /* 10: goto +8 */
 #line 33 "./examples/plugin-host/bpf/audit.c"
-    goto L19;
+    goto L19_from_10;
+L19_from_10:
+    /* 19..20 again, for the loop's first trip from 10 */
+    /* 19: r9 += 8 */
+#line 33 "./examples/plugin-host/bpf/audit.c"
+    r9 += 8;
+    /* 20: if r9 > r7 goto -6 */
+#line 33 "./examples/plugin-host/bpf/audit.c"
+    if (r9 > r7) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 20); } budget--; goto L15; }
+    goto L21;
 L11:
     /* 11: r1 = r9 */
 #line 28 "./examples/plugin-host/bpf/audit.c"
@@ -127,32 +136,34 @@ L19:
     /* 20: if r9 > r7 goto -6 */
 #line 33 "./examples/plugin-host/bpf/audit.c"
     if (r9 > r7) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 20); } budget--; goto L15; }
+L21:
     /* 21: r1 = r8 */
+#line 35 "./examples/plugin-host/bpf/audit.c"
     r1 = r8;
     /* 22: r1 += r2 */
 #line 35 "./examples/plugin-host/bpf/audit.c"
     r1 += r2;
     /* 23: r2 = *(u8 *)(r1 + 1) */
 #line 35 "./examples/plugin-host/bpf/audit.c"
-    w2 = (uint32_t)bpf2c_load8(r1 + 1);
+    w2 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r8) + (int64_t)(r2 + 1));
     /* 24: w2 <<= 8 */
 #line 35 "./examples/plugin-host/bpf/audit.c"
     w2 = (uint32_t)(w2 << 8);
     /* 25: r3 = *(u8 *)(r1 + 0) */
 #line 35 "./examples/plugin-host/bpf/audit.c"
-    w3 = (uint32_t)bpf2c_load8(r1);
+    w3 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r1));
     /* 26: w2 |= w3 */
 #line 35 "./examples/plugin-host/bpf/audit.c"
     w2 = (uint32_t)(w2 | w3);
     /* 27: r3 = *(u8 *)(r1 + 2) */
 #line 35 "./examples/plugin-host/bpf/audit.c"
-    w3 = (uint32_t)bpf2c_load8(r1 + 2);
+    w3 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r1) + 2);
     /* 28: w3 <<= 16 */
 #line 35 "./examples/plugin-host/bpf/audit.c"
     r3 = (uint32_t)(w3 << 16);
     /* 29: r4 = *(u8 *)(r1 + 3) */
 #line 35 "./examples/plugin-host/bpf/audit.c"
-    w4 = (uint32_t)bpf2c_load8(r1 + 3);
+    w4 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r1) + 3);
     /* 30: w4 <<= 24 */
 #line 35 "./examples/plugin-host/bpf/audit.c"
     w4 = (uint32_t)(w4 << 24);
@@ -164,7 +175,7 @@ L19:
     r4 = (uint32_t)(w4 | w2);
     /* 33: r2 = *(u32 *)(r5 + 0) */
 #line 36 "./examples/plugin-host/bpf/audit.c"
-    w2 = (uint32_t)bpf2c_load32(r5);
+    w2 = (uint32_t)bpf2c_load32_ptr(bpf2c_mem(r5));
     /* 34: if w4 <= w2 goto -24 */
 #line 36 "./examples/plugin-host/bpf/audit.c"
     if ((uint32_t)r4 <= w2) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 34); } budget--; goto L11; }
@@ -173,27 +184,27 @@ L19:
     w2 = 0;
     /* 36: *(u8 *)(r10 - 14) = r2 */
 #line 37 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store8(r10 - 14, (uint64_t)w2);
+    bpf2c_store8_ptr(bpf2c_mem(r10) - 14, (uint64_t)w2);
     /* 37: w2 = 31092 */
 #line 37 "./examples/plugin-host/bpf/audit.c"
     w2 = 31092;
     /* 38: *(u16 *)(r10 - 16) = r2 */
 #line 37 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store16(r10 - 16, (uint64_t)w2);
+    bpf2c_store16_ptr(bpf2c_mem(r10) - 16, (uint64_t)w2);
     /* 39: r2 = 0x69746e6175712061 ll */
 #line 37 "./examples/plugin-host/bpf/audit.c"
     r2 = 0x69746e6175712061ULL;
     /* 41: *(u64 *)(r10 - 24) = r2 */
 #line 37 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store64(r10 - 24, r2);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 24, r2);
     /* 42: r2 = 0x206465706d616c63 ll */
 #line 37 "./examples/plugin-host/bpf/audit.c"
     r2 = 0x206465706d616c63ULL;
     /* 44: *(u64 *)(r10 - 32) = r2 */
 #line 37 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store64(r10 - 32, r2);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 32, r2);
     /* 45: r2 = *(u32 *)(r5 + 0) */
-    w2 = (uint32_t)bpf2c_load32(r5);
+    w2 = (uint32_t)bpf2c_load32_ptr(bpf2c_mem(r5));
     /* 46: w3 = w2 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
     w3 = w2;
@@ -202,7 +213,7 @@ L19:
     w3 = w3 >> 24;
     /* 48: *(u8 *)(r1 + 3) = r3 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store8(r1 + 3, (uint64_t)w3);
+    bpf2c_store8_ptr(bpf2c_mem(r1) + 3, (uint64_t)w3);
     /* 49: w3 = w2 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
     w3 = w2;
@@ -211,16 +222,16 @@ L19:
     w3 = w3 >> 16;
     /* 51: *(u8 *)(r1 + 2) = r3 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store8(r1 + 2, (uint64_t)w3);
+    bpf2c_store8_ptr(bpf2c_mem(r1) + 2, (uint64_t)w3);
     /* 52: *(u8 *)(r1 + 0) = r2 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store8(r1, (uint64_t)w2);
+    bpf2c_store8_ptr(bpf2c_mem(r1), (uint64_t)w2);
     /* 53: w2 >>= 8 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
     w2 = w2 >> 8;
     /* 54: *(u8 *)(r1 + 1) = r2 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
-    bpf2c_store8(r1 + 1, (uint64_t)w2);
+    bpf2c_store8_ptr(bpf2c_mem(r1) + 1, (uint64_t)w2);
     /* 55: r1 = r10 */
 #line 40 "./examples/plugin-host/bpf/audit.c"
     r1 = r10;
@@ -244,7 +255,7 @@ L19:
     { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 62); } budget--; goto L11; }
 L63:
     /* 63: *(u32 *)(r10 - 32) = r1 */
-    bpf2c_store32(r10 - 32, (uint64_t)w1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 32, (uint64_t)w1);
     /* 64: r2 = r10 */
 #line 45 "./examples/plugin-host/bpf/audit.c"
     r2 = r10;
@@ -298,7 +309,7 @@ L81:
 #line 51 "./examples/plugin-host/bpf/audit.c"
     inv->loop_budget = budget; return (uint64_t)w0;
 }
-#line 302 "audit.c"
+#line 313 "audit.c"
 
 /* Entry of program audit_order: 1 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_audit_order_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)

@@ -84,10 +84,10 @@ L11:
 #line 78 "./examples/packet-counter/bpf/counter.c"
     r6 -= r7;
     /* 13: r2 = *(u8 *)(r7 + 12) */
-    w2 = (uint32_t)bpf2c_load8(r7 + 12);
+    w2 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r7) + 12);
     /* 14: r1 = *(u8 *)(r7 + 13) */
 #line 80 "./examples/packet-counter/bpf/counter.c"
-    w1 = (uint32_t)bpf2c_load8(r7 + 13);
+    w1 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r7) + 13);
     /* 15: w1 <<= 8 */
 #line 80 "./examples/packet-counter/bpf/counter.c"
     w1 = (uint32_t)(w1 << 8);
@@ -108,7 +108,7 @@ L11:
     w1 = 0;
     /* 21: *(u32 *)(r10 - 4) = r1 */
 #line 80 "./examples/packet-counter/bpf/counter.c"
-    bpf2c_store32(r10 - 4, (uint64_t)w1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, (uint64_t)w1);
     /* 22: r2 = r10 */
 #line 80 "./examples/packet-counter/bpf/counter.c"
     r2 = r10;
@@ -150,7 +150,7 @@ L32:
     if (r1 > r8) goto L117;
     /* 36: r2 = *(u8 *)(r7 + 23) */
 #line 85 "./examples/packet-counter/bpf/counter.c"
-    w2 = (uint32_t)bpf2c_load8(r7 + 23);
+    w2 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r7) + 23);
     /* 37: if w2 s> 16 goto +41 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
     if ((int32_t)w2 > 16) goto L79;
@@ -176,7 +176,7 @@ L43:
     w1 = 2;
     /* 44: *(u32 *)(r10 - 4) = r1 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
-    bpf2c_store32(r10 - 4, (uint64_t)w1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, (uint64_t)w1);
     /* 45: r2 = r10 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
     r2 = r10;
@@ -200,7 +200,7 @@ L52:
     w1 = 1;
     /* 53: *(u32 *)(r10 - 4) = r1 */
 #line 46 "./examples/packet-counter/bpf/counter.c"
-    bpf2c_store32(r10 - 4, (uint64_t)w1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, (uint64_t)w1);
     /* 54: r2 = r10 */
 #line 46 "./examples/packet-counter/bpf/counter.c"
     r2 = r10;
@@ -242,7 +242,7 @@ L64:
     if (r1 > r8) goto L117;
     /* 68: r2 = *(u8 *)(r7 + 20) */
 #line 91 "./examples/packet-counter/bpf/counter.c"
-    w2 = (uint32_t)bpf2c_load8(r7 + 20);
+    w2 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r7) + 20);
     /* 69: if w2 s> 16 goto +5 */
 #line 54 "./examples/packet-counter/bpf/counter.c"
     if ((int32_t)w2 > 16) goto L75;
@@ -301,7 +301,7 @@ L85:
 L86:
     /* 86: *(u32 *)(r10 - 4) = r1 */
 #line 60 "./examples/packet-counter/bpf/counter.c"
-    bpf2c_store32(r10 - 4, (uint64_t)w1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, (uint64_t)w1);
     /* 87: r2 = r10 */
 #line 60 "./examples/packet-counter/bpf/counter.c"
     r2 = r10;
@@ -333,7 +333,7 @@ L96:
 L97:
     /* 97: *(u32 *)(r10 - 4) = r1 */
 #line 60 "./examples/packet-counter/bpf/counter.c"
-    bpf2c_store32(r10 - 4, (uint64_t)w1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, (uint64_t)w1);
     /* 98: r2 = r10 */
 #line 60 "./examples/packet-counter/bpf/counter.c"
     r2 = r10;
@@ -357,7 +357,7 @@ L105:
     w1 = 3;
     /* 106: *(u32 *)(r10 - 4) = r1 */
 #line 46 "./examples/packet-counter/bpf/counter.c"
-    bpf2c_store32(r10 - 4, (uint64_t)w1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, (uint64_t)w1);
     /* 107: r2 = r10 */
 #line 46 "./examples/packet-counter/bpf/counter.c"
     r2 = r10;

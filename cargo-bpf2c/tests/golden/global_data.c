@@ -91,30 +91,30 @@ static uint64_t bpf2c_fn_use_globals(uint64_t r1, uint64_t r2, uint64_t r3, uint
     r1 = (uint64_t)(uintptr_t)rt->map_data[3].array_data; /* .bss */
     /* 3: r2 = *(u64 *)(r1 + 0) */
 #line 18 "./tests/bpf/global_data.c"
-    r2 = bpf2c_load64(r1);
+    r2 = bpf2c_load64_ptr(bpf2c_mem(r1));
     /* 4: r2 += 1 */
 #line 18 "./tests/bpf/global_data.c"
     r2 += 1;
     /* 5: *(u64 *)(r1 + 0) = r2 */
 #line 18 "./tests/bpf/global_data.c"
-    bpf2c_store64(r1, r2);
+    bpf2c_store64_ptr(bpf2c_mem(r1), r2);
     /* 6: r7 = &map[0].value + 0 ll */
 #line 17 "./tests/bpf/global_data.c"
     r7 = (uint64_t)(uintptr_t)rt->map_data[0].array_data; /* .data */
     /* 8: r1 = *(u64 *)(r7 + 0) */
 #line 17 "./tests/bpf/global_data.c"
-    r1 = bpf2c_load64(r7);
+    r1 = bpf2c_load64_ptr(bpf2c_mem(r7));
     /* 9: r1 += r6 */
 #line 17 "./tests/bpf/global_data.c"
     r1 += r6;
     /* 10: *(u64 *)(r7 + 0) = r1 */
 #line 17 "./tests/bpf/global_data.c"
-    bpf2c_store64(r7, r1);
+    bpf2c_store64_ptr(bpf2c_mem(r7), r1);
     /* 11: r2 = &map[1].value + 0 ll */
     r2 = (uint64_t)(uintptr_t)rt->map_data[1].array_data; /* .rodata */
     /* 13: r2 = *(u32 *)(r2 + 0) */
 #line 19 "./tests/bpf/global_data.c"
-    w2 = (uint32_t)bpf2c_load32(r2);
+    w2 = (uint32_t)bpf2c_load32_ptr(bpf2c_mem(r2));
     /* 14: if r2 >= r6 goto +6 */
 #line 19 "./tests/bpf/global_data.c"
     if ((uint64_t)w2 >= r6) goto L21;
@@ -132,7 +132,7 @@ static uint64_t bpf2c_fn_use_globals(uint64_t r1, uint64_t r2, uint64_t r3, uint
     r0 = rt->helpers[0](r1, (uint64_t)w2, r3, r4, r5, inv); /* bpf_trace_printk */
     /* 20: r1 = *(u64 *)(r7 + 0) */
 #line 21 "./tests/bpf/global_data.c"
-    r1 = bpf2c_load64(r7);
+    r1 = bpf2c_load64_ptr(bpf2c_mem(r7));
 L21:
     /* 21: r6 &= 3 */
 #line 21 "./tests/bpf/global_data.c"
@@ -148,7 +148,7 @@ L21:
     r2 += r6;
     /* 26: r0 = *(u32 *)(r2 + 0) */
 #line 21 "./tests/bpf/global_data.c"
-    w0 = (uint32_t)bpf2c_load32(r2);
+    w0 = (uint32_t)bpf2c_load32_ptr(bpf2c_mem(r2));
     /* 27: w0 += w1 */
 #line 21 "./tests/bpf/global_data.c"
     w0 = (uint32_t)(w0 + r1);
@@ -157,7 +157,7 @@ L21:
     r1 = (uint64_t)(uintptr_t)rt->map_data[2].array_data; /* .data.custom */
     /* 30: r1 = *(u32 *)(r1 + 0) */
 #line 21 "./tests/bpf/global_data.c"
-    w1 = (uint32_t)bpf2c_load32(r1);
+    w1 = (uint32_t)bpf2c_load32_ptr(bpf2c_mem(r1));
     /* 31: w0 += w1 */
 #line 21 "./tests/bpf/global_data.c"
     w0 = (uint32_t)(w0 + w1);
@@ -180,7 +180,7 @@ static uint64_t bpf2c_fn_read_limit(uint64_t r1, uint64_t r2, uint64_t r3, uint6
     r1 = (uint64_t)(uintptr_t)rt->map_data[1].array_data; /* .rodata */
     /* 2: r0 = *(u32 *)(r1 + 0) */
 #line 28 "./tests/bpf/global_data.c"
-    w0 = (uint32_t)bpf2c_load32(r1);
+    w0 = (uint32_t)bpf2c_load32_ptr(bpf2c_mem(r1));
     /* 3: w0 *= 10 */
 #line 28 "./tests/bpf/global_data.c"
     w0 = (uint32_t)(w0 * 10);

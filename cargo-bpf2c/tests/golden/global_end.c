@@ -40,13 +40,13 @@ static uint64_t bpf2c_fn_past_end(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
     w2 = 7;
     /* 3: *(u8 *)(r1 - 1) = r2 */
 #line 13 "./tests/bpf/global_end.c"
-    bpf2c_store8(r1 - 1, (uint64_t)w2);
+    bpf2c_store8_ptr(bpf2c_mem(r1) - 1, (uint64_t)w2);
     /* 4: r1 = &map[0].value + 0 ll */
 #line 13 "./tests/bpf/global_end.c"
     r1 = (uint64_t)(uintptr_t)rt->map_data[0].array_data; /* .bss */
     /* 6: r0 = *(u8 *)(r1 + 15) */
 #line 13 "./tests/bpf/global_end.c"
-    w0 = (uint32_t)bpf2c_load8(r1 + 15);
+    w0 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r1) + 15);
     /* 7: exit */
 #line 13 "./tests/bpf/global_end.c"
     return (uint64_t)w0;

@@ -183,7 +183,7 @@ static uint64_t bpf2c_fn_print(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
 L8:
     /* 8: r4 = *(u8 *)(r1 + 0) */
 #line 48 "./tests/bpf/helpers.c"
-    w4 = (uint32_t)bpf2c_load8(r1);
+    w4 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r1));
     /* 9: r1 = &map[0].value + 0 ll */
 #line 48 "./tests/bpf/helpers.c"
     r1 = (uint64_t)(uintptr_t)rt->map_data[0].array_data; /* .rodata */

@@ -56,13 +56,13 @@ static uint64_t bpf2c_fn_legacy_use(uint64_t r1, uint64_t r2, uint64_t r3, uint6
 #line 49 "./tests/bpf/legacy_maps.c"
     w1 = 0;
     /* 1: *(u32 *)(r10 - 4) = r1 */
-    bpf2c_store32(r10 - 4, (uint64_t)w1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, (uint64_t)w1);
     /* 2: *(u32 *)(r10 - 8) = r2 */
 #line 51 "./tests/bpf/legacy_maps.c"
-    bpf2c_store32(r10 - 8, r2);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 8, r2);
     /* 3: *(u64 *)(r10 - 16) = r2 */
 #line 52 "./tests/bpf/legacy_maps.c"
-    bpf2c_store64(r10 - 16, r2);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 16, r2);
     /* 4: r2 = r10 */
 #line 52 "./tests/bpf/legacy_maps.c"
     r2 = r10;
@@ -120,25 +120,25 @@ static uint64_t bpf2c_fn_legacy_use(uint64_t r1, uint64_t r2, uint64_t r3, uint6
 #line 57 "./tests/bpf/legacy_maps.c"
     if (r0 == 0) goto L35;
     /* 26: r1 = *(u64 *)(r6 + 0) */
-    r1 = bpf2c_load64(r6);
+    r1 = bpf2c_load64_ptr(bpf2c_mem(r6));
     /* 27: r1 += 1 */
 #line 59 "./tests/bpf/legacy_maps.c"
     r1 += 1;
     /* 28: *(u64 *)(r6 + 0) = r1 */
 #line 59 "./tests/bpf/legacy_maps.c"
-    bpf2c_store64(r6, r1);
+    bpf2c_store64_ptr(bpf2c_mem(r6), r1);
     /* 29: r2 = *(u64 *)(r0 + 0) */
 #line 60 "./tests/bpf/legacy_maps.c"
-    r2 = bpf2c_load64(r0);
+    r2 = bpf2c_load64_ptr(bpf2c_mem(r0));
     /* 30: r2 += 2 */
 #line 60 "./tests/bpf/legacy_maps.c"
     r2 += 2;
     /* 31: *(u64 *)(r0 + 0) = r2 */
 #line 60 "./tests/bpf/legacy_maps.c"
-    bpf2c_store64(r0, r2);
+    bpf2c_store64_ptr(bpf2c_mem(r0), r2);
     /* 32: r1 = *(u64 *)(r6 + 0) */
 #line 61 "./tests/bpf/legacy_maps.c"
-    r1 = bpf2c_load64(r6);
+    r1 = bpf2c_load64_ptr(bpf2c_mem(r6));
     /* 33: w1 *= 100 */
 #line 61 "./tests/bpf/legacy_maps.c"
     w1 = (uint32_t)(r1 * 100);
@@ -168,7 +168,7 @@ static uint64_t bpf2c_fn_solo_use(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
 #line 66 "./tests/bpf/legacy_maps.c"
     w1 = 0;
     /* 1: *(u32 *)(r10 - 4) = r1 */
-    bpf2c_store32(r10 - 4, (uint64_t)w1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, (uint64_t)w1);
     /* 2: r2 = r10 */
 #line 68 "./tests/bpf/legacy_maps.c"
     r2 = r10;
@@ -190,13 +190,13 @@ static uint64_t bpf2c_fn_solo_use(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
     /* 9: if r1 == 0 goto +3 */
     if (r1 == 0) goto L13;
     /* 10: r0 = *(u32 *)(r1 + 0) */
-    w0 = (uint32_t)bpf2c_load32(r1);
+    w0 = (uint32_t)bpf2c_load32_ptr(bpf2c_mem(r1));
     /* 11: w0 += 1 */
 #line 73 "./tests/bpf/legacy_maps.c"
     w0 = (uint32_t)(w0 + 1);
     /* 12: *(u32 *)(r1 + 0) = r0 */
 #line 73 "./tests/bpf/legacy_maps.c"
-    bpf2c_store32(r1, (uint64_t)w0);
+    bpf2c_store32_ptr(bpf2c_mem(r1), (uint64_t)w0);
 L13:
     /* 13: exit */
 #line 74 "./tests/bpf/legacy_maps.c"

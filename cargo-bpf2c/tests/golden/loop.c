@@ -66,7 +66,7 @@ L3:
 L5:
     /* 5: *(u32 *)(r10 - 4) = r7 */
 #line 13 "./tests/bpf/loop.c"
-    bpf2c_store32(r10 - 4, (uint64_t)w7);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, (uint64_t)w7);
     /* 6: r2 = r10 */
 #line 13 "./tests/bpf/loop.c"
     r2 = r10;
@@ -84,7 +84,7 @@ L5:
     if (r0 == 0) { if (BPF2C_UNLIKELY(budget == 0)) { return bpf2c_loop_budget_spent(inv, 0, 0, 11); } budget--; goto L3; }
     /* 12: r1 = *(u64 *)(r0 + 0) */
 #line 16 "./tests/bpf/loop.c"
-    r1 = bpf2c_load64(r0);
+    r1 = bpf2c_load64_ptr(bpf2c_mem(r0));
     /* 13: r1 += r6 */
 #line 16 "./tests/bpf/loop.c"
     r1 += r6;
@@ -146,7 +146,7 @@ L4:
 #line 28 "./tests/bpf/loop.c"
     if (r5 > r3) goto L13;
     /* 9: r4 = *(u8 *)(r4 + 0) */
-    w4 = (uint32_t)bpf2c_load8(r4);
+    w4 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r1) + (int64_t)r2);
     /* 10: w0 += w4 */
 #line 30 "./tests/bpf/loop.c"
     w0 = (uint32_t)(w0 + w4);
@@ -196,7 +196,13 @@ static uint64_t bpf2c_fn_sum_raw(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t
     r3 = 0;
     /* 2: goto +2 */
 #line 35 "./tests/bpf/loop.c"
-    { if (BPF2C_UNLIKELY(budget < 65)) { return bpf2c_loop_budget_spent(inv, budget, 3, 10); } budget -= 65; goto L5; }
+    { if (BPF2C_UNLIKELY(budget < 65)) { return bpf2c_loop_budget_spent(inv, budget, 3, 10); } budget -= 65; goto L5_from_2; }
+L5_from_2:
+    /* 5 again, for the loop's first trip from 2 */
+    /* 5: if r3 >= r2 goto -3 */
+#line 40 "./tests/bpf/loop.c"
+    if (r3 >= r2) goto L3;
+    goto L6;
 L3:
     /* 3: r3 += 1 */
 #line 39 "./tests/bpf/loop.c"
@@ -204,10 +210,10 @@ L3:
     /* 4: if r3 == 64 goto +6 */
 #line 39 "./tests/bpf/loop.c"
     if (r3 == 64) goto L11;
-L5:
     /* 5: if r3 >= r2 goto -3 */
 #line 40 "./tests/bpf/loop.c"
     if (r3 >= r2) goto L3;
+L6:
     /* 6: r4 = r1 */
 #line 41 "./tests/bpf/loop.c"
     r4 = r1;
@@ -216,7 +222,7 @@ L5:
     r4 += r3;
     /* 8: r4 = *(u8 *)(r4 + 0) */
 #line 41 "./tests/bpf/loop.c"
-    w4 = (uint32_t)bpf2c_load8(r4);
+    w4 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r1) + (int64_t)r3);
     /* 9: w0 += w4 */
 #line 41 "./tests/bpf/loop.c"
     w0 = (uint32_t)(w0 + w4);
@@ -228,7 +234,7 @@ L11:
 #line 43 "./tests/bpf/loop.c"
     inv->loop_budget = budget; return (uint64_t)w0;
 }
-#line 232 "loop.c"
+#line 238 "loop.c"
 
 /* Entry of program sum_map: 1 stack frame(s) of BPF2C_STACK_SIZE bytes. */
 static uint64_t bpf2c_fn_sum_map_entry(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpf2c_invocation_t *inv)

@@ -64,7 +64,7 @@ static uint64_t bpf2c_fn_count(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
     w2 = (uint32_t)(r2 & 3);
     /* 1: *(u32 *)(r10 - 4) = r2 */
 #line 50 "./tests/bpf/maps_basic.c"
-    bpf2c_store32(r10 - 4, (uint64_t)w2);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, (uint64_t)w2);
     /* 2: r2 = r10 */
 #line 50 "./tests/bpf/maps_basic.c"
     r2 = r10;
@@ -86,13 +86,13 @@ static uint64_t bpf2c_fn_count(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
     /* 9: if r1 == 0 goto +3 */
     if (r1 == 0) goto L13;
     /* 10: r0 = *(u64 *)(r1 + 0) */
-    r0 = bpf2c_load64(r1);
+    r0 = bpf2c_load64_ptr(bpf2c_mem(r1));
     /* 11: r0 += 1 */
 #line 55 "./tests/bpf/maps_basic.c"
     r0 += 1;
     /* 12: *(u64 *)(r1 + 0) = r0 */
 #line 55 "./tests/bpf/maps_basic.c"
-    bpf2c_store64(r1, r0);
+    bpf2c_store64_ptr(bpf2c_mem(r1), r0);
 L13:
     /* 13: exit */
 #line 57 "./tests/bpf/maps_basic.c"
@@ -118,25 +118,25 @@ static uint64_t bpf2c_fn_table_ops(uint64_t r1, uint64_t r2, uint64_t r3, uint64
 #line 68 "./tests/bpf/maps_basic.c"
     if (r2 < 8) goto L53;
     /* 2: r2 = *(u8 *)(r1 + 1) */
-    w2 = (uint32_t)bpf2c_load8(r1 + 1);
+    w2 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r1) + 1);
     /* 3: w2 <<= 8 */
 #line 70 "./tests/bpf/maps_basic.c"
     w2 = (uint32_t)(w2 << 8);
     /* 4: r3 = *(u8 *)(r1 + 0) */
 #line 70 "./tests/bpf/maps_basic.c"
-    w3 = (uint32_t)bpf2c_load8(r1);
+    w3 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r1));
     /* 5: w2 |= w3 */
 #line 70 "./tests/bpf/maps_basic.c"
     w2 = (uint32_t)(w2 | w3);
     /* 6: r3 = *(u8 *)(r1 + 2) */
 #line 70 "./tests/bpf/maps_basic.c"
-    w3 = (uint32_t)bpf2c_load8(r1 + 2);
+    w3 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r1) + 2);
     /* 7: w3 <<= 16 */
 #line 70 "./tests/bpf/maps_basic.c"
     w3 = (uint32_t)(w3 << 16);
     /* 8: r4 = *(u8 *)(r1 + 3) */
 #line 70 "./tests/bpf/maps_basic.c"
-    w4 = (uint32_t)bpf2c_load8(r1 + 3);
+    w4 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r1) + 3);
     /* 9: w4 <<= 24 */
 #line 70 "./tests/bpf/maps_basic.c"
     w4 = (uint32_t)(w4 << 24);
@@ -148,28 +148,28 @@ static uint64_t bpf2c_fn_table_ops(uint64_t r1, uint64_t r2, uint64_t r3, uint64
     w4 = (uint32_t)(w4 | w2);
     /* 12: *(u32 *)(r10 - 4) = r4 */
 #line 70 "./tests/bpf/maps_basic.c"
-    bpf2c_store32(r10 - 4, (uint64_t)w4);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, (uint64_t)w4);
     /* 13: r2 = *(u8 *)(r1 + 5) */
 #line 71 "./tests/bpf/maps_basic.c"
-    w2 = (uint32_t)bpf2c_load8(r1 + 5);
+    w2 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r1) + 5);
     /* 14: w2 <<= 8 */
 #line 71 "./tests/bpf/maps_basic.c"
     w2 = (uint32_t)(w2 << 8);
     /* 15: r3 = *(u8 *)(r1 + 4) */
 #line 71 "./tests/bpf/maps_basic.c"
-    w3 = (uint32_t)bpf2c_load8(r1 + 4);
+    w3 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r1) + 4);
     /* 16: w2 |= w3 */
 #line 71 "./tests/bpf/maps_basic.c"
     w2 = (uint32_t)(w2 | w3);
     /* 17: r3 = *(u8 *)(r1 + 6) */
 #line 71 "./tests/bpf/maps_basic.c"
-    w3 = (uint32_t)bpf2c_load8(r1 + 6);
+    w3 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r1) + 6);
     /* 18: w3 <<= 16 */
 #line 71 "./tests/bpf/maps_basic.c"
     w3 = (uint32_t)(w3 << 16);
     /* 19: r1 = *(u8 *)(r1 + 7) */
 #line 71 "./tests/bpf/maps_basic.c"
-    w1 = (uint32_t)bpf2c_load8(r1 + 7);
+    w1 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r1) + 7);
     /* 20: w1 <<= 24 */
 #line 71 "./tests/bpf/maps_basic.c"
     w1 = (uint32_t)(w1 << 24);
@@ -200,13 +200,13 @@ static uint64_t bpf2c_fn_table_ops(uint64_t r1, uint64_t r2, uint64_t r3, uint64
 L30:
     /* 30: *(u32 *)(r10 - 12) = r1 */
 #line 74 "./tests/bpf/maps_basic.c"
-    bpf2c_store32(r10 - 12, (uint64_t)w1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 12, (uint64_t)w1);
     /* 31: w1 <<= 1 */
 #line 75 "./tests/bpf/maps_basic.c"
     w1 = (uint32_t)(w1 << 1);
     /* 32: *(u32 *)(r10 - 8) = r1 */
 #line 75 "./tests/bpf/maps_basic.c"
-    bpf2c_store32(r10 - 8, (uint64_t)w1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 8, (uint64_t)w1);
     /* 33: r2 = r10 */
 #line 75 "./tests/bpf/maps_basic.c"
     r2 = r10;
@@ -258,7 +258,7 @@ L30:
 #line 79 "./tests/bpf/maps_basic.c"
     if (r1 == 0) goto L53;
     /* 52: r0 = *(u32 *)(r1 + 4) */
-    r0 = bpf2c_load32(r1 + 4);
+    r0 = bpf2c_load32_ptr(bpf2c_mem(r1) + 4);
 L53:
     /* 53: exit */
 #line 82 "./tests/bpf/maps_basic.c"
@@ -282,7 +282,7 @@ static uint64_t bpf2c_fn_count_percpu(uint64_t r1, uint64_t r2, uint64_t r3, uin
 #line 86 "./tests/bpf/maps_basic.c"
     w1 = 0;
     /* 2: *(u32 *)(r10 - 4) = r1 */
-    bpf2c_store32(r10 - 4, (uint64_t)w1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, (uint64_t)w1);
     /* 3: r2 = r10 */
 #line 88 "./tests/bpf/maps_basic.c"
     r2 = r10;
@@ -304,13 +304,13 @@ static uint64_t bpf2c_fn_count_percpu(uint64_t r1, uint64_t r2, uint64_t r3, uin
     /* 10: if r1 == 0 goto +3 */
     if (r1 == 0) goto L14;
     /* 11: r0 = *(u64 *)(r1 + 0) */
-    r0 = bpf2c_load64(r1);
+    r0 = bpf2c_load64_ptr(bpf2c_mem(r1));
     /* 12: r0 += r6 */
 #line 93 "./tests/bpf/maps_basic.c"
     r0 += r6;
     /* 13: *(u64 *)(r1 + 0) = r0 */
 #line 93 "./tests/bpf/maps_basic.c"
-    bpf2c_store64(r1, r0);
+    bpf2c_store64_ptr(bpf2c_mem(r1), r0);
 L14:
     /* 14: exit */
 #line 95 "./tests/bpf/maps_basic.c"
@@ -331,13 +331,13 @@ static uint64_t bpf2c_fn_percpu_hash_ops(uint64_t r1, uint64_t r2, uint64_t r3, 
 
     /* 0: *(u32 *)(r10 - 4) = r2 */
 #line 101 "./tests/bpf/maps_basic.c"
-    bpf2c_store32(r10 - 4, r2);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r2);
     /* 1: w6 = 1 */
 #line 101 "./tests/bpf/maps_basic.c"
     w6 = 1;
     /* 2: *(u32 *)(r10 - 8) = r6 */
 #line 101 "./tests/bpf/maps_basic.c"
-    bpf2c_store32(r10 - 8, (uint64_t)w6);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 8, (uint64_t)w6);
     /* 3: r2 = r10 */
 #line 101 "./tests/bpf/maps_basic.c"
     r2 = r10;
@@ -385,13 +385,13 @@ static uint64_t bpf2c_fn_percpu_hash_ops(uint64_t r1, uint64_t r2, uint64_t r3, 
 L20:
     /* 20: r6 = *(u32 *)(r0 + 0) */
 #line 109 "./tests/bpf/maps_basic.c"
-    w6 = (uint32_t)bpf2c_load32(r0);
+    w6 = (uint32_t)bpf2c_load32_ptr(bpf2c_mem(r0));
     /* 21: w6 += 1 */
 #line 109 "./tests/bpf/maps_basic.c"
     w6 = (uint32_t)(w6 + 1);
     /* 22: *(u32 *)(r0 + 0) = r6 */
 #line 109 "./tests/bpf/maps_basic.c"
-    bpf2c_store32(r0, (uint64_t)w6);
+    bpf2c_store32_ptr(bpf2c_mem(r0), (uint64_t)w6);
 L23:
     /* 23: w0 = w6 */
 #line 111 "./tests/bpf/maps_basic.c"
@@ -412,13 +412,13 @@ static uint64_t bpf2c_fn_lru_insert(uint64_t r1, uint64_t r2, uint64_t r3, uint6
 
     /* 0: *(u32 *)(r10 - 4) = r2 */
 #line 117 "./tests/bpf/maps_basic.c"
-    bpf2c_store32(r10 - 4, r2);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, r2);
     /* 1: r2 *= 10 */
 #line 118 "./tests/bpf/maps_basic.c"
     r2 *= 10;
     /* 2: *(u64 *)(r10 - 16) = r2 */
 #line 118 "./tests/bpf/maps_basic.c"
-    bpf2c_store64(r10 - 16, r2);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 16, r2);
     /* 3: r2 = r10 */
 #line 118 "./tests/bpf/maps_basic.c"
     r2 = r10;
@@ -469,7 +469,7 @@ static uint64_t bpf2c_fn_lru_insert(uint64_t r1, uint64_t r2, uint64_t r3, uint6
 #line 123 "./tests/bpf/maps_basic.c"
     if (r1 == 0) goto L23;
     /* 22: r0 = *(u64 *)(r1 + 0) */
-    r0 = bpf2c_load64(r1);
+    r0 = bpf2c_load64_ptr(bpf2c_mem(r1));
 L23:
     /* 23: exit */
 #line 126 "./tests/bpf/maps_basic.c"

@@ -72,7 +72,7 @@ static uint64_t bpf2c_fn_third(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
     /* 1: if r2 == 0 goto +2 */
     if (r2 == 0) goto L4;
     /* 2: r0 = *(u8 *)(r1 + 0) */
-    w0 = (uint32_t)bpf2c_load8(r1);
+    w0 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r1));
     /* 3: w0 ^= 90 */
 #line 24 "./tests/bpf/multi_prog.c"
     w0 = (uint32_t)(w0 ^ 90);

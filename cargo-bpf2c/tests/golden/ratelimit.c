@@ -74,7 +74,7 @@ static uint64_t bpf2c_fn_limit_flows(uint64_t r1, uint64_t r2, uint64_t r3, uint
     r2 = (uint64_t)(uintptr_t)rt->map_data[1].array_data; /* .data */
     /* 3: r2 = *(u32 *)(r2 + 0) */
 #line 55 "./examples/rate-limiter/bpf/ratelimit.c"
-    w2 = (uint32_t)bpf2c_load32(r2);
+    w2 = (uint32_t)bpf2c_load32_ptr(bpf2c_mem(r2));
     /* 4: if w2 == 0 goto +107 */
 #line 55 "./examples/rate-limiter/bpf/ratelimit.c"
     if (w2 == 0) goto L112;
@@ -94,10 +94,10 @@ static uint64_t bpf2c_fn_limit_flows(uint64_t r1, uint64_t r2, uint64_t r3, uint
     if (r1 > r8) goto L112;
     /* 10: r2 = *(u8 *)(r9 + 12) */
 #line 57 "./examples/rate-limiter/bpf/ratelimit.c"
-    w2 = (uint32_t)bpf2c_load8(r9 + 12);
+    w2 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r9) + 12);
     /* 11: r3 = *(u8 *)(r9 + 13) */
 #line 57 "./examples/rate-limiter/bpf/ratelimit.c"
-    w3 = (uint32_t)bpf2c_load8(r9 + 13);
+    w3 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r9) + 13);
     /* 12: w3 <<= 8 */
 #line 57 "./examples/rate-limiter/bpf/ratelimit.c"
     w3 = (uint32_t)(w3 << 8);
@@ -118,7 +118,7 @@ static uint64_t bpf2c_fn_limit_flows(uint64_t r1, uint64_t r2, uint64_t r3, uint
     if (r2 > r8) goto L112;
     /* 18: r1 = *(u8 *)(r1 + 0) */
 #line 60 "./examples/rate-limiter/bpf/ratelimit.c"
-    w1 = (uint32_t)bpf2c_load8(r1);
+    w1 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r9) + 14);
     /* 19: w1 &= 15 */
 #line 60 "./examples/rate-limiter/bpf/ratelimit.c"
     w1 = (uint32_t)(w1 & 15);
@@ -130,28 +130,28 @@ static uint64_t bpf2c_fn_limit_flows(uint64_t r1, uint64_t r2, uint64_t r3, uint
     w1 = 0;
     /* 22: *(u32 *)(r10 - 4) = r1 */
 #line 63 "./examples/rate-limiter/bpf/ratelimit.c"
-    bpf2c_store32(r10 - 4, (uint64_t)w1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 4, (uint64_t)w1);
     /* 23: *(u32 *)(r10 - 8) = r1 */
 #line 63 "./examples/rate-limiter/bpf/ratelimit.c"
-    bpf2c_store32(r10 - 8, (uint64_t)w1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 8, (uint64_t)w1);
     /* 24: r1 = *(u32 *)(r9 + 26) */
 #line 64 "./examples/rate-limiter/bpf/ratelimit.c"
-    w1 = (uint32_t)bpf2c_load32(r9 + 26);
+    w1 = (uint32_t)bpf2c_load32_ptr(bpf2c_mem(r9) + 26);
     /* 25: *(u32 *)(r10 - 16) = r1 */
 #line 64 "./examples/rate-limiter/bpf/ratelimit.c"
-    bpf2c_store32(r10 - 16, (uint64_t)w1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 16, (uint64_t)w1);
     /* 26: r1 = *(u32 *)(r9 + 30) */
 #line 65 "./examples/rate-limiter/bpf/ratelimit.c"
-    w1 = (uint32_t)bpf2c_load32(r9 + 30);
+    w1 = (uint32_t)bpf2c_load32_ptr(bpf2c_mem(r9) + 30);
     /* 27: *(u32 *)(r10 - 12) = r1 */
 #line 65 "./examples/rate-limiter/bpf/ratelimit.c"
-    bpf2c_store32(r10 - 12, (uint64_t)w1);
+    bpf2c_store32_ptr(bpf2c_mem(r10) - 12, (uint64_t)w1);
     /* 28: r1 = *(u8 *)(r9 + 23) */
 #line 66 "./examples/rate-limiter/bpf/ratelimit.c"
-    w1 = (uint32_t)bpf2c_load8(r9 + 23);
+    w1 = (uint32_t)bpf2c_load8_ptr(bpf2c_mem(r9) + 23);
     /* 29: *(u8 *)(r10 - 4) = r1 */
 #line 66 "./examples/rate-limiter/bpf/ratelimit.c"
-    bpf2c_store8(r10 - 4, (uint64_t)w1);
+    bpf2c_store8_ptr(bpf2c_mem(r10) - 4, (uint64_t)w1);
     /* 30: if w1 == 17 goto +5 */
 #line 67 "./examples/rate-limiter/bpf/ratelimit.c"
     if (w1 == 17) goto L36;
@@ -183,22 +183,22 @@ L36:
 L39:
     /* 39: r1 = *(u16 *)(r9 + 34) */
 #line 77 "./examples/rate-limiter/bpf/ratelimit.c"
-    w1 = (uint32_t)bpf2c_load16(r9 + 34);
+    w1 = (uint32_t)bpf2c_load16_ptr(bpf2c_mem(r9) + 34);
     /* 40: r1 = be16 r1 */
 #line 77 "./examples/rate-limiter/bpf/ratelimit.c"
     w1 = (uint32_t)bpf2c_to_be16(w1);
     /* 41: *(u16 *)(r10 - 8) = r1 */
 #line 77 "./examples/rate-limiter/bpf/ratelimit.c"
-    bpf2c_store16(r10 - 8, (uint64_t)w1);
+    bpf2c_store16_ptr(bpf2c_mem(r10) - 8, (uint64_t)w1);
     /* 42: r1 = *(u16 *)(r9 + 36) */
 #line 77 "./examples/rate-limiter/bpf/ratelimit.c"
-    w1 = (uint32_t)bpf2c_load16(r9 + 36);
+    w1 = (uint32_t)bpf2c_load16_ptr(bpf2c_mem(r9) + 36);
     /* 43: r1 = be16 r1 */
 #line 77 "./examples/rate-limiter/bpf/ratelimit.c"
     w1 = (uint32_t)bpf2c_to_be16(w1);
     /* 44: *(u16 *)(r10 - 6) = r1 */
 #line 77 "./examples/rate-limiter/bpf/ratelimit.c"
-    bpf2c_store16(r10 - 6, (uint64_t)w1);
+    bpf2c_store16_ptr(bpf2c_mem(r10) - 6, (uint64_t)w1);
     /* 45: call bpf_ktime_get_ns#5 */
 #line 85 "./examples/rate-limiter/bpf/ratelimit.c"
     r0 = rt->helpers[2]((uint64_t)w1, r2, (uint64_t)w3, r4, r5, inv); /* bpf_ktime_get_ns */
@@ -228,16 +228,16 @@ L39:
     w1 = 0;
     /* 55: *(u64 *)(r10 - 24) = r1 */
 #line 90 "./examples/rate-limiter/bpf/ratelimit.c"
-    bpf2c_store64(r10 - 24, (uint64_t)w1);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 24, (uint64_t)w1);
     /* 56: *(u64 *)(r10 - 32) = r1 */
 #line 90 "./examples/rate-limiter/bpf/ratelimit.c"
-    bpf2c_store64(r10 - 32, (uint64_t)w1);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 32, (uint64_t)w1);
     /* 57: *(u64 *)(r10 - 40) = r1 */
 #line 90 "./examples/rate-limiter/bpf/ratelimit.c"
-    bpf2c_store64(r10 - 40, (uint64_t)w1);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 40, (uint64_t)w1);
     /* 58: *(u64 *)(r10 - 48) = r6 */
 #line 91 "./examples/rate-limiter/bpf/ratelimit.c"
-    bpf2c_store64(r10 - 48, r6);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 48, r6);
     /* 59: r7 = r10 */
 #line 91 "./examples/rate-limiter/bpf/ratelimit.c"
     r7 = r10;
@@ -283,7 +283,7 @@ L39:
 L75:
     /* 75: r2 = *(u64 *)(r1 + 0) */
 #line 97 "./examples/rate-limiter/bpf/ratelimit.c"
-    r2 = bpf2c_load64(r1);
+    r2 = bpf2c_load64_ptr(bpf2c_mem(r1));
     /* 76: r3 = r6 */
 #line 97 "./examples/rate-limiter/bpf/ratelimit.c"
     r3 = r6;
@@ -295,66 +295,66 @@ L75:
     r2 = (uint64_t)(uintptr_t)rt->map_data[0].array_data + 8; /* .rodata + 8 */
     /* 80: r2 = *(u64 *)(r2 + 0) */
 #line 97 "./examples/rate-limiter/bpf/ratelimit.c"
-    r2 = bpf2c_load64(r2);
+    r2 = bpf2c_load64_ptr(bpf2c_mem(r2));
     /* 81: if r3 >= r2 goto +2 */
 #line 97 "./examples/rate-limiter/bpf/ratelimit.c"
     if (r3 >= r2) goto L84;
     /* 82: r2 = *(u32 *)(r1 + 8) */
 #line 103 "./examples/rate-limiter/bpf/ratelimit.c"
-    w2 = (uint32_t)bpf2c_load32(r1 + 8);
+    w2 = (uint32_t)bpf2c_load32_ptr(bpf2c_mem(r1) + 8);
     /* 83: goto +3 */
 #line 97 "./examples/rate-limiter/bpf/ratelimit.c"
     goto L87;
 L84:
     /* 84: *(u64 *)(r1 + 0) = r6 */
 #line 98 "./examples/rate-limiter/bpf/ratelimit.c"
-    bpf2c_store64(r1, r6);
+    bpf2c_store64_ptr(bpf2c_mem(r1), r6);
     /* 85: w2 = 0 */
 #line 98 "./examples/rate-limiter/bpf/ratelimit.c"
     w2 = 0;
     /* 86: *(u32 *)(r1 + 8) = r2 */
 #line 99 "./examples/rate-limiter/bpf/ratelimit.c"
-    bpf2c_store32(r1 + 8, (uint64_t)w2);
+    bpf2c_store32_ptr(bpf2c_mem(r1) + 8, (uint64_t)w2);
 L87:
     /* 87: r3 = *(u64 *)(r1 + 16) */
 #line 101 "./examples/rate-limiter/bpf/ratelimit.c"
-    r3 = bpf2c_load64(r1 + 16);
+    r3 = bpf2c_load64_ptr(bpf2c_mem(r1) + 16);
     /* 88: r3 += 1 */
 #line 101 "./examples/rate-limiter/bpf/ratelimit.c"
     r3 += 1;
     /* 89: *(u64 *)(r1 + 16) = r3 */
 #line 101 "./examples/rate-limiter/bpf/ratelimit.c"
-    bpf2c_store64(r1 + 16, r3);
+    bpf2c_store64_ptr(bpf2c_mem(r1) + 16, r3);
     /* 90: r8 -= r9 */
 #line 102 "./examples/rate-limiter/bpf/ratelimit.c"
     r8 -= r9;
     /* 91: r3 = *(u64 *)(r1 + 24) */
 #line 102 "./examples/rate-limiter/bpf/ratelimit.c"
-    r3 = bpf2c_load64(r1 + 24);
+    r3 = bpf2c_load64_ptr(bpf2c_mem(r1) + 24);
     /* 92: r8 += r3 */
 #line 102 "./examples/rate-limiter/bpf/ratelimit.c"
     r8 += r3;
     /* 93: *(u64 *)(r1 + 24) = r8 */
 #line 102 "./examples/rate-limiter/bpf/ratelimit.c"
-    bpf2c_store64(r1 + 24, r8);
+    bpf2c_store64_ptr(bpf2c_mem(r1) + 24, r8);
     /* 94: r3 = &map[0].value + 0 ll */
 #line 103 "./examples/rate-limiter/bpf/ratelimit.c"
     r3 = (uint64_t)(uintptr_t)rt->map_data[0].array_data; /* .rodata */
     /* 96: r3 = *(u32 *)(r3 + 0) */
 #line 103 "./examples/rate-limiter/bpf/ratelimit.c"
-    w3 = (uint32_t)bpf2c_load32(r3);
+    w3 = (uint32_t)bpf2c_load32_ptr(bpf2c_mem(r3));
     /* 97: if w2 < w3 goto +7 */
 #line 103 "./examples/rate-limiter/bpf/ratelimit.c"
     if (w2 < w3) goto L105;
     /* 98: r2 = *(u32 *)(r1 + 12) */
 #line 104 "./examples/rate-limiter/bpf/ratelimit.c"
-    w2 = (uint32_t)bpf2c_load32(r1 + 12);
+    w2 = (uint32_t)bpf2c_load32_ptr(bpf2c_mem(r1) + 12);
     /* 99: w2 += 1 */
 #line 104 "./examples/rate-limiter/bpf/ratelimit.c"
     w2 = (uint32_t)(w2 + 1);
     /* 100: *(u32 *)(r1 + 12) = r2 */
 #line 104 "./examples/rate-limiter/bpf/ratelimit.c"
-    bpf2c_store32(r1 + 12, (uint64_t)w2);
+    bpf2c_store32_ptr(bpf2c_mem(r1) + 12, (uint64_t)w2);
     /* 101: w0 = 1 */
 #line 104 "./examples/rate-limiter/bpf/ratelimit.c"
     w0 = 1;
@@ -370,7 +370,7 @@ L105:
     w2 = (uint32_t)(w2 + 1);
     /* 106: *(u32 *)(r1 + 8) = r2 */
 #line 108 "./examples/rate-limiter/bpf/ratelimit.c"
-    bpf2c_store32(r1 + 8, (uint64_t)w2);
+    bpf2c_store32_ptr(bpf2c_mem(r1) + 8, (uint64_t)w2);
     /* 107: w0 = 2 */
 #line 108 "./examples/rate-limiter/bpf/ratelimit.c"
     w0 = 2;

@@ -72,31 +72,31 @@ static uint64_t bpf2c_fn_fill(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4
     w1 = 100;
     /* 1: *(u64 *)(r10 - 8) = r1 */
 #line 33 "./tests/bpf/subprograms.c"
-    bpf2c_store64(r10 - 8, (uint64_t)w1);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 8, (uint64_t)w1);
     /* 2: r1 = 200 */
 #line 33 "./tests/bpf/subprograms.c"
     w1 = 200;
     /* 3: *(u64 *)(r10 - 16) = r1 */
 #line 34 "./tests/bpf/subprograms.c"
-    bpf2c_store64(r10 - 16, (uint64_t)w1);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 16, (uint64_t)w1);
     /* 4: r1 = 300 */
 #line 34 "./tests/bpf/subprograms.c"
     w1 = 300;
     /* 5: *(u64 *)(r10 - 24) = r1 */
 #line 35 "./tests/bpf/subprograms.c"
-    bpf2c_store64(r10 - 24, (uint64_t)w1);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 24, (uint64_t)w1);
     /* 6: r1 = 400 */
 #line 35 "./tests/bpf/subprograms.c"
     w1 = 400;
     /* 7: *(u64 *)(r10 - 32) = r1 */
 #line 36 "./tests/bpf/subprograms.c"
-    bpf2c_store64(r10 - 32, (uint64_t)w1);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 32, (uint64_t)w1);
     /* 8: r1 = *(u64 *)(r10 - 8) */
 #line 37 "./tests/bpf/subprograms.c"
-    r1 = bpf2c_load64(r10 - 8);
+    r1 = bpf2c_load64_ptr(bpf2c_mem(r10) - 8);
     /* 9: r0 = *(u64 *)(r10 - 32) */
 #line 37 "./tests/bpf/subprograms.c"
-    r0 = bpf2c_load64(r10 - 32);
+    r0 = bpf2c_load64_ptr(bpf2c_mem(r10) - 32);
     /* 10: r0 += r1 */
 #line 37 "./tests/bpf/subprograms.c"
     r0 += r1;
@@ -240,49 +240,49 @@ static uint64_t bpf2c_fn_stack_survives(uint64_t r1, uint64_t r2, uint64_t r3, u
     w1 = 1;
     /* 1: *(u64 *)(r10 - 8) = r1 */
 #line 47 "./tests/bpf/subprograms.c"
-    bpf2c_store64(r10 - 8, (uint64_t)w1);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 8, (uint64_t)w1);
     /* 2: r1 = 2 */
 #line 47 "./tests/bpf/subprograms.c"
     w1 = 2;
     /* 3: *(u64 *)(r10 - 16) = r1 */
 #line 48 "./tests/bpf/subprograms.c"
-    bpf2c_store64(r10 - 16, (uint64_t)w1);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 16, (uint64_t)w1);
     /* 4: r1 = 3 */
 #line 48 "./tests/bpf/subprograms.c"
     w1 = 3;
     /* 5: *(u64 *)(r10 - 24) = r1 */
 #line 49 "./tests/bpf/subprograms.c"
-    bpf2c_store64(r10 - 24, (uint64_t)w1);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 24, (uint64_t)w1);
     /* 6: r1 = 4 */
 #line 49 "./tests/bpf/subprograms.c"
     w1 = 4;
     /* 7: *(u64 *)(r10 - 32) = r1 */
 #line 50 "./tests/bpf/subprograms.c"
-    bpf2c_store64(r10 - 32, (uint64_t)w1);
+    bpf2c_store64_ptr(bpf2c_mem(r10) - 32, (uint64_t)w1);
     /* 8: call fill */
 #line 51 "./tests/bpf/subprograms.c"
     r0 = bpf2c_fn_fill((uint64_t)w1, r2, r3, r4, r5, r10 - BPF2C_STACK_SIZE, inv); if (BPF2C_UNLIKELY(inv->unwind)) return 0;
     /* 9: r1 = *(u64 *)(r10 - 8) */
 #line 52 "./tests/bpf/subprograms.c"
-    r1 = bpf2c_load64(r10 - 8);
+    r1 = bpf2c_load64_ptr(bpf2c_mem(r10) - 8);
     /* 10: w1 += w0 */
 #line 52 "./tests/bpf/subprograms.c"
     w1 = (uint32_t)(r1 + r0);
     /* 11: r2 = *(u64 *)(r10 - 16) */
 #line 52 "./tests/bpf/subprograms.c"
-    r2 = bpf2c_load64(r10 - 16);
+    r2 = bpf2c_load64_ptr(bpf2c_mem(r10) - 16);
     /* 12: w1 += w2 */
 #line 52 "./tests/bpf/subprograms.c"
     w1 = (uint32_t)(w1 + r2);
     /* 13: r2 = *(u64 *)(r10 - 24) */
 #line 52 "./tests/bpf/subprograms.c"
-    r2 = bpf2c_load64(r10 - 24);
+    r2 = bpf2c_load64_ptr(bpf2c_mem(r10) - 24);
     /* 14: w1 += w2 */
 #line 52 "./tests/bpf/subprograms.c"
     w1 = (uint32_t)(w1 + r2);
     /* 15: r2 = *(u64 *)(r10 - 32) */
 #line 52 "./tests/bpf/subprograms.c"
-    r2 = bpf2c_load64(r10 - 32);
+    r2 = bpf2c_load64_ptr(bpf2c_mem(r10) - 32);
     /* 16: w1 += w2 */
 #line 52 "./tests/bpf/subprograms.c"
     w1 = (uint32_t)(w1 + r2);
