@@ -457,6 +457,12 @@ impl Builder {
             .std("c11")
             .warnings(true)
             .extra_warnings(true);
+        if cc
+            .try_get_compiler()
+            .is_ok_and(|c| crate::native::takes_loop_alignment(&c))
+        {
+            cc.flag(crate::native::LOOP_ALIGNMENT_FLAG);
+        }
         for o in &objects {
             cc.file(&o.c_source);
         }

@@ -233,7 +233,9 @@ fn setup() -> Vec<Workload> {
         sources.push((symbol, t.c_source));
     }
     sources.push(("floor", read(repo().join("bpf2c/benches/lookup_floor.c"))));
-    let translated = shared_library(&sources, &[]);
+    // The translated side is compiled as bpf2c-build and `cargo bpf2c run` compile it (its
+    // loops aligned); native C as a plain -O2 build. BPF2C_BENCH_CFLAGS adds to both.
+    let translated = shared_library(&sources, &[bpf2c_build::native::LOOP_ALIGNMENT_FLAG]);
     let native = shared_library(
         &[
             ("native_workloads", read(bench_dir.join("workloads.c"))),
