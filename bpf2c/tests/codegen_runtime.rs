@@ -79,6 +79,23 @@ fn unwind_through_call() -> Vec<Insn> {
     ]
 }
 
+/// The smallest odd divisor from 3 of 143 (= 11 * 13), in clang's rotated shape: a jump
+/// to the loop's test, which code generation copies to the jump (`header_copy`). Four back
+/// edges (divisors 3, 5, 7 and 9 fail), whichever copy of the test takes them.
+fn rotated() -> Vec<Insn> {
+    vec![
+        mov(1, 143),                                // 0
+        i(BPF_ALU | BPF_MOV | BPF_K, 3, 0, 0, 3),   // 1: w3 = 3
+        i(BPF_JMP | BPF_JA, 0, 0, 1, 0),            // 2: goto 4, the test
+        i(BPF_ALU | BPF_ADD | BPF_K, 3, 0, 0, 2),   // 3: w3 += 2
+        i(BPF_ALU | BPF_MOV | BPF_X, 4, 1, 0, 0),   // 4: w4 = w1
+        i(BPF_ALU | BPF_MOD | BPF_X, 4, 3, 0, 0),   // 5: w4 %= w3
+        i(BPF_JMP | BPF_JNE | BPF_K, 4, 0, -4, 0),  // 6: if r4 != 0 goto 3
+        i(BPF_ALU64 | BPF_MOV | BPF_X, 0, 3, 0, 0), // 7: r0 = r3
+        EXIT,
+    ]
+}
+
 /// callx through r3: helper 5 returns its first argument.
 fn callx(helper: i32) -> Vec<Insn> {
     vec![
@@ -93,6 +110,7 @@ fn raw_cases() -> Vec<Case> {
     let programs: Vec<(&str, Vec<Insn>)> = vec![
         ("endless", endless()),
         ("counted", counted()),
+        ("rotated", rotated()),
         ("frames", frames()),
         ("unwind_through_call", unwind_through_call()),
         ("callx_known", callx(5)),
@@ -245,6 +263,24 @@ fn generated_code_behaves_at_run_time() {
         assert_eq!(
             run.outcomes["counted"],
             outcome(0, UNWIND_LOOP_BUDGET, 0, 2),
+            "{cc}"
+        );
+
+        // The rotated loop's test runs first as the copy at the jump: the same result, and
+        // the same four back edges charged, the last one at the test (pc 6).
+        assert!(
+            cases
+                .iter()
+                .any(|c| c.name == "rotated" && c.c_source.contains("L4_from_2:")),
+            "the rotated loop's test is copied"
+        );
+        assert_eq!(run.outcomes["rotated"], outcome(11, 0, 0, 0), "{cc}");
+        let run = harness.run(4).unwrap();
+        assert_eq!(run.outcomes["rotated"], outcome(11, 0, 0, 0), "{cc}");
+        let run = harness.run(3).unwrap();
+        assert_eq!(
+            run.outcomes["rotated"],
+            outcome(0, UNWIND_LOOP_BUDGET, 0, 6),
             "{cc}"
         );
     }
