@@ -18,6 +18,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::loops::{defs, successors};
 use crate::facts::InsnFacts;
 use crate::insn::*;
 use crate::object::Function;
@@ -52,10 +53,7 @@ pub(super) fn plan<'a>(
 ) -> BTreeMap<usize, Address> {
     let targets: BTreeSet<usize> = starts
         .iter()
-        .filter_map(|&pc| {
-            let t = pc as i64 + 1 + f.insns[pc].jump_offset()?;
-            usize::try_from(t).ok()
-        })
+        .filter_map(|&pc| successors(f, pc).1)
         .collect();
     let mut sums: [Option<Address>; 11] = [None; 11];
     let mut out = BTreeMap::new();
@@ -118,7 +116,7 @@ fn provable(sum: Address, facts: Option<&InsnFacts>) -> Option<Address> {
 
 /// Follows one instruction: what each register is known to be the sum of afterwards.
 fn step(sums: &mut [Option<Address>; 11], insn: &Insn, pc: usize) {
-    let written = written(insn);
+    let written = defs(insn);
     let dst = insn.dst as usize;
     let mut formed = None;
     if insn.class() == BPF_ALU64 && insn.off == 0 && dst < 10 {
@@ -176,38 +174,14 @@ fn step(sums: &mut [Option<Address>; 11], insn: &Insn, pc: usize) {
     }
 }
 
-/// The registers an instruction may write; calls (and anything not understood) clobber all,
-/// which also ends every sum at a call.
-fn written(insn: &Insn) -> u16 {
-    let dst = 1u16 << (insn.dst & 0x0f);
-    match insn.class() {
-        BPF_ALU | BPF_ALU64 | BPF_LDX => dst,
-        BPF_LD if insn.is_lddw() => dst,
-        BPF_ST => 0,
-        BPF_STX if insn.opcode & 0xe0 == BPF_MEM => 0,
-        BPF_JMP | BPF_JMP32 if insn.jump_offset().is_some() => 0,
-        _ => 0x7ff,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::codegen::instruction_starts;
-
-    fn function(insns: Vec<Insn>) -> Function {
-        Function {
-            name: "f".into(),
-            section: "raw".into(),
-            section_offset: 0,
-            insns,
-            relocs: BTreeMap::new(),
-            line_info: Vec::new(),
-        }
-    }
+    use crate::codegen::tests::func;
 
     fn plan_of(insns: Vec<Insn>, pointers: u16) -> BTreeMap<usize, Address> {
-        let f = function(insns);
+        let f = func("f", "raw", insns);
         let facts = InsnFacts {
             reached: true,
             pointers,
@@ -267,7 +241,7 @@ mod tests {
         };
         assert_eq!(plan_of(insns.clone(), 0), [(3, want)].into());
         // Unverified code (no facts) keeps every access's own address.
-        let f = function(insns);
+        let f = func("f", "raw", insns);
         assert!(plan(&f, &instruction_starts(&f), |_| None).is_empty());
     }
 

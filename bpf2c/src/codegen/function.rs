@@ -221,6 +221,10 @@ pub(super) fn emit(m: &Module, fid: FunctionId, out: &mut Out) -> Result<()> {
         used_regs |= registers(&f.insns[pc]);
     }
     let copies = plan_header_copies(f, &starts, &loops);
+    let stmt_at = |pc: usize| {
+        let k = stmts.partition_point(|(p, _)| *p < pc);
+        &stmts[k].1
+    };
     // Validation put every jump target on an instruction start of this function.
     // A jump that gets a header copy goes to the copy instead; the copy's own test keeps
     // its target, and its fall-through jumps to the slot after the test.
@@ -230,11 +234,7 @@ pub(super) fn emit(m: &Module, fid: FunctionId, out: &mut Out) -> Result<()> {
         .filter_map(|(_, s)| s.target)
         .chain(copies.values().flat_map(|c| {
             let test = c.copied.last().copied().unwrap_or(c.header);
-            stmts[stmts.partition_point(|(p, _)| *p < test)]
-                .1
-                .target
-                .into_iter()
-                .chain([c.after])
+            stmt_at(test).target.into_iter().chain([c.after])
         }))
         .collect();
     let needs_rt = stmts.iter().any(|(_, s)| s.needs_rt);
@@ -287,10 +287,6 @@ pub(super) fn emit(m: &Module, fid: FunctionId, out: &mut Out) -> Result<()> {
         ));
         lines.at(out, &source_position(f, pc), &output_name);
         out.line(format!("    {code}"));
-    };
-    let stmt_at = |pc: usize| {
-        let k = stmts.partition_point(|(p, _)| *p < pc);
-        &stmts[k].1
     };
     for (pc, stmt) in &stmts {
         // Falling into a proven loop pays its trips; its back edges jump past this, to the label.

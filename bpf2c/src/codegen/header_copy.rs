@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use super::loops::LoopPlan;
+use super::loops::{successors, LoopPlan};
 use crate::insn::*;
 use crate::object::Function;
 
@@ -37,10 +37,7 @@ pub(super) fn plan(
     starts: &[usize],
     loops: &LoopPlan,
 ) -> BTreeMap<usize, HeaderCopy> {
-    let target = |pc: usize| {
-        let t = pc as i64 + 1 + f.insns[pc].jump_offset()?;
-        usize::try_from(t).ok().filter(|&t| t < f.insns.len())
-    };
+    let target = |pc: usize| successors(f, pc).1;
     // The ranges of loops, from a back edge's target to the back edge.
     let loops_ranges: Vec<(usize, usize)> = starts
         .iter()
@@ -103,16 +100,10 @@ mod tests {
     use super::*;
     use crate::codegen::instruction_starts;
     use crate::codegen::loops::analyze;
+    use crate::codegen::tests::func;
 
     fn plan_of(insns: Vec<Insn>) -> BTreeMap<usize, HeaderCopy> {
-        let f = Function {
-            name: "f".into(),
-            section: "raw".into(),
-            section_offset: 0,
-            insns,
-            relocs: BTreeMap::new(),
-            line_info: Vec::new(),
-        };
+        let f = func("f", "raw", insns);
         let starts = instruction_starts(&f);
         plan(&f, &starts, &analyze(&f, &starts))
     }

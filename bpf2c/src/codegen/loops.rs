@@ -88,7 +88,7 @@ pub(super) fn successors(f: &Function, pc: usize) -> (Option<usize>, Option<usiz
 }
 
 /// The registers an instruction may write, over-approximated: calls clobber r0-r5.
-fn defs(insn: &Insn) -> u16 {
+pub(super) fn defs(insn: &Insn) -> u16 {
     let dst = 1u16 << (insn.dst & 0x0f);
     let args = 0b11_1111;
     match insn.class() {

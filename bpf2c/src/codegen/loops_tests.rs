@@ -1,9 +1,8 @@
 //! Which loops are proven, and what entering them charges.
 
-use std::collections::BTreeMap;
-
 use super::*;
 use crate::codegen::instruction_starts;
+use crate::codegen::tests::func;
 use crate::insn::build::{insn as i, EXIT};
 
 fn mov(dst: u8, imm: i32) -> Insn {
@@ -23,14 +22,7 @@ fn ja(off: i16) -> Insn {
 }
 
 fn plan(insns: Vec<Insn>) -> LoopPlan {
-    let f = Function {
-        name: "f".into(),
-        section: "raw".into(),
-        section_offset: 0,
-        insns,
-        relocs: BTreeMap::new(),
-        line_info: Vec::new(),
-    };
+    let f = func("f", "raw", insns);
     analyze(&f, &instruction_starts(&f))
 }
 
